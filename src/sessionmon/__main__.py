@@ -1,0 +1,5 @@
+"""Allow ``python -m sessionmon``."""
+
+from sessionmon.cli import main
+
+raise SystemExit(main())

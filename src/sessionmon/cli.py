@@ -1,0 +1,87 @@
+"""Command line: ``sessionmon [--db PATH] [COMMAND ...]``.
+
+With no command it opens the console. Each sub-command lives in its own module under
+:mod:`sessionmon.commands` and exposes ``register(subparsers)``; the module sets
+``func=handler`` where ``handler(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sessionmon import __version__
+from sessionmon.errors import UserError
+from sessionmon.paths import default_db_path
+
+#: Sub-command modules, in the order ``--help`` lists them.
+COMMAND_MODULES = (
+    "sessions",
+    "simulate",
+    "scenarios",
+    "export",
+    "decode",
+    "ports",
+    "simulate_device",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="sessionmon",
+        description="Monitoring console for supervised ketamine and esketamine sessions. "
+        "Not a certified medical device.",
+    )
+    parser.add_argument("--version", action="version", version=f"sessionmon {__version__}")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="session database (default: $SESSIONMON_DB or sessions.db in the user data folder)",
+    )
+    parser.add_argument(
+        "--simulator",
+        action="store_true",
+        help="open the console in simulator (training) mode with simulated devices",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"sessionmon.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command not built yet
+            if exc.name != f"sessionmon.commands.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def resolve_db(args: argparse.Namespace) -> Path:
+    """Return the database path chosen by ``--db``, the environment or the default."""
+    return args.db if args.db is not None else default_db_path()
+
+
+def _open_console(args: argparse.Namespace) -> int:
+    from sessionmon.ui.app import run_console
+
+    return run_console(db_path=resolve_db(args), simulator=args.simulator)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "func", None) or _open_console
+    try:
+        return int(handler(args) or 0)
+    except UserError as exc:
+        print(f"sessionmon: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

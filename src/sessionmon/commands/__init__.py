@@ -1,0 +1,1 @@
+"""Sub-commands of the ``sessionmon`` command line, one module each."""

@@ -1,0 +1,35 @@
+"""Where sessionmon keeps its files (platformdirs user folders, overridable)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "sessionmon"
+DB_ENV = "SESSIONMON_DB"
+CONFIG_ENV = "SESSIONMON_CONFIG_DIR"
+
+
+def data_dir() -> Path:
+    """Return the per-user data folder (created if missing)."""
+    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir() -> Path:
+    """Return the per-user settings folder (``$SESSIONMON_CONFIG_DIR`` if set), created if missing."""
+    override = os.environ.get(CONFIG_ENV)
+    path = Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_path() -> Path:
+    """Return the database path: ``$SESSIONMON_DB`` if set, else ``sessions.db`` in the data folder."""
+    override = os.environ.get(DB_ENV)
+    if override:
+        return Path(override)
+    return data_dir() / "sessions.db"
