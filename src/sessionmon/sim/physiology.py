@@ -1,0 +1,315 @@
+"""A patient-physiology model that simulated devices sample.
+
+The model holds a target for each vital sign (heart rate, SpO2, systolic and diastolic pressure,
+respiratory rate). A scenario changes targets over time with :meth:`Physiology.set_targets`: each
+target ramps linearly from its value at the time of the change to the new value. On top of the
+targets the model adds natural variability: a slow random walk and respiratory sinus arrhythmia on
+the heart rate, jitter on SpO2 and a slow swing of the blood pressure.
+
+The variability is a smooth function of time drawn once from the seed, so
+:meth:`Physiology.state_at` gives the same answer for the same time however often, and in whatever
+order, it is asked.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sessionmon.clock import Clock
+from sessionmon.errors import UserError
+
+#: Names of the physiology parameters a scenario can change.
+PARAMETERS: tuple[str, ...] = ("hr", "spo2", "sys", "dia", "resp_rate")
+
+
+class PhysiologyTargets(BaseModel):
+    """Target values of the vital signs (what the patient tends towards, without variability).
+
+    Parameters
+    ----------
+    hr : float
+        Heart rate, /min (20-250).
+    spo2 : float
+        Oxygen saturation, % (50-100).
+    sys, dia : float
+        Arterial systolic and diastolic pressure, mmHg; ``dia`` must be below ``sys``.
+    resp_rate : float
+        Respiratory rate, /min (2-60); drives the respiratory sinus arrhythmia.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hr: float = Field(ge=20, le=250)
+    spo2: float = Field(ge=50, le=100)
+    sys: float = Field(ge=50, le=280)
+    dia: float = Field(ge=20, le=200)
+    resp_rate: float = Field(default=14.0, ge=2, le=60)
+
+    @model_validator(mode="after")
+    def _diastolic_below_systolic(self) -> PhysiologyTargets:
+        if self.dia >= self.sys:
+            raise ValueError(f"dia ({self.dia:g}) must be below sys ({self.sys:g})")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class PhysiologyState:
+    """The patient's vital signs at one instant, variability included.
+
+    Attributes
+    ----------
+    hr : float
+        Heart rate, /min.
+    spo2 : float
+        Oxygen saturation, % (never above 100).
+    sys, dia, map : float
+        Arterial pressures, mmHg; ``map`` is ``dia + (sys - dia) / 3``.
+    resp_rate : float
+        Respiratory rate, /min.
+    """
+
+    hr: float
+    spo2: float
+    sys: float
+    dia: float
+    map: float
+    resp_rate: float
+
+
+class _Track:
+    """One parameter's target over time: piecewise linear, constant outside its knots."""
+
+    def __init__(self, baseline: float) -> None:
+        self._baseline = baseline
+        self._changes: list[tuple[float, int, float, float]] = []  # start, order, over, target
+        self._xs: list[float] = []
+        self._ys: list[float] = []
+        self._cum: list[float] = []  # integral from xs[0] to xs[i]
+
+    def change(self, start: float, over: float, target: float) -> None:
+        self._changes.append((start, len(self._changes), over, target))
+        self._changes.sort()
+        xs: list[float] = []
+        ys: list[float] = []
+        for change_start, _, change_over, change_target in self._changes:
+            begin = self._eval(xs, ys, change_start)
+            while xs and xs[-1] >= change_start:
+                xs.pop()
+                ys.pop()
+            xs += [change_start, change_start + change_over]
+            ys += [begin, change_target]
+        self._xs, self._ys = xs, ys
+        cum = [0.0]
+        for i in range(1, len(xs)):
+            cum.append(cum[-1] + (xs[i] - xs[i - 1]) * (ys[i] + ys[i - 1]) / 2)
+        self._cum = cum
+
+    def _eval(self, xs: list[float], ys: list[float], t: float) -> float:
+        if not xs:
+            return self._baseline
+        i = bisect_right(xs, t)
+        if i == 0:
+            return ys[0]  # the first knot holds the baseline
+        if i == len(xs):
+            return ys[-1]
+        x0, x1 = xs[i - 1], xs[i]
+        return ys[i - 1] + (ys[i] - ys[i - 1]) * (t - x0) / (x1 - x0)
+
+    def value(self, t: float) -> float:
+        """The target at ``t`` seconds."""
+        return self._eval(self._xs, self._ys, t)
+
+    def _antiderivative(self, t: float) -> float:
+        xs, ys = self._xs, self._ys
+        if not xs:
+            return self._baseline * t
+        i = bisect_right(xs, t)
+        if i == 0:
+            return ys[0] * (t - xs[0])
+        return self._cum[i - 1] + (t - xs[i - 1]) * (ys[i - 1] + self.value(t)) / 2
+
+    def integral(self, t: float) -> float:
+        """Integral of the target from 0 to ``t`` seconds."""
+        return self._antiderivative(t) - self._antiderivative(0.0)
+
+
+class _SmoothNoise:
+    """A smooth, bounded random function of time: a sum of sinusoids with seeded phases."""
+
+    def __init__(
+        self, rng: np.random.Generator, std: float, periods_s: tuple[float, float], parts: int = 5
+    ) -> None:
+        low, high = periods_s
+        periods = np.exp(rng.uniform(math.log(low), math.log(high), parts))
+        self._omegas = [float(w) for w in 2 * math.pi / periods]
+        self._phases = [float(p) for p in rng.uniform(0, 2 * math.pi, parts)]
+        self._amplitude = std * math.sqrt(2.0 / parts)
+
+    def __call__(self, t: float) -> float:
+        total = 0.0
+        for omega, phase in zip(self._omegas, self._phases, strict=True):
+            total += math.sin(omega * t + phase)
+        return self._amplitude * total
+
+
+class Physiology:
+    """The simulated patient: vital-sign targets that can ramp, plus natural variability.
+
+    Parameters
+    ----------
+    clock : Clock
+        Time source; ``clock.now()`` at construction is the model's time zero.
+    baseline : PhysiologyTargets
+        The targets at the start.
+    seed : int
+        Seed of the variability; the same seed and the same calls give the same values.
+
+    Examples
+    --------
+    >>> phys = Physiology(clock, PhysiologyTargets(hr=74, spo2=98, sys=126, dia=80), seed=7)
+    >>> phys.set_targets(at=clock.now(), over_s=480.0, sys=186, dia=114)
+    >>> phys.state_at(clock.now()).sys  # still about 126, reaches about 186 after 8 minutes
+    """
+
+    #: Amplitude of the respiratory sinus arrhythmia on the heart rate, /min.
+    RSA_AMPLITUDE = 1.0
+
+    def __init__(self, clock: Clock, baseline: PhysiologyTargets, seed: int = 0) -> None:
+        self._clock = clock
+        self._origin = clock.now()
+        self._baseline = baseline
+        self._seed = seed
+        rng = np.random.default_rng(seed)
+        self._tracks = {name: _Track(float(getattr(baseline, name))) for name in PARAMETERS}
+        self._noise = {
+            "hr": _SmoothNoise(rng, 0.8, (20.0, 300.0)),
+            "spo2": _SmoothNoise(rng, 0.45, (6.0, 120.0)),
+            "sys": _SmoothNoise(rng, 2.5, (15.0, 400.0)),
+            "dia": _SmoothNoise(rng, 1.5, (15.0, 400.0)),
+            "resp_rate": _SmoothNoise(rng, 0.5, (30.0, 300.0)),
+        }
+        self._rsa_phase = float(rng.uniform(0, 2 * math.pi))
+        self._revision = 0
+
+    @property
+    def origin(self) -> datetime:
+        """The model's time zero (the clock's time at construction)."""
+        return self._origin
+
+    @property
+    def baseline(self) -> PhysiologyTargets:
+        """The targets at the start."""
+        return self._baseline
+
+    @property
+    def seed(self) -> int:
+        """The variability seed."""
+        return self._seed
+
+    @property
+    def revision(self) -> int:
+        """Counts calls to :meth:`set_targets`; a device that computed ahead recomputes."""
+        return self._revision
+
+    def seconds(self, t: datetime) -> float:
+        """Convert a time to seconds since :attr:`origin`."""
+        return (t - self._origin).total_seconds()
+
+    def set_targets(self, at: datetime, over_s: float = 0.0, **targets: float) -> None:
+        """Change some targets, ramping linearly from their value at ``at`` over ``over_s``.
+
+        Parameters
+        ----------
+        at : datetime
+            When the change starts (usually ``clock.now()``; a later time schedules it).
+        over_s : float
+            Ramp duration in seconds; 0 is a step.
+        **targets : float
+            New targets by name: any of ``hr``, ``spo2``, ``sys``, ``dia``, ``resp_rate``.
+
+        Raises
+        ------
+        UserError
+            An unknown parameter, a value out of range, a negative ramp, or a final diastolic
+            pressure not below the systolic one.
+        """
+        unknown = sorted(set(targets) - set(PARAMETERS))
+        if unknown:
+            raise UserError(
+                f"unknown physiology parameter {', '.join(unknown)}; "
+                f"use any of {', '.join(PARAMETERS)}"
+            )
+        if not math.isfinite(over_s) or over_s < 0:
+            raise UserError(f"a physiology ramp cannot last {over_s} s")
+        start = self.seconds(at)
+        final = {name: self._tracks[name].value(math.inf) for name in PARAMETERS}
+        final.update(targets)
+        try:
+            PhysiologyTargets.model_validate(final)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "targets"
+            raise UserError(f"bad physiology target {where}: {first['msg']}") from None
+        for name, value in targets.items():
+            self._tracks[name].change(start, float(over_s), float(value))
+        self._revision += 1
+
+    def targets_at(self, t: datetime) -> PhysiologyTargets:
+        """The targets (ramps applied, no variability) at ``t``."""
+        s = self.seconds(t)
+        return PhysiologyTargets.model_construct(
+            **{name: self._tracks[name].value(s) for name in PARAMETERS}
+        )
+
+    def value_at_s(self, name: str, s: float) -> float:
+        """One vital sign, variability included, at ``s`` seconds after :attr:`origin`.
+
+        Parameters
+        ----------
+        name : str
+            ``hr``, ``spo2``, ``sys``, ``dia`` or ``resp_rate`` (``map`` is derived, see
+            :meth:`state_at_s`).
+        s : float
+            Seconds since :attr:`origin`.
+        """
+        base = self._tracks[name].value(s) + self._noise[name](s)
+        if name == "hr":
+            rsa = self.RSA_AMPLITUDE * math.sin(self.respiratory_phase_at_s(s))
+            return min(250.0, max(20.0, base + rsa))
+        if name == "spo2":
+            return min(100.0, max(40.0, base))
+        if name == "sys":
+            return min(290.0, max(40.0, base))
+        if name == "dia":
+            return min(self.value_at_s("sys", s) - 10.0, max(15.0, base))
+        return min(60.0, max(2.0, base))
+
+    def respiratory_phase_at_s(self, s: float) -> float:
+        """Phase of breathing (radians, growing without bound) at ``s`` seconds after origin.
+
+        Inspiration is near phase 0 (mod 2π); the heart rate peaks there (sinus arrhythmia).
+        """
+        return 2 * math.pi * self._tracks["resp_rate"].integral(s) / 60.0 + self._rsa_phase
+
+    def state_at_s(self, s: float) -> PhysiologyState:
+        """The vital signs at ``s`` seconds after :attr:`origin`."""
+        systolic = self.value_at_s("sys", s)
+        diastolic = self.value_at_s("dia", s)
+        return PhysiologyState(
+            hr=self.value_at_s("hr", s),
+            spo2=self.value_at_s("spo2", s),
+            sys=systolic,
+            dia=diastolic,
+            map=diastolic + (systolic - diastolic) / 3.0,
+            resp_rate=self.value_at_s("resp_rate", s),
+        )
+
+    def state_at(self, t: datetime) -> PhysiologyState:
+        """The vital signs at time ``t``, variability included."""
+        return self.state_at_s(self.seconds(t))

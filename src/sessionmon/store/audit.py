@@ -1,0 +1,154 @@
+"""The audit trail: a hash chain over every write.
+
+Each entry records what was written (action, table and row range), when (by the injected
+clock), the SHA-256 of the rows written and the SHA-256 of the previous entry. Changing,
+inserting or removing an entry or an audited row breaks the chain at that point, and
+:func:`verify_chain` names the first broken entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: The ``prev_sha256`` of the first entry.
+GENESIS = "0" * 64
+
+#: Columns of each audited table that the payload digest covers, in order. Rows are hashed
+#: exactly as SQLite returns them, so a later migration that adds columns keeps old digests valid.
+AUDITED_COLUMNS: dict[str, tuple[str, str]] = {
+    "session_versions": (
+        "version_id",
+        "session_id, phase, phase_before, created_us, written_us, body",
+    ),
+    "measurements": (
+        "id",
+        "session_id, kind, value, unit, received_us, device_us, source, flags",
+    ),
+    "waveform_chunks": (
+        "id",
+        "session_id, kind, start_us, end_us, sample_rate_hz, sample_count, samples, source",
+    ),
+    "events": ("row_id", "event_id, session_id, kind, at_us, supersedes, body"),
+    "alarm_versions": ("version_id", "alarm_id, session_id, start_us, body"),
+    "alarm_log": ("row_id", "session_id, at_us, body"),
+}
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Result of checking the audit chain.
+
+    Attributes
+    ----------
+    ok : bool
+        Whether every entry links to the previous one and matches the rows it records.
+    entries_checked : int
+        How many entries were read.
+    first_broken_index : int or None
+        0-based position in the chain of the first bad entry, ``None`` when ``ok``.
+    message : str
+        One line for a person.
+    """
+
+    ok: bool
+    entries_checked: int
+    first_broken_index: int | None
+    message: str
+
+
+def rows_digest(rows: Iterable[tuple]) -> str:
+    """Return the SHA-256 of rows of plain SQLite values (int, float, str, bytes, None)."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr(tuple(row)).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def entry_digest(
+    prev: str, seq: int, at_us: int, action: str, target: str, first: int, last: int, payload: str
+) -> str:
+    """Return the SHA-256 that identifies one audit entry (it covers the previous entry's hash)."""
+    text = f"{prev}|{seq}|{at_us}|{action}|{target}|{first}|{last}|{payload}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def append_entry(
+    conn: sqlite3.Connection,
+    *,
+    at_us: int,
+    action: str,
+    target: str,
+    first_row: int,
+    last_row: int,
+    rows: Iterable[tuple],
+) -> None:
+    """Add an entry for rows just written, inside the caller's write transaction.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        A connection inside ``BEGIN IMMEDIATE`` (so the chain tail cannot move under us).
+    at_us : int
+        Time of the write, microseconds since the Unix epoch (UTC).
+    action : str
+        What happened, e.g. ``"session.create"`` or ``"measurements.batch"``.
+    target : str
+        The audited table (a key of :data:`AUDITED_COLUMNS`).
+    first_row, last_row : int
+        The inclusive row-id range written.
+    rows : iterable of tuple
+        The values written, in the column order of :data:`AUDITED_COLUMNS`.
+    """
+    tail = conn.execute("SELECT seq, entry_sha256 FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (tail[0] + 1, tail[1]) if tail else (1, GENESIS)
+    payload = rows_digest(rows)
+    digest = entry_digest(prev, seq, at_us, action, target, first_row, last_row, payload)
+    conn.execute(
+        "INSERT INTO audit (seq, at_us, action, target, first_row, last_row, payload_sha256, "
+        "prev_sha256, entry_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at_us, action, target, first_row, last_row, payload, prev, digest),
+    )
+
+
+def _current_rows(conn: sqlite3.Connection, target: str, first: int, last: int) -> list[tuple]:
+    key, columns = AUDITED_COLUMNS[target]
+    return conn.execute(
+        f"SELECT {columns} FROM {target} WHERE {key} BETWEEN ? AND ? ORDER BY {key}",
+        (first, last),
+    ).fetchall()
+
+
+def verify_chain(conn: sqlite3.Connection) -> AuditReport:
+    """Check every audit entry in order and report the first broken link.
+
+    An entry is broken when it does not carry the previous entry's hash, when its own hash does
+    not match its contents, or when the rows it records are no longer what was written.
+    """
+    prev = GENESIS
+    checked = 0
+    cursor = conn.execute(
+        "SELECT seq, at_us, action, target, first_row, last_row, payload_sha256, prev_sha256, "
+        "entry_sha256 FROM audit ORDER BY seq"
+    )
+    for index, row in enumerate(cursor):
+        seq, at_us, action, target, first, last, payload, stored_prev, stored = row
+        checked += 1
+        where = f"audit entry {index} (#{seq}, {action} {target} rows {first}-{last})"
+        if stored_prev != prev:
+            return AuditReport(
+                False, checked, index, f"{where} does not carry the hash of the entry before it"
+            )
+        if entry_digest(prev, seq, at_us, action, target, first, last, payload) != stored:
+            return AuditReport(False, checked, index, f"{where} was altered after it was written")
+        if target not in AUDITED_COLUMNS:
+            return AuditReport(False, checked, index, f"{where} names an unknown table")
+        if rows_digest(_current_rows(conn, target, first, last)) != payload:
+            return AuditReport(
+                False, checked, index, f"{where}: the recorded rows were changed or removed"
+            )
+        prev = stored
+    return AuditReport(True, checked, None, f"audit trail intact: {checked} entries checked")

@@ -1,0 +1,803 @@
+"""The session store: one SQLite file holding every session, crash-safe and append-only.
+
+Durability rules
+----------------
+* Sessions, events, alarms and alarm-log entries are committed before the call returns.
+* Measurements and waveform chunks are buffered and committed together as soon as the oldest
+  buffered item is one second old (by the injected clock) on the next append, on :meth:`flush`,
+  on any read, on close, and every ``interval_s`` from :meth:`start_autoflush`. A crash therefore
+  loses at most about the last second of samples.
+* Nothing is updated in place: a changed session or alarm is a new version row (the latest wins);
+  a corrected event is a new event that supersedes the old one (both kept).
+* Every write adds an entry to a SHA-256 hash-chained audit trail (one entry per committed
+  batch of measurements or waveform chunks); :meth:`verify_audit` checks the chain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sessionmon import lifecycle
+from sessionmon.clock import Clock
+from sessionmon.model import (
+    AlarmLogEntry,
+    AlarmRecord,
+    Event,
+    EventKind,
+    Kind,
+    Measurement,
+    Session,
+    SessionPhase,
+    WaveformChunk,
+)
+from sessionmon.store import audit, codec, schema
+from sessionmon.store.errors import StoreError, translate
+from sessionmon.store.ownership import SessionLocks
+from sessionmon.store.summary import SessionSummary
+
+T = TypeVar("T")
+
+_MEASUREMENT_COLUMNS = "session_id, kind, value, unit, received_us, device_us, source, flags"
+_CHUNK_COLUMNS = "session_id, kind, start_us, end_us, sample_rate_hz, sample_count, samples, source"
+_LATEST_SESSIONS = (
+    "SELECT v.session_id, v.phase, v.phase_before, v.body FROM session_versions v "
+    "JOIN (SELECT session_id, MAX(version_id) AS latest, MIN(version_id) AS first "
+    "FROM session_versions GROUP BY session_id) l ON v.version_id = l.latest "
+)
+
+
+def _short(session_id: uuid.UUID) -> str:
+    return str(session_id)[:8]
+
+
+def _check_path(path: Path) -> bool:
+    """Refuse paths that cannot be a database; create a new file with mode 0600.
+
+    Returns whether the file was created now.
+    """
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a session database file")
+    parent = path.parent
+    if not parent.exists():
+        raise StoreError(f"cannot create the session database {path}: folder {parent} is missing")
+    if not parent.is_dir():
+        raise StoreError(f"cannot create the session database {path}: {parent} is not a folder")
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise StoreError(f"cannot open the session database {path}: permission denied")
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StoreError(f"cannot create the session database {path}: {reason}") from None
+    os.close(fd)
+    return True
+
+
+class SessionStore:
+    """Every session's record in one SQLite database.
+
+    Use :meth:`open` to get one; close it with :meth:`close` or a ``with`` block. All methods
+    are thread-safe.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        An open, migrated connection in autocommit mode.
+    path : Path
+        The database file.
+    clock : Clock
+        The time source for audit entries and the one-second commit rule.
+    commit_interval_s : float
+        The age of the oldest buffered measurement that triggers a commit.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, clock: Clock, commit_interval_s: float = 1.0
+    ) -> None:
+        self._conn = conn
+        self.path = path
+        self._clock = clock
+        self._commit_interval_s = commit_interval_s
+        self._lock = threading.RLock()
+        self._locks = SessionLocks(path)
+        self._pending_measurements: list[codec.MeasurementRow] = []
+        self._pending_chunks: list[codec.ChunkRow] = []
+        self._oldest_pending: float | None = None
+        self._retry_at: float | None = None
+        self._closed = False
+        self._autoflush_stop: threading.Event | None = None
+        self._autoflush_thread: threading.Thread | None = None
+        #: The last error an automatic (background or append-time) commit hit, if any.
+        self.last_flush_error: StoreError | None = None
+
+    # ------------------------------------------------------------------ opening and closing
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        clock: Clock,
+        *,
+        busy_timeout_s: float = 5.0,
+        commit_interval_s: float = 1.0,
+    ) -> SessionStore:
+        """Open (or create) a session database and bring its schema up to date.
+
+        Parameters
+        ----------
+        path : path-like
+            The database file. A new file is created with mode 0600.
+        clock : Clock
+            Injected time source.
+        busy_timeout_s : float
+            How long to wait for another program's lock before giving up.
+        commit_interval_s : float
+            Commit buffered measurements once the oldest is this old (seconds, by ``clock``).
+
+        Raises
+        ------
+        StoreError
+            If the path is a folder or cannot be created, the file is not a sessionmon
+            database, was written by a newer sessionmon, or is locked by another program.
+        """
+        path = Path(path)
+        _check_path(path)
+        try:
+            conn = sqlite3.connect(
+                path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise translate(exc, path, "opening") from None
+        try:
+            cls._prepare(conn, path)
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise translate(exc, path, "opening") from None
+        return cls(conn, path, clock, commit_interval_s)
+
+    @staticmethod
+    def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+        app_id = schema.application_id(conn)
+        version = schema.schema_version(conn)
+        if app_id != schema.APPLICATION_ID and (version != 0 or schema.has_tables(conn)):
+            raise StoreError(f"{path} is an SQLite file of another program, not a session database")
+        if version > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} was written by a newer sessionmon (schema {version}, this version "
+                f"reads up to {schema.SCHEMA_VERSION}); please update sessionmon"
+            )
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"cannot switch {path} to write-ahead logging (mode {mode})")
+        conn.execute("PRAGMA synchronous = FULL")
+        schema.migrate(conn)
+
+    def close(self) -> None:
+        """Commit what is buffered, stop the background flusher and give up owned sessions.
+
+        Raises
+        ------
+        StoreError
+            If the buffered measurements cannot be committed (e.g. disk full). The store then
+            stays open, with the buffer intact, so the caller can free space and close again.
+        """
+        self.stop_autoflush()
+        with self._lock:
+            if self._closed:
+                return
+            self._flush_pending()
+            self._closed = True
+            self._locks.release_all()
+            self._conn.close()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self._lock:
+            return schema.schema_version(self._conn)
+
+    # ------------------------------------------------------------------ transactions
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the session database {self.path} is closed")
+
+    def _write(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one write transaction; translate SQLite errors; roll back on failure."""
+        self._check_open()
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path, doing) from None
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise translate(exc, self.path, doing) from None
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _read(self, doing: str, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        self._check_open()
+        try:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path, doing) from None
+
+    def _insert_audited(
+        self,
+        conn: sqlite3.Connection,
+        table: str,
+        columns: str,
+        rows: list[tuple],
+        action: str,
+    ) -> None:
+        """Insert rows into ``table`` and add one audit entry covering them."""
+        marks = ", ".join("?" * (columns.count(",") + 1))
+        key = audit.AUDITED_COLUMNS[table][0]
+        before = conn.execute(f"SELECT COALESCE(MAX({key}), 0) FROM {table}").fetchone()[0]
+        conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        audit.append_entry(
+            conn,
+            at_us=codec.to_us(self._clock.now()),
+            action=action,
+            target=table,
+            first_row=before + 1,
+            last_row=before + len(rows),
+            rows=rows,
+        )
+
+    # ------------------------------------------------------------------ sessions
+
+    def _latest_version(self, session_id: uuid.UUID) -> tuple[Session, SessionPhase | None] | None:
+        rows = self._read(
+            "reading a session",
+            "SELECT body, phase_before FROM session_versions WHERE session_id = ? "
+            "ORDER BY version_id DESC LIMIT 1",
+            (str(session_id),),
+        )
+        if not rows:
+            return None
+        body, before = rows[0]
+        return Session.model_validate_json(body), None if before is None else SessionPhase(before)
+
+    def _require_session(self, session_id: uuid.UUID) -> tuple[Session, SessionPhase | None]:
+        found = self._latest_version(session_id)
+        if found is None:
+            raise StoreError(f"no session {session_id} in {self.path}")
+        return found
+
+    def _write_version(
+        self,
+        session: Session,
+        action: str,
+        phase_before: SessionPhase | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        row = (
+            str(session.id),
+            session.phase.value,
+            None if phase_before is None else phase_before.value,
+            codec.to_us(session.created_at),
+            codec.to_us(self._clock.now()),
+            session.model_dump_json(),
+        )
+        columns = "session_id, phase, phase_before, created_us, written_us, body"
+
+        def work(c: sqlite3.Connection) -> None:
+            self._insert_audited(c, "session_versions", columns, [row], action)
+
+        if conn is None:
+            self._write(f"saving session {_short(session.id)}", work)
+        else:
+            work(conn)
+
+    def _is_abandoned(self, session_id: uuid.UUID, phase: SessionPhase) -> bool:
+        return phase in lifecycle.OPEN_PHASES and not self._locks.writer_alive(session_id)
+
+    def create_session(self, session: Session) -> None:
+        """Record a new session and take ownership of it (committed before return).
+
+        Raises
+        ------
+        StoreError
+            If a session with this id exists, or its phase is ``interrupted``.
+        """
+        with self._lock:
+            self._check_open()
+            if session.phase is SessionPhase.INTERRUPTED:
+                raise StoreError("a new session cannot start as interrupted")
+            if self._latest_version(session.id) is not None:
+                raise StoreError(f"session {session.id} already exists in {self.path}")
+            if session.phase in lifecycle.OPEN_PHASES and not self._locks.acquire(session.id):
+                raise StoreError(f"session {session.id} is being recorded by another sessionmon")
+            self._write_version(session, "session.create")
+
+    def update_session(self, session: Session) -> None:
+        """Record a changed session as a new version (append-only; committed before return).
+
+        Raises
+        ------
+        StoreError
+            If the session is unknown, closed (signed sessions are locked), being recorded by
+            another sessionmon, interrupted (resume it first), or the phase change is not a
+            legal lifecycle move.
+        """
+        with self._lock:
+            self._check_open()
+            stored, _ = self._require_session(session.id)
+            short = _short(session.id)
+            if stored.phase is SessionPhase.CLOSED:
+                raise StoreError(f"session {short} is closed; add an annotation event instead")
+            if stored.phase in lifecycle.OPEN_PHASES and not self._locks.holds(session.id):
+                if self._locks.writer_alive(session.id):
+                    raise StoreError(f"session {short} is being recorded by another sessionmon")
+                raise StoreError(f"session {short} was interrupted; resume it before changing it")
+            if stored.phase is SessionPhase.INTERRUPTED:
+                raise StoreError(f"session {short} is interrupted; resume it before changing it")
+            if session.phase != stored.phase:
+                try:
+                    lifecycle.transition(stored.phase, session.phase)
+                except lifecycle.IllegalTransition as exc:
+                    raise StoreError(f"session {short}: {exc}") from None
+            before = stored.phase if session.phase is SessionPhase.INTERRUPTED else None
+            self._write_version(session, "session.update", phase_before=before)
+            if session.phase not in lifecycle.OPEN_PHASES:
+                self._locks.release(session.id, remove=session.phase is SessionPhase.CLOSED)
+
+    def get_session(self, session_id: uuid.UUID) -> Session:
+        """Return the latest version of a session (phase ``interrupted`` if its writer is gone).
+
+        Raises
+        ------
+        StoreError
+            If there is no such session.
+        """
+        with self._lock:
+            session, _ = self._require_session(session_id)
+            if self._is_abandoned(session.id, session.phase):
+                return session.model_copy(update={"phase": SessionPhase.INTERRUPTED})
+            return session
+
+    def list_sessions(self) -> list[SessionSummary]:
+        """Return every session, oldest first, with abandoned open sessions as ``interrupted``."""
+        with self._lock:
+            rows = self._read("listing sessions", _LATEST_SESSIONS + "ORDER BY l.first")
+            summaries = []
+            for _, phase, before, body in rows:
+                session = Session.model_validate_json(body)
+                phase = SessionPhase(phase)
+                phase_before = None if before is None else SessionPhase(before)
+                if self._is_abandoned(session.id, phase):
+                    phase, phase_before = SessionPhase.INTERRUPTED, phase
+                summaries.append(
+                    SessionSummary(
+                        id=session.id,
+                        pseudonym=session.patient.pseudonym,
+                        protocol=session.treatment.protocol,
+                        dose_mg=session.treatment.dose_mg,
+                        phase=phase,
+                        phase_before=phase_before,
+                        created_at=session.created_at,
+                        dose_at=session.dose_at,
+                        ended_at=session.ended_at,
+                        signed_by=session.signed_by,
+                        simulated=session.simulated,
+                        scenario=session.scenario,
+                    )
+                )
+            return summaries
+
+    def latest_session_id(self) -> uuid.UUID | None:
+        """Return the id of the session created last, or ``None`` for an empty database."""
+        with self._lock:
+            rows = self._read(
+                "listing sessions",
+                "SELECT session_id FROM session_versions ORDER BY version_id DESC LIMIT 1",
+            )
+            if not rows:
+                return None
+            rows = self._read(
+                "listing sessions",
+                "SELECT session_id FROM session_versions GROUP BY session_id "
+                "ORDER BY MIN(version_id) DESC LIMIT 1",
+            )
+            return uuid.UUID(rows[0][0])
+
+    def resume_session(self, session_id: uuid.UUID) -> Session:
+        """Take over an interrupted session and return it in the phase it had before the crash.
+
+        Two versions are written: one marking the session ``interrupted`` (recording the phase
+        before) and one back in that phase, plus a ``phase_change`` event. Resuming a session
+        this store already owns returns it unchanged.
+
+        Raises
+        ------
+        StoreError
+            If the session is unknown, closed, or being recorded by another live sessionmon.
+        """
+        with self._lock:
+            self._check_open()
+            session, before = self._require_session(session_id)
+            short = _short(session_id)
+            if self._locks.holds(session_id):
+                return session
+            if session.phase is SessionPhase.CLOSED:
+                raise StoreError(f"session {short} is closed and cannot be resumed")
+            if not self._locks.acquire(session_id):
+                raise StoreError(f"session {short} is being recorded by another sessionmon")
+            try:
+                if session.phase is SessionPhase.INTERRUPTED:
+                    phase_before = before or SessionPhase.PLANNED
+                else:
+                    phase_before = session.phase
+                target = lifecycle.resume(SessionPhase.INTERRUPTED, phase_before)
+            except lifecycle.IllegalTransition as exc:
+                self._locks.release(session_id)
+                raise StoreError(f"session {short}: {exc}") from None
+            interrupted = session.model_copy(update={"phase": SessionPhase.INTERRUPTED})
+            resumed = session.model_copy(update={"phase": target})
+            event = Event(
+                session_id=session_id,
+                kind=EventKind.PHASE_CHANGE,
+                at=self._clock.now(),
+                text=f"resumed after an interruption, back in {target.value}",
+                payload={"from": SessionPhase.INTERRUPTED.value, "to": target.value},
+            )
+
+            def work(conn: sqlite3.Connection) -> None:
+                if session.phase is not SessionPhase.INTERRUPTED:
+                    self._write_version(interrupted, "session.interrupted", phase_before, conn)
+                self._write_version(resumed, "session.resume", None, conn)
+                self._insert_event(conn, event)
+
+            try:
+                self._write(f"resuming session {short}", work)
+            except BaseException:
+                self._locks.release(session_id)
+                raise
+            return resumed
+
+    # ------------------------------------------------------------------ measurements
+
+    def append_measurement(self, measurement: Measurement) -> None:
+        """Buffer one measurement; see the module docstring for when it is committed."""
+        self.append_measurements((measurement,))
+
+    def append_measurements(self, measurements: Iterable[Measurement]) -> None:
+        """Buffer measurements; commit if the oldest buffered item is a second old.
+
+        Raises
+        ------
+        StoreError
+            If a due commit fails (e.g. the disk is full). Nothing is lost: the buffer is kept
+            and the commit is retried a second later.
+        """
+        rows = [codec.measurement_row(m) for m in measurements]
+        with self._lock:
+            self._check_open()
+            self._mark_pending()
+            self._pending_measurements.extend(rows)
+            self._commit_if_due()
+
+    def append_waveform(self, chunk: WaveformChunk) -> None:
+        """Buffer a waveform chunk (one row when committed); same rules as measurements."""
+        row = codec.chunk_row(chunk)
+        with self._lock:
+            self._check_open()
+            self._mark_pending()
+            self._pending_chunks.append(row)
+            self._commit_if_due()
+
+    def _mark_pending(self) -> None:
+        if self._oldest_pending is None:
+            self._oldest_pending = self._clock.monotonic()
+
+    def _commit_if_due(self) -> None:
+        now = self._clock.monotonic()
+        # (1e-9: a clock advanced in steps of 0.2 s must commit at 1.0 s, not 1.2 s)
+        if (
+            self._oldest_pending is None
+            or now - self._oldest_pending < self._commit_interval_s - 1e-9
+        ):
+            return
+        if self._retry_at is not None and now < self._retry_at:
+            return
+        try:
+            self._flush_pending()
+        except StoreError as exc:
+            self._retry_at = now + self._commit_interval_s
+            self.last_flush_error = exc
+            raise
+
+    @property
+    def pending_count(self) -> int:
+        """Measurements plus waveform chunks buffered and not yet committed."""
+        with self._lock:
+            return len(self._pending_measurements) + len(self._pending_chunks)
+
+    def flush(self) -> None:
+        """Commit every buffered measurement and waveform chunk now.
+
+        Raises
+        ------
+        StoreError
+            If the commit fails (e.g. disk full); the buffer is kept for the next try.
+        """
+        with self._lock:
+            self._check_open()
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        measurements, chunks = self._pending_measurements, self._pending_chunks
+        if not measurements and not chunks:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            if measurements:
+                self._insert_audited(
+                    conn, "measurements", _MEASUREMENT_COLUMNS, measurements, "measurements.batch"
+                )
+            if chunks:
+                self._insert_audited(
+                    conn, "waveform_chunks", _CHUNK_COLUMNS, chunks, "waveform.batch"
+                )
+
+        count = len(measurements) + len(chunks)
+        try:
+            self._write(f"saving {count} buffered measurements", work)
+        except StoreError as exc:
+            raise StoreError(f"{exc}; they are kept in memory and will be retried") from None
+        self._pending_measurements, self._pending_chunks = [], []
+        self._oldest_pending = None
+        self._retry_at = None
+        self.last_flush_error = None
+
+    def start_autoflush(self, interval_s: float = 0.5) -> None:
+        """Commit buffered measurements every ``interval_s`` real seconds on a daemon thread.
+
+        For the application, so samples are committed even when appends stop. Errors are kept
+        in :attr:`last_flush_error` (the buffer is kept and retried). Stopped by :meth:`close`.
+        """
+        with self._lock:
+            self._check_open()
+            if self._autoflush_thread is not None:
+                return
+            stop = threading.Event()
+
+            def run() -> None:
+                while not stop.wait(interval_s):
+                    with self._lock:
+                        if self._closed:
+                            return
+                        try:
+                            self._flush_pending()
+                        except StoreError as exc:
+                            self.last_flush_error = exc
+
+            self._autoflush_stop = stop
+            self._autoflush_thread = threading.Thread(
+                target=run, name="sessionmon-store-autoflush", daemon=True
+            )
+            self._autoflush_thread.start()
+
+    def stop_autoflush(self) -> None:
+        """Stop the background flusher, if running, and wait for it."""
+        thread, stop = self._autoflush_thread, self._autoflush_stop
+        if thread is None or stop is None:
+            return
+        stop.set()
+        thread.join(timeout=5.0)
+        self._autoflush_thread = self._autoflush_stop = None
+
+    def measurements(
+        self,
+        session_id: uuid.UUID,
+        kinds: Iterable[Kind | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Measurement]:
+        """Return a session's measurements in receive-time order.
+
+        Parameters
+        ----------
+        session_id : UUID
+            The session.
+        kinds : iterable of Kind, optional
+            Only these kinds; all when omitted.
+        since, until : datetime, optional
+            Inclusive bounds on the receive time.
+        """
+        with self._lock:
+            self._flush_pending()
+            sql = f"SELECT {_MEASUREMENT_COLUMNS} FROM measurements WHERE session_id = ?"
+            params: list[object] = [str(session_id)]
+            if kinds is not None:
+                values = [Kind(k).value for k in kinds]
+                sql += f" AND kind IN ({', '.join('?' * len(values))})"
+                params.extend(values)
+            if since is not None:
+                sql += " AND received_us >= ?"
+                params.append(codec.to_us(since))
+            if until is not None:
+                sql += " AND received_us <= ?"
+                params.append(codec.to_us(until))
+            rows = self._read("reading measurements", sql + " ORDER BY received_us, id", params)
+        decoder = codec.RowDecoder()
+        return [decoder.measurement(row) for row in rows]
+
+    def waveform(
+        self,
+        session_id: uuid.UUID,
+        kind: Kind | str = Kind.PLETH,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[WaveformChunk]:
+        """Return a session's waveform chunks of one kind that overlap ``[since, until]``."""
+        with self._lock:
+            self._flush_pending()
+            sql = (
+                "SELECT session_id, kind, start_us, sample_rate_hz, samples, source "
+                "FROM waveform_chunks WHERE session_id = ? AND kind = ?"
+            )
+            params: list[object] = [str(session_id), Kind(kind).value]
+            if since is not None:
+                sql += " AND end_us > ?"
+                params.append(codec.to_us(since))
+            if until is not None:
+                sql += " AND start_us <= ?"
+                params.append(codec.to_us(until))
+            rows = self._read("reading the waveform", sql + " ORDER BY start_us, id", params)
+        decoder = codec.RowDecoder()
+        return [decoder.chunk(row) for row in rows]
+
+    # ------------------------------------------------------------------ events and alarms
+
+    def _insert_event(self, conn: sqlite3.Connection, event: Event) -> None:
+        row = (
+            str(event.id),
+            str(event.session_id),
+            event.kind.value,
+            codec.to_us(event.at),
+            None if event.supersedes is None else str(event.supersedes),
+            event.model_dump_json(),
+        )
+        columns = "event_id, session_id, kind, at_us, supersedes, body"
+        self._insert_audited(conn, "events", columns, [row], "event.add")
+
+    def add_event(self, event: Event) -> None:
+        """Record an event (committed before return).
+
+        Raises
+        ------
+        StoreError
+            If the session is unknown, the event id is already recorded, or ``supersedes``
+            names no earlier event of the same session.
+        """
+        with self._lock:
+            self._check_open()
+            self._require_session(event.session_id)
+            if self._read("reading events", _EVENT_BY_ID, (str(event.id),)):
+                raise StoreError(
+                    f"event {event.id} is already recorded; corrections are new events"
+                )
+            if event.supersedes is not None:
+                found = self._read("reading events", _EVENT_BY_ID, (str(event.supersedes),))
+                if not found or found[0][0] != str(event.session_id):
+                    raise StoreError(
+                        f"event {event.id} corrects event {event.supersedes}, "
+                        "which is not recorded for this session"
+                    )
+            self._write("saving an event", lambda conn: self._insert_event(conn, event))
+
+    def events(self, session_id: uuid.UUID, include_superseded: bool = False) -> list[Event]:
+        """Return a session's events in time order; corrected events only if asked."""
+        with self._lock:
+            sql = "SELECT body FROM events e WHERE session_id = ?"
+            if not include_superseded:
+                sql += " AND NOT EXISTS (SELECT 1 FROM events c WHERE c.supersedes = e.event_id)"
+            rows = self._read("reading events", sql + " ORDER BY at_us, row_id", (str(session_id),))
+        return [Event.model_validate_json(body) for (body,) in rows]
+
+    def save_alarm(self, record: AlarmRecord) -> None:
+        """Record an alarm or its change as a new version (committed before return).
+
+        A record identical to the latest version is not written again.
+        """
+        with self._lock:
+            self._check_open()
+            body = record.model_dump_json()
+            latest = self._read(
+                "reading alarms",
+                "SELECT body FROM alarm_versions WHERE alarm_id = ? "
+                "ORDER BY version_id DESC LIMIT 1",
+                (str(record.id),),
+            )
+            if latest and latest[0][0] == body:
+                return
+            row = (str(record.id), str(record.session_id), codec.to_us(record.start), body)
+            self._write(
+                "saving an alarm",
+                lambda conn: self._insert_audited(
+                    conn,
+                    "alarm_versions",
+                    "alarm_id, session_id, start_us, body",
+                    [row],
+                    "alarm.save",
+                ),
+            )
+
+    def alarms(self, session_id: uuid.UUID) -> list[AlarmRecord]:
+        """Return the latest version of each alarm of a session, by start time."""
+        with self._lock:
+            rows = self._read(
+                "reading alarms",
+                "SELECT a.body FROM alarm_versions a JOIN (SELECT MAX(version_id) AS latest "
+                "FROM alarm_versions WHERE session_id = ? GROUP BY alarm_id) l "
+                "ON a.version_id = l.latest ORDER BY a.start_us, a.version_id",
+                (str(session_id),),
+            )
+        return [AlarmRecord.model_validate_json(body) for (body,) in rows]
+
+    def add_alarm_log(self, entry: AlarmLogEntry) -> None:
+        """Record one alarm-log entry (committed before return)."""
+        with self._lock:
+            self._check_open()
+            row = (str(entry.session_id), codec.to_us(entry.at), entry.model_dump_json())
+            self._write(
+                "saving the alarm log",
+                lambda conn: self._insert_audited(
+                    conn, "alarm_log", "session_id, at_us, body", [row], "alarm_log.add"
+                ),
+            )
+
+    def alarm_log(self, session_id: uuid.UUID) -> list[AlarmLogEntry]:
+        """Return a session's alarm log in the order it was written."""
+        with self._lock:
+            rows = self._read(
+                "reading the alarm log",
+                "SELECT body FROM alarm_log WHERE session_id = ? ORDER BY row_id",
+                (str(session_id),),
+            )
+        return [AlarmLogEntry.model_validate_json(body) for (body,) in rows]
+
+    # ------------------------------------------------------------------ audit
+
+    def verify_audit(self) -> audit.AuditReport:
+        """Check the whole audit chain (commits buffered measurements first)."""
+        with self._lock:
+            self._flush_pending()
+            try:
+                return audit.verify_chain(self._conn)
+            except sqlite3.Error as exc:
+                raise translate(exc, self.path, "checking the audit trail") from None
+
+
+_EVENT_BY_ID = "SELECT session_id FROM events WHERE event_id = ?"

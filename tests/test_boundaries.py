@@ -1,0 +1,63 @@
+"""The import-linter contract in pyproject.toml: the core never imports Qt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def lint_imports(cwd: Path, extra_path: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if extra_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(extra_path), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", "pyproject.toml", "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_core_does_not_import_qt():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 1 kept, 0 broken" in result.stdout
+
+
+def copy_of_the_package(tmp_path: Path) -> Path:
+    """Copy src/sessionmon and pyproject.toml; add empty packages for core modules not built yet."""
+    shutil.copytree(
+        ROOT / "src" / "sessionmon",
+        tmp_path / "src" / "sessionmon",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    [contract] = config["tool"]["importlinter"]["contracts"]
+    for module in contract["source_modules"]:
+        path = tmp_path / "src" / Path(*module.split("."))
+        if not path.with_suffix(".py").exists() and not (path / "__init__.py").exists():
+            path.mkdir(parents=True, exist_ok=True)
+            (path / "__init__.py").write_text("")
+    return tmp_path
+
+
+def test_the_contract_catches_qt_in_the_core(tmp_path):
+    copy = copy_of_the_package(tmp_path)
+    clean = lint_imports(copy, extra_path=copy / "src")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    leak = copy / "src" / "sessionmon" / "store" / "qt_leak.py"
+    leak.write_text("from PySide6 import QtCore\n")
+    broken = lint_imports(copy, extra_path=copy / "src")
+    assert broken.returncode != 0
+    assert "sessionmon.store.qt_leak -> PySide6" in broken.stdout
