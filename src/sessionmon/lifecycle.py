@@ -1,8 +1,8 @@
 """The session lifecycle as a pure state machine.
 
-planned -> baseline (pre-dose checks) -> dosing -> observation -> discharge_ready -> closed (signed).
-A session found unfinished after a crash is ``interrupted``; resuming returns it to the phase it
-was in. Every legal move is in :data:`TRANSITIONS`; anything else raises
+planned -> baseline (pre-dose checks) -> dosing -> observation -> discharge_ready -> closed
+(signed). A session found unfinished after a crash is ``interrupted``; resuming returns it to
+the phase it was in. Every legal move is in :data:`TRANSITIONS`; anything else raises
 :class:`IllegalTransition` naming the move and why it is refused.
 """
 
@@ -40,7 +40,7 @@ _WHY_NOT: dict[SessionPhase, str] = {
 }
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(ValueError):  # noqa: N818 - reads as a sentence at the raise site
     """A lifecycle move that the protocol does not allow."""
 
     def __init__(self, current: SessionPhase, target: SessionPhase, reason: str) -> None:

@@ -20,15 +20,19 @@ def data_dir() -> Path:
 
 
 def config_dir() -> Path:
-    """Return the per-user settings folder (``$SESSIONMON_CONFIG_DIR`` if set), created if missing."""
+    """Return the settings folder (``$SESSIONMON_CONFIG_DIR`` if set), created if missing."""
     override = os.environ.get(CONFIG_ENV)
-    path = Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    path = (
+        Path(override)
+        if override
+        else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def default_db_path() -> Path:
-    """Return the database path: ``$SESSIONMON_DB`` if set, else ``sessions.db`` in the data folder."""
+    """Return ``$SESSIONMON_DB`` if set, else ``sessions.db`` in the user data folder."""
     override = os.environ.get(DB_ENV)
     if override:
         return Path(override)
