@@ -1,0 +1,71 @@
+"""``sessionmon simulate --scenario FILE|NAME --headless``: run a scripted session, no window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed is 'max' or a number, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"speed must be positive, not {text!r}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``simulate`` sub-command."""
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run a scripted scenario headless and record it",
+        description="Run a scenario (a TOML file or a built-in name; see 'sessionmon scenarios') "
+        "with simulated devices, the alarm engine and the session protocol, and record the "
+        "session in the database (marked as simulated).",
+    )
+    parser.add_argument(
+        "--scenario", required=True, metavar="FILE|NAME", help="scenario file or built-in name"
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="run with no window (the only mode of this command; the console has its own "
+        "simulator: 'sessionmon --simulator')",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        metavar="max|N",
+        help="'max' (default) runs as fast as possible; N runs at N times real time",
+    )
+    parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    parser.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Run the scenario, record it, print the summary."""
+    from sessionmon.cli import resolve_db
+    from sessionmon.clock import SystemClock
+    from sessionmon.errors import UserError
+    from sessionmon.scenarios import load_scenario
+    from sessionmon.scenarios.runner import describe, run_scenario
+    from sessionmon.store import SessionStore
+
+    if not args.headless:
+        raise UserError(
+            "simulate runs headless only: add --headless (or open the console with "
+            "'sessionmon --simulator')"
+        )
+    scenario = load_scenario(args.scenario)
+    with SessionStore.open(resolve_db(args), SystemClock()) as store:
+        summary = run_scenario(scenario, store, speed=args.speed)
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print(describe(summary))
+    return 0

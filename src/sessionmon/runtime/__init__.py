@@ -1,0 +1,24 @@
+"""The session runtime: wires vitals sources to the store, the alarm engine and the protocol."""
+
+from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
+from sessionmon.runtime.session_runtime import SessionRuntime
+from sessionmon.runtime.snapshot import (
+    DeviceStatus,
+    Marker,
+    NibpStatus,
+    PlethView,
+    RuntimeSnapshot,
+    VitalValue,
+)
+
+__all__ = [
+    "DeviceStatus",
+    "IntentRefusedError",
+    "Marker",
+    "NibpStatus",
+    "PlethView",
+    "RuntimeSnapshot",
+    "SessionLockedError",
+    "SessionRuntime",
+    "VitalValue",
+]

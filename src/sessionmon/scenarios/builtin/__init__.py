@@ -1,0 +1,1 @@
+"""The built-in scenario files (``*.toml``); see :func:`sessionmon.scenarios.list_builtin`."""

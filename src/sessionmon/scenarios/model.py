@@ -1,0 +1,236 @@
+"""The scripted-scenario format: pydantic models of a scenario TOML file.
+
+A scenario names a treatment, a patient's baseline physiology, how the NIBP cycles, and a list of
+``[[step]]`` tables, each happening ``at`` a time from the scenario start and doing exactly one of:
+a nurse ``action``, a physiology ``change`` or a device ``fault``. Times are ``"HH:MM:SS"`` strings
+and are held as seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from sessionmon.model import TreatmentId
+
+_TIME_RE = re.compile(r"^(\d{1,3}):([0-5]\d):([0-5]\d(?:\.\d+)?)$")
+
+
+def parse_hms(value: Any) -> float:
+    """Return the seconds in an ``"HH:MM:SS"`` string (seconds may have a fraction).
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not such a string.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f'expected a time as "HH:MM:SS", got {value!r}')
+    match = _TIME_RE.match(value.strip())
+    if match is None:
+        raise ValueError(f'expected a time as "HH:MM:SS", got {value!r}')
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def format_hms(seconds: float) -> str:
+    """Return ``seconds`` as ``"HH:MM:SS"`` (whole seconds)."""
+    total = round(seconds)
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def _parse_interval(value: Any) -> float | None:
+    if isinstance(value, str) and value.strip().lower() == "off":
+        return None
+    seconds = parse_hms(value)
+    if seconds <= 0:
+        raise ValueError('an NIBP interval must be longer than zero (or "off")')
+    return seconds
+
+
+#: A time or duration written as ``"HH:MM:SS"``, held as seconds.
+Seconds = Annotated[float, BeforeValidator(parse_hms)]
+
+
+class Action(StrEnum):
+    """Nurse actions a step can perform."""
+
+    START_BASELINE = "start_baseline"
+    MEASURE_BP = "measure_bp"
+    DOSE = "dose"
+    ACKNOWLEDGE = "acknowledge"
+    PAUSE_AUDIO = "pause_audio"
+    CHECKLIST = "checklist"
+    ANNOTATE = "annotate"
+    DISCHARGE = "discharge"
+    SIGN = "sign"
+
+
+class Fault(StrEnum):
+    """Device faults a step can inject."""
+
+    SENSOR_OFF = "sensor_off"
+    DISCONNECT = "disconnect"
+    RECONNECT = "reconnect"
+    NIBP_ERROR = "nibp_error"
+
+
+class Device(StrEnum):
+    """Which simulated device a fault applies to."""
+
+    OXIMETER = "oximeter"
+    NIBP = "nibp"
+
+
+#: The device a fault implies when the step does not name one.
+_FAULT_DEVICE = {Fault.SENSOR_OFF: Device.OXIMETER, Fault.NIBP_ERROR: Device.NIBP}
+
+#: Step fields that only make sense with a given action.
+_ACTION_FIELDS: dict[str, set[Action]] = {
+    "scale": {Action.CHECKLIST},
+    "score": {Action.CHECKLIST},
+    "items": {Action.CHECKLIST},
+    "text": {Action.ANNOTATE, Action.DOSE, Action.DISCHARGE, Action.SIGN},
+    "condition": {Action.ACKNOWLEDGE},
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Baseline(_Strict):
+    """The patient's physiology at the scenario start."""
+
+    hr: float = Field(default=74, ge=20, le=250)
+    spo2: float = Field(default=98, ge=50, le=100)
+    sys: float = Field(default=126, ge=50, le=260)
+    dia: float = Field(default=80, ge=20, le=180)
+    resp_rate: float = Field(default=14, ge=2, le=60)
+
+    @model_validator(mode="after")
+    def _dia_below_sys(self) -> Baseline:
+        if self.dia >= self.sys:
+            raise ValueError(f"dia ({self.dia:g}) must be below sys ({self.sys:g})")
+        return self
+
+
+class NibpSettings(_Strict):
+    """How the NIBP cycles: ``interval`` in seconds, or ``None`` for on-request only."""
+
+    interval: Annotated[float | None, BeforeValidator(_parse_interval)] = None
+
+
+class PatientInfo(_Strict):
+    """The (simulated) patient."""
+
+    pseudonym: str = Field(default="SIM-0001", min_length=1, max_length=64)
+
+
+class PhysiologyChange(_Strict):
+    """New physiology targets, reached over the step's ``over`` duration."""
+
+    hr: float | None = Field(default=None, ge=20, le=250)
+    spo2: float | None = Field(default=None, ge=50, le=100)
+    sys: float | None = Field(default=None, ge=40, le=280)
+    dia: float | None = Field(default=None, ge=20, le=200)
+    resp_rate: float | None = Field(default=None, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PhysiologyChange:
+        if not self.targets():
+            raise ValueError("a change needs at least one of hr, spo2, sys, dia, resp_rate")
+        return self
+
+    def targets(self) -> dict[str, float]:
+        """Return the targets that are set, by name."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class Step(_Strict):
+    """One scripted thing that happens ``at`` seconds from the scenario start."""
+
+    at: Seconds = Field(ge=0)
+    action: Action | None = None
+    change: PhysiologyChange | None = None
+    fault: Fault | None = None
+    over: Seconds = Field(default=0.0, ge=0)
+    device: Device | None = None
+    duration: Seconds | None = Field(default=None, gt=0)
+    scale: str | None = None
+    score: int | None = None
+    items: list[int] | dict[str, int] | None = None
+    text: str | None = Field(default=None, max_length=2000)
+    by: str = Field(default="nurse", min_length=1, max_length=200)
+    condition: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Step:
+        chosen = [n for n in ("action", "change", "fault") if getattr(self, n) is not None]
+        if len(chosen) != 1:
+            given = ", ".join(chosen) if chosen else "none"
+            raise ValueError(
+                f"a step needs exactly one of action, change or fault (given: {given})"
+            )
+        if self.change is None and "over" in self.model_fields_set:
+            raise ValueError("'over' goes only with a change")
+        if self.fault is None and ("device" in self.model_fields_set or self.duration):
+            raise ValueError("'device' and 'duration' go only with a fault")
+        for name, actions in _ACTION_FIELDS.items():
+            if name in self.model_fields_set and self.action not in actions:
+                allowed = ", ".join(sorted(a.value for a in actions))
+                raise ValueError(f"'{name}' goes only with action {allowed}")
+        if self.action is Action.CHECKLIST:
+            if not self.scale:
+                raise ValueError("a checklist step needs scale = ...")
+            if self.score is None and self.items is None:
+                raise ValueError("a checklist step needs score = N or items = [...]")
+        if self.action is Action.ANNOTATE and not self.text:
+            raise ValueError("an annotate step needs text = ...")
+        if self.fault is not None:
+            implied = _FAULT_DEVICE.get(self.fault)
+            if self.device is None and implied is None:
+                raise ValueError(f"fault {self.fault.value} needs device = oximeter or nibp")
+            if implied is not None and self.device not in (None, implied):
+                raise ValueError(f"fault {self.fault.value} applies only to the {implied.value}")
+        return self
+
+    @property
+    def target_device(self) -> Device | None:
+        """The device a fault applies to (named or implied)."""
+        if self.fault is None:
+            return None
+        return self.device or _FAULT_DEVICE[self.fault]
+
+
+class Scenario(_Strict):
+    """A scripted session, as read from a scenario TOML file."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    treatment: TreatmentId
+    duration: Seconds = Field(gt=0)
+    seed: int = 0
+    patient: PatientInfo = Field(default_factory=PatientInfo)
+    baseline: Baseline = Field(default_factory=Baseline)
+    nibp: NibpSettings = Field(default_factory=NibpSettings)
+    steps: tuple[Step, ...] = Field(default=(), alias="step")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _steps_within_duration(self) -> Scenario:
+        for index, step in enumerate(self.steps):
+            if step.at > self.duration:
+                raise ValueError(
+                    f"step {index + 1} is at {format_hms(step.at)}, after the scenario ends "
+                    f"({format_hms(self.duration)})"
+                )
+        return self
+
+    def ordered_steps(self) -> list[Step]:
+        """Return the steps by time (stable for steps at the same time)."""
+        return sorted(self.steps, key=lambda s: s.at)
