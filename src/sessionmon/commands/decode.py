@@ -1,0 +1,359 @@
+"""``sessionmon decode``: decode a device capture or a live serial port to JSON Lines.
+
+One JSON object per reading (``{"kind": "spo2", "value": 98, "unit": "%"}`` plus
+``device_time`` and ``flags`` when the device gives them); a technical condition is printed
+once when it starts (``{"kind": "condition", "value": "sensor_off", "detail": ...}``). A
+summary (frames, checksum errors, resyncs, bytes) goes to stderr. With ``--port`` it reads a
+live serial port, which is how a clinic checks a cable and a device setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from sessionmon.errors import UserError
+
+_CHUNK = 4096
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``decode`` sub-command."""
+    parser = subparsers.add_parser(
+        "decode",
+        help="decode a device capture or a live serial port to JSON Lines",
+        description="Decode bytes of a supported device (from a capture file or a live serial "
+        "port) and print one JSON object per reading; a summary goes to stderr.",
+    )
+    parser.add_argument(
+        "--device",
+        required=True,
+        metavar="NAME",
+        help="protocol: cms50-legacy, cms50-v7, nonin-df2, nonin-df7, nonin-df8, nonin-ascii, "
+        "masimo-ascii, suntech",
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE", help="capture file ('-' = stdin)")
+    parser.add_argument("--port", help="read this serial port live instead of a file")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds to read the port (default 10; suntech: 90 or until the result)",
+    )
+    parser.add_argument(
+        "--hex", action="store_true", help="the input is hex text (whitespace and 0x optional)"
+    )
+    parser.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="print HR/SpO2/PI from every frame of fast streams (default: on change and "
+        "about once a second)",
+    )
+    parser.add_argument("--baud", type=int, help="override the protocol's baud rate")
+    parser.add_argument("--parity", help="override the protocol's parity: N, E or O")
+    parser.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Run ``sessionmon decode``."""
+    from sessionmon.devices.protocols import get_protocol
+
+    spec = get_protocol(args.device)
+    if (args.file is None) == (args.port is None):
+        raise UserError("give either a capture FILE or --port PORT")
+    if args.port is not None and args.hex:
+        raise UserError("--hex applies to capture files, not to --port")
+    parser = spec.make_parser(numerics_every=1 if args.every_frame else None)
+    printer = ReadingPrinter(sys.stdout, hold_frames=spec.flag_hold_frames)
+    try:
+        if args.file is not None:
+            for chunk in _file_chunks(args.file, args.hex):
+                printer.print_frames(parser.feed_frames(chunk))
+        else:
+            settings = spec.port_settings.with_changes(baud=args.baud, parity=_parity(args.parity))
+            duration = args.duration
+            if duration is None:
+                duration = 90.0 if spec.name == "suntech" else 10.0
+            _read_port(spec, settings, args.port, duration, parser, printer)
+    except UserError:
+        if parser.stats.bytes_in:  # e.g. the port went away: say what was read before
+            _print_summary(spec.name, parser.stats, printer.lines)
+        raise
+    _print_summary(spec.name, parser.stats, printer.lines)
+    return 0
+
+
+def _print_summary(name: str, stats: Any, lines: int) -> None:
+    extras = "".join(f", {v} {k.replace('_', ' ')}" for k, v in sorted(stats.extra.items()))
+    print(
+        f"{name}: {stats.frames} frames decoded, {stats.checksum_errors} checksum errors, "
+        f"{stats.resyncs} resyncs, {stats.bytes_in} bytes, {lines} lines printed{extras}",
+        file=sys.stderr,
+    )
+
+
+def _parity(value: str | None) -> str | None:
+    if value is None:
+        return None
+    letter = {"NONE": "N", "EVEN": "E", "ODD": "O"}.get(value.upper(), value.upper())
+    if letter not in ("N", "E", "O"):
+        raise UserError(f"parity must be N, E or O, not {value!r}")
+    return letter
+
+
+# ---------------------------------------------------------------------- input
+
+
+def _file_chunks(name: str, as_hex: bool) -> Iterator[bytes]:
+    if as_hex:
+        yield parse_hex(_read_text(name), name)
+        return
+    if name == "-":
+        stream = sys.stdin.buffer
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+        return
+    try:
+        with Path(name).open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                yield chunk
+    except OSError as exc:
+        raise UserError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+def _read_text(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise UserError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+_HEX_TOKEN = re.compile(r"(?:0[xX])?([0-9A-Fa-f]+)")
+
+
+def parse_hex(text: str, name: str = "input") -> bytes:
+    """Return the bytes written as hex in ``text``.
+
+    Whitespace, commas, colons and ``0x`` prefixes are optional; ``#`` starts a comment that
+    runs to the end of the line.
+
+    Raises
+    ------
+    UserError
+        On a character that is not hex, or an odd number of digits in a run.
+    """
+    out = bytearray()
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0]
+        for token in re.split(r"[\s,:;]+", line):
+            if not token:
+                continue
+            match = _HEX_TOKEN.fullmatch(token)
+            if match is None:
+                raise UserError(f"{name}: line {number}: not hex: {token[:20]!r}")
+            digits = match[1]
+            if len(digits) % 2:
+                raise UserError(f"{name}: line {number}: odd number of hex digits in {token!r}")
+            out += bytes.fromhex(digits)
+    return bytes(out)
+
+
+# ---------------------------------------------------------------------- live port
+
+
+def _read_port(
+    spec: Any, settings: Any, port: str, duration: float, parser: Any, printer: ReadingPrinter
+) -> None:
+    """Read ``port`` for ``duration`` seconds (wall clock: this is a bench tool)."""
+    import time
+
+    import serial
+
+    try:
+        link = serial.Serial(port, timeout=0.05, **settings.serial_kwargs())
+    except (serial.SerialException, OSError, ValueError) as exc:
+        raise UserError(f"cannot open {port} ({settings.describe()}): {exc}") from None
+    print(f"reading {port} at {settings.describe()} for {duration:g} s", file=sys.stderr)
+    talker = _SuntechTalker(link) if spec.name == "suntech" else _StreamTalker(link, spec)
+    start = time.monotonic()
+    try:
+        with link:
+            talker.begin(start)
+            while (now := time.monotonic()) - start < duration and not talker.finished:
+                data = link.read(link.in_waiting or 1)
+                if data:
+                    talker.received(parser, printer, data)
+                talker.tick(now)
+            talker.end()
+    except (serial.SerialException, OSError) as exc:
+        raise UserError(f"lost {port}: {exc}") from None
+
+
+class _StreamTalker:
+    """Streaming oximeters: send the start command, then keep-alives (CMS50 V7)."""
+
+    finished = False
+
+    def __init__(self, link: Any, spec: Any) -> None:
+        self._link = link
+        self._spec = spec
+        self._next_keepalive = float("inf")
+
+    def begin(self, now: float) -> None:
+        if self._spec.start_command:
+            self._link.write(self._spec.start_command)
+        if self._spec.keepalive_command and self._spec.keepalive_s:
+            self._next_keepalive = now + self._spec.keepalive_s
+
+    def received(self, parser: Any, printer: ReadingPrinter, data: bytes) -> None:
+        printer.print_frames(parser.feed_frames(data))
+
+    def tick(self, now: float) -> None:
+        if now >= self._next_keepalive:
+            self._link.write(self._spec.keepalive_command)
+            self._next_keepalive = now + self._spec.keepalive_s
+
+    def end(self) -> None:
+        if self._spec.stop_command:
+            self._link.write(self._spec.stop_command)
+
+
+class _SuntechTalker:
+    """SunTech: start one measurement, poll cuff pressure each second, then read the result."""
+
+    POLL_S = 1.0
+
+    def __init__(self, link: Any) -> None:
+        self._link = link
+        self._next_poll = 0.0
+        self._want_result = False
+        self._peak = 0
+        self.finished = False
+
+    def begin(self, now: float) -> None:
+        from sessionmon.devices.protocols import suntech
+
+        self._link.write(suntech.start_adult())
+        self._next_poll = now + self.POLL_S
+
+    def received(self, parser: Any, printer: ReadingPrinter, data: bytes) -> None:
+        from sessionmon.devices.protocols import suntech
+
+        replies = parser.feed_replies(data)
+        printer.print_frames(suntech.decoded_of(reply) for reply in replies)
+        for reply in replies:
+            if isinstance(reply, suntech.BpResult):
+                self.finished = True
+            elif isinstance(reply, suntech.Ack):
+                if reply.code == "K":
+                    self._want_result = True
+                elif reply.code == "B":
+                    self._want_result = False
+            elif isinstance(reply, suntech.CuffPressure):
+                self._peak = max(self._peak, reply.mmhg)
+                if self._peak > 40 and reply.mmhg < 10:
+                    self._want_result = True  # deflated after inflating: done
+
+    def tick(self, now: float) -> None:
+        from sessionmon.devices.protocols import suntech
+
+        if now < self._next_poll:
+            return
+        self._next_poll = now + self.POLL_S
+        if self._want_result:
+            self._link.write(suntech.get_bp_data())
+        else:
+            self._link.write(suntech.get_cuff_pressure())
+
+    def end(self) -> None:
+        from sessionmon.devices.protocols import suntech
+
+        if not self.finished:
+            self._link.write(suntech.abort())
+            print("measurement not finished: sent abort", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------- output
+
+
+class ReadingPrinter:
+    """Prints decoded frames as JSON Lines; conditions only when they start.
+
+    A flag condition (finger out, artifact...) starts when a frame has it and none of the
+    previous ``hold_frames`` frames did (1: the previous frame; Nonin #2/#7 carry some flags in
+    one frame of each 25-frame packet). An ``invalid_value`` condition starts when a value of
+    its kind turns invalid after a valid one (or first), since values do not come in every
+    frame.
+    """
+
+    def __init__(self, out: IO[str], hold_frames: int = 1) -> None:
+        self._out = out
+        self._hold = max(1, hold_frames)
+        self._last_seen: dict[tuple[str, str], int] = {}
+        self._frame = 0
+        self._invalid: set[str] = set()
+        self.lines = 0
+
+    def print_frames(self, frames: Iterable[Iterable[Any]]) -> None:
+        """Print every frame's readings and newly started conditions."""
+        from sessionmon.devices.readings import Condition, TechnicalCondition
+
+        write = self._out.write
+        for frame in frames:
+            self._frame += 1
+            for item in frame:
+                if isinstance(item, Condition):
+                    if item.name is TechnicalCondition.INVALID_VALUE:
+                        if item.detail in self._invalid:
+                            continue
+                        self._invalid.add(item.detail)
+                    else:
+                        key = (item.name.value, item.detail)
+                        last = self._last_seen.get(key)
+                        self._last_seen[key] = self._frame
+                        if last is not None and self._frame - last <= self._hold:
+                            continue
+                    write(json.dumps(condition_json(item)) + "\n")
+                else:
+                    self._invalid.discard(item.kind.value)
+                    write(json.dumps(reading_json(item)) + "\n")
+                self.lines += 1
+        self._out.flush()
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def reading_json(reading: Any) -> dict[str, Any]:
+    """Return the JSON object of one reading."""
+    obj: dict[str, Any] = {
+        "kind": reading.kind.value,
+        "value": _number(reading.value),
+        "unit": reading.unit,
+    }
+    flags = list(reading.flags)
+    clock = [f for f in flags if f.startswith("device_clock=")]
+    if reading.device_time is not None:
+        obj["device_time"] = reading.device_time.replace(tzinfo=None).isoformat()
+    elif clock:
+        obj["device_time"] = clock[0].split("=", 1)[1]
+    flags = [f for f in flags if not f.startswith("device_clock=")]
+    if flags:
+        obj["flags"] = flags
+    return obj
+
+
+def condition_json(condition: Any) -> dict[str, Any]:
+    """Return the JSON object of one condition."""
+    obj: dict[str, Any] = {"kind": "condition", "value": condition.name.value}
+    if condition.detail:
+        obj["detail"] = condition.detail
+    return obj

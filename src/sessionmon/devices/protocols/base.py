@@ -1,0 +1,353 @@
+"""Shared machinery of the protocol parsers: buffering, frame accounting, value checks.
+
+Every parser in this package is pure and incremental: :meth:`FrameParser.feed` takes whatever
+bytes arrived, keeps any partial frame for the next call and returns what the complete frames
+said. The output never depends on how the byte stream was split into calls.
+
+Counting rules shared by all parsers (kept in :class:`~sessionmon.devices.readings.ParserStats`):
+
+- ``frames``: frames (packets, lines, replies) decoded.
+- ``resyncs``: a frame was found somewhere other than right after the previous one, i.e. bytes
+  had to be skipped to regain framing (garbage at the very start counts once).
+- ``checksum_errors``: a frame stood where the next frame was expected, had the right shape, but
+  failed its checksum. It is dropped; the parser looks for the next good frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from sessionmon.devices.readings import (
+    Condition,
+    Decoded,
+    ParserStats,
+    Reading,
+    TechnicalCondition,
+)
+from sessionmon.devices.source import DeviceRole
+from sessionmon.model import Kind
+
+TC = TechnicalCondition
+
+
+@runtime_checkable
+class Parser(Protocol):
+    """An incremental, pure protocol parser."""
+
+    stats: ParserStats
+
+    def feed(self, data: bytes) -> list[Decoded]:
+        """Decode ``data``; keep any partial frame for the next call."""
+        ...
+
+
+class FrameParser:
+    """Base of the parsers: a byte buffer, absolute offsets and per-frame output.
+
+    Subclasses implement :meth:`_scan`, which decodes the complete frames in ``self._buf``,
+    appends one list of items per frame to ``frames`` and returns how many leading bytes of the
+    buffer are finished with (decoded or skipped). They call :meth:`_accept` for every good
+    frame and :meth:`_checksum_failed` for a frame that failed its checksum.
+
+    Attributes
+    ----------
+    stats : ParserStats
+        Counters: frames, checksum errors, resyncs, bytes in and protocol extras.
+    """
+
+    def __init__(self) -> None:
+        self.stats = ParserStats()
+        self._buf = bytearray()
+        self._base = 0  # absolute stream offset of self._buf[0]
+        self._expected = 0  # absolute offset where the next frame should start
+
+    def feed(self, data: bytes) -> list[Decoded]:
+        """Decode ``data`` and return the readings and conditions it completed, in order.
+
+        Parameters
+        ----------
+        data : bytes
+            Bytes as they came from the device (any split).
+
+        Returns
+        -------
+        list of Reading or Condition
+            Pleth samples are one :class:`Reading` each; invalid sentinels and device flags are
+            :class:`Condition` objects.
+        """
+        return [item for frame in self.feed_frames(data) for item in frame]
+
+    def feed_frames(self, data: bytes) -> list[list[Decoded]]:
+        """Like :meth:`feed` but grouped by frame: one (possibly empty) list per decoded frame.
+
+        A per-frame flag (finger out, artifact...) is absent from a frame's list when the frame
+        did not set it, which is how a caller notices that a condition ended.
+        """
+        self.stats.bytes_in += len(data)
+        self._buf += data
+        frames: list[list[Decoded]] = []
+        consumed = self._scan(frames)
+        if consumed:
+            del self._buf[:consumed]
+            self._base += consumed
+        return frames
+
+    # ------------------------------------------------------------------ for subclasses
+
+    def _scan(self, frames: list[list[Decoded]]) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _accept(self, start: int, end: int) -> bool:
+        """Record a good frame at buffer positions ``start:end``; return whether it was in place.
+
+        A frame not where the previous one ended means bytes were skipped: a resync.
+        """
+        in_place = self._base + start == self._expected
+        if not in_place:
+            self.stats.resyncs += 1
+        self._expected = self._base + end
+        self.stats.frames += 1
+        return in_place
+
+    def _checksum_failed(self, start: int, end: int) -> bool:
+        """Record a checksum failure at ``start:end`` if a frame was expected there.
+
+        Returns whether it was counted (a failure where no frame was expected is just noise
+        met while searching for the sync marker).
+        """
+        if self._base + start != self._expected:
+            return False
+        self.stats.checksum_errors += 1
+        self._expected = self._base + end  # assume in-place corruption: next frame follows
+        return True
+
+    def _count(self, name: str, n: int = 1) -> None:
+        extra = self.stats.extra
+        extra[name] = extra.get(name, 0) + n
+
+
+# ---------------------------------------------------------------------- value helpers
+
+
+def value_or_invalid(
+    kind: Kind,
+    value: float | None,
+    device_time: datetime | None = None,
+    flags: tuple[str, ...] = (),
+) -> Decoded:
+    """Return a :class:`Reading`, or ``INVALID_VALUE`` if ``value`` is missing or out of range.
+
+    Parameters
+    ----------
+    kind : Kind
+        What the value measures.
+    value : float or None
+        ``None`` when the device sent its "no value" sentinel.
+    device_time, flags
+        Passed to :meth:`Reading.of`.
+    """
+    if value is not None:
+        reading = Reading.of(kind, value, device_time, flags)
+        if reading is not None:
+            return reading
+    return Condition(TC.INVALID_VALUE, detail=kind.value)
+
+
+class ValueGate:
+    """Thins out numerics repeated in every frame of a fast stream.
+
+    A value is let through when it differs from the last one of its kind or when ``every``
+    updates have passed since the last one let through; so a 60 frames/s stream gives about one
+    HR and SpO2 a second plus every change, and output never depends on how bytes were split.
+
+    Parameters
+    ----------
+    every : int
+        Let an unchanged value through once every ``every`` updates (1 = always).
+    """
+
+    def __init__(self, every: int) -> None:
+        self.every = max(1, every)
+        self._last: dict[Kind, tuple[object, int]] = {}
+
+    def passes(self, kind: Kind, value: object) -> bool:
+        """Return whether this update of ``kind`` (``value`` may be ``None``) is emitted."""
+        last = self._last.get(kind)
+        if last is None or last[0] != value or last[1] + 1 >= self.every:
+            self._last[kind] = (value, 0)
+            return True
+        self._last[kind] = (value, last[1] + 1)
+        return False
+
+
+def conditions_of(flags: Sequence[tuple[bool, TechnicalCondition, str]]) -> list[Condition]:
+    """Return one :class:`Condition` per condition name whose flag is set (first detail wins)."""
+    seen: dict[TechnicalCondition, str] = {}
+    for is_set, name, detail in flags:
+        if is_set and name not in seen:
+            seen[name] = detail
+    return [Condition(name, detail) for name, detail in seen.items()]
+
+
+# ---------------------------------------------------------------------- registry types
+
+
+@dataclass(frozen=True, slots=True)
+class PortSettings:
+    """Serial settings a device uses (field names as the link layer's ``PortSettings``).
+
+    Attributes
+    ----------
+    baud : int
+        Bits per second.
+    parity : str
+        ``"N"``, ``"E"`` or ``"O"``.
+    bytesize : int
+        Data bits.
+    stopbits : float
+        Stop bits.
+    xonxoff, rtscts : bool
+        Software / hardware flow control.
+    """
+
+    baud: int = 9600
+    parity: str = "N"
+    bytesize: int = 8
+    stopbits: float = 1
+    xonxoff: bool = False
+    rtscts: bool = False
+
+    def with_changes(self, **changes: Any) -> PortSettings:
+        """Return a copy with ``changes`` applied (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def serial_kwargs(self) -> dict[str, Any]:
+        """Return keyword arguments for :class:`serial.Serial`."""
+        return {
+            "baudrate": self.baud,
+            "parity": self.parity,
+            "bytesize": self.bytesize,
+            "stopbits": self.stopbits,
+            "xonxoff": self.xonxoff,
+            "rtscts": self.rtscts,
+        }
+
+    def describe(self) -> str:
+        """Return the usual short form, e.g. ``"9600 8-N-1"``."""
+        stop = int(self.stopbits) if float(self.stopbits).is_integer() else self.stopbits
+        flow = " xon/xoff" if self.xonxoff else ""
+        flow += " rts/cts" if self.rtscts else ""
+        return f"{self.baud} {self.bytesize}-{self.parity}-{stop}{flow}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolSpec:
+    """One supported device protocol: how to open its port, parse it and imitate it.
+
+    Attributes
+    ----------
+    name : str
+        CLI name, e.g. ``"cms50-v7"``.
+    description : str
+        One line for humans.
+    role : DeviceRole
+        Oximeter or NIBP.
+    port_settings : PortSettings
+        Defaults from the reference; override per installation.
+    parser_factory : callable
+        Returns a fresh parser (also available as :meth:`make_parser`).
+    encoder_factory : callable
+        Returns a fresh wire encoder for the simulator (:meth:`make_encoder`).
+    pleth_rate_hz : float or None
+        Nominal pleth samples per second (``None``: no pleth in this protocol).
+    pleth_max : int or None
+        Full scale of the protocol's pleth samples (encoders take samples in 0..pleth_max).
+    frame_rate_hz : float
+        Nominal frames per second the device sends (NIBP: 0, it only answers).
+    start_command, stop_command, keepalive_command : bytes
+        What the host sends after opening / before closing / periodically (empty: nothing).
+    keepalive_s : float or None
+        Keep-alive period.
+    numerics_every_default : int or None
+        How the parser thins numerics repeated in every frame: an unchanged value is emitted
+        once every this many frames (about once a second), changes always. ``None``: the
+        protocol sends each value once and every one is emitted.
+    flag_hold_frames : int
+        Frames a flag condition may be absent before it counts as ended (25 for Nonin #2/#7,
+        whose low-battery flag is in one frame of each packet; 1 elsewhere).
+    alternative_settings : tuple of PortSettings
+        Other settings units of this family are reported to use.
+    """
+
+    name: str
+    description: str
+    role: DeviceRole
+    port_settings: PortSettings
+    parser_factory: Callable[[], FrameParser]
+    encoder_factory: Callable[[], Any]
+    pleth_rate_hz: float | None = None
+    pleth_max: int | None = None
+    frame_rate_hz: float = 1.0
+    start_command: bytes = b""
+    stop_command: bytes = b""
+    keepalive_command: bytes = b""
+    keepalive_s: float | None = None
+    numerics_every_default: int | None = None
+    flag_hold_frames: int = 1
+    alternative_settings: tuple[PortSettings, ...] = field(default=())
+
+    def make_parser(self, numerics_every: int | None = None) -> FrameParser:
+        """Return a fresh parser.
+
+        Parameters
+        ----------
+        numerics_every : int, optional
+            For streams that repeat HR / SpO2 in every frame (``numerics_every_default`` is
+            set): emit an unchanged value once every this many frames; 1 emits every frame.
+            Ignored by protocols that send each value once.
+        """
+        if numerics_every is not None and self.numerics_every_default is not None:
+            return self.parser_factory(numerics_every=numerics_every)  # type: ignore[call-arg]
+        return self.parser_factory()
+
+    def make_encoder(self) -> Any:
+        """Return a fresh wire encoder (:class:`OximeterEncoder` or the SunTech emulator)."""
+        return self.encoder_factory()
+
+
+class OximeterEncoder(Protocol):
+    """Turns values into the exact bytes an oximeter of one protocol sends (for the simulator).
+
+    ``frames_for`` takes the values of one stretch of time. Pleth-streaming protocols
+    (CMS50, Nonin #2/#7) send one frame per pleth sample, every frame carrying the given
+    numerics (or, for Nonin, the packet slot they fall into; the encoder remembers its place in
+    the packet between calls); with no samples they send nothing. Once-a-second protocols
+    (Nonin #8, ASCII, Masimo) send one record per call and ignore ``pleth_samples``.
+    ``None`` for hr / spo2 / pi sends the device's "no value" sentinel. Flags a protocol cannot
+    express are ignored.
+    """
+
+    def frames_for(
+        self,
+        hr: int | None,
+        spo2: int | None,
+        pleth_samples: Sequence[float] = (),
+        pi: float | None = None,
+        *,
+        sensor_off: bool = False,
+        searching: bool = False,
+        artifact: bool = False,
+        low_perfusion: bool = False,
+        low_battery: bool = False,
+        device_time: datetime | None = None,
+    ) -> bytes:
+        """Return the wire bytes for these values."""
+        ...
+
+
+def clamp_int(value: float, low: int, high: int) -> int:
+    """Round ``value`` and clamp it into ``low..high``."""
+    return max(low, min(high, round(value)))

@@ -1,0 +1,161 @@
+"""Contec CMS50D+ legacy 5-byte live stream (older firmware), about 60 frames/s.
+
+Frame: byte 0 has bit 7 set (sync), bytes 1-4 have it clear.
+
+=====  ====  =====================================
+byte   bits  meaning
+=====  ====  =====================================
+0      0-3   signal strength
+0      4     finger out / probe off
+0      5     SpO2 dropping
+0      6     pulse beep
+1      0-6   pleth sample
+2      0-3   bargraph
+2      4     probe error
+2      5     searching
+2      6     bit 7 of pulse rate
+3      0-6   pulse rate, low 7 bits
+4      0-6   SpO2 %
+=====  ====  =====================================
+
+The protocol has no checksum. Pulse rate 0 or 255 and SpO2 0 or 127 are read as "no value"
+(the sentinels of the V7 protocol of the same family; a finger-out frame carries zeros).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sessionmon.devices.protocols.base import (
+    TC,
+    FrameParser,
+    ValueGate,
+    clamp_int,
+    conditions_of,
+    value_or_invalid,
+)
+from sessionmon.devices.readings import Condition, Decoded, Reading
+from sessionmon.model import Kind
+
+FRAME_LEN = 5
+_FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{4}")
+_PLETH_READINGS = [Reading.of(Kind.PLETH, v) for v in range(128)]
+
+
+class Cms50LegacyParser(FrameParser):
+    """Parser of the legacy 5-byte CMS50 stream.
+
+    Parameters
+    ----------
+    numerics_every : int
+        Emit an unchanged HR / SpO2 once every this many frames (60 = about once a second);
+        changes are always emitted. 1 emits them in every frame.
+    """
+
+    def __init__(self, numerics_every: int = 60) -> None:
+        super().__init__()
+        self._gate = ValueGate(numerics_every)
+
+    def _scan(self, frames: list[list[Decoded]]) -> int:
+        buf = self._buf
+        pos = 0
+        while True:
+            match = _FRAME.search(buf, pos)
+            if match is None:
+                return max(pos, len(buf) - (FRAME_LEN - 1))
+            start = match.start()
+            end = start + FRAME_LEN
+            self._accept(start, end)
+            frames.append(self._decode(buf[start:end]))
+            pos = end
+
+    def _decode(self, f: bytes | bytearray) -> list[Decoded]:
+        out: list[Decoded] = [
+            _PLETH_READINGS[f[1]],
+            *_CONDITIONS[(f[0] & 0x10) >> 4 | (f[2] & 0x30) >> 3],
+        ]
+        pulse = ((f[2] & 0x40) << 1) | f[3]
+        gate = self._gate.passes
+        if gate(Kind.HR, pulse):
+            out.append(_HR[pulse])
+        if gate(Kind.SPO2, f[4]):
+            out.append(_SPO2[f[4]])
+        return out
+
+
+def _conditions(bits: int) -> tuple[Condition, ...]:
+    """Conditions of a frame; ``bits``: 1 finger out, 2 probe error, 4 searching."""
+    return tuple(
+        conditions_of(
+            (
+                (bool(bits & 1), TC.SENSOR_OFF, "finger out"),
+                (bool(bits & 2), TC.SENSOR_FAULT, "probe error"),
+                (bool(bits & 4), TC.SEARCHING, "searching"),
+            )
+        )
+    )
+
+
+# Lookup tables: a frame is decoded by indexing (pulse 0/255 and SpO2 0/127 are "no value").
+_CONDITIONS = [_conditions(bits) for bits in range(8)]
+_HR = [value_or_invalid(Kind.HR, None if v in (0, 255) else v) for v in range(256)]
+_SPO2 = [value_or_invalid(Kind.SPO2, None if v in (0, 127) else v) for v in range(128)]
+
+
+def encode_frame(
+    hr: int | None,
+    spo2: int | None,
+    pleth: float,
+    *,
+    signal: int = 8,
+    finger_out: bool = False,
+    probe_error: bool = False,
+    searching: bool = False,
+    beep: bool = False,
+    bargraph: int = 0,
+) -> bytes:
+    """Return one 5-byte frame.
+
+    Parameters
+    ----------
+    hr, spo2 : int or None
+        Pulse rate (0-255) and SpO2 (0-127); ``None`` sends the sentinels 255 / 127.
+    pleth : int
+        Pleth sample 0-127.
+    signal, bargraph : int
+        Signal strength and bargraph, 0-15.
+    finger_out, probe_error, searching, beep : bool
+        Status bits.
+    """
+    pulse = 255 if hr is None else clamp_int(hr, 0, 255)
+    sat = 127 if spo2 is None else clamp_int(spo2, 0, 127)
+    b0 = 0x80 | (signal & 0x0F) | (0x10 if finger_out else 0) | (0x40 if beep else 0)
+    b2 = (bargraph & 0x0F) | (0x10 if probe_error else 0) | (0x20 if searching else 0)
+    b2 |= (pulse & 0x80) >> 1
+    return bytes((b0, clamp_int(pleth, 0, 127), b2, pulse & 0x7F, sat))
+
+
+class Cms50LegacyEncoder:
+    """Wire encoder of the legacy stream: one frame per pleth sample (see ``OximeterEncoder``)."""
+
+    def frames_for(
+        self,
+        hr: int | None,
+        spo2: int | None,
+        pleth_samples: Sequence[float] = (),
+        pi: float | None = None,
+        *,
+        sensor_off: bool = False,
+        searching: bool = False,
+        artifact: bool = False,
+        low_perfusion: bool = False,
+        low_battery: bool = False,
+        device_time: datetime | None = None,
+    ) -> bytes:
+        """Return one frame per pleth sample carrying ``hr`` and ``spo2``."""
+        return b"".join(
+            encode_frame(hr, spo2, s, finger_out=sensor_off, searching=searching)
+            for s in pleth_samples
+        )

@@ -1,0 +1,236 @@
+"""Contec "V7.0" 9-byte protocol (CMS50D+ v4.6 and newer, CMS50E, CMS50F), 115200 8-N-1.
+
+Every packet is a type byte (bit 7 clear) followed by data bytes sent with bit 7 forced to 1;
+the first data byte is the "high byte" whose bit *i* is the true bit 7 of data byte *i* + 2.
+Packets therefore delimit themselves: a packet ends where the next type byte begins.
+
+Real-time data packet (type ``0x01``, about 60 a second), after restoring bit 7:
+
+=====  ====  ==============================================
+byte   bits  meaning
+=====  ====  ==============================================
+2      0-3   signal strength 0-8
+2      4     searching too long
+2      6     pulse beep
+2      7     probe error ("finger out"; pleth then reads 0x40)
+3      0-6   pleth 0-127
+3      7     searching for pulse
+4      0-3   bargraph 0-15
+4      4     PI invalid
+5            pulse rate 1-254, ``0xFF`` invalid
+6            SpO2 1-100, ``0x7F`` invalid
+7-8          perfusion index x 100, little endian, ``0xFFFF`` invalid
+=====  ====  ==============================================
+
+Other packet types (command replies, device id...) are counted in ``stats.extra["other_packets"]``
+and skipped. The host must send :func:`start_stream` and then :func:`keep_alive` about every 5 s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sessionmon.devices.protocols.base import (
+    TC,
+    FrameParser,
+    ValueGate,
+    clamp_int,
+    conditions_of,
+    value_or_invalid,
+)
+from sessionmon.devices.readings import Decoded, Reading
+from sessionmon.model import Kind
+
+PACKET_LEN = 9
+REALTIME = 0x01
+_REALTIME = re.compile(rb"\x01[\x80-\xff]{8}")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_TWO_TYPE_BYTES = re.compile(rb"[\x00-\x7f]{2}")
+#: Longest run of unmatched bytes kept while waiting for a packet to complete.
+_MAX_PENDING = 256
+_PLETH_READINGS = [Reading.of(Kind.PLETH, v) for v in range(128)]
+
+CMD_START = 0xA1
+CMD_STOP = 0xA2
+CMD_DEVICE_ID = 0xAA
+CMD_KEEP_ALIVE = 0xAF
+
+
+def command(cmd: int, params: Sequence[int] = ()) -> bytes:
+    """Return the 9-byte host command ``7D 81 CMD P1..P6`` (parameters OR 0x80).
+
+    Parameters
+    ----------
+    cmd : int
+        Command byte, e.g. ``0xA1``.
+    params : sequence of int
+        Up to 6 parameter bytes; their bit 7s travel in the high byte (``0x81`` already carries
+        the command's).
+    """
+    if len(params) > 6:
+        raise ValueError("at most 6 parameters")
+    padded = [*params, *([0] * (6 - len(params)))]
+    high = 0x80 | ((cmd >> 7) & 1)
+    for i, value in enumerate(padded):
+        high |= ((value >> 7) & 1) << (i + 1)
+    return bytes((0x7D, high, cmd | 0x80, *(v | 0x80 for v in padded)))
+
+
+def start_stream() -> bytes:
+    """Return the command that starts the real-time stream (``7D 81 A1 80 80 80 80 80 80``)."""
+    return command(CMD_START)
+
+
+def stop_stream() -> bytes:
+    """Return the command that stops the real-time stream (``7D 81 A2 80 ...``)."""
+    return command(CMD_STOP)
+
+
+def keep_alive() -> bytes:
+    """Return the keep-alive command (``7D 81 AF 80 ...``), to send about every 5 s."""
+    return command(CMD_KEEP_ALIVE)
+
+
+def device_id_request() -> bytes:
+    """Return the command asking for the device id (``7D 81 AA 80 ...``)."""
+    return command(CMD_DEVICE_ID)
+
+
+def restore(packet: bytes | bytearray) -> bytes:
+    """Return the data bytes of ``packet`` (from byte 2 on) with their true bit 7 restored."""
+    high = packet[1]
+    return bytes((b & 0x7F) | (((high >> i) & 1) << 7) for i, b in enumerate(packet[2:PACKET_LEN]))
+
+
+class Cms50V7Parser(FrameParser):
+    """Parser of the CMS50 V7 packet stream.
+
+    Parameters
+    ----------
+    numerics_every : int
+        Emit an unchanged HR / SpO2 / PI once every this many packets (60 = about once a
+        second); changes are always emitted.
+    """
+
+    def __init__(self, numerics_every: int = 60) -> None:
+        super().__init__()
+        self._gate = ValueGate(numerics_every)
+
+    def _scan(self, frames: list[list[Decoded]]) -> int:
+        buf = self._buf
+        pos = 0
+        while True:
+            match = _REALTIME.search(buf, pos)
+            if match is None:
+                if len(buf) - pos > _MAX_PENDING:
+                    return len(buf) - _MAX_PENDING
+                return pos
+            start = match.start()
+            self._skip(buf[pos:start], pos)
+            end = start + PACKET_LEN
+            self._accept(start, end)
+            frames.append(self._decode(restore(buf[start:end])))
+            pos = end
+
+    def _skip(self, region: bytes | bytearray, pos: int) -> None:
+        """Account for bytes between two real-time packets (other packets or garbage)."""
+        if not region:
+            return
+        if (
+            self._base + pos == self._expected
+            and region[0] < 0x80
+            and region[-1] >= 0x80
+            and b"\x01" not in region
+            and _TWO_TYPE_BYTES.search(region) is None
+        ):
+            # well-formed packets of other types (each a type byte and at least a high byte)
+            self._count("other_packets", len(region.translate(None, _HIGH_BYTES)))
+            self._expected = self._base + pos + len(region)
+
+    def _decode(self, d: bytes) -> list[Decoded]:
+        out: list[Decoded] = [_PLETH_READINGS[d[1] & 0x7F]]
+        out += conditions_of(
+            (
+                (bool(d[0] & 0x80), TC.SENSOR_OFF, "finger out"),
+                (bool(d[1] & 0x80), TC.SEARCHING, "searching"),
+                (bool(d[0] & 0x10), TC.SEARCHING, "searching too long"),
+            )
+        )
+        pulse, spo2 = d[3], d[4]
+        hr_value = None if pulse in (0, 0xFF) else pulse
+        spo2_value = None if spo2 == 0 or spo2 > 100 else spo2
+        pi_raw = d[5] | (d[6] << 8)
+        pi_value = None if (d[2] & 0x10) or pi_raw == 0xFFFF else pi_raw / 100
+        for kind, value in ((Kind.HR, hr_value), (Kind.SPO2, spo2_value), (Kind.PI, pi_value)):
+            if self._gate.passes(kind, value):
+                out.append(value_or_invalid(kind, value))
+        return out
+
+
+def encode_packet(
+    hr: int | None,
+    spo2: int | None,
+    pleth: float,
+    pi: float | None = None,
+    *,
+    signal: int = 8,
+    probe_error: bool = False,
+    searching: bool = False,
+    searching_too_long: bool = False,
+    beep: bool = False,
+    bargraph: int = 0,
+) -> bytes:
+    """Return one 9-byte real-time packet.
+
+    Parameters
+    ----------
+    hr, spo2 : int or None
+        Pulse rate 0-254 and SpO2 0-100; ``None`` sends ``0xFF`` / ``0x7F``.
+    pleth : float
+        Pleth sample 0-127.
+    pi : float or None
+        Perfusion index in %; ``None`` sends ``0xFFFF`` with the PI-invalid bit.
+    """
+    pi_raw = 0xFFFF if pi is None else clamp_int(pi * 100, 0, 0xFFFE)
+    data = (
+        (signal & 0x0F)
+        | (0x10 if searching_too_long else 0)
+        | (0x40 if beep else 0)
+        | (0x80 if probe_error else 0),
+        clamp_int(pleth, 0, 127) | (0x80 if searching else 0),
+        (bargraph & 0x0F) | (0x10 if pi is None else 0),
+        0xFF if hr is None else clamp_int(hr, 0, 254),
+        0x7F if spo2 is None else clamp_int(spo2, 0, 100),
+        pi_raw & 0xFF,
+        pi_raw >> 8,
+    )
+    high = 0x80
+    for i, value in enumerate(data):
+        high |= ((value >> 7) & 1) << i
+    return bytes((REALTIME, high, *(v | 0x80 for v in data)))
+
+
+class Cms50V7Encoder:
+    """Wire encoder of the V7 stream: one packet per pleth sample (see ``OximeterEncoder``)."""
+
+    def frames_for(
+        self,
+        hr: int | None,
+        spo2: int | None,
+        pleth_samples: Sequence[float] = (),
+        pi: float | None = None,
+        *,
+        sensor_off: bool = False,
+        searching: bool = False,
+        artifact: bool = False,
+        low_perfusion: bool = False,
+        low_battery: bool = False,
+        device_time: datetime | None = None,
+    ) -> bytes:
+        """Return one real-time packet per pleth sample carrying ``hr``, ``spo2``, ``pi``."""
+        return b"".join(
+            encode_packet(hr, spo2, s, pi, probe_error=sensor_off, searching=searching)
+            for s in pleth_samples
+        )

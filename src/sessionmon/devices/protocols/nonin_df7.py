@@ -1,0 +1,108 @@
+"""Nonin data format #7: as #2 with 16-bit pleth.
+
+Frame ``[STATUS, PLETH_MSB, PLETH_LSB, FLOAT, CHK]``.
+There is no start byte: frames are found by a STATUS byte (bit 7 set) whose checksum
+``(b0 + b1 + b2 + b3) & 0xFF`` holds. 25 frames make a packet (see
+:mod:`~sessionmon.devices.protocols.nonin_packet`). 9600 8-N-1, 75 frames/s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sessionmon.devices.protocols.base import FrameParser, clamp_int
+from sessionmon.devices.protocols.nonin_packet import (
+    PacketPlanner,
+    PacketTracker,
+    status_byte,
+    status_conditions,
+)
+from sessionmon.devices.readings import Decoded, Reading
+from sessionmon.model import Kind
+
+FRAME_LEN = 5
+_CANDIDATE = re.compile(rb"[\x80-\xff]")
+
+
+class NoninDf7Parser(FrameParser):
+    """Parser of Nonin data format #7.
+
+    Parameters
+    ----------
+    numerics_every : int
+        Emit unchanged HR / SpO2 once every this many packets (3 = about once a second).
+    """
+
+    def __init__(self, numerics_every: int = 3) -> None:
+        super().__init__()
+        self._packet = PacketTracker(self.stats, numerics_every)
+
+    def _scan(self, frames: list[list[Decoded]]) -> int:
+        buf = self._buf
+        n = len(buf)
+        pos = 0
+        search = _CANDIDATE.search
+        while True:
+            match = search(buf, pos)
+            if match is None:
+                return n
+            start = match.start()
+            end = start + FRAME_LEN
+            if end > n:
+                return start
+            status, msb, lsb, value, chk = buf[start:end]
+            if (status + msb + lsb + value) & 0xFF != chk:
+                if self._checksum_failed(start, end):
+                    self._packet.skip_frame()
+                pos = start + 1
+                continue
+            if not self._accept(start, end):
+                self._packet.lose_place()
+            out: list[Decoded] = []
+            pleth = Reading.of(Kind.PLETH, (msb << 8) | lsb)
+            if pleth is not None:
+                out.append(pleth)
+            out += status_conditions(status)
+            out += self._packet.frame(status, value)
+            frames.append(out)
+            pos = end
+
+
+def encode_frame(status: int, pleth: int, value: int) -> bytes:
+    """Return one frame ``STATUS PLETH_MSB PLETH_LSB FLOAT CHK``."""
+    pleth = clamp_int(pleth, 0, 0xFFFF)
+    body = (status | 0x80, pleth >> 8, pleth & 0xFF, value & 0xFF)
+    return bytes((*body, sum(body) & 0xFF))
+
+
+class NoninDf7Encoder:
+    """Wire encoder of format #7: one frame per pleth sample (0-65535), 25 to a packet."""
+
+    def __init__(self) -> None:
+        self._planner = PacketPlanner()
+
+    def frames_for(
+        self,
+        hr: int | None,
+        spo2: int | None,
+        pleth_samples: Sequence[float] = (),
+        pi: float | None = None,
+        *,
+        sensor_off: bool = False,
+        searching: bool = False,
+        artifact: bool = False,
+        low_perfusion: bool = False,
+        low_battery: bool = False,
+        device_time: datetime | None = None,
+    ) -> bytes:
+        """Return one frame per pleth sample."""
+        out = bytearray()
+        for sample in pleth_samples:
+            sync, value = self._planner.next_float(hr, spo2, low_battery=low_battery)
+            status = status_byte(
+                sync=sync, sensor_off=sensor_off, artifact=artifact, low_perfusion=low_perfusion
+            )
+            out += encode_frame(status, clamp_int(sample, 0, 0xFFFF), value)
+        return bytes(out)

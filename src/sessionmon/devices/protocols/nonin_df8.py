@@ -1,0 +1,141 @@
+"""Nonin data format #8: 4-byte frames, one a second, no pleth and no checksum.
+
+=====  ================================================================================
+byte   meaning
+=====  ================================================================================
+1      STATUS: bit 7 = 1; bit 5 out of track; bit 4 low perfusion; bit 3 marginal
+       perfusion; bit 2 artifact; bits 1-0 = HR bits 8-7
+2      HR low 7 bits (HR 511 = missing)
+3      SpO2-D (127 = missing)
+4      STATUS2: bit 5 SmartPoint; bit 3 sensor alarm; bit 0 low battery
+=====  ================================================================================
+
+Frames are found by a STATUS byte (bit 7 set) followed by two bytes with bit 7 clear.
+9600 8-N-1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sessionmon.devices.protocols.base import (
+    TC,
+    FrameParser,
+    clamp_int,
+    conditions_of,
+    value_or_invalid,
+)
+from sessionmon.devices.readings import Condition, Decoded
+from sessionmon.model import Kind
+
+FRAME_LEN = 4
+HR_MISSING = 511
+SPO2_MISSING = 127
+_FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{2}[\x00-\xff]", re.DOTALL)
+
+
+class NoninDf8Parser(FrameParser):
+    """Parser of Nonin data format #8 (every frame's values are emitted)."""
+
+    def _scan(self, frames: list[list[Decoded]]) -> int:
+        buf = self._buf
+        pos = 0
+        while True:
+            match = _FRAME.search(buf, pos)
+            if match is None:
+                return max(pos, len(buf) - (FRAME_LEN - 1))
+            start = match.start()
+            end = start + FRAME_LEN
+            self._accept(start, end)
+            frames.append(_decode(buf[start:end]))
+            pos = end
+
+
+def _status_conditions(status: int, status2: int) -> tuple[Condition, ...]:
+    return tuple(
+        conditions_of(
+            (
+                (bool(status2 & 0x08), TC.SENSOR_OFF, "sensor alarm"),
+                (bool(status & 0x20), TC.ARTIFACT, "out of track"),
+                (bool(status & 0x04), TC.ARTIFACT, "artifact"),
+                (bool(status & 0x10), TC.LOW_PERFUSION, "low perfusion"),
+                (bool(status2 & 0x01), TC.LOW_BATTERY, "low battery"),
+            )
+        )
+    )
+
+
+# Lookup tables: a frame is decoded by indexing, which keeps 1 MB of noise quick to reject.
+_CONDITIONS = {
+    (s, s2): _status_conditions(s, s2) for s in range(0x00, 0x40, 0x04) for s2 in (0, 1, 8, 9)
+}
+_HR = [value_or_invalid(Kind.HR, None if hr == HR_MISSING else hr) for hr in range(512)]
+_SPO2 = {
+    flags: [
+        value_or_invalid(Kind.SPO2, None if v == SPO2_MISSING else v, flags=flags)
+        for v in range(128)
+    ]
+    for flags in ((), ("smartpoint",))
+}
+
+
+def _decode(f: bytes | bytearray) -> list[Decoded]:
+    status, hr_low, spo2, status2 = f
+    out: list[Decoded] = list(_CONDITIONS[status & 0x3C, status2 & 0x09])
+    out.append(_HR[((status & 0x03) << 7) | hr_low])
+    out.append(_SPO2[("smartpoint",) if status2 & 0x20 else ()][spo2])
+    return out
+
+
+def encode_frame(
+    hr: int | None,
+    spo2: int | None,
+    *,
+    sensor_off: bool = False,
+    artifact: bool = False,
+    out_of_track: bool = False,
+    low_perfusion: bool = False,
+    marginal_perfusion: bool = False,
+    low_battery: bool = False,
+    smartpoint: bool = False,
+) -> bytes:
+    """Return one 4-byte frame; ``None`` sends the missing-value sentinels."""
+    hr_raw = HR_MISSING if hr is None else clamp_int(hr, 0, HR_MISSING)
+    status = 0x80 | ((hr_raw >> 7) & 0x03)
+    status |= (0x20 if out_of_track else 0) | (0x10 if low_perfusion else 0)
+    status |= (0x08 if marginal_perfusion else 0) | (0x04 if artifact else 0)
+    status2 = (0x20 if smartpoint else 0) | (0x08 if sensor_off else 0)
+    status2 |= 0x01 if low_battery else 0
+    sat = SPO2_MISSING if spo2 is None else clamp_int(spo2, 0, SPO2_MISSING)
+    return bytes((status, hr_raw & 0x7F, sat, status2))
+
+
+class NoninDf8Encoder:
+    """Wire encoder of format #8: one frame per call (see ``OximeterEncoder``)."""
+
+    def frames_for(
+        self,
+        hr: int | None,
+        spo2: int | None,
+        pleth_samples: Sequence[float] = (),
+        pi: float | None = None,
+        *,
+        sensor_off: bool = False,
+        searching: bool = False,
+        artifact: bool = False,
+        low_perfusion: bool = False,
+        low_battery: bool = False,
+        device_time: datetime | None = None,
+    ) -> bytes:
+        """Return one frame with these values (pleth, pi and searching are not in #8)."""
+        return encode_frame(
+            hr,
+            spo2,
+            sensor_off=sensor_off,
+            artifact=artifact,
+            low_perfusion=low_perfusion,
+            low_battery=low_battery,
+            smartpoint=spo2 is not None and not sensor_off,
+        )

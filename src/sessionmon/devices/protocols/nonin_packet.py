@@ -1,0 +1,178 @@
+"""The 25-frame packet shared by Nonin data formats #2 and #7.
+
+Each 5-byte frame carries a STATUS byte, a pleth sample and one FLOAT byte whose meaning depends
+on the frame's place in the packet; frame 1 has the STATUS SYNC bit set.
+
+STATUS: bit 7 always 1; bit 6 sensor disconnect; bit 5 artifact; bit 4 out of track; bit 3
+sensor alarm (finger out); bits 2-1 perfusion (01 green, 11 yellow, 10 red); bit 0 SYNC.
+
+FLOAT by frame: 1, 2 HR MSB / LSB (``HR = ((MSB & 3) << 7) | (LSB & 0x7F)``, 511 = missing);
+3 SpO2 (4-beat average, 127 = missing); 4 firmware revision; 8 STAT2 (bit 5 SmartPoint, bit 0
+low battery); 9-11 SpO2-D / fast / beat-to-beat; 14, 15 extended HR; 16, 17 extended SpO2 /
+SpO2-D; 20-23 HR-D and extended HR-D.
+
+Frames before the first SYNC cannot be placed: their FLOAT is ignored (their pleth sample and
+status flags are still good). A frame dropped in place (bad checksum, next frame right after
+it) keeps the count; after a resync the packet position is unknown until the next SYNC.
+"""
+
+from __future__ import annotations
+
+from sessionmon.devices.protocols.base import (
+    TC,
+    ValueGate,
+    clamp_int,
+    conditions_of,
+    value_or_invalid,
+)
+from sessionmon.devices.readings import Condition, Decoded, ParserStats
+from sessionmon.model import Kind
+
+#: Data formats a 9560-style unit can be switched to with :func:`format_select_command`.
+SELECTABLE_FORMATS = (0x02, 0x07, 0x08, 0x0D)
+ACK = 0x06
+NAK = 0x15
+FRAMES_PER_PACKET = 25
+HR_MISSING = 511
+SPO2_MISSING = 127
+FIRMWARE_REVISION = 0x2A
+_STAT2_FRAME = 8
+
+
+def format_select_command(data_format: int) -> bytes:
+    """Return ``02 70 02 02 ZZ 03``, which switches a Nonin 9560 to data format ``ZZ``.
+
+    The device answers ``ACK`` (0x06) or ``NAK`` (0x15).
+    """
+    if data_format not in SELECTABLE_FORMATS:
+        raise ValueError(f"data format must be one of {SELECTABLE_FORMATS}")
+    return bytes((0x02, 0x70, 0x02, 0x02, data_format, 0x03))
+
+
+def status_conditions(status: int) -> tuple[Condition, ...]:
+    """Return the conditions set in a STATUS byte (looked up: called for every frame)."""
+    return _STATUS_CONDITIONS[status & 0xFF]
+
+
+def _status_conditions(status: int) -> list[Condition]:
+    return conditions_of(
+        (
+            (bool(status & 0x40), TC.SENSOR_OFF, "sensor disconnect"),
+            (bool(status & 0x08), TC.SENSOR_OFF, "sensor alarm"),
+            (bool(status & 0x20), TC.ARTIFACT, "artifact"),
+            (bool(status & 0x10), TC.ARTIFACT, "out of track"),
+            ((status & 0x06) == 0x04, TC.LOW_PERFUSION, "perfusion red"),
+        )
+    )
+
+
+_STATUS_CONDITIONS = [tuple(_status_conditions(s)) for s in range(256)]
+
+
+class PacketTracker:
+    """Places frames in their packet and decodes the numerics once a packet's STAT2 is in.
+
+    Parameters
+    ----------
+    stats : ParserStats
+        Where to count frames that could not be placed (``extra["unplaced_frames"]``).
+    numerics_every : int
+        Emit unchanged HR / SpO2 once every this many packets (3 = about once a second).
+    """
+
+    def __init__(self, stats: ParserStats, numerics_every: int = 3) -> None:
+        self._stats = stats
+        self._frame_no: int | None = None
+        self._slots: dict[int, int] = {}
+        self._gate = ValueGate(numerics_every)
+
+    def skip_frame(self) -> None:
+        """Step over one frame dropped in place (failed checksum): the position still holds."""
+        if self._frame_no is not None:
+            self._frame_no += 1
+            if self._frame_no > FRAMES_PER_PACKET:
+                self._frame_no = None
+
+    def lose_place(self) -> None:
+        """Forget the packet position (a frame was dropped)."""
+        self._frame_no = None
+        self._slots.clear()
+
+    def frame(self, status: int, value: int) -> list[Decoded]:
+        """Take one frame's STATUS and FLOAT; return the numerics completed by it."""
+        if status & 0x01:
+            self._frame_no = 1
+            self._slots.clear()
+        elif self._frame_no is not None:
+            self._frame_no += 1
+            if self._frame_no > FRAMES_PER_PACKET:
+                self._frame_no = None
+        if self._frame_no is None:
+            extra = self._stats.extra
+            extra["unplaced_frames"] = extra.get("unplaced_frames", 0) + 1
+            return []
+        self._slots[self._frame_no] = value
+        if self._frame_no != _STAT2_FRAME:
+            return []
+        return self._numerics(value)
+
+    def _numerics(self, stat2: int) -> list[Decoded]:
+        slots = self._slots
+        out: list[Decoded] = []
+        if 1 in slots and 2 in slots:
+            hr = ((slots[1] & 0x03) << 7) | (slots[2] & 0x7F)
+            hr_value = None if hr == HR_MISSING else hr
+            if self._gate.passes(Kind.HR, hr_value):
+                out.append(value_or_invalid(Kind.HR, hr_value))
+        if 3 in slots:
+            spo2 = slots[3]
+            spo2_value = None if spo2 == SPO2_MISSING else spo2
+            flags = ("smartpoint",) if stat2 & 0x20 else ()
+            if self._gate.passes(Kind.SPO2, (spo2_value, flags)):
+                out.append(value_or_invalid(Kind.SPO2, spo2_value, flags=flags))
+        if stat2 & 0x01:
+            out.append(Condition(TC.LOW_BATTERY, "low battery"))
+        return out
+
+
+def status_byte(
+    *,
+    sync: bool,
+    sensor_off: bool = False,
+    artifact: bool = False,
+    low_perfusion: bool = False,
+) -> int:
+    """Return a STATUS byte (green perfusion unless ``low_perfusion``: red)."""
+    status = 0x80 | (0x01 if sync else 0) | (0x08 if sensor_off else 0)
+    status |= 0x20 if artifact else 0
+    status |= 0x04 if low_perfusion else 0x02
+    return status
+
+
+class PacketPlanner:
+    """Encoder side: which FLOAT byte goes into the next frame, remembering the packet position."""
+
+    def __init__(self) -> None:
+        self.frame_no = 0  # frames of the current packet already sent
+
+    def next_float(
+        self, hr: int | None, spo2: int | None, *, low_battery: bool = False
+    ) -> tuple[bool, int]:
+        """Return (SYNC bit, FLOAT byte) for the next frame and advance."""
+        self.frame_no = self.frame_no % FRAMES_PER_PACKET + 1
+        n = self.frame_no
+        hr_raw = HR_MISSING if hr is None else clamp_int(hr, 0, HR_MISSING)
+        spo2_raw = SPO2_MISSING if spo2 is None else clamp_int(spo2, 0, SPO2_MISSING)
+        if n in (1, 14, 20, 22):
+            value = (hr_raw >> 7) & 0x03
+        elif n in (2, 15, 21, 23):
+            value = hr_raw & 0x7F
+        elif n in (3, 9, 10, 11, 16, 17):
+            value = spo2_raw
+        elif n == 4:
+            value = FIRMWARE_REVISION
+        elif n == _STAT2_FRAME:
+            value = (0x01 if low_battery else 0) | (0x20 if spo2 is not None else 0)
+        else:
+            value = 0
+        return n == 1, value

@@ -1,0 +1,454 @@
+"""SunTech Medical Advantage OEM NIBP module: command / response, 9600 8-N-1.
+
+Host frame ``':' (0x3A) CMD [DATA...] CHK`` and module frame ``'>' (0x3E) LEN DATA... CHK``
+(LEN counts every byte including ``>`` and CHK); both use ``CHK = (0x100 - sum(preceding)) &
+0xFF``, so a whole frame sums to 0 modulo 256.
+
+Module replies, told apart by length:
+
+- ``3E 04 c CHK``: acknowledge, ``c`` = ``O`` received, ``K`` done, ``A`` aborted, ``B`` busy,
+  other letters are errors;
+- ``3E 05 lo hi CHK``: cuff pressure in mmHg (16-bit little endian);
+- ``3E 18 ...`` (24 bytes): BP data: systolic, diastolic (16-bit LE), beats, BP status, 8 test
+  codes, heart rate, spare, MAP (16-bit LE), error code, 2 spare, CHK.
+
+:class:`SuntechReplyParser` yields typed replies (:meth:`~SuntechReplyParser.feed_replies`) for
+the driver, or readings and conditions (:meth:`~SuntechReplyParser.feed`) like every parser.
+:class:`SuntechModuleEmulator` answers host commands byte-exactly, for the simulator and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sessionmon.devices.protocols.base import TC, FrameParser, clamp_int, value_or_invalid
+from sessionmon.devices.readings import Condition, Decoded, Reading
+from sessionmon.model import Kind
+
+HOST_SOF = 0x3A  # ':'
+MODULE_SOF = 0x3E  # '>'
+CMD_START_ADULT = 0x20
+CMD_DATA = 0x79
+SUB_ABORT = 0x01
+SUB_BP_DATA = 0x03
+SUB_CUFF_PRESSURE = 0x05
+ACK_LEN = 4
+CUFF_LEN = 5
+BP_DATA_LEN = 24
+#: Reply lengths the parser accepts. A LEN byte outside this set means we are not on a frame:
+#: a wider set would let a stray ``>`` stall the parser while it waits for bytes that a
+#: command/response device only sends when asked.
+REPLY_LENGTHS = frozenset((ACK_LEN, CUFF_LEN, BP_DATA_LEN))
+
+#: Error codes of the BP data reply (partly unconfirmed, firmware-dependent).
+ERROR_CODES: dict[int, str] = {
+    0x01: "weak signal",
+    0x02: "erratic signal",
+    0x03: "out of range",
+    0x04: "measurement timeout",
+    0x55: "pneumatic blockage",
+    0x56: "user abort",
+    0x57: "loose cuff or leak",
+    0x58: "safety timeout",
+    0x59: "over-pressure",
+    0x5A: "hardware",
+    0x61: "transducer out of range",
+    0x63: "EEPROM",
+}
+
+#: Acknowledge codes that are not errors.
+ACK_MEANINGS: dict[str, str] = {"O": "received", "K": "done", "A": "aborted", "B": "busy"}
+
+
+def checksum(body: Iterable[int]) -> int:
+    """Return ``(0x100 - sum(body)) & 0xFF``."""
+    return (0x100 - sum(body)) & 0xFF
+
+
+def error_text(code: int) -> str:
+    """Return ``"57 loose cuff or leak"`` for code 0x57 (hex code, then meaning)."""
+    return f"{code:02X} {ERROR_CODES.get(code, 'unknown error')}"
+
+
+# ---------------------------------------------------------------------- host commands
+
+
+def host_frame(cmd: int, data: Sequence[int] = ()) -> bytes:
+    """Return a host frame ``3A CMD DATA... CHK``."""
+    body = (HOST_SOF, cmd, *data)
+    return bytes((*body, checksum(body)))
+
+
+def start_adult() -> bytes:
+    """Return the start-adult-measurement command ``3A 20 A6``."""
+    return host_frame(CMD_START_ADULT)
+
+
+def get_cuff_pressure() -> bytes:
+    """Return the get-cuff-pressure command ``3A 79 05 00 48``."""
+    return host_frame(CMD_DATA, (SUB_CUFF_PRESSURE, 0x00))
+
+
+def get_bp_data() -> bytes:
+    """Return the get-BP-data command ``3A 79 03 00 4A``."""
+    return host_frame(CMD_DATA, (SUB_BP_DATA, 0x00))
+
+
+def abort() -> bytes:
+    """Return the abort command ``3A 79 01 00 4C`` (deflates the cuff)."""
+    return host_frame(CMD_DATA, (SUB_ABORT, 0x00))
+
+
+# ---------------------------------------------------------------------- module replies
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Acknowledge reply: ``code`` is ``"O"``, ``"K"``, ``"A"``, ``"B"`` or an error letter."""
+
+    code: str
+
+    @property
+    def is_error(self) -> bool:
+        """Whether the code is not one of O, K, A, B."""
+        return self.code not in ACK_MEANINGS
+
+    @property
+    def meaning(self) -> str:
+        """Human meaning of the code."""
+        return ACK_MEANINGS.get(self.code, f"error {self.code!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class CuffPressure:
+    """Cuff pressure reply, mmHg."""
+
+    mmhg: int
+
+
+@dataclass(frozen=True, slots=True)
+class BpResult:
+    """BP data reply.
+
+    Attributes
+    ----------
+    systolic, diastolic, map, hr : int
+        mmHg and beats/min as the module sent them (0 when it has none).
+    error_code : int
+        0 when the measurement succeeded.
+    beats, status : int
+        Beats counted and BP status byte.
+    test_codes : bytes
+        The 8 test-code bytes.
+    """
+
+    systolic: int
+    diastolic: int
+    map: int
+    hr: int
+    error_code: int = 0
+    beats: int = 0
+    status: int = 0
+    test_codes: bytes = field(default=bytes(8))
+
+    @property
+    def ok(self) -> bool:
+        """Whether the measurement succeeded."""
+        return self.error_code == 0
+
+    @property
+    def error(self) -> str:
+        """``"57 loose cuff or leak"`` style text, or ``""`` when ok."""
+        return "" if self.ok else error_text(self.error_code)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownReply:
+    """A well-formed module frame of a length this parser does not know."""
+
+    data: bytes
+
+
+Reply = Ack | CuffPressure | BpResult | UnknownReply
+
+
+def decode_reply(frame: bytes | bytearray) -> Reply:
+    """Return the typed reply of one complete, checksum-verified module frame."""
+    length = len(frame)
+    if length == ACK_LEN:
+        return Ack(chr(frame[2]))
+    if length == CUFF_LEN:
+        return CuffPressure(frame[2] | (frame[3] << 8))
+    if length == BP_DATA_LEN:
+        return BpResult(
+            systolic=frame[2] | (frame[3] << 8),
+            diastolic=frame[4] | (frame[5] << 8),
+            beats=frame[6],
+            status=frame[7],
+            test_codes=bytes(frame[8:16]),
+            hr=frame[16],
+            map=frame[18] | (frame[19] << 8),
+            error_code=frame[20],
+        )
+    return UnknownReply(bytes(frame[2:-1]))
+
+
+def decoded_of(reply: Reply) -> list[Decoded]:
+    """Return the readings / conditions a reply stands for.
+
+    A failed measurement is ``Condition(NIBP_FAILED, "57 loose cuff or leak")``; an
+    error acknowledge is ``NIBP_FAILED`` too; a zero value is ``INVALID_VALUE``.
+    """
+    if isinstance(reply, CuffPressure):
+        return [value_or_invalid(Kind.CUFF_PRESSURE, reply.mmhg)]
+    if isinstance(reply, BpResult):
+        if not reply.ok:
+            return [Condition(TC.NIBP_FAILED, reply.error)]
+        return [
+            value_or_invalid(kind, value or None)
+            for kind, value in (
+                (Kind.NIBP_SYS, reply.systolic),
+                (Kind.NIBP_DIA, reply.diastolic),
+                (Kind.NIBP_MAP, reply.map),
+                (Kind.NIBP_HR, reply.hr),
+            )
+        ]
+    if isinstance(reply, Ack) and reply.is_error:
+        return [Condition(TC.NIBP_FAILED, f"module refused command: {reply.meaning}")]
+    return []
+
+
+class SuntechReplyParser(FrameParser):
+    """Incremental parser of module frames: resyncs on ``>`` with a known LEN and checksum.
+
+    Parameters
+    ----------
+    reply_lengths : frozenset of int
+        LEN values taken as frames (default: acknowledge, cuff pressure, BP data). Add a length
+        to receive replies of other commands as :class:`UnknownReply`.
+    """
+
+    def __init__(self, reply_lengths: frozenset[int] = REPLY_LENGTHS) -> None:
+        super().__init__()
+        self._lengths = reply_lengths
+        self._replies: list[Reply] = []
+
+    def feed_replies(self, data: bytes) -> list[Reply]:
+        """Decode ``data`` and return the typed replies it completed, in order."""
+        self.feed_frames(data)
+        replies, self._replies = self._replies, []
+        return replies
+
+    def feed_frames(self, data: bytes) -> list[list[Decoded]]:
+        """Decode ``data``; one list of readings / conditions per reply (see ``FrameParser``)."""
+        self._replies = []
+        return super().feed_frames(data)
+
+    def _scan(self, frames: list[list[Decoded]]) -> int:
+        buf = self._buf
+        n = len(buf)
+        pos = 0
+        while True:
+            start = buf.find(MODULE_SOF, pos)
+            if start < 0:
+                return n
+            if start + 2 > n:
+                return start
+            length = buf[start + 1]
+            if length not in self._lengths:
+                pos = start + 1
+                continue
+            end = start + length
+            if end > n:
+                return start
+            frame = buf[start:end]
+            if sum(frame) & 0xFF:
+                self._checksum_failed(start, end)
+                pos = start + 1
+                continue
+            self._accept(start, end)
+            reply = decode_reply(frame)
+            if isinstance(reply, UnknownReply):
+                self._count("unknown_replies")
+            self._replies.append(reply)
+            frames.append(decoded_of(reply))
+            pos = end
+
+
+# ---------------------------------------------------------------------- module side
+
+
+def module_frame(data: Sequence[int]) -> bytes:
+    """Return a module frame ``3E LEN DATA... CHK``."""
+    body = (MODULE_SOF, len(data) + 3, *data)
+    return bytes((*body, checksum(body)))
+
+
+def ack_frame(code: str) -> bytes:
+    """Return the acknowledge frame for ``code`` (e.g. ``"O"``)."""
+    return module_frame((ord(code),))
+
+
+def cuff_pressure_frame(mmhg: float) -> bytes:
+    """Return the cuff-pressure reply, e.g. ``3E 05 02 01 BA`` for 258 mmHg."""
+    value = clamp_int(mmhg, 0, 0xFFFF)
+    return module_frame((value & 0xFF, value >> 8))
+
+
+def bp_data_frame(result: BpResult) -> bytes:
+    """Return the 24-byte BP data reply for ``result``."""
+    sys_, dia, map_ = (
+        clamp_int(v, 0, 0xFFFF) for v in (result.systolic, result.diastolic, result.map)
+    )
+    data = (
+        sys_ & 0xFF,
+        sys_ >> 8,
+        dia & 0xFF,
+        dia >> 8,
+        result.beats & 0xFF,
+        result.status & 0xFF,
+        *result.test_codes[:8].ljust(8, b"\x00"),
+        clamp_int(result.hr, 0, 255),
+        0,
+        map_ & 0xFF,
+        map_ >> 8,
+        result.error_code & 0xFF,
+        0,
+        0,
+    )
+    return module_frame(data)
+
+
+class SuntechModuleEmulator:
+    """A byte-exact stand-in for the module: feed it host bytes, send back what it returns.
+
+    The caller drives the measurement (the emulator has no clock): :meth:`set_cuff_pressure`
+    while inflating / deflating, then :meth:`finish` or :meth:`fail`.
+
+    Behaviour: start while idle -> ``O`` and measuring; start while measuring -> ``B``;
+    cuff pressure -> the current pressure; BP data while measuring -> ``B``, else the last
+    result (all zeros before the first); abort -> ``A``, deflated, result error 56 (user abort)
+    if a measurement was running; an unknown but well-formed command -> ``E`` (an error ack);
+    a frame with a bad checksum is ignored (counted in ``checksum_errors``).
+
+    Attributes
+    ----------
+    measuring : bool
+        Whether a measurement is running.
+    cuff_pressure : int
+        Current cuff pressure, mmHg.
+    result : BpResult or None
+        Last result.
+    commands : list of bytes
+        Every well-formed host frame received, in order.
+    checksum_errors : int
+        Host frames dropped for a bad checksum.
+    """
+
+    def __init__(self) -> None:
+        self.measuring = False
+        self.cuff_pressure = 0
+        self.result: BpResult | None = None
+        self.commands: list[bytes] = []
+        self.checksum_errors = 0
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> bytes:
+        """Take host bytes; return the module's replies to the complete commands in them."""
+        self._buf += data
+        out = bytearray()
+        buf = self._buf
+        while True:
+            start = buf.find(HOST_SOF)
+            if start < 0:
+                buf.clear()
+                break
+            del buf[:start]
+            if len(buf) < 2:
+                break
+            length = _host_length(buf)
+            if length is None:
+                if len(buf) < 5:
+                    break
+                del buf[:1]  # not a command we can frame
+                self.checksum_errors += 1
+                continue
+            if len(buf) < length:
+                break
+            frame = bytes(buf[:length])
+            del buf[:length]
+            if sum(frame) & 0xFF:
+                self.checksum_errors += 1
+                continue
+            self.commands.append(frame)
+            out += self._answer(frame)
+        return bytes(out)
+
+    def set_cuff_pressure(self, mmhg: float) -> None:
+        """Set the pressure reported by the next cuff-pressure reply."""
+        self.cuff_pressure = clamp_int(mmhg, 0, 0xFFFF)
+
+    def finish(self, systolic: int, diastolic: int, map: int | None = None, hr: int = 0) -> bytes:
+        """End the measurement with a result; return the unsolicited ``K`` (done) frame.
+
+        ``map`` defaults to ``dia + (sys - dia) / 3``.
+        """
+        if map is None:
+            map = round(diastolic + (systolic - diastolic) / 3)
+        self.result = BpResult(systolic, diastolic, map, hr, beats=max(hr // 6, 1))
+        self.measuring = False
+        self.cuff_pressure = 0
+        return ack_frame("K")
+
+    def fail(self, error_code: int) -> bytes:
+        """End the measurement with an error code (e.g. 0x57); return the ``K`` frame."""
+        self.result = BpResult(0, 0, 0, 0, error_code=error_code)
+        self.measuring = False
+        self.cuff_pressure = 0
+        return ack_frame("K")
+
+    def _answer(self, frame: bytes) -> bytes:
+        cmd = frame[1]
+        if cmd == CMD_START_ADULT:
+            if self.measuring:
+                return ack_frame("B")
+            self.measuring = True
+            self.cuff_pressure = 0
+            return ack_frame("O")
+        if cmd == CMD_DATA:
+            sub = frame[2]
+            if sub == SUB_CUFF_PRESSURE:
+                return cuff_pressure_frame(self.cuff_pressure)
+            if sub == SUB_BP_DATA:
+                if self.measuring:
+                    return ack_frame("B")
+                return bp_data_frame(self.result or BpResult(0, 0, 0, 0))
+            if sub == SUB_ABORT:
+                if self.measuring:
+                    self.result = BpResult(0, 0, 0, 0, error_code=0x56)
+                self.measuring = False
+                self.cuff_pressure = 0
+                return ack_frame("A")
+        return ack_frame("E")
+
+
+def _host_length(buf: bytearray) -> int | None:
+    """Return the length of the host frame at the start of ``buf`` (``None``: cannot tell)."""
+    cmd = buf[1]
+    if cmd == CMD_START_ADULT:
+        return 3
+    if cmd == CMD_DATA:
+        return 5
+    for length in (3, 4, 5):  # other commands: the shortest length whose checksum holds
+        if len(buf) >= length and not sum(buf[:length]) & 0xFF:
+            return length
+    return None
+
+
+# ---------------------------------------------------------------------- sanity of readings
+
+
+def readings_of(result: BpResult) -> list[Reading]:
+    """Return only the readings of a successful result (empty for a failed one)."""
+    return [item for item in decoded_of(result) if isinstance(item, Reading)]
