@@ -1,0 +1,366 @@
+"""FHIR R4 Bundle export, built and validated with ``fhir.resources``.
+
+``fhir.resources`` 7+ defaults to FHIR R5; the R4B models (``fhir.resources.R4B``) are used here
+because R4B is wire-compatible with R4 for every resource in this bundle.
+
+The bundle (type ``collection``) holds: Patient; Encounter (the session); one
+MedicationAdministration per dose event (lot number in a contained Medication's batch);
+vital-sign Observations (category ``vital-signs``, LOINC code plus the IEEE 11073 MDC code as a
+second coding, UCUM ``valueQuantity``): HR and SpO2 (and respiratory rate if recorded) as one
+Observation per minute holding the median of that minute's 1 Hz values over an
+``effectivePeriod``, every NIBP reading as one blood-pressure panel Observation (85354-9) with
+systolic, diastolic and mean components plus one NIBP pulse Observation; each checklist in force
+as a scored Observation (category ``survey``, ``valueInteger``); each alarm as a Flag. Simulated
+sessions carry the ``HTEST`` (test health data) meta tag. Resource ids are UUIDs derived from the
+session id, so exporting a session twice gives the same ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from sessionmon.export.codes import BP_PANEL_LOINC, BP_PANEL_MDC, LOINC, MDC_SYSTEM, METRICS, UCUM
+from sessionmon.export.downsample import per_interval
+from sessionmon.export.record import BpReading, Progress, SessionRecord, report, scale_label
+from sessionmon.model import EventKind, Kind, Route, SessionPhase
+
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+LOCAL = "urn:sessionmon"
+SNOMED = "http://snomed.info/sct"
+#: SNOMED CT route codes.
+ROUTES = {
+    Route.INTRANASAL: ("46713006", "Nasal route"),
+    Route.INTRAVENOUS: ("47625008", "Intravenous route"),
+    Route.INTRAMUSCULAR: ("78421000", "Intramuscular route"),
+    Route.ORAL: ("26643006", "Oral route"),
+}
+GENDERS = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
+#: Kinds summarised per minute.
+CONTINUOUS = (Kind.HR, Kind.SPO2, Kind.RESP_RATE)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class _Ids:
+    """Stable resource ids: UUID5 of the session id and a name."""
+
+    def __init__(self, session_id: uuid.UUID) -> None:
+        self._ns = session_id
+
+    def __call__(self, *parts: object) -> str:
+        return str(uuid.uuid5(self._ns, "/".join(str(p) for p in parts)))
+
+
+def _ref(resource_id: str) -> dict[str, str]:
+    return {"reference": f"urn:uuid:{resource_id}"}
+
+
+def _metric_coding(kind: Kind) -> list[dict[str, str]]:
+    code = METRICS[kind]
+    coding = [{"system": LOINC, "code": c, "display": d} for c, d in code.loinc]
+    coding.append({"system": MDC_SYSTEM, "code": str(code.mdc_code), "display": code.mdc_name})
+    return coding
+
+
+def _quantity(kind: Kind, value: float) -> dict[str, Any]:
+    unit = METRICS[kind].ucum
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+_VITALS = [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}]
+
+
+def _patient(record: SessionRecord, pid: str, meta: dict) -> dict[str, Any]:
+    patient = record.session.patient
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": pid,
+        **meta,
+        "identifier": [{"system": f"{LOCAL}:pseudonym", "value": patient.pseudonym}],
+    }
+    if patient.name:
+        resource["name"] = [{"text": patient.name}]
+    if patient.date_of_birth:
+        resource["birthDate"] = patient.date_of_birth.isoformat()
+    if patient.sex:
+        resource["gender"] = GENDERS.get(patient.sex.lower(), "unknown")
+    return resource
+
+
+def _encounter(record: SessionRecord, ids: _Ids, pid: str, meta: dict) -> dict[str, Any]:
+    s = record.session
+    status = {
+        SessionPhase.CLOSED: "finished",
+        SessionPhase.PLANNED: "planned",
+        SessionPhase.INTERRUPTED: "unknown",
+    }.get(s.phase, "in-progress")
+    period = {"start": _iso(s.created_at)}
+    if s.ended_at:
+        period["end"] = _iso(s.ended_at)
+    resource: dict[str, Any] = {
+        "resourceType": "Encounter",
+        "id": ids("encounter"),
+        **meta,
+        "identifier": [{"system": f"{LOCAL}:session", "value": str(s.id)}],
+        "status": status,
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "AMB",
+            "display": "ambulatory",
+        },
+        "type": [{"text": f"supervised {s.treatment.drug.value} session ({s.treatment.protocol})"}],
+        "subject": _ref(pid),
+        "period": period,
+    }
+    people = [*s.staff, *([s.monitoring_provider] if s.monitoring_provider else [])]
+    if people:
+        resource["participant"] = [{"individual": {"display": p}} for p in people]
+    if s.clinic:
+        resource["serviceProvider"] = {"display": s.clinic}
+    return resource
+
+
+def _administrations(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict) -> list:
+    s = record.session
+    treatment = s.treatment
+    doses = record.events_of(EventKind.DOSE_GIVEN)
+    if not doses and record.dose_at is None:
+        return []
+    moments = [(e.at, e.payload.get("dose_mg"), e.payload.get("lot_number"), e.by) for e in doses]
+    if not moments:
+        moments = [(record.dose_at, None, None, None)]
+    route_code, route_name = ROUTES[treatment.route]
+    result = []
+    for index, (at, dose_mg, lot, by) in enumerate(moments):
+        medication: dict[str, Any] = {
+            "resourceType": "Medication",
+            "id": "med",
+            "code": {"text": treatment.drug.value},
+        }
+        lot = lot or treatment.lot_number
+        if lot:
+            medication["batch"] = {"lotNumber": str(lot)}
+        resource: dict[str, Any] = {
+            "resourceType": "MedicationAdministration",
+            "id": ids("dose", index),
+            **meta,
+            "contained": [medication],
+            "status": "completed",
+            "medicationReference": {"reference": "#med", "display": treatment.drug.value},
+            "subject": _ref(pid),
+            "context": _ref(eid),
+            "effectiveDateTime": _iso(at),
+            "dosage": {
+                "route": {
+                    "coding": [{"system": SNOMED, "code": route_code, "display": route_name}]
+                },
+                "dose": {
+                    "value": float(dose_mg if dose_mg is not None else treatment.dose_mg),
+                    "unit": "mg",
+                    "system": UCUM,
+                    "code": "mg",
+                },
+            },
+        }
+        if by:
+            resource["performer"] = [{"actor": {"display": by}}]
+        result.append(resource)
+    return result
+
+
+def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict) -> list:
+    origin = record.dose_at or record.session.created_at
+    result = []
+    for kind in CONTINUOUS:
+        for minute in per_interval(record.series(kind), origin):
+            result.append(
+                {
+                    "resourceType": "Observation",
+                    "id": ids(kind.value, minute.start.isoformat()),
+                    **meta,
+                    "status": "final",
+                    "category": _VITALS,
+                    "code": {"coding": _metric_coding(kind), "text": METRICS[kind].display},
+                    "subject": _ref(pid),
+                    "encounter": _ref(eid),
+                    "effectivePeriod": {"start": _iso(minute.start), "end": _iso(minute.end)},
+                    "valueQuantity": _quantity(kind, minute.median),
+                    "method": {
+                        "text": f"median of {minute.count} values in 1 min "
+                        f"(range {minute.low:g}-{minute.high:g})"
+                    },
+                    "device": {"display": minute.source},
+                }
+            )
+    return result
+
+
+def _bp(reading: BpReading, ids: _Ids, pid: str, eid: str, meta: dict) -> list:
+    components = [
+        {"code": {"coding": _metric_coding(kind)}, "valueQuantity": _quantity(kind, value)}
+        for kind, value in (
+            (Kind.NIBP_SYS, reading.sys),
+            (Kind.NIBP_DIA, reading.dia),
+            (Kind.NIBP_MAP, reading.map),
+        )
+        if value is not None
+    ]
+    panel = {
+        "resourceType": "Observation",
+        "id": ids("bp", reading.at.isoformat()),
+        **meta,
+        "status": "final",
+        "category": _VITALS,
+        "code": {
+            "coding": [
+                {"system": LOINC, "code": BP_PANEL_LOINC[0], "display": BP_PANEL_LOINC[1]},
+                {"system": MDC_SYSTEM, "code": str(BP_PANEL_MDC[0]), "display": BP_PANEL_MDC[1]},
+            ],
+            "text": "Blood pressure (non-invasive)",
+        },
+        "subject": _ref(pid),
+        "encounter": _ref(eid),
+        "effectiveDateTime": _iso(reading.at),
+        "component": components,
+        "device": {"display": reading.source},
+    }
+    result = [panel]
+    if reading.pulse is not None:
+        result.append(
+            {
+                "resourceType": "Observation",
+                "id": ids("nibp_hr", reading.at.isoformat()),
+                **meta,
+                "status": "final",
+                "category": _VITALS,
+                "code": {"coding": _metric_coding(Kind.NIBP_HR), "text": "Pulse rate (NIBP)"},
+                "subject": _ref(pid),
+                "encounter": _ref(eid),
+                "effectiveDateTime": _iso(reading.at),
+                "valueQuantity": _quantity(Kind.NIBP_HR, reading.pulse),
+                "device": {"display": reading.source},
+            }
+        )
+    return result
+
+
+def _scales(record: SessionRecord, pid: str, eid: str, meta: dict) -> list:
+    result = []
+    for row in record.checklists:
+        resource: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": str(row.event_id),
+            **meta,
+            "status": "final",
+            "category": [{"coding": [{"system": OBS_CATEGORY, "code": "survey"}]}],
+            "code": {
+                "coding": [{"system": f"{LOCAL}:scale", "code": row.scale}],
+                "text": scale_label(row.scale),
+            },
+            "subject": _ref(pid),
+            "encounter": _ref(eid),
+            "effectiveDateTime": _iso(row.at),
+            "valueInteger": row.total,
+        }
+        if row.interpretation:
+            resource["interpretation"] = [{"text": row.interpretation}]
+        if row.by:
+            resource["performer"] = [{"display": row.by}]
+        result.append(resource)
+    return result
+
+
+def _flags(record: SessionRecord, pid: str, eid: str, meta: dict) -> list:
+    result = []
+    for alarm in record.alarms:
+        period = {"start": _iso(alarm.start)}
+        if alarm.end:
+            period["end"] = _iso(alarm.end)
+        result.append(
+            {
+                "resourceType": "Flag",
+                "id": str(alarm.id),
+                **meta,
+                "status": "inactive" if alarm.end else "active",
+                "category": [
+                    {
+                        "coding": [
+                            {"system": f"{LOCAL}:alarm-category", "code": alarm.category.value},
+                            {"system": f"{LOCAL}:alarm-priority", "code": alarm.priority.value},
+                        ],
+                        "text": f"{alarm.priority.value} priority {alarm.category.value} alarm",
+                    }
+                ],
+                "code": {
+                    "coding": [{"system": f"{LOCAL}:alarm-condition", "code": alarm.condition}],
+                    "text": alarm.message or alarm.condition,
+                },
+                "subject": _ref(pid),
+                "encounter": _ref(eid),
+                "period": period,
+            }
+        )
+    return result
+
+
+def build_bundle(record: SessionRecord, timestamp: datetime, progress: Progress | None = None):
+    """Build and validate the bundle of a record; return the ``fhir.resources`` Bundle.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If a resource does not validate (a bug: the export refuses to write it).
+    """
+    s = record.session
+    ids = _Ids(s.id)
+    meta: dict[str, Any] = {}
+    if s.simulated:
+        meta = {
+            "meta": {
+                "tag": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                        "code": "HTEST",
+                        "display": "test health data",
+                    }
+                ]
+            }
+        }
+    pid, eid = ids("patient"), ids("encounter")
+    resources = [_patient(record, pid, meta), _encounter(record, ids, pid, meta)]
+    resources += _administrations(record, ids, pid, eid, meta)
+    report(progress, 0.1)
+    resources += _continuous(record, ids, pid, eid, meta)
+    for reading in record.bp_readings:
+        resources += _bp(reading, ids, pid, eid, meta)
+    resources += _scales(record, pid, eid, meta)
+    resources += _flags(record, pid, eid, meta)
+    report(progress, 0.4)
+    bundle = Bundle.model_validate(
+        {
+            "resourceType": "Bundle",
+            "id": ids("bundle"),
+            "type": "collection",
+            "timestamp": _iso(timestamp),
+            "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
+        }
+    )
+    report(progress, 0.9)
+    return bundle
+
+
+def export_fhir(
+    record: SessionRecord, path: Path, *, exported_at: datetime, progress: Progress | None = None
+) -> Path:
+    """Write the validated FHIR bundle of a record as JSON to ``path`` and return it."""
+    bundle = build_bundle(record, exported_at, progress)
+    Path(path).write_text(bundle.model_dump_json(indent=1, exclude_none=True), encoding="utf-8")
+    report(progress, 1.0)
+    return Path(path)

@@ -1,0 +1,225 @@
+"""HL7 v2.6 ORU^R01 export following IHE PCD-01 (device to enterprise communication).
+
+One message per session: MSH (MSH-21 the IHE PCD-01 profile), PID, PV1, one OBR covering the
+monitoring period, NTE segments for the annotations, then one OBX per metric value:
+
+* OBX-3 ``code^MDC_NAME^MDC``; OBX-4 the device-tree position ``MDS.VMD.CHAN.METRIC``: the
+  oximeter is MDS 1 (SpO2 ``1.1.1.1``, pulse rate ``1.1.1.2``, respiratory rate ``1.1.1.3``), the
+  NIBP monitor MDS 2 (systolic ``2.1.1.1``, diastolic ``2.1.1.2``, mean ``2.1.1.3``, pulse
+  ``2.1.1.4``); OBX-5 the value; OBX-6 the unit as ``code^MDC_DIM_...^MDC``; OBX-7 the alarm
+  limits in force as ``low-high`` (one side left empty when there is no limit on it); OBX-11
+  ``F``; OBX-14 the observation time; OBX-18 the device id.
+* HR and SpO2 (and respiratory rate) are one OBX per minute, the median of that minute's 1 Hz
+  values stamped at the minute start (see :mod:`sessionmon.export.downsample`); every NIBP
+  reading is exported.
+
+Free text is escaped (``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\``); segments end with a carriage return.
+MDS/VMD/channel OBX rows are not sent (their containment codes are not in the reference).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sessionmon.export.codes import METRICS
+from sessionmon.export.downsample import per_interval
+from sessionmon.export.record import Progress, SessionRecord, report
+from sessionmon.model import Kind, SessionPhase
+
+PROFILE = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
+SEGMENT_END = "\r"
+#: Device-tree positions of each kind (MDS.VMD.CHAN.METRIC).
+POSITIONS: dict[Kind, str] = {
+    Kind.SPO2: "1.1.1.1",
+    Kind.HR: "1.1.1.2",
+    Kind.RESP_RATE: "1.1.1.3",
+    Kind.NIBP_SYS: "2.1.1.1",
+    Kind.NIBP_DIA: "2.1.1.2",
+    Kind.NIBP_MAP: "2.1.1.3",
+    Kind.NIBP_HR: "2.1.1.4",
+}
+CONTINUOUS = (Kind.SPO2, Kind.HR, Kind.RESP_RATE)
+SEXES = {"female": "F", "male": "M", "other": "O", "unknown": "U"}
+#: Default alarm limits (the default profile's medium limits) per kind, used for OBX-7 when no
+#: alarm record of the session states the limits in force.
+DEFAULT_LIMITS: dict[Kind, tuple[float | None, float | None]] = {
+    Kind.SPO2: (90, None),
+    Kind.HR: (50, 120),
+    Kind.NIBP_SYS: (90, 160),
+    Kind.NIBP_DIA: (None, 100),
+}
+
+_ESCAPES = {"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\", "~": "\\R\\"}
+_ESCAPE_RE = re.compile(r"[\\|^&~]")
+_CONTROL_RE = re.compile(r"\r\n|\r|\n")
+
+
+def escape(text: str | None) -> str:
+    """Escape HL7 delimiters in free text; line breaks become ``\\.br\\``."""
+    if not text:
+        return ""
+    escaped = _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+    return _CONTROL_RE.sub(r"\\.br\\", escaped)
+
+
+def ts(moment: datetime) -> str:
+    """HL7 DTM in UTC with seconds precision and zone, e.g. ``20260105090000+0000``."""
+    return moment.strftime("%Y%m%d%H%M%S+0000")
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _limit_text(low: float | None, high: float | None) -> str:
+    if low is None and high is None:
+        return ""
+    return f"{'' if low is None else _number(low)}-{'' if high is None else _number(high)}"
+
+
+def limits_from_alarms(record: SessionRecord) -> dict[Kind, str]:
+    """OBX-7 texts: the limits the session's alarm records state, else the defaults."""
+    found = {
+        kind: dict(zip(("low", "high"), pair, strict=True)) for kind, pair in DEFAULT_LIMITS.items()
+    }
+    for alarm in record.alarms:
+        limits: dict[str, Any] = alarm.limits or {}
+        measure, direction = limits.get("measure"), limits.get("direction")
+        stage = limits.get("medium") or limits.get("high")
+        if measure is None or direction not in ("low", "high") or not isinstance(stage, dict):
+            continue
+        try:
+            kind = Kind(measure)
+            threshold = float(stage["threshold"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        found.setdefault(kind, {"low": None, "high": None})[direction] = threshold
+    return {kind: _limit_text(v["low"], v["high"]) for kind, v in found.items()}
+
+
+def _obx(set_id: int, kind: Kind, value: float, at: datetime, device: str, limits: str) -> str:
+    code = METRICS[kind]
+    fields = [
+        "OBX",
+        str(set_id),
+        "NM",
+        f"{code.mdc_code}^{code.mdc_name}^MDC",
+        POSITIONS[kind],
+        _number(value),
+        f"{code.mdc_unit_code}^{code.mdc_unit_name}^MDC",
+        limits,
+        "",
+        "",
+        "",
+        "F",
+        "",
+        "",
+        ts(at),
+        "",
+        "",
+        "",
+        escape(device),
+    ]
+    return "|".join(fields)
+
+
+def build_message(
+    record: SessionRecord, created_at: datetime, control_id: str | None = None
+) -> str:
+    """Return the ORU^R01 message of a record (segments separated by carriage returns)."""
+    s = record.session
+    patient = s.patient
+    control_id = control_id or s.id.hex[:20]
+    facility = escape(s.clinic) or "SESSIONMON"
+    segments = [
+        "|".join(
+            [
+                "MSH",
+                "^~\\&",
+                "SESSIONMON^^",
+                facility,
+                "",
+                "",
+                ts(created_at),
+                "",
+                "ORU^R01^ORU_R01",
+                control_id,
+                "T" if s.simulated else "P",
+                "2.6",
+                "",
+                "",
+                "NE",
+                "AL",
+                "",
+                "UNICODE UTF-8",
+                "",
+                "",
+                PROFILE,
+            ]
+        )
+    ]
+    name = "^^^^^^U"  # PID-5 is required: name type U (unspecified) when no name is given
+    if patient.name:
+        parts = patient.name.rsplit(" ", 1)
+        name = escape(parts[-1]) + ("^" + escape(parts[0]) if len(parts) == 2 else "")
+    dob = patient.date_of_birth.strftime("%Y%m%d") if patient.date_of_birth else ""
+    sex = SEXES.get((patient.sex or "").lower(), "")
+    segments.append(
+        "|".join(
+            ["PID", "1", "", f"{escape(patient.pseudonym)}^^^SESSIONMON^PI", "", name, "", dob, sex]
+        )
+    )
+    segments.append("|".join(["PV1", "1", "O", facility]))
+    end = record.end_of_monitoring or s.created_at
+    status = "F" if s.phase is SessionPhase.CLOSED else "R"
+    obr = [
+        "OBR",
+        "1",
+        "",
+        s.id.hex,
+        "182777000^monitoring of patient^SNOMED-CT",
+        "",
+        "",
+        ts(s.created_at),
+        ts(end),
+    ]
+    obr += [""] * (25 - len(obr)) + [status]
+    segments.append("|".join(obr))
+    for index, note in enumerate(record.annotations, start=1):
+        since = record.seconds_since_dose(note.at)
+        when = f"{note.at:%H:%M:%S} UTC" + ("" if since is None else f" ({since / 60:+.0f} min)")
+        segments.append("|".join(["NTE", str(index), "L", escape(f"{when}: {note.text or ''}")]))
+    report(None, 0)
+    limits = limits_from_alarms(record)
+    rows: list[tuple[datetime, Kind, float, str]] = []
+    origin = record.dose_at or s.created_at
+    for kind in CONTINUOUS:
+        for minute in per_interval(record.series(kind), origin):
+            rows.append((minute.start, kind, minute.median, minute.source))
+    for reading in record.bp_readings:
+        for kind, value in (
+            (Kind.NIBP_SYS, reading.sys),
+            (Kind.NIBP_DIA, reading.dia),
+            (Kind.NIBP_MAP, reading.map),
+            (Kind.NIBP_HR, reading.pulse),
+        ):
+            if value is not None:
+                rows.append((reading.at, kind, value, reading.source))
+    rows.sort(key=lambda r: (r[0], POSITIONS[r[1]]))
+    for set_id, (at, kind, value, device) in enumerate(rows, start=1):
+        segments.append(_obx(set_id, kind, value, at, device, limits.get(kind, "")))
+    return SEGMENT_END.join(segments) + SEGMENT_END
+
+
+def export_hl7(
+    record: SessionRecord, path: Path, *, exported_at: datetime, progress: Progress | None = None
+) -> Path:
+    """Write the ORU^R01 message of a record to ``path`` (UTF-8, CR segment ends)."""
+    message = build_message(record, exported_at)
+    report(progress, 0.9)
+    Path(path).write_bytes(message.encode("utf-8"))
+    report(progress, 1.0)
+    return Path(path)

@@ -1,0 +1,323 @@
+"""The whole record as one JSON document, with a versioned schema, and its import.
+
+The document (:class:`ExportDocument`) has three parts: ``record`` (what was recorded; importing
+it restores the session), ``derived`` (the checklist table and the REMS fields, recomputed from
+the record on every export) and ``provenance`` (when and how it was exported, and the audit-trail
+entries of the database it came from). Its JSON Schema is in ``docs/export-json-schema.json``
+(regenerate with ``python -m sessionmon.export.json_export --schema``) and described in
+``docs/export-json-schema.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sessionmon.errors import UserError
+from sessionmon.export.record import AuditEntry, Progress, SessionRecord, report
+from sessionmon.export.rems import rems_summary
+from sessionmon.model import (
+    AlarmLogEntry,
+    AlarmRecord,
+    Event,
+    Measurement,
+    Session,
+    SessionPhase,
+    WaveformChunk,
+)
+
+#: Bumped on any incompatible change of the document layout.
+SCHEMA_VERSION = 1
+FORMAT_NAME = "sessionmon-session-record"
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ExportedEvent(_Doc):
+    """An event and whether a later correction replaced it."""
+
+    event: Event
+    superseded: bool = Field(description="True when a later event corrects this one")
+
+
+class RecordBody(_Doc):
+    """What was recorded about the session (import restores exactly this)."""
+
+    session: Session
+    phase_before: SessionPhase | None = Field(
+        None, description="For an interrupted session, the phase it was in"
+    )
+    measurements: list[Measurement]
+    waveform: list[WaveformChunk] | None = Field(
+        None, description="Pleth chunks; present only when exported with --waveform"
+    )
+    events: list[ExportedEvent]
+    alarms: list[AlarmRecord] = Field(description="Latest version of each alarm")
+    alarm_log: list[AlarmLogEntry]
+
+
+class ChecklistView(_Doc):
+    """One scored checklist, as a row."""
+
+    at: datetime
+    seconds_since_dose: float | None
+    scale: str
+    total: int
+    interpretation: str
+    by: str | None
+    event_id: uuid.UUID
+
+
+class RemsView(_Doc):
+    """The REMS monitoring-form fields (see :mod:`sessionmon.export.rems`)."""
+
+    applies: bool
+    total_monitoring_min: float | None
+    minutes_until_ready: float | None
+    bp_before_dose: str
+    bp_at_40_min: str
+    bp_before_discharge: str
+    vitals_ok_before_dose: bool | None
+    vitals_ok_before_leaving: bool | None
+    sedation: bool | None
+    sedation_details: str
+    dissociation: bool | None
+    dissociation_details: str
+    respiratory_depression: bool | None
+    respiratory_details: str
+    serious_adverse_events: bool | None
+    serious_adverse_event_details: str
+    missing: list[str]
+
+
+class Derived(_Doc):
+    """Views computed from the record; ignored on import."""
+
+    checklists: list[ChecklistView]
+    rems: RemsView
+
+
+class Provenance(_Doc):
+    """How the document was made; not part of the record."""
+
+    exported_at: datetime
+    generator: str
+    deidentified: bool = Field(description="Name and date of birth removed, times shifted")
+    audit_trail: list[AuditEntry] = Field(
+        description="Entries of the source database's hash-chained audit trail for this session"
+    )
+    last_audit_sha256: str | None
+
+
+class ExportDocument(_Doc):
+    """A sessionmon JSON export."""
+
+    format: Literal["sessionmon-session-record"] = FORMAT_NAME
+    schema_version: int = SCHEMA_VERSION
+    record: RecordBody
+    derived: Derived
+    provenance: Provenance
+
+
+def _bp(reading, dose) -> str:
+    from sessionmon.export.rems import bp_text
+
+    return bp_text(reading, dose)
+
+
+def build_document(
+    record: SessionRecord, exported_at: datetime, deidentified: bool
+) -> ExportDocument:
+    """Build the export document of a record."""
+    from sessionmon import __version__
+
+    rems = rems_summary(record)
+    dose = record.dose_at
+    body = RecordBody.model_construct(
+        session=record.session,
+        phase_before=record.phase_before,
+        measurements=record.measurements,
+        waveform=record.waveform,
+        events=[
+            ExportedEvent.model_construct(event=e, superseded=record.is_superseded(e))
+            for e in record.events
+        ],
+        alarms=record.alarms,
+        alarm_log=record.alarm_log,
+    )
+    derived = Derived(
+        checklists=[
+            ChecklistView(
+                at=c.at,
+                seconds_since_dose=record.seconds_since_dose(c.at),
+                scale=c.scale,
+                total=c.total,
+                interpretation=c.interpretation,
+                by=c.by,
+                event_id=c.event_id,
+            )
+            for c in record.checklists
+        ],
+        rems=RemsView(
+            applies=rems.applies,
+            total_monitoring_min=rems.total_monitoring_min,
+            minutes_until_ready=rems.minutes_until_ready,
+            bp_before_dose=_bp(rems.bp_before_dose, dose),
+            bp_at_40_min=_bp(rems.bp_at_40_min, dose),
+            bp_before_discharge=_bp(rems.bp_before_discharge, dose),
+            vitals_ok_before_dose=rems.vitals_ok_before_dose,
+            vitals_ok_before_leaving=rems.vitals_ok_before_leaving,
+            sedation=rems.sedation.occurred,
+            sedation_details=rems.sedation.details,
+            dissociation=rems.dissociation.occurred,
+            dissociation_details=rems.dissociation.details,
+            respiratory_depression=rems.respiratory_depression.occurred,
+            respiratory_details=rems.respiratory_depression.details,
+            serious_adverse_events=rems.serious_adverse_events.occurred,
+            serious_adverse_event_details=rems.serious_adverse_events.details,
+            missing=rems.missing,
+        ),
+    )
+    provenance = Provenance(
+        exported_at=exported_at,
+        generator=f"sessionmon {__version__}",
+        deidentified=deidentified,
+        audit_trail=record.audit,
+        last_audit_sha256=record.last_audit_hash,
+    )
+    return ExportDocument.model_construct(
+        format=FORMAT_NAME,
+        schema_version=SCHEMA_VERSION,
+        record=body,
+        derived=derived,
+        provenance=provenance,
+    )
+
+
+def export_json(
+    record: SessionRecord,
+    path: Path,
+    *,
+    exported_at: datetime,
+    deidentified: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Write the record as a JSON document to ``path`` and return it."""
+    document = build_document(record, exported_at, deidentified)
+    report(progress, 0.3)
+    data = document.model_dump_json(indent=1, warnings=False)
+    report(progress, 0.8)
+    Path(path).write_text(data + "\n", encoding="utf-8")
+    report(progress, 1.0)
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- import
+
+
+def read_document(path: Path) -> ExportDocument:
+    """Read and validate a JSON export.
+
+    Raises
+    ------
+    UserError
+        If the file cannot be read, is not JSON, is not a sessionmon export, has a newer schema
+        version, or does not match the schema (the message names the first bad field).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+        raise UserError(f"{path} is not a sessionmon session export")
+    version = raw.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise UserError(
+            f"{path} has schema version {version!r}; this sessionmon reads up to "
+            f"{SCHEMA_VERSION}: please update sessionmon"
+        )
+    try:
+        return ExportDocument.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(
+            f"{path} does not match the export schema at {where}: {first['msg']}"
+        ) from None
+
+
+def _event_order(events: list[ExportedEvent]) -> list[Event]:
+    """Events in file order, moving any correction after the event it corrects."""
+    done: set[uuid.UUID] = set()
+    pending = [e.event for e in events]
+    ordered: list[Event] = []
+    while pending:
+        waiting = []
+        for event in pending:
+            if event.supersedes is None or event.supersedes in done:
+                ordered.append(event)
+                done.add(event.id)
+            else:
+                waiting.append(event)
+        if len(waiting) == len(pending):
+            ordered.extend(waiting)  # the store names the bad reference
+            break
+        pending = waiting
+    return ordered
+
+
+def import_json(path: Path, store: Any, progress: Progress | None = None) -> uuid.UUID:
+    """Restore an exported session into ``store`` with the same ids; return its id.
+
+    The whole file is validated before anything is written.
+
+    Raises
+    ------
+    UserError
+        If the file is not a valid export, or the session already exists in the store.
+    """
+    document = read_document(path)
+    body = document.record
+    session = body.session
+    if any(s.id == session.id for s in store.list_sessions()):
+        raise UserError(f"session {session.id} is already in {store.path}; nothing was imported")
+    report(progress, 0.1)
+    if session.phase is SessionPhase.INTERRUPTED:
+        session = session.model_copy(update={"phase": body.phase_before or SessionPhase.PLANNED})
+    store.create_session(session)
+    store.append_measurements(body.measurements)
+    for chunk in body.waveform or ():
+        store.append_waveform(chunk)
+    store.flush()
+    report(progress, 0.7)
+    for event in _event_order(body.events):
+        store.add_event(event)
+    for alarm in body.alarms:
+        store.save_alarm(alarm)
+    for entry in body.alarm_log:
+        store.add_alarm_log(entry)
+    report(progress, 1.0)
+    return session.id
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of :class:`ExportDocument`."""
+    return ExportDocument.model_json_schema()
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation helper
+    if "--schema" in sys.argv:
+        print(json.dumps(json_schema(), indent=2))

@@ -1,0 +1,410 @@
+"""The canonical record of one session, read from the store for export.
+
+Exporters never talk to acquisition: they read a :class:`SessionRecord` that :func:`load_record`
+builds from the store, and derive everything (BP readings, checklists, REMS fields) from it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from sessionmon.errors import UserError
+from sessionmon.model import (
+    AlarmLogEntry,
+    AlarmRecord,
+    Event,
+    EventKind,
+    Kind,
+    Measurement,
+    Session,
+    SessionPhase,
+    WaveformChunk,
+)
+
+#: Short names of the scales, as reports print them.
+SCALE_LABELS = {
+    "moaas": "MOAA/S",
+    "cadss": "CADSS",
+    "cadss6": "CADSS-6",
+    "aldrete": "Aldrete",
+    "rass": "RASS",
+    "side_effects": "Side effects",
+}
+
+
+def scale_label(scale_id: str) -> str:
+    """``MOAA/S`` for ``moaas`` and so on (the id upper-cased when unknown)."""
+    return SCALE_LABELS.get(scale_id, scale_id.upper())
+
+
+#: Called with the fraction done, 0.0 to 1.0, as an export proceeds.
+Progress = Callable[[float], None]
+
+#: NIBP values taken within this many seconds of a systolic value belong to the same reading.
+BP_PAIRING_S = 5.0
+
+
+def report(progress: Progress | None, fraction: float) -> None:
+    """Call ``progress`` with ``fraction`` clamped to [0, 1], if a callback was given."""
+    if progress is not None:
+        progress(min(1.0, max(0.0, fraction)))
+
+
+class AuditEntry(BaseModel):
+    """One entry of the store's hash-chained audit trail that touched this session."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seq: int
+    at: datetime
+    action: str
+    target: str
+    first_row: int
+    last_row: int
+    payload_sha256: str
+    prev_sha256: str
+    entry_sha256: str
+
+
+@dataclass(frozen=True)
+class BpReading:
+    """One NIBP measurement: systolic, diastolic, mean and pulse taken together."""
+
+    at: datetime
+    sys: float
+    dia: float
+    map: float | None
+    pulse: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One scored checklist (scale, total, interpretation) from a checklist event."""
+
+    at: datetime
+    scale: str
+    total: int
+    interpretation: str
+    by: str | None
+    event_id: uuid.UUID
+    items: Any = None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """Everything recorded about one session.
+
+    Attributes
+    ----------
+    session : Session
+        The latest version of the session.
+    measurements : list of Measurement
+        Every numeric value, in receive-time order.
+    waveform : list of WaveformChunk or None
+        The pleth chunks, when asked for (they are large).
+    events : list of Event
+        Every event, corrected (superseded) ones included, in time order.
+    alarms : list of AlarmRecord
+        The latest version of each alarm.
+    alarm_log : list of AlarmLogEntry
+        Every alarm state change, in the order written.
+    audit : list of AuditEntry
+        The audit-trail entries that cover this session's rows.
+    phase_before : SessionPhase or None
+        For an interrupted session, the phase it was in.
+    """
+
+    session: Session
+    measurements: list[Measurement]
+    waveform: list[WaveformChunk] | None
+    events: list[Event]
+    alarms: list[AlarmRecord]
+    alarm_log: list[AlarmLogEntry]
+    audit: list[AuditEntry] = field(default_factory=list)
+    phase_before: SessionPhase | None = None
+
+    # ------------------------------------------------------------------ events
+
+    @cached_property
+    def superseded_ids(self) -> frozenset[uuid.UUID]:
+        """Ids of events that a later correction replaced."""
+        return frozenset(e.supersedes for e in self.events if e.supersedes is not None)
+
+    def is_superseded(self, event: Event) -> bool:
+        """Whether ``event`` was replaced by a correction."""
+        return event.id in self.superseded_ids
+
+    @cached_property
+    def active_events(self) -> list[Event]:
+        """Events in force (corrections applied), in time order."""
+        return [e for e in self.events if e.id not in self.superseded_ids]
+
+    def events_of(self, kind: EventKind) -> list[Event]:
+        """Events in force of one kind."""
+        return [e for e in self.active_events if e.kind is kind]
+
+    @cached_property
+    def checklists(self) -> list[ChecklistRow]:
+        """Scored checklists in force, in time order."""
+        rows = []
+        for event in self.events_of(EventKind.CHECKLIST):
+            payload = event.payload
+            if "total" not in payload:
+                continue
+            rows.append(
+                ChecklistRow(
+                    at=event.at,
+                    scale=str(payload.get("scale", "?")),
+                    total=int(payload["total"]),
+                    interpretation=str(payload.get("interpretation") or ""),
+                    by=event.by,
+                    event_id=event.id,
+                    items=payload.get("items"),
+                )
+            )
+        return rows
+
+    @cached_property
+    def annotations(self) -> list[Event]:
+        """Free-text notes in force."""
+        return self.events_of(EventKind.ANNOTATION)
+
+    # ------------------------------------------------------------------ times
+
+    @cached_property
+    def dose_at(self) -> datetime | None:
+        """The first dose: the session's ``dose_at``, else the first dose event."""
+        if self.session.dose_at is not None:
+            return self.session.dose_at
+        doses = self.events_of(EventKind.DOSE_GIVEN)
+        return doses[0].at if doses else None
+
+    @cached_property
+    def end_of_monitoring(self) -> datetime | None:
+        """When monitoring ended: the session's ``ended_at``, else the last thing recorded."""
+        if self.session.ended_at is not None:
+            return self.session.ended_at
+        times = [e.at for e in self.events if e.kind is not EventKind.EXPORT]
+        if self.measurements:
+            times.append(self.measurements[-1].received_at)
+        return max(times) if times else None
+
+    def seconds_since_dose(self, moment: datetime) -> float | None:
+        """Seconds from the first dose to ``moment`` (negative before it); None if no dose."""
+        dose = self.dose_at
+        return None if dose is None else (moment - dose).total_seconds()
+
+    # ------------------------------------------------------------------ numerics
+
+    def series(self, kind: Kind) -> list[Measurement]:
+        """Measurements of one kind, in time order."""
+        return [m for m in self.measurements if m.kind is kind]
+
+    @cached_property
+    def bp_readings(self) -> list[BpReading]:
+        """NIBP readings, pairing each systolic value with the diastolic, mean and pulse taken
+        with it (within :data:`BP_PAIRING_S`)."""
+        others = {k: self.series(k) for k in (Kind.NIBP_DIA, Kind.NIBP_MAP, Kind.NIBP_HR)}
+        used: set[int] = set()
+        readings = []
+        window = timedelta(seconds=BP_PAIRING_S)
+
+        def partner(kind: Kind, at: datetime) -> Measurement | None:
+            for m in others[kind]:
+                if id(m) not in used and abs(m.received_at - at) <= window:
+                    used.add(id(m))
+                    return m
+            return None
+
+        for sys_m in self.series(Kind.NIBP_SYS):
+            dia = partner(Kind.NIBP_DIA, sys_m.received_at)
+            if dia is None:
+                continue
+            mean = partner(Kind.NIBP_MAP, sys_m.received_at)
+            pulse = partner(Kind.NIBP_HR, sys_m.received_at)
+            readings.append(
+                BpReading(
+                    at=sys_m.received_at,
+                    sys=sys_m.value,
+                    dia=dia.value,
+                    map=None if mean is None else mean.value,
+                    pulse=None if pulse is None else pulse.value,
+                    source=sys_m.source,
+                )
+            )
+        return readings
+
+    @property
+    def last_audit_hash(self) -> str | None:
+        """The hash of the last audit entry covering this session (it chains all before it)."""
+        return self.audit[-1].entry_sha256 if self.audit else None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def resolve_session_id(store: Any, text: str) -> uuid.UUID:
+    """Turn ``latest``, a full id or a unique id prefix into a session id.
+
+    Raises
+    ------
+    UserError
+        If the database is empty, or the text matches no session or more than one.
+    """
+    text = text.strip().lower()
+    if text == "latest":
+        latest = store.latest_session_id()
+        if latest is None:
+            raise UserError(f"no sessions recorded in {store.path}")
+        return latest
+    ids = [s.id for s in store.list_sessions()]
+    matches = [sid for sid in ids if str(sid) == text or str(sid).startswith(text)]
+    if not text or not matches:
+        raise UserError(f"no session {text!r} in {store.path} (see 'sessionmon sessions list')")
+    if len(matches) > 1:
+        raise UserError(f"{text!r} matches {len(matches)} sessions; give more of the id")
+    return matches[0]
+
+
+def load_record(
+    store: Any,
+    session_id: uuid.UUID,
+    *,
+    waveform: bool = False,
+    progress: Progress | None = None,
+) -> SessionRecord:
+    """Read a session's whole record from the store.
+
+    Parameters
+    ----------
+    store : SessionStore
+        The open store.
+    session_id : UUID
+        The session.
+    waveform : bool
+        Also read the pleth waveform (large: about 1 M samples for 4 hours).
+    progress : callable, optional
+        Called with the fraction read (0.0 to 1.0).
+
+    Raises
+    ------
+    StoreError
+        If there is no such session.
+    """
+    session = store.get_session(session_id)
+    phase_before = None
+    if session.phase is SessionPhase.INTERRUPTED:
+        for summary in store.list_sessions():
+            if summary.id == session_id:
+                phase_before = summary.phase_before
+    report(progress, 0.05)
+    measurements = store.measurements(session_id)
+    report(progress, 0.4)
+    chunks = store.waveform(session_id) if waveform else None
+    report(progress, 0.7)
+    events = store.events(session_id, include_superseded=True)
+    alarms = store.alarms(session_id)
+    alarm_log = store.alarm_log(session_id)
+    report(progress, 0.8)
+    audit = read_audit_entries(store, session_id)
+    report(progress, 1.0)
+    return SessionRecord(
+        session=session,
+        measurements=measurements,
+        waveform=chunks,
+        events=events,
+        alarms=alarms,
+        alarm_log=alarm_log,
+        audit=audit,
+        phase_before=phase_before,
+    )
+
+
+#: Primary key column and session column of each audited table.
+_AUDITED_KEYS = {
+    "session_versions": "version_id",
+    "measurements": "id",
+    "waveform_chunks": "id",
+    "events": "row_id",
+    "alarm_versions": "version_id",
+    "alarm_log": "row_id",
+}
+
+
+def read_audit_entries(store: Any, session_id: uuid.UUID) -> list[AuditEntry]:
+    """Return the audit entries whose rows belong to ``session_id``, in chain order.
+
+    Uses ``store.audit_entries(session_id)`` when the store offers it; otherwise reads the
+    audit table through a separate read-only SQLite connection (WAL lets it read while the
+    store writes).
+    """
+    offered = getattr(store, "audit_entries", None)
+    if callable(offered):
+        return [AuditEntry.model_validate(e, from_attributes=True) for e in offered(session_id)]
+    store.flush()
+    path = Path(store.path).resolve()
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            keys = {
+                table: [
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT {key} FROM {table} WHERE session_id = ? ORDER BY {key}",
+                        (str(session_id),),
+                    )
+                ]
+                for table, key in _AUDITED_KEYS.items()
+            }
+            first = min((k[0] for k in keys.values() if k), default=None)
+            candidates = (
+                conn.execute(
+                    "SELECT seq, at_us, action, target, first_row, last_row, payload_sha256, "
+                    "prev_sha256, entry_sha256 FROM audit ORDER BY seq"
+                ).fetchall()
+                if first is not None
+                else []
+            )
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot read the audit trail of {path}: {exc}") from None
+    rows = []
+    for row in candidates:
+        owned = keys.get(row[3])
+        if owned:
+            index = bisect.bisect_left(owned, row[4])
+            if index < len(owned) and owned[index] <= row[5]:
+                rows.append(row)
+    return [
+        AuditEntry(
+            seq=seq,
+            at=_from_us(at_us),
+            action=action,
+            target=target,
+            first_row=first,
+            last_row=last,
+            payload_sha256=payload,
+            prev_sha256=prev,
+            entry_sha256=entry,
+        )
+        for seq, at_us, action, target, first, last, payload, prev, entry in rows
+    ]
+
+
+def _from_us(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,0 +1,191 @@
+"""One entry point for every export format: read the record, write the file(s), note the export.
+
+``export_session`` is what the command line and the console call. After a successful export it
+adds an ``export`` event to the session (format, file name, SHA-256, whether it is the REMS
+form), so the record shows what left and when, and the record state knows the REMS form went.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from sessionmon.clock import Clock
+from sessionmon.errors import UserError
+from sessionmon.export.record import Progress, load_record, report
+from sessionmon.model import Event, EventKind
+
+#: The formats, with a short description for ``--help``.
+FORMATS: dict[str, str] = {
+    "pdf": "PDF session report (chart, tables, REMS fields, sign-off)",
+    "rems": "PDF REMS patient monitoring form only",
+    "csv": "tidy numerics CSV (and a pleth CSV with --waveform)",
+    "json": "whole record as JSON (importable)",
+    "fhir": "FHIR R4 Bundle (JSON)",
+    "hl7": "HL7 v2.6 ORU^R01, IHE PCD-01",
+}
+#: Formats that fill the REMS monitoring form (when not de-identified).
+REMS_FORMATS = frozenset({"pdf", "rems"})
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    session_id: uuid.UUID
+    format: str
+    paths: list[Path]
+    deidentified: bool
+    rems_form: bool
+    sha256: str
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_out(out: Path) -> Path:
+    out = Path(out)
+    if out.is_dir():
+        raise UserError(f"{out} is a folder; give a file name to export to")
+    if not out.parent.exists():
+        raise UserError(f"cannot write {out}: folder {out.parent} does not exist")
+    return out
+
+
+def export_session(
+    store: Any,
+    session_id: uuid.UUID,
+    fmt: str,
+    out: Path,
+    *,
+    clock: Clock,
+    deidentify: bool = False,
+    waveform: bool = False,
+    progress: Progress | None = None,
+    tz: tzinfo | None = None,
+    record_event: bool = True,
+    by: str | None = None,
+) -> ExportResult:
+    """Export one session.
+
+    Parameters
+    ----------
+    store : SessionStore
+        The open store.
+    session_id : UUID
+        The session.
+    fmt : str
+        One of :data:`FORMATS`.
+    out : Path
+        The file to write (CSV with ``waveform`` also writes ``<stem>-pleth.csv`` beside it).
+    clock : Clock
+        For the export time stamp and the export event.
+    deidentify : bool
+        Drop name and date of birth and shift every time by a random per-export offset.
+    waveform : bool
+        Include the pleth waveform (CSV and JSON only).
+    progress : callable, optional
+        Called with the fraction done, 0.0 to 1.0.
+    tz : tzinfo, optional
+        Zone for times printed in the PDF (the computer's zone by default).
+    record_event : bool
+        Add an ``export`` event to the session afterwards.
+    by : str, optional
+        Who exported (kept in the export event).
+
+    Raises
+    ------
+    UserError
+        Unknown format, an output path that cannot be written, or a store error.
+    """
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if waveform and fmt not in ("csv", "json"):
+        raise UserError(f"--waveform applies to csv and json exports, not {fmt}")
+    out = _check_out(out)
+    now = clock.now()
+    record = load_record(
+        store, session_id, waveform=waveform, progress=lambda f: report(progress, 0.3 * f)
+    )
+    if deidentify:
+        from sessionmon.export.deidentify import deidentify as strip
+        from sessionmon.export.deidentify import random_offset
+
+        offset = random_offset()
+        record = strip(record, offset)
+        now = now + offset  # the export time would date the session too
+
+    def rest(fraction: float) -> None:
+        report(progress, 0.3 + 0.65 * fraction)
+
+    written: list[Path] = []
+    planned = [out]
+    try:
+        if fmt in ("pdf", "rems"):
+            from sessionmon.export.pdf import export_pdf
+
+            written = [
+                export_pdf(
+                    record, out, exported_at=now, tz=tz, rems_only=fmt == "rems", progress=rest
+                )
+            ]
+        elif fmt == "csv":
+            from sessionmon.export.csv_export import export_csv, waveform_path_for
+
+            planned = [out, waveform_path_for(out)] if waveform else [out]
+            written = export_csv(record, out, waveform=waveform, progress=rest)
+        elif fmt == "json":
+            from sessionmon.export.json_export import export_json
+
+            written = [
+                export_json(record, out, exported_at=now, deidentified=deidentify, progress=rest)
+            ]
+        elif fmt == "fhir":
+            from sessionmon.export.fhir import export_fhir
+
+            written = [export_fhir(record, out, exported_at=now, progress=rest)]
+        else:
+            from sessionmon.export.hl7 import export_hl7
+
+            written = [export_hl7(record, out, exported_at=now, progress=rest)]
+    except OSError as exc:
+        for path in planned:
+            path.unlink(missing_ok=True)
+        raise UserError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+    except BaseException:
+        for path in planned:
+            path.unlink(missing_ok=True)
+        raise
+    digest = _sha256(written[0])
+    rems_form = fmt in REMS_FORMATS and not deidentify
+    if record_event:
+        store.add_event(
+            Event(
+                session_id=session_id,
+                kind=EventKind.EXPORT,
+                at=clock.now(),
+                by=by,
+                text=f"exported as {fmt}"
+                + (" (REMS monitoring form)" if rems_form else "")
+                + (", de-identified" if deidentify else ""),
+                payload={
+                    "format": fmt,
+                    "file": written[0].name,
+                    "sha256": digest,
+                    "deidentified": deidentify,
+                    "waveform": waveform,
+                    "rems_form": rems_form,
+                },
+            )
+        )
+    report(progress, 1.0)
+    return ExportResult(session_id, fmt, written, deidentify, rems_form, digest)
