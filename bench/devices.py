@@ -1,0 +1,162 @@
+"""Device layer benchmark: parser throughput per protocol, and pty-to-poll() latency.
+
+Run: ``.venv/bin/python bench/devices.py [--mb 1] [--frames 500]``
+
+1. Decode throughput: about ``--mb`` MB of each protocol's wire bytes (made by its own encoder)
+   fed to a fresh parser in 4 KiB chunks; bytes/s and frames/s, parser only.
+2. Latency: one frame at a time written to a pty master; the real driver (pyserial reader thread,
+   parser, queue) delivers it; the time from ``os.write`` to the reading coming out of ``poll()``
+   (busy polling), p50 / p99 / max over ``--frames`` frames, real clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from sessionmon.clock import SystemClock
+from sessionmon.devices.protocols import PROTOCOLS, suntech
+from sessionmon.devices.pty_port import PtyPort
+from sessionmon.devices.readings import Reading
+from sessionmon.devices.serial_device import SerialOximeter
+from sessionmon.devices.source import DeviceRole, LinkState
+from sessionmon.devices.suntech_driver import SuntechNibp
+from sessionmon.model import Kind
+
+
+def wire_bytes(name: str, size: int) -> bytes:
+    """About ``size`` bytes of realistic traffic from the protocol's encoder."""
+    spec = PROTOCOLS[name]
+    if spec.role is DeviceRole.NIBP:
+        unit = b"".join(suntech.cuff_pressure_frame(p) for p in range(0, 200, 5))
+        unit += suntech.ack_frame("K")
+        unit += suntech.bp_data_frame(suntech.BpResult(128, 84, 99, 70, beats=12))
+    else:
+        encoder = spec.make_encoder()
+        if spec.pleth_rate_hz is None:
+            unit = b"".join(
+                encoder.frames_for(60 + i % 40, 90 + i % 10, (), 2.5) for i in range(50)
+            )
+        else:
+            top = spec.pleth_max or 127
+            samples = [top * (0.2 + 0.6 * (i % 25) / 25) for i in range(int(spec.pleth_rate_hz))]
+            unit = encoder.frames_for(72, 97, samples, 2.5)
+    return unit * max(1, size // len(unit))
+
+
+def throughput(name: str, size: int) -> tuple[float, float, int]:
+    """Return (bytes/s, frames/s, frames) of the parser alone."""
+    data = wire_bytes(name, size)
+    parser = PROTOCOLS[name].make_parser()
+    chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+    started = time.perf_counter()
+    for chunk in chunks:
+        parser.feed(chunk)
+    elapsed = time.perf_counter() - started
+    return len(data) / elapsed, parser.stats.frames / elapsed, parser.stats.frames
+
+
+def oximeter_latency(name: str, frames: int) -> list[float]:
+    """Seconds from writing one frame to its HR reading leaving ``poll()``."""
+    spec = PROTOCOLS[name]
+    encoder = spec.make_encoder()
+    port = PtyPort()
+    device = SerialOximeter(name, port.path, SystemClock(), stall_timeout_s=None)
+    device.start()
+    latencies: list[float] = []
+    try:
+        _wait(lambda: device.state is LinkState.STREAMING)
+        top = (spec.pleth_max or 127) // 2
+        for i in range(frames + 20):
+            hr = 60 + i % 60  # a new value every frame, so the parser never thins it out
+            frame = encoder.frames_for(hr, 97, [top] if spec.pleth_rate_hz else (), 2.5)
+            written = time.perf_counter()
+            port.write(frame)
+            delivered = _wait(lambda hr=hr: _has_hr(device.poll(), hr))
+            if i >= 20:  # warm-up
+                latencies.append(delivered - written)
+    finally:
+        device.stop()
+        port.close()
+    return latencies
+
+
+def nibp_latency(requests: int) -> list[float]:
+    """Seconds from writing a cuff-pressure reply to its reading leaving ``poll()``."""
+    port = PtyPort()
+    driver = SuntechNibp(port.path, SystemClock(), idle_poll_s=0.0, stall_timeout_s=None)
+    driver.start()
+    latencies: list[float] = []
+    try:
+        _wait(lambda: driver.state is LinkState.STREAMING)
+        for i in range(requests + 20):
+            _wait(lambda: bool(port.read_available(0.01)))  # the driver's idle cuff poll
+            value = i % 250
+            written = time.perf_counter()
+            port.write(suntech.cuff_pressure_frame(value))
+            delivered = _wait(
+                lambda value=value: any(
+                    isinstance(o.item, Reading)
+                    and o.item.kind is Kind.CUFF_PRESSURE
+                    and o.item.value == value
+                    for o in driver.poll()
+                )
+            )
+            if i >= 20:
+                latencies.append(delivered - written)
+    finally:
+        driver.stop()
+        port.close()
+    return latencies
+
+
+def _has_hr(outputs, hr: int) -> bool:
+    return any(
+        isinstance(o.item, Reading) and o.item.kind is Kind.HR and o.item.value == hr
+        for o in outputs
+    )
+
+
+def _wait(predicate, timeout_s: float = 5.0) -> float:
+    deadline = time.perf_counter() + timeout_s
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("nothing delivered within 5 s")
+    return time.perf_counter()
+
+
+def _ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both benchmarks and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=1.0, help="MB of wire bytes per protocol")
+    parser.add_argument("--frames", type=int, default=500, help="frames for the latency test")
+    args = parser.parse_args(argv)
+
+    print(f"decode throughput (parser only, {args.mb:g} MB per protocol)")
+    print(f"  {'protocol':<14} {'MB/s':>8} {'frames/s':>12} {'frames':>9}")
+    for name in PROTOCOLS:
+        bps, fps, frames = throughput(name, int(args.mb * 1_000_000))
+        print(f"  {name:<14} {bps / 1e6:8.2f} {fps:12,.0f} {frames:9,}")
+
+    print(f"\nlatency pty write -> poll() (real pyserial reader thread, {args.frames} frames)")
+    print(f"  {'device':<14} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for name in ("cms50-v7", "cms50-legacy", "nonin-df8", "masimo-ascii"):
+        lat = oximeter_latency(name, args.frames)
+        print(f"  {name:<14} {_ms(lat, 0.5):8.2f} {_ms(lat, 0.99):8.2f} {max(lat) * 1000:8.2f}")
+    lat = nibp_latency(args.frames)
+    print(
+        f"  {'suntech cuff':<14} {_ms(lat, 0.5):8.2f} {_ms(lat, 0.99):8.2f} {max(lat) * 1000:8.2f}"
+    )
+    print(f"  (mean of all {len(lat)} suntech: {statistics.mean(lat) * 1000:.2f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

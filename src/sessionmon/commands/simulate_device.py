@@ -1,0 +1,80 @@
+"""``sessionmon simulate-device``: speak a device protocol on a pty (drivers without hardware)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``simulate-device`` sub-command."""
+    parser = subparsers.add_parser(
+        "simulate-device",
+        help="speak a device protocol on a pseudo-terminal",
+        description="Open a pty, print the port to connect to, and stream the protocol's wire "
+        "bytes in real time from a simulated patient until Ctrl-C. For suntech it answers host "
+        "commands like the module (a measurement takes 20-40 s, cuff pressure meanwhile).",
+    )
+    parser.add_argument("--protocol", required=True, help="device protocol, e.g. cms50-v7")
+    parser.add_argument("--hr", type=float, default=72.0, help="heart rate /min (default 72)")
+    parser.add_argument("--spo2", type=float, default=98.0, help="SpO2 %% (default 98)")
+    parser.add_argument("--sys", type=float, default=124.0, help="systolic mmHg (default 124)")
+    parser.add_argument("--dia", type=float, default=78.0, help="diastolic mmHg (default 78)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulated patient")
+    parser.add_argument(
+        "--link", type=Path, default=None, help="also make this symlink to the pty (stable name)"
+    )
+    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    parser.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Run the simulated device until Ctrl-C (or ``--duration``)."""
+    import threading
+
+    from pydantic import ValidationError
+
+    from sessionmon.clock import SystemClock
+    from sessionmon.devices.profiles import get_profile
+    from sessionmon.devices.pty_port import PtyPort
+    from sessionmon.devices.wire_sim import WireSimulator
+    from sessionmon.errors import UserError
+
+    profile = get_profile(args.protocol)
+    if args.duration is not None and args.duration <= 0:
+        raise UserError("--duration must be positive")
+    pty = PtyPort(link=args.link)
+    try:
+        try:
+            sim = WireSimulator(
+                args.protocol,
+                pty.offer,
+                SystemClock(),
+                hr=args.hr,
+                spo2=args.spo2,
+                sys=args.sys,
+                dia=args.dia,
+                seed=args.seed,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise UserError(f"bad patient value {first['loc'][0]}: {first['msg']}") from None
+        print(
+            f"{args.protocol} ({profile.defaults.describe()}) on {pty.path}\n"
+            f"connect with: sessionmon decode --device {args.protocol} --port {pty.path}\n"
+            "Ctrl-C to stop",
+            flush=True,
+        )
+        stop = threading.Event()
+        if args.duration is not None:
+            threading.Timer(args.duration, stop.set).start()
+        try:
+            sim.run(stop, read_host=pty.read_available)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+        print(f"sent {sim.bytes_out} bytes", flush=True)
+    finally:
+        pty.close()
+    return 0

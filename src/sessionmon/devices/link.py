@@ -1,0 +1,356 @@
+"""Serial link: one reader thread per device, an explicit connection state machine, reconnect.
+
+A :class:`SerialLink` owns a pyserial port. It opens the port, reads whatever arrives and hands
+the bytes to its owner, notices when the port errors or disappears (USB unplug: the read raises or
+the device node vanishes), and keeps trying to reopen it with a doubling back-off until it comes
+back. When the port stays open but nothing arrives for the stall timeout it moves to ``stalled``.
+
+Every move goes through :data:`TRANSITIONS`: a move that the table does not list raises
+:class:`LinkTransitionError`, so a bug in the reader loop cannot produce an impossible state.
+
+The reader thread blocks on the port with a short real timeout (the only real-time waiting in
+the device layer); state timing (stall detection, callbacks' own timers) uses the injected clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import serial
+
+from sessionmon.clock import Clock
+from sessionmon.devices.source import LinkState, LinkStateChange
+
+#: Legal moves of a link. ``streaming`` means "port open"; ``stalled`` means open but silent.
+TRANSITIONS: dict[LinkState, frozenset[LinkState]] = {
+    LinkState.DISCONNECTED: frozenset({LinkState.OPENING}),
+    LinkState.OPENING: frozenset(
+        {LinkState.STREAMING, LinkState.RECONNECTING, LinkState.DISCONNECTED}
+    ),
+    LinkState.STREAMING: frozenset(
+        {LinkState.STALLED, LinkState.RECONNECTING, LinkState.DISCONNECTED}
+    ),
+    LinkState.STALLED: frozenset(
+        {LinkState.STREAMING, LinkState.RECONNECTING, LinkState.DISCONNECTED}
+    ),
+    LinkState.RECONNECTING: frozenset({LinkState.OPENING, LinkState.DISCONNECTED}),
+}
+
+#: States in which the port is open.
+OPEN_STATES = frozenset({LinkState.STREAMING, LinkState.STALLED})
+
+
+class LinkTransitionError(ValueError):
+    """A link state move that :data:`TRANSITIONS` does not allow."""
+
+
+class LinkStateMachine:
+    """The connection state of one link, moved only along :data:`TRANSITIONS`.
+
+    Parameters
+    ----------
+    initial : LinkState
+        Starting state (``disconnected`` for a link that has not been started).
+    """
+
+    def __init__(self, initial: LinkState = LinkState.DISCONNECTED) -> None:
+        self._state = initial
+
+    @property
+    def state(self) -> LinkState:
+        """The current state."""
+        return self._state
+
+    def can_move(self, target: LinkState) -> bool:
+        """Return whether a move from the current state to ``target`` is legal."""
+        return target in TRANSITIONS[self._state]
+
+    def move(self, target: LinkState, detail: str = "") -> LinkStateChange:
+        """Move to ``target`` and return the change.
+
+        Raises
+        ------
+        LinkTransitionError
+            If the table does not list the move.
+        """
+        if not self.can_move(target):
+            raise LinkTransitionError(
+                f"link cannot move from {self._state.value} to {target.value}"
+            )
+        change = LinkStateChange(self._state, target, detail)
+        self._state = target
+        return change
+
+
+@dataclass(frozen=True, slots=True)
+class PortSettings:
+    """How to open a serial port.
+
+    Attributes
+    ----------
+    baud : int
+        Bits per second.
+    parity : str
+        ``"N"``, ``"E"``, ``"O"``, ``"M"`` or ``"S"`` (pyserial's letters).
+    bytesize : int
+        Data bits, 5-8.
+    stopbits : float
+        1, 1.5 or 2.
+    xonxoff, rtscts : bool
+        Software / hardware flow control.
+    """
+
+    baud: int = 9600
+    parity: str = "N"
+    bytesize: int = 8
+    stopbits: float = 1
+    xonxoff: bool = False
+    rtscts: bool = False
+
+    def describe(self) -> str:
+        """Return the usual short form, e.g. ``"9600 8-N-1"``."""
+        stop = int(self.stopbits) if float(self.stopbits).is_integer() else self.stopbits
+        flow = " xon/xoff" if self.xonxoff else ""
+        flow += " rts/cts" if self.rtscts else ""
+        return f"{self.baud} {self.bytesize}-{self.parity}-{stop}{flow}"
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnect delays: ``first_s`` doubling after each failed attempt up to ``max_s``."""
+
+    first_s: float = 0.25
+    max_s: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        """Return the wait before reconnect attempt number ``attempt`` (0-based)."""
+        return min(self.max_s, self.first_s * (2 ** min(attempt, 16)))
+
+
+class LinkListener(Protocol):
+    """What a link calls from its reader thread. All methods must be quick and not raise."""
+
+    def link_opened(self, link: SerialLink) -> None:
+        """The port has just been opened (send start commands here)."""
+
+    def link_bytes(self, data: bytes) -> None:
+        """Bytes arrived."""
+
+    def link_state(self, change: LinkStateChange) -> None:
+        """The link moved to another state."""
+
+    def link_tick(self, link: SerialLink) -> None:
+        """Called at least every read timeout while the port is open (timers, keep-alives)."""
+
+
+SerialFactory = Callable[..., Any]
+
+
+class SerialLink:
+    """A serial port read by one thread, with reconnect, back-off and stall detection.
+
+    Parameters
+    ----------
+    port : str
+        Port name or path (``/dev/ttyUSB0``, ``COM3``, a symlink to a pty slave in tests).
+    settings : PortSettings
+        Baud rate, framing and flow control.
+    clock : Clock
+        Time for stall detection.
+    listener : LinkListener
+        Receives bytes, state changes and ticks, on the reader thread.
+    stall_timeout_s : float or None
+        Seconds without a byte before ``stalled``; ``None`` disables stall detection.
+    backoff : Backoff
+        Reconnect delays.
+    serial_factory : callable
+        Builds the port object; defaults to :class:`serial.Serial`. Called with the port name and
+        pyserial keyword arguments.
+    read_timeout_s : float
+        Real time one blocking read waits; bounds how late a tick or a stop is noticed.
+    """
+
+    def __init__(
+        self,
+        port: str,
+        settings: PortSettings,
+        clock: Clock,
+        listener: LinkListener,
+        *,
+        stall_timeout_s: float | None = 5.0,
+        backoff: Backoff | None = None,
+        serial_factory: SerialFactory | None = None,
+        read_timeout_s: float = 0.02,
+    ) -> None:
+        self.port = port
+        self.settings = settings
+        self._clock = clock
+        self._listener = listener
+        self._stall_timeout_s = stall_timeout_s
+        self._backoff = backoff or Backoff()
+        self._factory = serial_factory or serial.Serial
+        self._read_timeout_s = read_timeout_s
+        self._machine = LinkStateMachine()
+        self._serial: Any = None
+        self._write_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_data = 0.0
+        self.bytes_in = 0
+        self.reconnects = 0
+        self.listener_errors = 0
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def state(self) -> LinkState:
+        """The link state now."""
+        return self._machine.state
+
+    def start(self) -> None:
+        """Start the reader thread (opens the port); does nothing if already running."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"serial-link {self.port}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop the reader thread and close the port; idempotent."""
+        self._stop.set()
+        port = self._serial
+        cancel = getattr(port, "cancel_read", None)
+        if cancel is not None:
+            with contextlib.suppress(Exception):
+                cancel()  # wake a blocking read now rather than at its timeout
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_s)
+        self._thread = None
+
+    def write(self, data: bytes) -> bool:
+        """Send bytes to the device from any thread.
+
+        Returns
+        -------
+        bool
+            ``False`` if the port is not open or the write failed (the reader notices the error).
+        """
+        with self._write_lock:
+            port = self._serial
+            if port is None:
+                return False
+            try:
+                port.write(data)  # no flush: tcdrain would block the reader until sent
+            except Exception:  # SerialException, OSError, termios.error on a vanished port
+                return False
+            return True
+
+    # ------------------------------------------------------------------ thread
+
+    def _move(self, target: LinkState, detail: str = "") -> None:
+        change = self._machine.move(target, detail)
+        self._listener.link_state(change)
+
+    def _run(self) -> None:
+        attempt = 0
+        try:
+            while not self._stop.is_set():
+                self._move(LinkState.OPENING, self.port)
+                error = self._open()
+                if error is None:
+                    attempt = 0
+                    self._move(LinkState.STREAMING, "port open")
+                    self._call(self._listener.link_opened, self)
+                    error = self._read_until_error()
+                    self._close()
+                if self._stop.is_set():
+                    break
+                self._move(LinkState.RECONNECTING, error or "")
+                self.reconnects += 1
+                if self._stop.wait(self._backoff.delay(attempt)):
+                    break
+                attempt += 1
+        finally:
+            self._close()
+            if self._machine.state is not LinkState.DISCONNECTED:
+                self._move(LinkState.DISCONNECTED, "stopped")
+
+    def _open(self) -> str | None:
+        s = self.settings
+        try:
+            port = self._factory(
+                self.port,
+                baudrate=s.baud,
+                parity=s.parity,
+                bytesize=s.bytesize,
+                stopbits=s.stopbits,
+                xonxoff=s.xonxoff,
+                rtscts=s.rtscts,
+                timeout=self._read_timeout_s,
+                write_timeout=1.0,
+            )
+        except (serial.SerialException, OSError, ValueError) as exc:
+            return f"cannot open {self.port}: {_reason(exc)}"
+        with self._write_lock:
+            self._serial = port
+        self._last_data = self._clock.monotonic()
+        return None
+
+    def _close(self) -> None:
+        with self._write_lock:
+            port, self._serial = self._serial, None
+        if port is not None:
+            with contextlib.suppress(Exception):
+                port.close()
+
+    def _port_vanished(self) -> bool:
+        """Whether a filesystem port (``/dev/...`` or a symlink) no longer exists."""
+        return os.sep in self.port and not os.path.exists(self.port)
+
+    def _read_until_error(self) -> str | None:
+        port = self._serial
+        checks = 0
+        while not self._stop.is_set():
+            try:
+                waiting = port.in_waiting
+                data = port.read(waiting or 1)
+            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                return f"{self.port} lost: {_reason(exc)}"
+            now = self._clock.monotonic()
+            if data:
+                self.bytes_in += len(data)
+                self._last_data = now
+                if self._machine.state is LinkState.STALLED:
+                    self._move(LinkState.STREAMING, "data again")
+                self._call(self._listener.link_bytes, data)
+            elif (
+                self._stall_timeout_s is not None
+                and self._machine.state is LinkState.STREAMING
+                and now - self._last_data >= self._stall_timeout_s
+            ):
+                self._move(LinkState.STALLED, f"no data for {self._stall_timeout_s:g} s")
+            checks += 1
+            if not data and checks % 8 == 0 and self._port_vanished():
+                return f"{self.port} disappeared"
+            self._call(self._listener.link_tick, self)
+        return None
+
+    def _call(self, callback: Callable[..., None], *args: Any) -> None:
+        """Run a listener callback; a bug in it must not kill the reader thread."""
+        try:
+            callback(*args)
+        except Exception:
+            self.listener_errors += 1
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
