@@ -15,10 +15,10 @@ from sessionmon.devices.link import (
     Backoff,
     LinkStateMachine,
     LinkTransitionError,
-    PortSettings,
     SerialLink,
 )
 from sessionmon.devices.profiles import DeviceProfile
+from sessionmon.devices.protocols import PortSettings
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.readings import Condition, ParserStats, Reading, TechnicalCondition
 from sessionmon.devices.serial_device import SerialOximeter

@@ -133,6 +133,41 @@ def test_user_errors_are_one_line(capsys, argv, message):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["{dir}"], "cannot read {dir}: Is a directory"),
+        (["--hex", "{dir}"], "cannot read {dir}: Is a directory"),
+        (["--hex", "{dir}/missing.hex"], "No such file or directory"),
+        (["--hex", "{dir}/capture.bin"], "not hex text (a binary capture? leave out --hex)"),
+        (["--port", "{dir}/no-such-tty"], "no such port; `sessionmon ports` lists"),
+        (["--port", "{dir}"], "not a serial port"),
+        (["--port", "{dir}/capture.bin"], "not a serial port"),
+        (["--port", "/dev/null", "--duration", "0"], "--duration must be a positive"),
+    ],
+)
+def test_bad_inputs_give_one_clear_line(capsys, tmp_path, argv, message):
+    (tmp_path / "capture.bin").write_bytes(bytes(range(256)) * 4)
+    argv = [a.format(dir=tmp_path) for a in argv]
+    code = main(["decode", "--device", "cms50-v7", *argv])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message.format(dir=tmp_path) in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("as_hex", [False, True])
+def test_empty_capture_is_a_zero_summary_not_an_error(capsys, tmp_path, as_hex):
+    empty = tmp_path / "empty.cap"
+    empty.write_bytes(b"")
+    code, lines, err = run(capsys, "--device", "nonin-df2", *(["--hex"] * as_hex), str(empty))
+    assert code == 0 and lines == []
+    assert err.strip() == (
+        "nonin-df2: 0 frames decoded, 0 checksum errors, 0 resyncs, 0 bytes, 0 lines printed"
+    )
+
+
 def test_bad_hex_file_is_a_user_error(capsys, tmp_path):
     bad = tmp_path / "bad.hex"
     bad.write_text("01 02\n0g\n")

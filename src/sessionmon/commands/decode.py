@@ -68,6 +68,8 @@ def handler(args: argparse.Namespace) -> int:
         raise UserError("give either a capture FILE or --port PORT")
     if args.port is not None and args.hex:
         raise UserError("--hex applies to capture files, not to --port")
+    if args.duration is not None and not args.duration > 0:
+        raise UserError("--duration must be a positive number of seconds")
     parser = spec.make_parser(numerics_every=1 if args.every_frame else None)
     printer = ReadingPrinter(sys.stdout, hold_frames=spec.flag_hold_frames)
     try:
@@ -100,7 +102,9 @@ def _print_summary(name: str, stats: Any, lines: int) -> None:
 def _parity(value: str | None) -> str | None:
     if value is None:
         return None
-    letter = {"NONE": "N", "EVEN": "E", "ODD": "O"}.get(value.upper(), value.upper())
+    from sessionmon.devices.protocols.base import parity_letter
+
+    letter = parity_letter(value)
     if letter not in ("N", "E", "O"):
         raise UserError(f"parity must be N, E or O, not {value!r}")
     return letter
@@ -157,6 +161,10 @@ def parse_hex(text: str, name: str = "input") -> bytes:
                 continue
             match = _HEX_TOKEN.fullmatch(token)
             if match is None:
+                if not token.isprintable() or not token.isascii():
+                    raise UserError(
+                        f"{name}: line {number}: not hex text (a binary capture? leave out --hex)"
+                    )
                 raise UserError(f"{name}: line {number}: not hex: {token[:20]!r}")
             digits = match[1]
             if len(digits) % 2:
@@ -179,7 +187,9 @@ def _read_port(
     try:
         link = serial.Serial(port, timeout=0.05, **settings.serial_kwargs())
     except (serial.SerialException, OSError, ValueError) as exc:
-        raise UserError(f"cannot open {port} ({settings.describe()}): {exc}") from None
+        raise UserError(
+            f"cannot open {port} ({settings.describe()}): {_open_failure(exc)}"
+        ) from None
     print(f"reading {port} at {settings.describe()} for {duration:g} s", file=sys.stderr)
     talker = _SuntechTalker(link) if spec.name == "suntech" else _StreamTalker(link, spec)
     start = time.monotonic()
@@ -194,6 +204,23 @@ def _read_port(
             talker.end()
     except (serial.SerialException, OSError) as exc:
         raise UserError(f"lost {port}: {exc}") from None
+
+
+def _open_failure(exc: BaseException) -> str:
+    """Say why a port did not open, in the words a clinic can act on."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code == errno.ENOENT:
+        return "no such port; `sessionmon ports` lists the serial ports of this computer"
+    if code in (errno.EACCES, errno.EPERM):
+        return "permission denied (on Linux, add yourself to the dialout group)"
+    if code == errno.EBUSY:
+        return "the port is busy (another program has it open)"
+    if code == errno.EISDIR or "Inappropriate ioctl" in text:
+        return "not a serial port"
+    return text
 
 
 class _StreamTalker:

@@ -13,7 +13,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="speak a device protocol on a pseudo-terminal",
         description="Open a pty, print the port to connect to, and stream the protocol's wire "
         "bytes in real time from a simulated patient until Ctrl-C. For suntech it answers host "
-        "commands like the module (a measurement takes 20-40 s, cuff pressure meanwhile).",
+        "commands like the module (a measurement takes 20-40 s, cuff pressure meanwhile). "
+        "Timed faults let a trainer show what the console does, through the real driver: "
+        "--fault sensor_off@30:20 takes the finger out of the sensor 30 s after the start, for "
+        "20 s (the device sends its finger-out flags and no values); --fault unplug@60:10 pulls "
+        "the cable for 10 s (the pty closes and comes back; give --link so the port keeps its "
+        "name). Repeat --fault for several; without :DURATION a fault lasts until the end.",
     )
     parser.add_argument("--protocol", required=True, help="device protocol, e.g. cms50-v7")
     parser.add_argument("--hr", type=float, default=72.0, help="heart rate /min (default 72)")
@@ -25,6 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--link", type=Path, default=None, help="also make this symlink to the pty (stable name)"
     )
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME@START[:DURATION]",
+        help="timed fault, seconds from the start: sensor_off (finger out, oximeters) or unplug "
+        "(cable pulled); e.g. sensor_off@30:20. Repeatable.",
+    )
     parser.set_defaults(func=handler)
 
 
@@ -37,19 +50,22 @@ def handler(args: argparse.Namespace) -> int:
     from sessionmon.clock import SystemClock
     from sessionmon.devices.profiles import get_profile
     from sessionmon.devices.pty_port import PtyPort
+    from sessionmon.devices.wire_faults import FaultRunner, parse_fault
     from sessionmon.devices.wire_sim import WireSimulator
     from sessionmon.errors import UserError
 
     profile = get_profile(args.protocol)
     if args.duration is not None and args.duration <= 0:
         raise UserError("--duration must be positive")
+    faults = [parse_fault(text) for text in args.fault]
     pty = PtyPort(link=args.link)
+    sim_clock = SystemClock()
     try:
         try:
             sim = WireSimulator(
                 args.protocol,
                 pty.offer,
-                SystemClock(),
+                sim_clock,
                 hr=args.hr,
                 spo2=args.spo2,
                 sys=args.sys,
@@ -59,17 +75,27 @@ def handler(args: argparse.Namespace) -> int:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise UserError(f"bad patient value {first['loc'][0]}: {first['msg']}") from None
+        started = sim_clock.monotonic()
+        runner = FaultRunner(
+            sim,
+            pty,
+            faults,
+            lambda: sim_clock.monotonic() - started,
+            lambda line: print(line, flush=True),
+        )
         print(
             f"{args.protocol} ({profile.defaults.describe()}) on {pty.path}\n"
             f"connect with: sessionmon decode --device {args.protocol} --port {pty.path}\n"
             "Ctrl-C to stop",
             flush=True,
         )
+        for fault in faults:
+            print(f"scheduled: {fault.describe()}", flush=True)
         stop = threading.Event()
         if args.duration is not None:
             threading.Timer(args.duration, stop.set).start()
         try:
-            sim.run(stop, read_host=pty.read_available)
+            sim.run(stop, read_host=pty.read_available, on_tick=runner.tick)
         except KeyboardInterrupt:
             pass
         finally:

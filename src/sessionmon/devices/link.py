@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import serial
 
 from sessionmon.clock import Clock
+from sessionmon.devices.protocols.base import PortSettings
 from sessionmon.devices.source import LinkState, LinkStateChange
 
 #: Legal moves of a link. ``streaming`` means "port open"; ``stalled`` means open but silent.
@@ -85,39 +86,6 @@ class LinkStateMachine:
         change = LinkStateChange(self._state, target, detail)
         self._state = target
         return change
-
-
-@dataclass(frozen=True, slots=True)
-class PortSettings:
-    """How to open a serial port.
-
-    Attributes
-    ----------
-    baud : int
-        Bits per second.
-    parity : str
-        ``"N"``, ``"E"``, ``"O"``, ``"M"`` or ``"S"`` (pyserial's letters).
-    bytesize : int
-        Data bits, 5-8.
-    stopbits : float
-        1, 1.5 or 2.
-    xonxoff, rtscts : bool
-        Software / hardware flow control.
-    """
-
-    baud: int = 9600
-    parity: str = "N"
-    bytesize: int = 8
-    stopbits: float = 1
-    xonxoff: bool = False
-    rtscts: bool = False
-
-    def describe(self) -> str:
-        """Return the usual short form, e.g. ``"9600 8-N-1"``."""
-        stop = int(self.stopbits) if float(self.stopbits).is_integer() else self.stopbits
-        flow = " xon/xoff" if self.xonxoff else ""
-        flow += " rts/cts" if self.rtscts else ""
-        return f"{self.baud} {self.bytesize}-{self.parity}-{stop}{flow}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,18 +252,12 @@ class SerialLink:
                 self._move(LinkState.DISCONNECTED, "stopped")
 
     def _open(self) -> str | None:
-        s = self.settings
         try:
             port = self._factory(
                 self.port,
-                baudrate=s.baud,
-                parity=s.parity,
-                bytesize=s.bytesize,
-                stopbits=s.stopbits,
-                xonxoff=s.xonxoff,
-                rtscts=s.rtscts,
                 timeout=self._read_timeout_s,
                 write_timeout=1.0,
+                **self.settings.serial_kwargs(),
             )
         except (serial.SerialException, OSError, ValueError) as exc:
             return f"cannot open {self.port}: {_reason(exc)}"

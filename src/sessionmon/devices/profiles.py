@@ -10,25 +10,14 @@ settings file), because several devices ship with firmware-dependent baud rate o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sessionmon.devices.link import PortSettings
-from sessionmon.devices.readings import Decoded, ParserStats
+from sessionmon.devices.protocols.base import Parser, PortSettings, parity_letter
 from sessionmon.devices.source import DeviceRole
 from sessionmon.errors import UserError
-
-
-class Parser(Protocol):
-    """An incremental protocol parser (see :mod:`sessionmon.devices.protocols`)."""
-
-    stats: ParserStats
-
-    def feed(self, data: bytes) -> list[Decoded]:
-        """Decode bytes; keep any partial frame for the next call."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +33,7 @@ class PortOverrides:
 
     def apply(self, settings: PortSettings) -> PortSettings:
         """Return ``settings`` with the overridden fields replaced."""
-        changes = {k: getattr(self, k) for k in _OVERRIDE_FIELDS if getattr(self, k) is not None}
-        return replace(settings, **changes)
+        return settings.with_changes(**{k: getattr(self, k) for k in _OVERRIDE_FIELDS})
 
 
 _OVERRIDE_FIELDS = ("baud", "parity", "bytesize", "stopbits", "xonxoff", "rtscts")
@@ -103,18 +91,17 @@ class DeviceProfile:
 _CP210X = "Silicon Labs CP210x (10C4:EA60)"
 _ADAPTER = "USB-serial adapter (FTDI 0403:6001, Prolific 067B:2303) or a built-in port"
 
-#: Link-level facts the parsers' registry does not hold: (frames a flag may be absent before
-#: its condition ends, USB bridge the device usually comes with). Nonin #2/#7 carry some flags
-#: only in one frame of each 25-frame packet, so they need a whole packet.
-LINK_FACTS: dict[str, tuple[int, str]] = {
-    "cms50-legacy": (3, _CP210X),
-    "cms50-v7": (3, _CP210X),
-    "nonin-df2": (25, _ADAPTER),
-    "nonin-df7": (25, _ADAPTER),
-    "nonin-df8": (1, _ADAPTER),
-    "nonin-ascii": (1, _ADAPTER),
-    "masimo-ascii": (1, _ADAPTER),
-    "suntech": (1, _ADAPTER),
+#: The USB bridge each device usually comes with: the one link-level fact the parsers'
+#: registry does not hold (how long a flag may be absent is its ``flag_hold_frames``).
+USB_HINTS: dict[str, str] = {
+    "cms50-legacy": _CP210X,
+    "cms50-v7": _CP210X,
+    "nonin-df2": _ADAPTER,
+    "nonin-df7": _ADAPTER,
+    "nonin-df8": _ADAPTER,
+    "nonin-ascii": _ADAPTER,
+    "masimo-ascii": _ADAPTER,
+    "suntech": _ADAPTER,
 }
 
 
@@ -146,20 +133,18 @@ def get_spec(name: str) -> Any:
 def get_profile(name: str) -> DeviceProfile:
     """Return the profile of protocol ``name`` (raises :class:`UserError` if unknown)."""
     spec = get_spec(name)
-    hold, usb_hint = LINK_FACTS.get(name, (1, ""))
-    ps = spec.port_settings
     return DeviceProfile(
         name=name,
         role=spec.role,
-        defaults=PortSettings(ps.baud, ps.parity, ps.bytesize, ps.stopbits, ps.xonxoff, ps.rtscts),
+        defaults=spec.port_settings,
         parser_factory=spec.make_parser,
         pleth_rate_hz=spec.pleth_rate_hz,
-        condition_hold_frames=hold,
+        condition_hold_frames=spec.flag_hold_frames,
         start_command=spec.start_command,
         keepalive_command=spec.keepalive_command,
         keepalive_s=spec.keepalive_s,
         stop_command=spec.stop_command,
-        usb_hint=usb_hint,
+        usb_hint=USB_HINTS.get(name, ""),
         notes=spec.description,
     )
 
@@ -190,7 +175,7 @@ class DeviceConfig(BaseModel):
     @classmethod
     def _upper_parity(cls, value: Any) -> Any:
         if isinstance(value, str):
-            value = {"NONE": "N", "EVEN": "E", "ODD": "O"}.get(value.upper(), value.upper())
+            value = parity_letter(value)
         return value
 
     def overrides(self) -> PortOverrides:

@@ -243,9 +243,11 @@ class SerialOximeter(SerialSourceBase):
 
     def link_opened(self, link: SerialLink) -> None:
         """Send the profile's start command, if it has one."""
+        # the keep-alive period counts from before the write: whoever sees the start command
+        # may move the clock on, and the next keep-alive must follow from that
+        self._last_keepalive = self._clock.monotonic()
         if self.profile.start_command:
             link.write(self.profile.start_command)
-        self._last_keepalive = self._clock.monotonic()
 
     def stop(self) -> None:
         """Send the profile's stop command (if any), then close the port; idempotent."""

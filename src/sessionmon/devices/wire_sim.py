@@ -126,6 +126,12 @@ class WireSimulator:
             raise ValueError("faults apply to oximeter protocols")
         self.oximeter.inject_fault(name, duration_s)
 
+    def clear_fault(self, name: str) -> None:
+        """End a fault injected with :meth:`inject_fault` now."""
+        if self.oximeter is None:
+            raise ValueError("faults apply to oximeter protocols")
+        self.oximeter.clear_fault(name)
+
     def step(self) -> int:
         """Send everything the device would have sent up to the clock's now.
 
@@ -156,9 +162,15 @@ class WireSimulator:
         stop: threading.Event,
         read_host: Callable[[float], bytes] | None = None,
         period_s: float = 0.02,
+        on_tick: Callable[[], None] | None = None,
     ) -> None:
-        """Stream in real time until ``stop`` is set (host bytes read via ``read_host``)."""
+        """Stream in real time until ``stop`` is set.
+
+        Host bytes are read via ``read_host``; ``on_tick`` runs before each step (timed faults).
+        """
         while not stop.is_set():
+            if on_tick is not None:
+                on_tick()
             if read_host is not None:
                 self.receive(read_host(0.0))
             self.step()

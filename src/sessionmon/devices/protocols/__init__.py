@@ -53,6 +53,7 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             pleth_max=127,
             frame_rate_hz=60.0,
             numerics_every_default=60,
+            flag_hold_frames=3,  # a flag flickering at 60 frames/s is one condition
         ),
         ProtocolSpec(
             name="cms50-v7",
@@ -65,6 +66,7 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             pleth_max=127,
             frame_rate_hz=60.0,
             numerics_every_default=60,
+            flag_hold_frames=3,  # a flag flickering at 60 frames/s is one condition
             start_command=cms50_v7.start_stream(),
             stop_command=cms50_v7.stop_stream(),
             keepalive_command=cms50_v7.keep_alive(),

@@ -195,20 +195,31 @@ def conditions_of(flags: Sequence[tuple[bool, TechnicalCondition, str]]) -> list
 # ---------------------------------------------------------------------- registry types
 
 
+def parity_letter(value: str) -> str:
+    """Return pyserial's parity letter for ``"none"``/``"even"``/``"odd"`` or a letter (any case).
+
+    Anything else comes back upper-cased, for the caller to reject.
+    """
+    return {"NONE": "N", "EVEN": "E", "ODD": "O"}.get(value.upper(), value.upper())
+
+
 @dataclass(frozen=True, slots=True)
 class PortSettings:
-    """Serial settings a device uses (field names as the link layer's ``PortSettings``).
+    """How to open a device's serial port: the registry's defaults, consumed by the link layer.
+
+    The one definition: :class:`~sessionmon.devices.link.SerialLink` opens ports with it,
+    device profiles override it per installation and ``decode --port`` reads with it.
 
     Attributes
     ----------
     baud : int
         Bits per second.
     parity : str
-        ``"N"``, ``"E"`` or ``"O"``.
+        ``"N"``, ``"E"``, ``"O"``, ``"M"`` or ``"S"`` (pyserial's letters).
     bytesize : int
-        Data bits.
+        Data bits, 5-8.
     stopbits : float
-        Stop bits.
+        1, 1.5 or 2.
     xonxoff, rtscts : bool
         Software / hardware flow control.
     """
@@ -277,7 +288,8 @@ class ProtocolSpec:
         protocol sends each value once and every one is emitted.
     flag_hold_frames : int
         Frames a flag condition may be absent before it counts as ended (25 for Nonin #2/#7,
-        whose low-battery flag is in one frame of each packet; 1 elsewhere).
+        whose low-battery flag is in one frame of each packet; 3 for the 60 frames/s CMS50
+        streams; 1 elsewhere). The link layer and ``decode`` both use it.
     alternative_settings : tuple of PortSettings
         Other settings units of this family are reported to use.
     """

@@ -8,14 +8,11 @@ STATUS byte (bit 7 set) whose checksum holds; 25 frames make a packet (see
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime
 
-from sessionmon.devices.protocols.base import FrameParser, clamp_int
+from sessionmon.devices.protocols.base import FrameParser
 from sessionmon.devices.protocols.nonin_packet import (
-    PacketPlanner,
+    PacketEncoder,
     PacketTracker,
-    status_byte,
     status_conditions,
 )
 from sessionmon.devices.readings import Decoded, Reading
@@ -72,35 +69,8 @@ def encode_frame(status: int, pleth: int, value: int) -> bytes:
     return bytes((*body, sum(body) & 0xFF))
 
 
-class NoninDf2Encoder:
-    """Wire encoder of format #2: one frame per pleth sample, 25 to a packet.
-
-    The encoder remembers its place in the packet between calls (see ``OximeterEncoder``).
-    """
+class NoninDf2Encoder(PacketEncoder):
+    """Wire encoder of format #2: 8-bit pleth (see :class:`PacketEncoder`)."""
 
     def __init__(self) -> None:
-        self._planner = PacketPlanner()
-
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
-        """Return one frame per pleth sample (0-255)."""
-        out = bytearray()
-        for sample in pleth_samples:
-            sync, value = self._planner.next_float(hr, spo2, low_battery=low_battery)
-            status = status_byte(
-                sync=sync, sensor_off=sensor_off, artifact=artifact, low_perfusion=low_perfusion
-            )
-            out += encode_frame(status, clamp_int(sample, 0, 255), value)
-        return bytes(out)
+        super().__init__(encode_frame, pleth_max=255)

@@ -9,14 +9,11 @@ There is no start byte: frames are found by a STATUS byte (bit 7 set) whose chec
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime
 
 from sessionmon.devices.protocols.base import FrameParser, clamp_int
 from sessionmon.devices.protocols.nonin_packet import (
-    PacketPlanner,
+    PacketEncoder,
     PacketTracker,
-    status_byte,
     status_conditions,
 )
 from sessionmon.devices.readings import Decoded, Reading
@@ -77,32 +74,8 @@ def encode_frame(status: int, pleth: int, value: int) -> bytes:
     return bytes((*body, sum(body) & 0xFF))
 
 
-class NoninDf7Encoder:
-    """Wire encoder of format #7: one frame per pleth sample (0-65535), 25 to a packet."""
+class NoninDf7Encoder(PacketEncoder):
+    """Wire encoder of format #7: 16-bit pleth (see :class:`PacketEncoder`)."""
 
     def __init__(self) -> None:
-        self._planner = PacketPlanner()
-
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
-        """Return one frame per pleth sample."""
-        out = bytearray()
-        for sample in pleth_samples:
-            sync, value = self._planner.next_float(hr, spo2, low_battery=low_battery)
-            status = status_byte(
-                sync=sync, sensor_off=sensor_off, artifact=artifact, low_perfusion=low_perfusion
-            )
-            out += encode_frame(status, clamp_int(sample, 0, 0xFFFF), value)
-        return bytes(out)
+        super().__init__(encode_frame, pleth_max=0xFFFF)

@@ -18,6 +18,9 @@ it) keeps the count; after a resync the packet position is unknown until the nex
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
 from sessionmon.devices.protocols.base import (
     TC,
     ValueGate,
@@ -176,3 +179,48 @@ class PacketPlanner:
         else:
             value = 0
         return n == 1, value
+
+
+class PacketEncoder:
+    """Wire encoder of formats #2 and #7: one frame per pleth sample, 25 to a packet.
+
+    The two formats differ only in how a frame is laid out and in the pleth range, so each
+    passes its ``encode_frame(status, pleth, value)`` and full scale; the encoder remembers
+    its place in the packet between calls (see ``OximeterEncoder``).
+
+    Parameters
+    ----------
+    encode_frame : callable
+        Returns the bytes of one frame from (STATUS, pleth sample, FLOAT byte).
+    pleth_max : int
+        Full scale of the pleth sample (samples are clamped into ``0..pleth_max``).
+    """
+
+    def __init__(self, encode_frame: Callable[[int, int, int], bytes], pleth_max: int) -> None:
+        self._encode_frame = encode_frame
+        self._pleth_max = pleth_max
+        self._planner = PacketPlanner()
+
+    def frames_for(
+        self,
+        hr: int | None,
+        spo2: int | None,
+        pleth_samples: Sequence[float] = (),
+        pi: float | None = None,
+        *,
+        sensor_off: bool = False,
+        searching: bool = False,
+        artifact: bool = False,
+        low_perfusion: bool = False,
+        low_battery: bool = False,
+        device_time: datetime | None = None,
+    ) -> bytes:
+        """Return one frame per pleth sample (``0..pleth_max``)."""
+        out = bytearray()
+        for sample in pleth_samples:
+            sync, value = self._planner.next_float(hr, spo2, low_battery=low_battery)
+            status = status_byte(
+                sync=sync, sensor_off=sensor_off, artifact=artifact, low_perfusion=low_perfusion
+            )
+            out += self._encode_frame(status, clamp_int(sample, 0, self._pleth_max), value)
+        return bytes(out)
