@@ -243,3 +243,27 @@ def scenario_store(tmp_path: Path) -> tuple[SessionStore, uuid.UUID]:
     shutil.copyfile(_scenario_db(), path)
     store = SessionStore.open(path, ManualClock(START + timedelta(days=1)))
     return store, store.latest_session_id()
+
+
+def pdf_text(path) -> str:
+    """Return the text a reader sees on every page of a PDF (pypdf, layout mode)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    return "\n".join(page.extract_text(extraction_mode="layout") for page in reader.pages)
+
+
+def pdf_pages(path) -> int:
+    """Return the number of pages of a PDF."""
+    from pypdf import PdfReader
+
+    return len(PdfReader(str(path)).pages)
+
+
+def pdf_text_and_metadata(path) -> str:
+    """Return a PDF's text plus its document information (title, author, subject ...)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    info = reader.metadata or {}
+    return pdf_text(path) + "\n" + "\n".join(f"{k}: {v}" for k, v in info.items())

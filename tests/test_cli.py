@@ -60,7 +60,16 @@ def test_sessions_list_shows_recorded_and_interrupted_sessions(tmp_path, capsys)
 
     assert main(["--db", str(db), "sessions", "list"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["ID", "PATIENT", "TREATMENT", "PHASE", "STARTED", "DOSE", "SIGNED"]
+    assert table[0].split() == [
+        "ID",
+        "PATIENT",
+        "TREATMENT",
+        "PHASE",
+        "STARTED",
+        "DOSE",
+        "SIGNED",
+        "RECORD",
+    ]
     assert str(signed.id)[:8] in table[1] and "Dr Byrne" in table[1] and "84 mg" in table[1]
     assert "interrupted (was baseline)" in table[2]
 

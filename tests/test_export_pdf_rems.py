@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from export_fixtures import BP, DOSE, START, build_session
+from export_fixtures import (
+    BP,
+    DOSE,
+    START,
+    build_session,
+    pdf_pages,
+    pdf_text,
+)
 from sessionmon.cli import main
 from sessionmon.clock import ManualClock
 from sessionmon.export import export_session, load_record, record_state_for, reminders
@@ -23,14 +29,11 @@ def built(tmp_path):
 
 
 def _text(path) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    return pdf_text(path)
 
 
 def _pages(path) -> int:
-    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
-    return int(next(line for line in info.stdout.splitlines() if line.startswith("Pages:"))[6:])
+    return pdf_pages(path)
 
 
 def test_rems_fields_from_the_record(built):

@@ -206,8 +206,18 @@ def test_events_round_trip_and_corrections_keep_both(store, clock, db):
         supersedes=answer.id,
     )
     store.add_event(correction)
-    assert store.events(session.id) == [correction]
-    assert store.events(session.id, include_superseded=True) == [answer, correction]
+    note = Event(session_id=session.id, kind=EventKind.ANNOTATION, at=clock.now(), text="calm")
+    store.add_event(note)
+    # Another session's events stay out.
+    other = make_session(clock, "PT-2")
+    store.create_session(other)
+    store.add_event(Event(session_id=other.id, kind=EventKind.CHECKLIST, at=clock.now()))
+    assert store.events(session.id) == [correction, note]
+    assert store.events(session.id, include_superseded=True) == [answer, correction, note]
+    assert store.events(session.id, kinds=[EventKind.CHECKLIST]) == [correction]
+    assert store.events(session.id, True, kinds=["checklist"]) == [answer, correction]
+    assert store.events(session.id, kinds=[EventKind.ANNOTATION]) == [note]
+    assert store.events(session.id, kinds=[]) == []
 
 
 def test_event_corrections_must_name_a_recorded_event(store, clock):
@@ -350,6 +360,50 @@ def test_audit_chain_detects_a_removed_entry(db, clock):
         report = store.verify_audit()
     assert (report.ok, report.first_broken_index) == (False, 2)
     assert "hash of the entry before it" in report.message
+
+
+def test_audit_entries_are_the_sessions_writes_in_chain_order(db, clock):
+    with SessionStore.open(db, clock) as store:
+        one, two = make_session(clock, "PT-1"), make_session(clock, "PT-2")
+        store.create_session(one)
+        store.create_session(two)
+        clock.advance(1)
+        # One batch holding both sessions' samples is one entry, listed for each session.
+        store.append_measurements(
+            [make_measurement(one.id, clock.now()), make_measurement(two.id, clock.now())]
+        )
+        store.flush()
+        store.add_event(Event(session_id=two.id, kind=EventKind.ANNOTATION, at=clock.now()))
+        store.append_waveform(make_chunk(one.id, clock.now()))
+        store.add_event(Event(session_id=one.id, kind=EventKind.ANNOTATION, at=clock.now()))
+        store.append_measurement(make_measurement(one.id, clock.now()))  # still buffered
+
+        entries = store.audit_entries(one.id)
+
+        assert [(e.action, e.target) for e in entries] == [
+            ("session.create", "session_versions"),
+            ("measurements.batch", "measurements"),
+            ("event.add", "events"),
+            # what was still buffered is committed first, so it is covered too
+            ("measurements.batch", "measurements"),
+            ("waveform.batch", "waveform_chunks"),
+        ]
+        assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+        assert entries[0].at == one.created_at
+        assert entries[1].at == one.created_at + timedelta(seconds=1)
+        assert all(len(e.entry_sha256) == 64 and len(e.payload_sha256) == 64 for e in entries)
+        others = store.audit_entries(two.id)
+        assert [e.action for e in others] == ["session.create", "measurements.batch", "event.add"]
+        assert others[1] == entries[1]
+        assert {e.seq for e in entries} | {e.seq for e in others} == set(range(1, 8))
+        # The last entry is the tail of the whole chain, so it vouches for everything before.
+        with sqlite3.connect(db) as reader:
+            tail = reader.execute("SELECT max(seq), entry_sha256 FROM audit").fetchone()
+        assert (entries[-1].seq, entries[-1].entry_sha256) == tail
+        assert entries[2].prev_sha256 != entries[1].entry_sha256  # two's event came between
+        assert store.audit_entries(uuid.uuid4()) == []
+    with pytest.raises(StoreError, match="closed"):
+        store.audit_entries(one.id)
 
 
 def test_a_second_store_sees_a_live_session_as_live_and_cannot_change_it(db, clock):

@@ -17,7 +17,9 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
     actions = parser.add_subparsers(dest="sessions_command", metavar="ACTION")
 
-    listing = actions.add_parser("list", help="list every session (interrupted ones included)")
+    listing = actions.add_parser(
+        "list", help="list every session (interrupted ones included) with its record state"
+    )
     listing.add_argument("--json", action="store_true", help="print a JSON array (full ids, UTC)")
     listing.set_defaults(func=list_handler)
 
@@ -31,55 +33,90 @@ def register(subparsers: Any) -> None:
     resume.set_defaults(func=resume_handler)
 
 
-def _open_store(args: argparse.Namespace):
+def _open_store(args: argparse.Namespace, clock: Any = None):
     from sessionmon.cli import resolve_db
     from sessionmon.clock import SystemClock
     from sessionmon.store import SessionStore
 
     # A short wait: WAL readers are never blocked by the app; only a foreign exclusive lock is.
-    return SessionStore.open(resolve_db(args), SystemClock(), busy_timeout_s=1.0)
+    return SessionStore.open(resolve_db(args), clock or SystemClock(), busy_timeout_s=1.0)
 
 
 def _local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "-" if moment is None else moment.astimezone().strftime(fmt)
 
 
-def format_table(summaries: list) -> str:
-    """Return the human-readable session table (local times)."""
+def format_table(summaries: list, states: list | None = None) -> str:
+    """Return the human-readable session table (local times).
+
+    Parameters
+    ----------
+    summaries : list of SessionSummary
+        The sessions, one row each.
+    states : list of RecordState, optional
+        Each session's record state, same order; adds the RECORD column when given.
+    """
     header = ("ID", "PATIENT", "TREATMENT", "PHASE", "STARTED", "DOSE", "SIGNED")
+    if states is not None:
+        header += ("RECORD",)
     rows = [header]
-    for s in summaries:
+    for index, s in enumerate(summaries):
         phase = s.phase.value
         if s.phase_before is not None and s.phase.value == "interrupted":
             phase = f"interrupted (was {s.phase_before.value})"
         dose = f"{s.dose_mg:g} mg" + (f" at {_local(s.dose_at, '%H:%M')}" if s.dose_at else "")
         treatment = s.protocol.value + (" [sim]" if s.simulated else "")
-        rows.append(
-            (
-                str(s.id)[:8],
-                s.pseudonym,
-                treatment,
-                phase,
-                _local(s.created_at),
-                dose,
-                s.signed_by or "-",
-            )
+        row = (
+            str(s.id)[:8],
+            s.pseudonym,
+            treatment,
+            phase,
+            _local(s.created_at),
+            dose,
+            s.signed_by or "-",
         )
+        if states is not None:
+            row += (states[index].label(),)
+        rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
 
 
+def record_json(state: Any) -> dict[str, object]:
+    """The record-state fields ``sessions list --json`` adds to each session."""
+    exported = state.rems_exported_at
+    return {
+        "signed": state.signed,
+        "days_left": state.days_left,
+        "due_on": None if state.due_on is None else state.due_on.isoformat(),
+        "rems_exported_at": None if exported is None else exported.isoformat(),
+        "record_state": state.label(),
+    }
+
+
 def list_handler(args: argparse.Namespace) -> int:
-    """Print every session as a table, or as JSON with ``--json``."""
-    with _open_store(args) as store:
+    """Print every session and its record state as a table, or as JSON with ``--json``.
+
+    REMS days are counted on the local calendar.
+    """
+    from sessionmon.clock import SystemClock
+    from sessionmon.export.record_state import export_events, record_state_for
+
+    clock = SystemClock()
+    with _open_store(args, clock) as store:
         summaries = store.list_sessions()
+        now = clock.now().astimezone()
+        states = [record_state_for(s, export_events(store, s.id), now) for s in summaries]
     if args.json:
-        print(json.dumps([s.as_json() for s in summaries], indent=2))
+        listed = [
+            s.as_json() | record_json(state) for s, state in zip(summaries, states, strict=True)
+        ]
+        print(json.dumps(listed, indent=2))
     elif not summaries:
         print("no sessions recorded yet")
     else:
-        print(format_table(summaries))
+        print(format_table(summaries, states))
     return 0
 
 

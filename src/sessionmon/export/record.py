@@ -6,14 +6,11 @@ builds from the store, and derive everything (BP readings, checklists, REMS fiel
 
 from __future__ import annotations
 
-import bisect
-import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -207,9 +204,16 @@ class SessionRecord:
 
     # ------------------------------------------------------------------ numerics
 
+    @cached_property
+    def _by_kind(self) -> dict[Kind, list[Measurement]]:
+        grouped: dict[Kind, list[Measurement]] = {}
+        for m in self.measurements:
+            grouped.setdefault(m.kind, []).append(m)
+        return grouped
+
     def series(self, kind: Kind) -> list[Measurement]:
-        """Measurements of one kind, in time order."""
-        return [m for m in self.measurements if m.kind is kind]
+        """Measurements of one kind, in time order (grouped once, on first use)."""
+        return list(self._by_kind.get(kind, ()))
 
     @cached_property
     def bp_readings(self) -> list[BpReading]:
@@ -331,80 +335,10 @@ def load_record(
     )
 
 
-#: Primary key column and session column of each audited table.
-_AUDITED_KEYS = {
-    "session_versions": "version_id",
-    "measurements": "id",
-    "waveform_chunks": "id",
-    "events": "row_id",
-    "alarm_versions": "version_id",
-    "alarm_log": "row_id",
-}
-
-
 def read_audit_entries(store: Any, session_id: uuid.UUID) -> list[AuditEntry]:
-    """Return the audit entries whose rows belong to ``session_id``, in chain order.
-
-    Uses ``store.audit_entries(session_id)`` when the store offers it; otherwise reads the
-    audit table through a separate read-only SQLite connection (WAL lets it read while the
-    store writes).
-    """
-    offered = getattr(store, "audit_entries", None)
-    if callable(offered):
-        return [AuditEntry.model_validate(e, from_attributes=True) for e in offered(session_id)]
-    store.flush()
-    path = Path(store.path).resolve()
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-        try:
-            keys = {
-                table: [
-                    row[0]
-                    for row in conn.execute(
-                        f"SELECT {key} FROM {table} WHERE session_id = ? ORDER BY {key}",
-                        (str(session_id),),
-                    )
-                ]
-                for table, key in _AUDITED_KEYS.items()
-            }
-            first = min((k[0] for k in keys.values() if k), default=None)
-            candidates = (
-                conn.execute(
-                    "SELECT seq, at_us, action, target, first_row, last_row, payload_sha256, "
-                    "prev_sha256, entry_sha256 FROM audit ORDER BY seq"
-                ).fetchall()
-                if first is not None
-                else []
-            )
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise UserError(f"cannot read the audit trail of {path}: {exc}") from None
-    rows = []
-    for row in candidates:
-        owned = keys.get(row[3])
-        if owned:
-            index = bisect.bisect_left(owned, row[4])
-            if index < len(owned) and owned[index] <= row[5]:
-                rows.append(row)
+    """Return the audit entries that wrote rows of ``session_id``, in chain order
+    (from :meth:`SessionStore.audit_entries`)."""
     return [
-        AuditEntry(
-            seq=seq,
-            at=_from_us(at_us),
-            action=action,
-            target=target,
-            first_row=first,
-            last_row=last,
-            payload_sha256=payload,
-            prev_sha256=prev,
-            entry_sha256=entry,
-        )
-        for seq, at_us, action, target, first, last, payload, prev, entry in rows
+        AuditEntry.model_validate(entry, from_attributes=True)
+        for entry in store.audit_entries(session_id)
     ]
-
-
-def _from_us(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

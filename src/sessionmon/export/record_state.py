@@ -120,6 +120,12 @@ def _rems_export_time(events: Iterable[Event]) -> datetime | None:
     return max(times) if times else None
 
 
+def export_events(store: Any, session_id: uuid.UUID) -> list[Event]:
+    """The session's ``export`` events: all that :func:`record_state_for` reads (the other
+    events are not decoded)."""
+    return store.events(session_id, kinds=(EventKind.EXPORT,))
+
+
 def record_state_for(summary: Any, events: Iterable[Event], now: datetime) -> RecordState:
     """Compute the record state of one session.
 
@@ -196,7 +202,7 @@ def reminders(store: Any, now: datetime) -> list[Reminder]:
     for summary in store.list_sessions():
         if summary.simulated or summary.dose_at is None:
             continue
-        state = record_state_for(summary, store.events(summary.id), now)
+        state = record_state_for(summary, export_events(store, summary.id), now)
         if state.needs_attention:
             found.append(
                 Reminder(summary.id, summary.pseudonym, state, _reminder_text(summary, state, now))

@@ -5,9 +5,9 @@
 ...     store.create_session(session)
 """
 
-from sessionmon.store.audit import AuditReport
+from sessionmon.store.audit import AuditEntry, AuditReport
 from sessionmon.store.errors import StoreError
 from sessionmon.store.session_store import SessionStore
 from sessionmon.store.summary import SessionSummary
 
-__all__ = ["AuditReport", "SessionStore", "SessionSummary", "StoreError"]
+__all__ = ["AuditEntry", "AuditReport", "SessionStore", "SessionSummary", "StoreError"]

@@ -8,10 +8,15 @@ inserting or removing an entry or an audited row breaks the chain at that point,
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import sqlite3
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+
+from sessionmon.store import codec
 
 #: The ``prev_sha256`` of the first entry.
 GENESIS = "0" * 64
@@ -57,6 +62,41 @@ class AuditReport:
     entries_checked: int
     first_broken_index: int | None
     message: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of the audit trail.
+
+    Attributes
+    ----------
+    seq : int
+        Position in the chain, from 1.
+    at : datetime
+        When the write happened (UTC, by the store's clock).
+    action : str
+        What happened, e.g. ``"event.add"`` or ``"measurements.batch"``.
+    target : str
+        The audited table written.
+    first_row, last_row : int
+        The inclusive row-id range written.
+    payload_sha256 : str
+        SHA-256 of the rows written.
+    prev_sha256 : str
+        The previous entry's hash (:data:`GENESIS` for the first).
+    entry_sha256 : str
+        This entry's hash.
+    """
+
+    seq: int
+    at: datetime
+    action: str
+    target: str
+    first_row: int
+    last_row: int
+    payload_sha256: str
+    prev_sha256: str
+    entry_sha256: str
 
 
 def rows_digest(rows: Iterable[tuple]) -> str:
@@ -152,3 +192,43 @@ def verify_chain(conn: sqlite3.Connection) -> AuditReport:
             )
         prev = stored
     return AuditReport(True, checked, None, f"audit trail intact: {checked} entries checked")
+
+
+def entries_for_session(conn: sqlite3.Connection, session_id: uuid.UUID) -> list[AuditEntry]:
+    """Return the audit entries that wrote at least one row of ``session_id``, in chain order.
+
+    A batch entry may cover rows of several sessions (measurements of two sessions committed
+    together); it is returned for each of them.
+    """
+    owned: dict[str, list[int]] = {}
+    for table, (key, _) in AUDITED_COLUMNS.items():
+        keys = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT {key} FROM {table} WHERE session_id = ? ORDER BY {key}",
+                (str(session_id),),
+            )
+        ]
+        if keys:
+            owned[table] = keys
+    if not owned:
+        return []
+    # One pass over the audit table, keeping only entries whose range can overlap the session's.
+    spans = " OR ".join("(target = ? AND last_row >= ? AND first_row <= ?)" for _ in owned)
+    params = [value for table, keys in owned.items() for value in (table, keys[0], keys[-1])]
+    rows = conn.execute(
+        "SELECT seq, at_us, action, target, first_row, last_row, payload_sha256, prev_sha256, "
+        f"entry_sha256 FROM audit WHERE {spans} ORDER BY seq",
+        params,
+    ).fetchall()
+    entries = []
+    for seq, at_us, action, target, first, last, payload, prev, digest in rows:
+        keys = owned[target]
+        index = bisect.bisect_left(keys, first)
+        if index < len(keys) and keys[index] <= last:
+            entries.append(
+                AuditEntry(
+                    seq, codec.from_us(at_us), action, target, first, last, payload, prev, digest
+                )
+            )
+    return entries

@@ -717,13 +717,39 @@ class SessionStore:
                     )
             self._write("saving an event", lambda conn: self._insert_event(conn, event))
 
-    def events(self, session_id: uuid.UUID, include_superseded: bool = False) -> list[Event]:
-        """Return a session's events in time order; corrected events only if asked."""
+    def events(
+        self,
+        session_id: uuid.UUID,
+        include_superseded: bool = False,
+        kinds: Iterable[EventKind | str] | None = None,
+    ) -> list[Event]:
+        """Return a session's events in time order; corrected events only if asked.
+
+        Parameters
+        ----------
+        session_id : UUID
+            The session.
+        include_superseded : bool
+            Also return events that a later correction replaced.
+        kinds : iterable of EventKind, optional
+            Only these kinds (only their rows are decoded); all when omitted.
+        """
         with self._lock:
-            sql = "SELECT body FROM events e WHERE session_id = ?"
+            sql = "SELECT body FROM events WHERE session_id = ?"
+            params: list[object] = [str(session_id)]
+            if kinds is not None:
+                values = [EventKind(k).value for k in kinds]
+                sql += f" AND kind IN ({', '.join('?' * len(values))})"
+                params.extend(values)
             if not include_superseded:
-                sql += " AND NOT EXISTS (SELECT 1 FROM events c WHERE c.supersedes = e.event_id)"
-            rows = self._read("reading events", sql + " ORDER BY at_us, row_id", (str(session_id),))
+                # Corrections are always of the same session (add_event checks), so the set of
+                # superseded ids is read once from the session's own rows, not per event.
+                sql += (
+                    " AND event_id NOT IN (SELECT supersedes FROM events"
+                    " WHERE session_id = ? AND supersedes IS NOT NULL)"
+                )
+                params.append(str(session_id))
+            rows = self._read("reading events", sql + " ORDER BY at_us, row_id", params)
         return [Event.model_validate_json(body) for (body,) in rows]
 
     def save_alarm(self, record: AlarmRecord) -> None:
@@ -736,9 +762,9 @@ class SessionStore:
             body = record.model_dump_json()
             latest = self._read(
                 "reading alarms",
-                "SELECT body FROM alarm_versions WHERE alarm_id = ? "
+                "SELECT body FROM alarm_versions WHERE session_id = ? AND alarm_id = ? "
                 "ORDER BY version_id DESC LIMIT 1",
-                (str(record.id),),
+                (str(record.session_id), str(record.id)),
             )
             if latest and latest[0][0] == body:
                 return
@@ -789,6 +815,21 @@ class SessionStore:
         return [AlarmLogEntry.model_validate_json(body) for (body,) in rows]
 
     # ------------------------------------------------------------------ audit
+
+    def audit_entries(self, session_id: uuid.UUID) -> list[audit.AuditEntry]:
+        """Return the audit entries that wrote this session's rows, in chain order.
+
+        Buffered measurements are committed first, so the entries cover everything appended.
+        The last entry's ``entry_sha256`` chains every write before it. An unknown session
+        has no entries.
+        """
+        with self._lock:
+            self._check_open()
+            self._flush_pending()
+            try:
+                return audit.entries_for_session(self._conn, session_id)
+            except sqlite3.Error as exc:
+                raise translate(exc, self.path, "reading the audit trail") from None
 
     def verify_audit(self) -> audit.AuditReport:
         """Check the whole audit chain (commits buffered measurements first)."""
