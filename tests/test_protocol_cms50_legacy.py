@@ -58,7 +58,9 @@ def test_encoder_round_trip_with_finger_out():
     data = Cms50LegacyEncoder().frames_for(64, 99, [0, 64, 127], sensor_off=True)
     out = values(Cms50LegacyParser().feed(data))
     assert [v for k, v in out if k == "pleth"] == [0, 64, 127]
-    assert ("hr", 64) in out and ("spo2", 99) in out
+    # with the finger out the device shows no value, whatever the HR / SpO2 bytes hold
+    assert ("hr", 64) not in out and ("spo2", 99) not in out
+    assert ("invalid_value", "hr") in out and ("invalid_value", "spo2") in out
     assert ("sensor_off", "finger out") in out
 
 

@@ -202,10 +202,12 @@ def test_live_port_sends_start_command_and_decodes(capsys):
         os.close(slave)
 
 
-def test_every_frame_prints_numerics_of_every_frame(capsys):
+def test_decode_prints_every_frame_by_default_and_thins_on_request(capsys):
     capture = str(CAPTURES / "cms50-legacy.hex")
-    _, thinned, _ = run(capsys, "--device", "cms50-legacy", "--hex", capture)
-    _, full, _ = run(capsys, "--device", "cms50-legacy", "--hex", capture, "--every-frame")
+    _, thinned, _ = run(capsys, "--device", "cms50-legacy", "--hex", capture, "--thin")
+    _, full, _ = run(capsys, "--device", "cms50-legacy", "--hex", capture)
+    _, old_flag, _ = run(capsys, "--device", "cms50-legacy", "--hex", capture, "--every-frame")
+    assert old_flag == full
     assert len([o for o in thinned if o["kind"] == "hr"]) == 3  # one per second of values
     assert len([o for o in full if o["kind"] == "hr"]) == 180  # 3 s x 60 frames
     assert len([o for o in full if o["kind"] == "pleth"]) == 300

@@ -376,23 +376,41 @@ def test_request_while_measuring_is_ignored_and_abort_deflates() -> None:
     assert readings(run(clock, bp, 60.0), Kind.NIBP_SYS) == []
 
 
-def test_nibp_error_fails_the_measurement_until_one_succeeds() -> None:
+def test_nibp_error_is_reported_at_once_and_cleared_by_a_good_measurement() -> None:
     clock, _, _, bp = setup()
     bp.start()
+    clock.advance(3.0)
+    bp.poll()
+    injected_at = clock.now()
     bp.inject_fault("nibp_error")
-    bp.request_measurement()
-    failed = run(clock, bp, 45.0)
-    assert events(failed)[-1] == ConditionChange(TechnicalCondition.NIBP_FAILED, True, LEAK_ERROR)
+    out = bp.poll()
+    assert [(o.at, o.item) for o in out] == [
+        (injected_at, ConditionChange(TechnicalCondition.NIBP_FAILED, True, LEAK_ERROR))
+    ]
     assert LEAK_ERROR == "57 loose cuff or leak"
-    assert readings(failed, Kind.NIBP_SYS) == []
-    assert max(v for _, v in readings(failed, Kind.CUFF_PRESSURE)) < 90, "a leaking cuff"
     assert bp.active_conditions == {TechnicalCondition.NIBP_FAILED}
-    bp.request_measurement()
+    bp.request_measurement()  # a one-off error is spent: this one succeeds
     ok = run(clock, bp, 45.0)
     assert events(ok) == [ConditionChange(TechnicalCondition.NIBP_FAILED, False)]
     cleared_at = next(o.at for o in ok if isinstance(o.item, ConditionChange))
     assert readings(ok, Kind.NIBP_SYS)[0][0] == cleared_at.timestamp()
     assert bp.active_conditions == frozenset()
+
+
+def test_timed_nibp_error_fails_measurements_until_it_ends() -> None:
+    clock, _, _, bp = setup()
+    bp.start()
+    bp.poll()
+    bp.inject_fault("nibp_error", duration_s=120.0)
+    bp.request_measurement()
+    failed = run(clock, bp, 45.0)
+    assert events(failed) == [ConditionChange(TechnicalCondition.NIBP_FAILED, True, LEAK_ERROR)]
+    assert readings(failed, Kind.NIBP_SYS) == []
+    assert max(v for _, v in readings(failed, Kind.CUFF_PRESSURE)) < 90, "a leaking cuff"
+    rest = run(clock, bp, 80.0)
+    assert events(rest) == [ConditionChange(TechnicalCondition.NIBP_FAILED, False)]
+    cleared_at = next(o.at for o in rest if isinstance(o.item, ConditionChange))
+    assert (cleared_at - failed[0].at).total_seconds() == pytest.approx(120.0)
 
 
 def test_nibp_error_during_a_measurement_fails_that_measurement() -> None:

@@ -540,6 +540,13 @@ class AlarmEngine:
                 true.add(AlarmPriority.MEDIUM)
             if rule.high is not None and rule.high.holds(value):
                 true.add(AlarmPriority.HIGH)
+            watch = self._watches[cid]
+            if not true and not watch.since and cid not in self._alarms:
+                # Within limits and nothing pending or showing: only the freshness changes.
+                watch.value = value
+                watch.detail = ""
+                watch.observed_at = at
+                continue
             fields = {"value": _fmt(value), "unit": DISPLAY_UNITS[kind]}
             self._update_watch(cid, true, at, value, "", fields)
             self._watches[cid].observed_at = at

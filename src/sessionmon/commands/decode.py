@@ -1,7 +1,10 @@
 """``sessionmon decode``: decode a device capture or a live serial port to JSON Lines.
 
 One JSON object per reading (``{"kind": "spo2", "value": 98, "unit": "%"}`` plus
-``device_time`` and ``flags`` when the device gives them); a technical condition is printed
+``device_time`` and ``flags`` when the device gives them), every value the device sent: fast
+streams repeat HR / SpO2 / PI in each frame and each repetition is printed, so the output
+matches a frame-by-frame reading of the capture (``--thin`` prints an unchanged value about
+once a second instead, as the live driver records it); a technical condition is printed
 once when it starts (``{"kind": "condition", "value": "sensor_off", "detail": ...}``). A
 summary (frames, checksum errors, resyncs, bytes) goes to stderr. With ``--port`` it reads a
 live serial port, which is how a clinic checks a cable and a device setting.
@@ -28,7 +31,10 @@ def register(subparsers: Any) -> None:
         "decode",
         help="decode a device capture or a live serial port to JSON Lines",
         description="Decode bytes of a supported device (from a capture file or a live serial "
-        "port) and print one JSON object per reading; a summary goes to stderr.",
+        "port) and print one JSON object per reading, every value the device sent, frame by "
+        "frame (a diagnostic tool: compare it with the device's display); --thin prints "
+        "repeated values about once a second instead. A technical condition is printed when "
+        "it starts. A summary goes to stderr.",
     )
     parser.add_argument(
         "--device",
@@ -48,11 +54,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--hex", action="store_true", help="the input is hex text (whitespace and 0x optional)"
     )
-    parser.add_argument(
+    numerics = parser.add_mutually_exclusive_group()
+    numerics.add_argument(
+        "--thin",
+        action="store_true",
+        help="fast streams (CMS50 60/s, Nonin #2/#7 3 packets/s) repeat HR/SpO2/PI in every "
+        "frame: print a value only when it changes and about once a second, as the live "
+        "console records it (default: every value the device sent, frame by frame)",
+    )
+    numerics.add_argument(
         "--every-frame",
         action="store_true",
-        help="print HR/SpO2/PI from every frame of fast streams (default: on change and "
-        "about once a second)",
+        help="print HR/SpO2/PI from every frame (the default; kept for old scripts)",
     )
     parser.add_argument("--baud", type=int, help="override the protocol's baud rate")
     parser.add_argument("--parity", help="override the protocol's parity: N, E or O")
@@ -70,7 +83,7 @@ def handler(args: argparse.Namespace) -> int:
         raise UserError("--hex applies to capture files, not to --port")
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration must be a positive number of seconds")
-    parser = spec.make_parser(numerics_every=1 if args.every_frame else None)
+    parser = spec.make_parser(numerics_every=None if args.thin else 1)
     printer = ReadingPrinter(sys.stdout, hold_frames=spec.flag_hold_frames)
     try:
         if args.file is not None:

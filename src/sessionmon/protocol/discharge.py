@@ -79,8 +79,19 @@ def _peak_bp(config: ProtocolConfig, state: ProtocolState, dose: datetime, now: 
         return Criterion("peak_bp", True, f"BP at {at} min recorded: {_bp(r.sys, r.dia)}")
     if now < end:
         why = f"no BP at {at} min recorded yet (due {window} after the dose)"
-    else:
-        why = f"no BP recorded at {at} min ({window} after the dose): the check was missed"
+        return Criterion("peak_bp", False, why)
+    late = [r for r in state.readings(now) if r.at > end]
+    if late:
+        # The window was missed (the timeline keeps it as missed and bp_check_overdue was
+        # raised), but a BP taken afterwards is what a clinic records as a late 40-min check.
+        r = late[0]
+        return Criterion(
+            "peak_bp",
+            True,
+            f"BP at {at} min taken late: {_bp(r.sys, r.dia)} at {_mins(minutes(r.at - dose))} "
+            f"after the dose (due {window})",
+        )
+    why = f"no BP recorded at {at} min ({window} after the dose): the check was missed"
     return Criterion("peak_bp", False, why)
 
 
@@ -246,7 +257,8 @@ def evaluate_discharge(
     """Decide whether the patient may be discharged now.
 
     Criteria (each editable in :class:`ProtocolConfig`): minimum observation since the first
-    dose (120 min esketamine); a BP in the 40-min window; a BP within the last 15 min that is
+    dose (120 min esketamine); a BP in the 40-min window (or, once the window has passed, a late
+    one after it); a BP within the last 15 min that is
     below 160/100 and not 40/25 mmHg over the pre-dose baseline; latest MOAA/S (taken at or
     after 40 min) of 5; no unacknowledged latched alarm; latest modified Aldrete at least 9.
 

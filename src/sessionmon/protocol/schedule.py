@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from sessionmon.protocol.config import ProtocolConfig
 from sessionmon.protocol.state import ProtocolState, after
@@ -77,13 +78,23 @@ class BpSlot:
 
 
 def bp_slots(config: ProtocolConfig) -> list[BpSlot]:
-    """The scheduled BP readings after the dose.
+    """The scheduled BP readings after the dose (computed once per setting).
 
     Esketamine: one at ``peak_bp_at_min`` (40) with window 35-45. IV ketamine: every
     ``bp_interval_infusion_min`` (10) through the infusion, then every ``bp_interval_after_min``
     (15) for ``bp_after_infusion_min`` (30); each window reaches half an interval either side,
     except the reading at the peak minute, which keeps the peak window.
     """
+    return list(_bp_slots(config))
+
+
+@lru_cache(maxsize=32)
+def _bp_slots(config: ProtocolConfig) -> tuple[BpSlot, ...]:
+    return tuple(_compute_bp_slots(config))
+
+
+def _compute_bp_slots(config: ProtocolConfig) -> list[BpSlot]:
+    """Build the slots of :func:`bp_slots` (uncached)."""
     peak = BpSlot(
         config.peak_bp_at_min,
         config.peak_bp_window_start_min,

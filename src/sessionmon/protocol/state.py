@@ -7,9 +7,10 @@ can be evaluated at any past moment (which is how the REMS "minutes until ready"
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class BpReading(NamedTuple):
@@ -59,14 +60,30 @@ class ProtocolState:
     first_dose_at: datetime | None = None
     discharge_requested_at: datetime | None = None
 
+    # Sorted copies of bp_readings / checklists, rebuilt only when the lists change (the
+    # protocol is evaluated every second and these are read many times per evaluation).
+    _cache: dict[str, tuple[tuple[Any, ...], list[Any], list[datetime]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
     @property
     def observation_start(self) -> datetime | None:
         """When the minimum observation starts: the first dose."""
         return self.first_dose_at or self.dose_at
 
+    def _sorted(self, name: str, raw: list[Any], make: Any) -> tuple[list[Any], list[datetime]]:
+        key = tuple(raw)
+        cached = self._cache.get(name)
+        if cached is None or cached[0] != key:
+            ordered = sorted((make(*r) for r in raw), key=lambda r: r.at)
+            cached = (key, ordered, [r.at for r in ordered])
+            self._cache[name] = cached
+        return cached[1], cached[2]
+
     def readings(self, now: datetime) -> list[BpReading]:
         """BP readings taken at or before ``now``, oldest first."""
-        return sorted((BpReading(*r) for r in self.bp_readings if r[0] <= now), key=lambda r: r.at)
+        ordered, times = self._sorted("bp", self.bp_readings, BpReading)
+        return ordered[: bisect_right(times, now)]
 
     def readings_between(self, start: datetime, end: datetime, now: datetime) -> list[BpReading]:
         """BP readings with ``start <= at <= end`` (and not after ``now``), oldest first."""
@@ -88,10 +105,8 @@ class ProtocolState:
 
     def entries(self, scale_ids: set[str] | frozenset[str], now: datetime) -> list[ChecklistEntry]:
         """Checklist entries of the given scales taken at or before ``now``, oldest first."""
-        return sorted(
-            (ChecklistEntry(*c) for c in self.checklists if c[1] in scale_ids and c[0] <= now),
-            key=lambda c: c.at,
-        )
+        ordered, times = self._sorted("checklists", self.checklists, ChecklistEntry)
+        return [c for c in ordered[: bisect_right(times, now)] if c.scale_id in scale_ids]
 
 
 def minutes(delta: timedelta) -> float:

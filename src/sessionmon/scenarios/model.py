@@ -119,9 +119,25 @@ class Baseline(_Strict):
 
 
 class NibpSettings(_Strict):
-    """How the NIBP cycles: ``interval`` in seconds, or ``None`` for on-request only."""
+    """How the NIBP cycles.
+
+    ``interval`` is the auto-cycle in seconds. ``interval = "off"`` means on request only: no
+    cycle and no measurements started by the protocol, so every BP is a ``measure_bp`` step.
+    Without an ``interval`` the protocol's own schedule starts measurements (IV ketamine every
+    10-15 min, the esketamine 40-minute BP); ``protocol_requests`` overrides either default.
+    """
 
     interval: Annotated[float | None, BeforeValidator(_parse_interval)] = None
+    protocol_requests: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _off_means_on_request_only(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "protocol_requests" not in data:
+            raw = data.get("interval")
+            if isinstance(raw, str) and raw.strip().lower() == "off":
+                data = {**data, "protocol_requests": False}
+        return data
 
 
 class PatientInfo(_Strict):

@@ -85,6 +85,7 @@ class ScenarioRun:
             oximeter=self.oximeter,
             nibp=self.nibp,
             nibp_interval_s=scenario.nibp.interval,
+            protocol_nibp_requests=scenario.nibp.protocol_requests,
             simulated=True,
             scenario=scenario.name,
             flush_interval_s=HEADLESS_FLUSH_S,

@@ -63,9 +63,10 @@ class SimulatedNibp(SimulatedDevice):
 
     Notes
     -----
-    Faults: ``nibp_error`` (with no duration the current or next measurement fails; with a
-    duration every measurement ending within it fails) reports ``nibp_failed`` with detail
-    ``"57 loose cuff or leak"`` instead of a result, cleared by the next successful measurement;
+    Faults: ``nibp_error`` reports ``nibp_failed`` with detail ``"57 loose cuff or leak"`` at
+    once (a running measurement is abandoned); with a duration every measurement ending within
+    it fails as well and the failure clears when it ends; otherwise it clears with the next
+    successful measurement;
     ``disconnect`` (a running measurement is lost) and ``reconnect``.
     A request while disconnected, stopped or already measuring is ignored.
     """
@@ -229,5 +230,24 @@ class SimulatedNibp(SimulatedDevice):
     def _on_stop(self, s: float) -> None:
         self._measurement = None
 
+    def _start_fault(self, name: str, s: float) -> None:
+        """``nibp_error``: the module reports the failure at once.
+
+        A running measurement is abandoned (the cuff is dumped). A one-off error (no duration)
+        is then spent, so the next measurement may succeed; with a duration every measurement
+        until it ends fails too.
+        """
+        if name != "nibp_error":
+            return
+        if self._measurement is not None:
+            self._measurement = None
+            self._emit_reading(s, Kind.CUFF_PRESSURE, 0.0)
+        self._set_condition(s, TechnicalCondition.NIBP_FAILED, True, LEAK_ERROR)
+        if self._fault_ends.get("nibp_error") == math.inf:
+            del self._fault_ends["nibp_error"]
+
     def _end_fault(self, name: str, s: float) -> None:
-        """``nibp_error`` with a duration simply stops failing measurements."""
+        """``nibp_error`` with a duration: measurements stop failing and, unless one is
+        running, the failure clears now (like the end of any other timed fault)."""
+        if name == "nibp_error" and self._measurement is None:
+            self._set_condition(s, TechnicalCondition.NIBP_FAILED, False)

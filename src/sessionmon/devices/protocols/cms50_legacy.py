@@ -20,6 +20,7 @@ byte   bits  meaning
 
 The protocol has no checksum. Pulse rate 0 or 255 and SpO2 0 or 127 are read as "no value"
 (the sentinels of the V7 protocol of the same family; a finger-out frame carries zeros).
+While the finger-out bit is set both are "no value" whatever the bytes hold.
 """
 
 from __future__ import annotations
@@ -77,11 +78,14 @@ class Cms50LegacyParser(FrameParser):
             *_CONDITIONS[(f[0] & 0x10) >> 4 | (f[2] & 0x30) >> 3],
         ]
         pulse = ((f[2] & 0x40) << 1) | f[3]
+        spo2 = f[4]
+        if f[0] & 0x10:  # finger out: whatever the bytes hold, the device shows no value
+            pulse, spo2 = 0, 0
         gate = self._gate.passes
         if gate(Kind.HR, pulse):
             out.append(_HR[pulse])
-        if gate(Kind.SPO2, f[4]):
-            out.append(_SPO2[f[4]])
+        if gate(Kind.SPO2, spo2):
+            out.append(_SPO2[spo2])
         return out
 
 

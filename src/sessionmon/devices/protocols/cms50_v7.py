@@ -22,6 +22,11 @@ byte   bits  meaning
 7-8          perfusion index x 100, little endian, ``0xFFFF`` invalid
 =====  ====  ==============================================
 
+While the probe-error ("finger out") bit is set the numerics are "no value" whatever the
+bytes hold: real CMS50D+ units signal finger out with a high byte of ``0xE1`` (bit 7 of the pulse
+byte clear), so their pulse byte reads 0x7F, not the 0xFF sentinel (github.com/headrotor/
+contec_data, stream_data.py).
+
 Other packet types (command replies, device id...) are counted in ``stats.extra["other_packets"]``
 and skipped. The host must send :func:`start_stream` and then :func:`keep_alive` about every 5 s.
 """
@@ -159,10 +164,11 @@ class Cms50V7Parser(FrameParser):
             )
         )
         pulse, spo2 = d[3], d[4]
-        hr_value = None if pulse in (0, 0xFF) else pulse
-        spo2_value = None if spo2 == 0 or spo2 > 100 else spo2
+        finger_out = bool(d[0] & 0x80)
+        hr_value = None if finger_out or pulse in (0, 0xFF) else pulse
+        spo2_value = None if finger_out or spo2 == 0 or spo2 > 100 else spo2
         pi_raw = d[5] | (d[6] << 8)
-        pi_value = None if (d[2] & 0x10) or pi_raw == 0xFFFF else pi_raw / 100
+        pi_value = None if finger_out or (d[2] & 0x10) or pi_raw == 0xFFFF else pi_raw / 100
         for kind, value in ((Kind.HR, hr_value), (Kind.SPO2, spo2_value), (Kind.PI, pi_value)):
             if self._gate.passes(kind, value):
                 out.append(value_or_invalid(kind, value))

@@ -1,0 +1,392 @@
+"""The nurse's intents on a running session: each one checked, recorded as an event, applied.
+
+:class:`NurseIntents` is the part of :class:`~sessionmon.runtime.SessionRuntime` that holds the
+public intent methods (dose, measure BP, checklist, acknowledge, discharge, sign...). It relies on
+the runtime's wiring (``_store``, ``_engine``, ``_state``, ``_driver``, ``_event``, ``_move``...).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sessionmon.devices.source import LinkState
+from sessionmon.model import UNITS, Event, EventKind, Kind, Measurement, SessionPhase
+from sessionmon.protocol import DischargeDecision, score_checklist
+from sessionmon.runtime.errors import IntentRefusedError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from sessionmon.runtime.session_runtime import SessionRuntime
+
+    _Base = SessionRuntime
+else:
+    _Base = object
+
+P = SessionPhase
+
+
+def plain(value: Any) -> Any:
+    """Turn pydantic models / tuples / enums into JSON-friendly values for event payloads."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(value, "value") and not isinstance(value, int | float | str):
+        return value.value
+    return value
+
+
+def limits_of(profile: Any) -> dict[str, Any]:
+    """The profile's rules as plain data (for the snapshot and the alarm log)."""
+    to_dict = getattr(profile, "to_dict", None)
+    return dict(to_dict()) if callable(to_dict) else {}
+
+
+class NurseIntents(_Base):
+    """The intents a nurse (or a scenario step) can carry out on a session."""
+
+    def start_baseline(self, by: str | None = None) -> Event:
+        """Start the pre-dose checks (planned -> baseline)."""
+        now = self._require_open()
+        return self._move(P.BASELINE, now, "pre-dose checks started", by=by)
+
+    def measure_bp(self, by: str | None = None) -> Event:
+        """Ask the NIBP module for a measurement now.
+
+        Raises
+        ------
+        IntentRefusedError
+            No NIBP module, or it is not connected.
+        """
+        now = self._require_open()
+        nibp = self._nibp
+        if nibp is None or not hasattr(nibp, "request_measurement"):
+            raise IntentRefusedError("no NIBP module is connected; enter the BP by hand")
+        if nibp.state is not LinkState.STREAMING:
+            raise IntentRefusedError(
+                f"the NIBP module is {nibp.state.value}; check the cable or enter the BP by hand"
+            )
+        already = bool(getattr(nibp, "measuring", False))
+        nibp.request_measurement()  # type: ignore[attr-defined]
+        self._driver.note_request(now)
+        event = self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text="BP measurement requested",
+            payload={"action": "measure_bp", "already_measuring": already},
+        )
+        self._after_intent(now)
+        return event
+
+    def record_bp(
+        self, sys: float, dia: float, by: str | None = None, map_: float | None = None
+    ) -> Event:
+        """Record a BP taken by hand (manual cuff)."""
+        now = self._require_open()
+        if not (0 < dia < sys <= 300):
+            raise IntentRefusedError(
+                f"BP {sys:g}/{dia:g} is not possible (need 0 < dia < sys <= 300)"
+            )
+        values = {Kind.NIBP_SYS: sys, Kind.NIBP_DIA: dia}
+        if map_ is not None:
+            values[Kind.NIBP_MAP] = map_
+        batch = [
+            Measurement(
+                session_id=self._sid,
+                kind=kind,
+                value=value,
+                unit=UNITS[kind],
+                received_at=now,
+                source="manual",
+                flags=("manual",),
+            )
+            for kind, value in values.items()
+        ]
+        self._store.append_measurements(batch)
+        self._store.flush()
+        for kind, value in values.items():
+            self._ingest.values[kind] = (value, now, "manual")
+        self._engine.observe_bp(sys, dia, now)
+        if map_ is not None:
+            self._engine.observe(Kind.NIBP_MAP, map_, now)
+        self._state.bp_readings.append((now, sys, dia))
+        event = self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text=f"BP {sys:g}/{dia:g} entered by hand",
+            payload={"action": "record_bp", "sys": sys, "dia": dia, "map": map_},
+        )
+        self._after_intent(now)
+        return event
+
+    def dose(
+        self,
+        by: str | None = None,
+        text: str | None = None,
+        dose_mg: float | None = None,
+        lot_number: str | None = None,
+    ) -> Event:
+        """Record a dose. The first dose starts dosing (and the protocol's clock).
+
+        Later doses while dosing (e.g. the second nasal device) are recorded as further doses.
+        """
+        now = self._require_open()
+        phase = self._session.phase
+        treatment = self._session.treatment
+        if phase is P.PLANNED:
+            self._move(P.BASELINE, now, "pre-dose checks started", by=by)
+            phase = P.BASELINE
+        payload: dict[str, Any] = {
+            "drug": treatment.drug.value,
+            "route": treatment.route.value,
+            "dose_mg": dose_mg if dose_mg is not None else treatment.dose_mg,
+        }
+        if lot_number or treatment.lot_number:
+            payload["lot_number"] = lot_number or treatment.lot_number
+        if phase is P.BASELINE:
+            baseline = self._state.baseline(now)
+            payload["first"] = True
+            payload["baseline_bp"] = list(baseline) if baseline else None
+            self._move(P.DOSING, now, "first dose given", by=by, dose_at=now)
+            self._state.dose_at = now
+            self._state.first_dose_at = now
+            if baseline is not None:
+                self._state.baseline_bp = (float(baseline[0]), float(baseline[1]))
+                self._engine.set_baseline_bp(*baseline)
+        elif phase is P.DOSING:
+            payload["first"] = False
+        else:
+            raise IntentRefusedError(f"dosing is over (the session is in {phase.value})")
+        event = self._event(EventKind.DOSE_GIVEN, now, by=by, text=text, payload=payload)
+        self._after_intent(now)
+        return event
+
+    def end_dosing(self, by: str | None = None) -> Event:
+        """Mark dosing complete now (dosing -> observation) instead of waiting for the schedule."""
+        now = self._require_open()
+        return self._move(P.OBSERVATION, now, "dosing complete", by=by)
+
+    def record_checklist(
+        self,
+        scale: str,
+        answers: dict[str, Any] | list[Any] | None = None,
+        total: int | None = None,
+        by: str | None = None,
+    ) -> Event:
+        """Score and record a checklist (``moaas``, ``cadss``, ``cadss6``, ``side_effects``,
+        ``aldrete``, ``rass``) from item answers or a total."""
+        now = self._require_open()
+        result = score_checklist(scale, answers, total)
+        scale_id = str(getattr(result, "scale_id", scale))
+        payload: dict[str, Any] = {
+            "scale": scale_id,
+            "total": int(result.total),
+            "interpretation": result.interpretation,
+            "complete": bool(getattr(result, "complete", True)),
+        }
+        items = getattr(result, "items", None)
+        if items:
+            payload["items"] = plain(items)
+        self._state.checklists.append((now, scale_id, int(result.total)))
+        event = self._event(EventKind.CHECKLIST, now, by=by, payload=payload)
+        self._after_intent(now)
+        return event
+
+    def annotate(self, text: str, by: str | None = None) -> Event:
+        """Add a free-text note."""
+        now = self._require_open()
+        text = (text or "").strip()
+        if not text:
+            raise IntentRefusedError("an annotation needs some text")
+        return self._event(EventKind.ANNOTATION, now, by=by, text=text)
+
+    def acknowledge(self, by: str | None = None, condition: str | None = None) -> Event:
+        """Acknowledge every active alarm, or one ``condition``."""
+        now = self._require_open()
+        self._engine.acknowledge(by, now, condition)
+        if condition in (None, "discharge_blocked"):
+            self._gate.set("discharge_blocked", False, now)
+        event = self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text=f"acknowledged {condition}" if condition else "acknowledged alarms",
+            payload={"action": "acknowledge", "condition": condition},
+        )
+        self._after_intent(now)
+        return event
+
+    def pause_audio(self, by: str | None = None) -> Event:
+        """Pause alarm sounds for the profile's pause time (120 s)."""
+        now = self._require_open()
+        self._engine.pause_audio(now)
+        event = self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text="alarm audio paused",
+            payload={"action": "pause_audio"},
+        )
+        self._after_intent(now)
+        return event
+
+    def set_nibp_interval(self, seconds: float | None, by: str | None = None) -> Event:
+        """Set the NIBP auto-cycle interval (None: off)."""
+        now = self._require_open()
+        if seconds is not None and seconds < 60:
+            raise IntentRefusedError(
+                f"an NIBP interval of {seconds:g} s is too short (minimum 60 s)"
+            )
+        self._driver.nibp_interval_s = seconds
+        return self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text=f"NIBP auto-cycle {'off' if seconds is None else f'every {seconds / 60:g} min'}",
+            payload={"action": "set_nibp_interval", "interval_s": seconds},
+        )
+
+    def set_alarm_limits(self, by: str | None = None, /, **changes: Any) -> Event:
+        """Adjust alarm rules for this session, e.g.
+        ``set_alarm_limits("RN A", spo2_low={"medium": {"threshold": 88}})``.
+
+        Keys are condition ids (or ``audio_pause_s``...) as in
+        :meth:`AlarmProfile.with_overrides`, which validates the result (a low limit above a high
+        limit is refused with a message naming both).
+
+        Raises
+        ------
+        UserError
+            An unknown rule or an invalid combination; nothing is changed.
+        """
+        now = self._require_open()
+        profile = self._profile.with_overrides(**changes)
+        set_profile = getattr(self._engine, "set_profile", None)
+        if set_profile is None:
+            raise IntentRefusedError(
+                "this alarm engine cannot change limits during a session; "
+                "change the clinic profile before starting"
+            )
+        set_profile(profile, now)
+        self._profile = profile
+        self._limits = limits_of(profile)
+        event = self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text="alarm limits changed: " + ", ".join(sorted(changes)),
+            payload={"action": "set_alarm_limits", "changes": plain(changes)},
+        )
+        self._after_intent(now)
+        return event
+
+    def set_audio_available(self, available: bool, detail: str = "") -> None:
+        """Tell the runtime whether alarm sounds can play (raises ``audio_unavailable``)."""
+        self._audio_available = bool(available)
+        if not self.locked:
+            now = self._clock.now()
+            self._gate.set("audio_unavailable", not available, now, detail)
+            self._after_intent(now)
+
+    def attempt_discharge(self, by: str | None = None) -> DischargeDecision:
+        """Check the discharge criteria now and record the attempt.
+
+        Returns
+        -------
+        DischargeDecision
+            ``allowed`` and every blocking reason. A refusal raises ``discharge_blocked``; an
+            allowed discharge moves the session to ``discharge_ready`` (sign to close it).
+        """
+        self._require_open()
+        self.tick()
+        now = self._clock.now()
+        self._state.discharge_requested_at = now
+        decision = self._protocol.evaluate_discharge(self.protocol_state, now)
+        self._last_decision = decision
+        self._discharge_attempted_at = now
+        blocking = list(decision.blocking)
+        self._event(
+            EventKind.DISCHARGE_ATTEMPT,
+            now,
+            by=by,
+            text="discharge allowed"
+            if decision.allowed
+            else "discharge refused: " + "; ".join(blocking),
+            payload={
+                "allowed": bool(decision.allowed),
+                "blocking": blocking,
+                "blocking_ids": list(getattr(decision, "blocking_ids", [])),
+            },
+        )
+        if decision.allowed:
+            self._gate.set("discharge_blocked", False, now)
+            if self._session.phase is P.OBSERVATION:
+                self._move(P.DISCHARGE_READY, now, "discharge criteria met", by=by)
+        else:
+            self._gate.set("discharge_blocked", True, now, "; ".join(blocking))
+            if self._session.phase is P.DISCHARGE_READY:
+                self._move(P.OBSERVATION, now, "discharge criteria no longer met", by=by)
+        self._after_intent(now)
+        return decision
+
+    def sign(self, by: str) -> Event:
+        """Sign the session off: discharge and lock it (closed). Later intents are refused.
+
+        Signing discharges the patient, so unless the last discharge attempt was allowed (and
+        nothing has changed since: the session is still ``discharge_ready``) it first makes and
+        records a discharge attempt; a refused attempt raises ``discharge_blocked``.
+
+        Raises
+        ------
+        IntentRefusedError
+            If the discharge criteria are not met (the message lists them) or ``by`` is empty.
+        """
+        self._require_open()
+        by = (by or "").strip()
+        if not by:
+            raise IntentRefusedError("signing needs the name of the person signing")
+        self.tick()
+        now = self._clock.now()
+        allowed_before = (
+            self._last_decision is not None
+            and self._last_decision.allowed
+            and self._session.phase is P.DISCHARGE_READY
+        )
+        if not allowed_before:
+            decision = self.attempt_discharge(by=by)
+            if not decision.allowed or self._session.phase is not P.DISCHARGE_READY:
+                reasons = "; ".join(decision.blocking) or f"the session is {self.phase.value}"
+                raise IntentRefusedError(f"cannot sign off yet: {reasons}")
+        self._waveform.flush()
+        self._store.flush()
+        self._engine.close(now, "session signed off")
+        self._notify_alarms()
+        event = self._event(EventKind.SIGN_OFF, now, by=by, text=f"signed off by {by}")
+        self._move(
+            P.CLOSED,
+            now,
+            "discharged and signed",
+            by=by,
+            signed_by=by,
+            signed_at=now,
+            ended_at=now,
+        )
+        self._store.flush()
+        return event
+
+    def cancel(self, by: str, reason: str) -> Event:
+        """Cancel a session before the dose (planned/baseline -> closed)."""
+        now = self._require_open()
+        if self._session.phase not in (P.PLANNED, P.BASELINE):
+            raise IntentRefusedError("only a session that has not been dosed can be cancelled")
+        self._waveform.flush()
+        self._store.flush()
+        self._engine.close(now, "session cancelled")
+        self._notify_alarms()
+        event = self._event(EventKind.ANNOTATION, now, by=by, text=f"cancelled: {reason}")
+        self._move(P.CLOSED, now, "cancelled before dosing", by=by, ended_at=now)
+        self._store.flush()
+        return event

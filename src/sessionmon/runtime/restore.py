@@ -1,0 +1,45 @@
+"""Rebuilding the protocol state of a session that already has a record (resume after a crash)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sessionmon.alarms import AlarmEngine
+from sessionmon.model import EventKind, Kind, Session
+from sessionmon.protocol import ProtocolState
+from sessionmon.runtime.events import EventLog
+
+
+def restore_protocol_state(
+    store: Any, session: Session, state: ProtocolState, engine: AlarmEngine, events: EventLog
+) -> None:
+    """Fill ``state`` (checklists, BP readings, dose, baseline) and the markers from the record.
+
+    Does nothing for a session with no events yet.
+    """
+    sid = session.id
+    recorded = store.events(sid)
+    for event in recorded:
+        if event.kind is EventKind.CHECKLIST and "total" in event.payload:
+            state.checklists.append(
+                (event.at, str(event.payload.get("scale")), int(event.payload["total"]))
+            )
+        baseline = event.payload.get("baseline_bp")
+        if event.kind is EventKind.DOSE_GIVEN and event.payload.get("first") and baseline:
+            state.baseline_bp = (float(baseline[0]), float(baseline[1]))
+        events.add_marker(event)
+    if not recorded:
+        return
+    sys_values = store.measurements(sid, kinds=[Kind.NIBP_SYS])
+    dia_by_time = {m.received_at: m.value for m in store.measurements(sid, kinds=[Kind.NIBP_DIA])}
+    for m in sys_values:
+        dia = dia_by_time.get(m.received_at)
+        if dia is not None:
+            state.bp_readings.append((m.received_at, m.value, dia))
+    if session.dose_at is not None:
+        state.dose_at = session.dose_at
+        state.first_dose_at = session.dose_at
+        baseline = state.baseline(session.dose_at)
+        if baseline is not None:
+            state.baseline_bp = baseline
+            engine.set_baseline_bp(*baseline)

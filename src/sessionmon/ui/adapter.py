@@ -1,0 +1,317 @@
+"""The one place that knows the runtime snapshot: turns it into the console's view model.
+
+Everything else in :mod:`sessionmon.ui` draws :mod:`sessionmon.ui.viewmodel` objects, so a change
+in the core's snapshot shape changes this module only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sessionmon.model import AlarmCategory, AlarmPriority, Kind, SessionPhase
+from sessionmon.ui.trend_buffer import SessionTrends
+from sessionmon.ui.viewmodel import (
+    NO_VALUE,
+    AlarmItemView,
+    AudioView,
+    CheckView,
+    ConsoleView,
+    DeviceView,
+    DischargeView,
+    HeaderView,
+    NibpView,
+    NumericView,
+    Spo2View,
+    TrendMarker,
+)
+
+PHASE_TEXT = {
+    SessionPhase.PLANNED: "planned",
+    SessionPhase.BASELINE: "pre-dose checks",
+    SessionPhase.DOSING: "dosing",
+    SessionPhase.OBSERVATION: "observation",
+    SessionPhase.DISCHARGE_READY: "ready for discharge",
+    SessionPhase.CLOSED: "closed",
+    SessionPhase.INTERRUPTED: "interrupted",
+}
+
+#: Readable names of alarm conditions for the bar (the engine's message is used when it has one).
+CONDITION_TEXT = {
+    "spo2_low": "SpO2 LOW",
+    "hr_high": "HR HIGH",
+    "hr_low": "HR LOW",
+    "nibp_sys_high": "NIBP SYS HIGH",
+    "nibp_dia_high": "NIBP DIA HIGH",
+    "nibp_sys_low": "NIBP SYS LOW",
+    "nibp_rise": "BP RISE OVER BASELINE",
+    "oximeter_sensor_off": "SpO2 SENSOR OFF",
+    "oximeter_disconnected": "OXIMETER DISCONNECTED",
+    "oximeter_no_data": "OXIMETER NO DATA",
+    "nibp_disconnected": "NIBP DISCONNECTED",
+    "nibp_failed": "NIBP FAILED",
+    "audio_unavailable": "AUDIO UNAVAILABLE",
+    "storage_failure": "STORAGE FAILURE",
+    "predose_bp_elevated": "PRE-DOSE BP ELEVATED",
+    "bp_check_due": "BP CHECK DUE",
+    "bp_check_overdue": "BP CHECK OVERDUE",
+    "discharge_blocked": "DISCHARGE BLOCKED",
+}
+
+#: Which tile an alarm condition colours.
+TILE_OF_CONDITION = {
+    "spo2_low": "spo2",
+    "oximeter_sensor_off": "spo2",
+    "oximeter_disconnected": "spo2",
+    "oximeter_no_data": "spo2",
+    "hr_high": "hr",
+    "hr_low": "hr",
+    "nibp_sys_high": "nibp",
+    "nibp_dia_high": "nibp",
+    "nibp_sys_low": "nibp",
+    "nibp_rise": "nibp",
+    "nibp_failed": "nibp",
+    "nibp_disconnected": "nibp",
+}
+
+
+def _enum(value: Any, enum: type) -> Any:
+    try:
+        return enum(getattr(value, "value", value))
+    except ValueError:
+        return None
+
+
+def format_duration(seconds: float) -> str:
+    """Return ``seconds`` as ``H:MM:SS`` (or ``MM:SS`` under an hour)."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def local_hm(at: datetime | None) -> str:
+    """Return a UTC time as local ``HH:MM``."""
+    return at.astimezone().strftime("%H:%M") if at else ""
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return NO_VALUE
+    return f"{value:.{digits}f}"
+
+
+def alarm_views(alarms: tuple[Any, ...]) -> tuple[AlarmItemView, ...]:
+    """Turn the engine's active alarms into bar items."""
+    items = []
+    for alarm in alarms:
+        condition = str(getattr(alarm, "condition", "alarm"))
+        priority = _enum(getattr(alarm, "priority", "low"), AlarmPriority) or AlarmPriority.LOW
+        category = (
+            _enum(getattr(alarm, "category", "technical"), AlarmCategory) or AlarmCategory.TECHNICAL
+        )
+        message = getattr(alarm, "message", None) or CONDITION_TEXT.get(
+            condition, condition.replace("_", " ").upper()
+        )
+        items.append(
+            AlarmItemView(
+                condition=condition,
+                message=message,
+                priority=priority,
+                category=category,
+                acknowledged=bool(getattr(alarm, "acknowledged", False)),
+                latched=bool(getattr(alarm, "latched", False)),
+                started=local_hm(getattr(alarm, "started_at", None)),
+            )
+        )
+    return tuple(items)
+
+
+def audio_view(audio: Any, available: bool) -> AudioView:
+    """Turn the engine's audio state into the indicator's view."""
+    sounding = _enum(getattr(audio, "sounding", None), AlarmPriority) if audio else None
+    if not available:
+        return AudioView("unavailable", sounding=sounding)
+    if audio is not None and getattr(audio, "paused", False):
+        return AudioView("paused", float(getattr(audio, "pause_remaining_s", 0.0)), sounding)
+    return AudioView("on", sounding=sounding)
+
+
+def _tile_priorities(alarms: tuple[AlarmItemView, ...]) -> dict[str, AlarmPriority]:
+    result: dict[str, AlarmPriority] = {}
+    for alarm in alarms:
+        tile = TILE_OF_CONDITION.get(alarm.condition)
+        if tile and (tile not in result or alarm.priority.rank > result[tile].rank):
+            result[tile] = alarm.priority
+    return result
+
+
+def _signal_quality(snapshot: Any) -> tuple[float, str]:
+    oximeter = next((d for d in snapshot.devices if str(d.role) == "oximeter"), None)
+    if oximeter is None or str(oximeter.state) != "streaming":
+        return 0.0, "no signal"
+    conditions = set(oximeter.conditions)
+    if conditions & {"sensor_off", "sensor_fault", "disconnected", "no_data"}:
+        return 0.0, "sensor off"
+    if conditions & {"artifact", "searching"}:
+        return 0.3, "artifact"
+    pi = snapshot.value(Kind.PI)
+    if conditions & {"low_perfusion", "low_signal"} or (pi is not None and pi < 0.3):
+        return 0.45, "weak"
+    if pi is None:
+        return 0.8, "good"
+    return min(1.0, 0.6 + pi / 10.0), "good"
+
+
+def console_view(snapshot: Any) -> ConsoleView:
+    """Build the :class:`ConsoleView` of a runtime snapshot."""
+    session = snapshot.session
+    alarms = alarm_views(tuple(snapshot.alarms))
+    tiles = _tile_priorities(alarms)
+    values = snapshot.values
+    hr = values.get(Kind.HR)
+    spo2 = values.get(Kind.SPO2)
+    treatment = session.treatment
+    treatment_text = f"{treatment.drug.value.capitalize()} {treatment.dose_mg:g} mg"
+    if treatment.route.value == "intravenous":
+        treatment_text += " IV"
+    since = snapshot.since_dose_s
+    header = HeaderView(
+        pseudonym=session.patient.pseudonym,
+        treatment=treatment_text,
+        phase=PHASE_TEXT.get(snapshot.phase, str(snapshot.phase)),
+        since_dose=f"Dose +{format_duration(since)}" if since is not None else "Not dosed",
+        clock=snapshot.now.astimezone().strftime("%H:%M:%S"),
+        simulated=session.simulated,
+        locked=snapshot.locked,
+    )
+    quality, quality_text = _signal_quality(snapshot)
+    pi = values.get(Kind.PI)
+    pleth = snapshot.pleth
+    spo2_view = Spo2View(
+        spo2=NumericView(
+            "SpO2",
+            _number(spo2.value) if spo2 else NO_VALUE,
+            "%",
+            tiles.get("spo2"),
+            bool(spo2 and spo2.stale),
+        ),
+        pi_text=_number(pi.value, 1) if pi else NO_VALUE,
+        signal_quality=quality,
+        quality_text=quality_text,
+        pleth=pleth.samples,
+        pleth_rate_hz=pleth.sample_rate_hz or 75.0,
+    )
+    nibp = snapshot.nibp
+    interval = nibp.auto_interval_s
+    nibp_view = NibpView(
+        systolic=_number(nibp.last_sys),
+        diastolic=_number(nibp.last_dia),
+        mean=_number(nibp.last_map),
+        last_measured=(
+            f"at {local_hm(nibp.last_at)} "
+            f"({format_duration((snapshot.now - nibp.last_at).total_seconds())} ago)"
+            if nibp.last_at
+            else "not measured"
+        ),
+        measuring=nibp.measuring,
+        cuff_pressure=_number(nibp.cuff_pressure),
+        auto_interval_min=round(interval / 60) if interval else None,
+        priority=tiles.get("nibp"),
+        available=nibp.available,
+    )
+    devices = tuple(
+        DeviceView(
+            role=str(getattr(d.role, "value", d.role)),
+            device_id=d.device_id,
+            state=str(getattr(d.state, "value", d.state)),
+            detail=d.detail or ", ".join(d.conditions),
+        )
+        for d in snapshot.devices
+    )
+    checks = tuple(check_view(c, snapshot.dose_at) for c in snapshot.checks)
+    start = session.created_at
+    markers = tuple(
+        TrendMarker((m.at - start).total_seconds(), marker_kind(m.kind), m.label)
+        for m in snapshot.markers
+    )
+    return ConsoleView(
+        header=header,
+        hr=NumericView(
+            "HR",
+            _number(hr.value) if hr else NO_VALUE,
+            "/min",
+            tiles.get("hr"),
+            bool(hr and hr.stale),
+        ),
+        spo2=spo2_view,
+        nibp=nibp_view,
+        alarms=alarms,
+        audio=audio_view(snapshot.audio, snapshot.audio_available),
+        devices=devices,
+        checks=checks,
+        markers=markers,
+        session_start=start,
+        now=snapshot.now,
+        has_session=True,
+    )
+
+
+def marker_kind(kind: str) -> str:
+    """Return the trend marker kind (dose, check, alarm, annotation) of an event kind."""
+    kind = str(kind)
+    if "dose" in kind:
+        return "dose"
+    if "check" in kind:
+        return "check"
+    if "alarm" in kind:
+        return "alarm"
+    return "annotation"
+
+
+def check_view(check: Any, dose_at: datetime | None) -> CheckView:
+    """Turn a protocol ``CheckStatus`` into a timeline chip."""
+    due_at = getattr(check, "due_at", None)
+    if due_at is not None and dose_at is not None:
+        minutes = round((due_at - dose_at) / timedelta(minutes=1))
+        due = f"+{minutes} min" if minutes >= 0 else f"{minutes} min"
+    elif due_at is not None:
+        due = local_hm(due_at)
+    else:
+        due = ""
+    status = str(getattr(getattr(check, "status", ""), "value", getattr(check, "status", "")))
+    return CheckView(
+        check_id=str(getattr(check, "id", "")),
+        label=str(getattr(check, "label", "")),
+        due=due,
+        status=status,
+    )
+
+
+def discharge_view(decision: Any) -> DischargeView:
+    """Turn a protocol ``DischargeDecision`` into the dialog's view."""
+    criteria = tuple(
+        (bool(getattr(c, "met", False)), str(getattr(c, "message", c)))
+        for c in getattr(decision, "criteria", ()) or ()
+    )
+    return DischargeView(
+        allowed=bool(getattr(decision, "allowed", False)),
+        blocking=tuple(str(b) for b in getattr(decision, "blocking", ())),
+        criteria=criteria,
+    )
+
+
+def feed_trends(trends: SessionTrends, snapshot: Any) -> None:
+    """Append the snapshot's newest HR, SpO2 and NIBP values to the trend rings."""
+    start = snapshot.session.created_at
+    for kind, name in (
+        (Kind.HR, "hr"),
+        (Kind.SPO2, "spo2"),
+        (Kind.NIBP_SYS, "nibp_sys"),
+        (Kind.NIBP_DIA, "nibp_dia"),
+        (Kind.NIBP_MAP, "nibp_map"),
+    ):
+        value = snapshot.values.get(kind)
+        if value is None or value.stale:
+            continue
+        trends.add(name, (value.at - start).total_seconds(), value.value)

@@ -1,0 +1,163 @@
+"""Starting the console: ``sessionmon`` (live) and ``sessionmon --simulator`` (training)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from sessionmon.clock import Clock, ScaledClock, SystemClock
+from sessionmon.ui import theme
+from sessionmon.ui.audio import AlarmAudio
+from sessionmon.ui.controller import ConsoleController
+from sessionmon.ui.main_window import MainWindow
+from sessionmon.ui.settings import ConsoleSettings
+from sessionmon.ui.trainer import TrainerPanel
+
+
+@dataclass
+class Console:
+    """A built console: window, controller, audio and (training) trainer panel."""
+
+    window: MainWindow
+    controller: ConsoleController
+    audio: AlarmAudio
+    trainer: TrainerPanel | None
+
+    def close(self) -> None:
+        """Stop everything (timers, devices, sound) and close the window."""
+        self.controller.shutdown()
+        self.audio.stop()
+        self.window.close()
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """Return the QApplication with the console's dark high-contrast theme."""
+    pg_config()
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    if app.styleSheet() == theme.STYLE_SHEET:
+        return app  # already themed (re-theming repolishes every widget)
+    app.setApplicationName("sessionmon")
+    app.setStyle("Fusion")
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(theme.BODY_PX)
+    app.setFont(font)
+    app.setStyleSheet(theme.STYLE_SHEET)
+    return app
+
+
+def pg_config() -> None:
+    """Global pyqtgraph options (antialiasing off: cheaper, crisp on low-DPI screens)."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=False, background=theme.PANEL, foreground="#C8D0D8")
+
+
+def qt_binding_problem() -> str | None:
+    """Say why the installed Qt binding cannot run the console, or ``None`` if it can.
+
+    PySide6 6.12.0 on Python 3.11 drops a reference to ``None`` on every call that returns
+    nothing; a console redrawing at 25 Hz dies with "deallocating None" within minutes.
+    """
+    import PySide6
+
+    if PySide6.__version__.startswith("6.12.0") and sys.version_info < (3, 12):
+        return (
+            f"PySide6 {PySide6.__version__} crashes on Python "
+            f"{sys.version_info.major}.{sys.version_info.minor} (a reference-count bug); "
+            "install PySide6 6.11 (pip install -e . picks it)"
+        )
+    return None
+
+
+def scenario_choices() -> list[tuple[str, str]]:
+    """``(id, name)`` of the built-in scenarios (empty if they cannot be listed)."""
+    try:
+        from sessionmon.scenarios.loader import list_builtin
+
+        return [(s.id, s.name) for s in list_builtin()]
+    except Exception:
+        return []
+
+
+def build_console(
+    store,
+    clock: Clock,
+    settings: ConsoleSettings,
+    simulator: bool,
+    settings_saver=None,
+    start_audio: bool = True,
+) -> Console:
+    """Build the window, controller, alarm audio and (in training) the trainer panel.
+
+    Nothing starts running: call ``controller.start_timers()`` for live use, or drive
+    ``controller.step()`` with a ``ManualClock`` in tests.
+    """
+    controller = ConsoleController(store, clock, settings, simulator, settings_saver)
+    window = MainWindow(controller)
+    controller.setParent(window)  # its timers die with the window
+    audio = AlarmAudio(controller.report_audio_unavailable, parent=window)
+    controller.view_changed.connect(lambda view: audio.update(view.audio))
+    trainer = None
+    if simulator:
+        trainer = TrainerPanel(scenario_choices(), window)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, trainer)
+        trainer.scenario_requested.connect(controller.run_scenario)
+        trainer.speed_changed.connect(controller.set_speed)
+        trainer.pause_toggled.connect(controller.set_paused)
+        trainer.fault_requested.connect(controller.inject_fault)
+        trainer.physiology_requested.connect(controller.change_physiology)
+        trainer.debrief_requested.connect(window.show_debrief)
+    if start_audio:
+        audio.start()
+    return Console(window, controller, audio, trainer)
+
+
+def run_console(db_path: Path, simulator: bool) -> int:
+    """Open the console and run until the window closes.
+
+    Parameters
+    ----------
+    db_path : Path
+        The session database.
+    simulator : bool
+        Training mode: opens straight into a live simulated session (1x) with the trainer panel
+        and a permanent "SIMULATION - NOT A PATIENT" banner.
+
+    Returns
+    -------
+    int
+        The process exit code.
+    """
+    from sessionmon.errors import UserError
+    from sessionmon.store import SessionStore
+
+    problem = qt_binding_problem()
+    if problem:
+        raise UserError(problem)
+    app = application()
+    base = SystemClock()
+    clock: Clock = ScaledClock(base, 1.0) if simulator else base
+    settings = ConsoleSettings.load()
+    store = SessionStore.open(db_path, clock)
+    try:
+        console = build_console(store, clock, settings, simulator)
+        console.window.restore_layout()
+        if simulator:
+            console.controller.start_simulated_session()
+        console.controller.start_timers()
+        console.window.show()
+        # Ctrl+C or a polite kill closes the window normally (the session stays open, resumable).
+        # The 10 Hz acquisition timer runs Python often enough for the handler to run.
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: console.window.close())
+        code = app.exec()
+        console.close()
+        return int(code)
+    finally:
+        store.close()

@@ -1,0 +1,555 @@
+"""The console controller: turns the widgets' intents into runtime calls and publishes views.
+
+Widgets never talk to the core. They emit signals; the main window connects them to the methods
+here. The controller owns the session runtime, calls its ``tick`` from an acquisition timer and
+publishes a :class:`~sessionmon.ui.viewmodel.ConsoleView` from a separate frame timer (25 Hz), so
+painting never holds up acquisition. Tests call :meth:`ConsoleController.step` instead of running
+the timers, with a ``ManualClock``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from sessionmon.clock import Clock
+from sessionmon.errors import UserError
+from sessionmon.model import Kind, Session, SessionPhase
+from sessionmon.ui import adapter
+from sessionmon.ui.debrief import Debrief, build_debrief
+from sessionmon.ui.forms import (
+    TREATMENT_LABELS,
+    NewSessionForm,
+    session_from_form,
+    validate_new_session,
+)
+from sessionmon.ui.settings import ConsoleSettings
+from sessionmon.ui.sources import SimulatedDevices, serial_devices, simulated_devices
+from sessionmon.ui.trend_buffer import SessionTrends
+from sessionmon.ui.viewmodel import ConsoleView, DischargeView, HeaderView, TrendMarker
+
+log = logging.getLogger(__name__)
+
+ACQUISITION_MS = 100
+FRAME_MS = 40  # 25 Hz redraw
+
+_TREND_KINDS = (Kind.HR, Kind.SPO2, Kind.NIBP_SYS, Kind.NIBP_DIA, Kind.NIBP_MAP)
+
+
+class ConsoleController(QObject):
+    """Owns the running session and carries out the nurse's intents.
+
+    Parameters
+    ----------
+    store : SessionStore
+        The session database.
+    clock : Clock
+        ``SystemClock``, ``ScaledClock`` (simulator) or ``ManualClock`` (tests).
+    settings : ConsoleSettings
+        Persisted console settings (devices, limits, staff name).
+    simulator : bool
+        Training mode: sessions use simulated devices and are marked simulated.
+
+    Signals
+    -------
+    view_changed(object)
+        A new :class:`ConsoleView` to draw.
+    session_changed(object)
+        A session was opened, resumed or closed (the ``Session`` or ``None``).
+    error(str)
+        An intent was refused; one clear line for the nurse.
+    info(str)
+        Something the nurse should know (status line).
+    """
+
+    view_changed = Signal(object)
+    session_changed = Signal(object)
+    error = Signal(str)
+    info = Signal(str)
+
+    def __init__(
+        self,
+        store: Any,
+        clock: Clock,
+        settings: ConsoleSettings,
+        simulator: bool = False,
+        settings_saver: Callable[[ConsoleSettings], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.simulator = simulator
+        self._save_settings = settings_saver or (lambda s: s.save())
+        self.runtime: Any | None = None
+        self.devices: SimulatedDevices | None = None
+        self.nibp_source: Any | None = None
+        self.playback: Any | None = None
+        self.read_only_session: Session | None = None
+        self.trends = SessionTrends()
+        self.view = ConsoleView()
+        self.draft = NewSessionForm()
+        self.audio_unavailable_reason: str | None = None
+        self._alarm_starts: dict[str, float] = {}
+        self._alarm_markers: list[TrendMarker] = []
+        self.acquisition_timer = QTimer(self)
+        self.acquisition_timer.setInterval(ACQUISITION_MS)
+        self.acquisition_timer.timeout.connect(self.acquire)
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(FRAME_MS)
+        self.frame_timer.timeout.connect(self.refresh)
+        self.ticks = 0
+
+    # ------------------------------------------------------------------ timers
+
+    def start_timers(self) -> None:
+        """Start acquisition (10 Hz) and redraw (25 Hz)."""
+        self.acquisition_timer.start()
+        self.frame_timer.start()
+
+    def stop_timers(self) -> None:
+        """Stop both timers."""
+        self.acquisition_timer.stop()
+        self.frame_timer.stop()
+
+    def shutdown(self) -> None:
+        """Stop timers and devices and commit what is buffered (the session stays open)."""
+        self.stop_timers()
+        self._close_runtime()
+
+    def step(self) -> ConsoleView:
+        """One acquisition tick then one redraw (what the timers do; used by tests)."""
+        self.acquire()
+        return self.refresh()
+
+    # ------------------------------------------------------------------ acquisition and views
+
+    def acquire(self) -> None:
+        """Drain the devices into the record, alarms and protocol (acquisition timer)."""
+        if self.runtime is None or self.runtime.locked:
+            return
+        try:
+            if self.playback is not None:
+                self.playback.advance()
+            self.runtime.tick()
+            self.ticks += 1
+        except UserError as exc:
+            self.error.emit(str(exc))
+
+    def refresh(self) -> ConsoleView:
+        """Build the view of the session now and publish it (frame timer)."""
+        if self.runtime is None:
+            if self.read_only_session is None:
+                self.view = ConsoleView()
+            self.view_changed.emit(self.view)
+            return self.view
+        snapshot = self.runtime.snapshot()
+        adapter.feed_trends(self.trends, snapshot)
+        view = adapter.console_view(snapshot)
+        self._note_alarm_markers(view, snapshot)
+        if self._alarm_markers:
+            markers = tuple(sorted(view.markers + tuple(self._alarm_markers), key=lambda m: m.t_s))
+            view = _replace(view, markers=markers)
+        self.view = view
+        self.view_changed.emit(view)
+        return view
+
+    def _note_alarm_markers(self, view: ConsoleView, snapshot: Any) -> None:
+        start = snapshot.session.created_at
+        for alarm in snapshot.alarms:
+            key = str(alarm.alarm_id)
+            if key in self._alarm_starts:
+                continue
+            t_s = (alarm.started_at - start).total_seconds()
+            self._alarm_starts[key] = t_s
+            label = adapter.CONDITION_TEXT.get(alarm.condition, alarm.condition)
+            self._alarm_markers.append(TrendMarker(t_s, "alarm", label))
+
+    @property
+    def has_session(self) -> bool:
+        """Whether a live session is running."""
+        return self.runtime is not None
+
+    # ------------------------------------------------------------------ sessions
+
+    def today(self) -> date:
+        """Today's local date by the injected clock."""
+        return self.clock.now().astimezone().date()
+
+    def new_session(self, form: NewSessionForm) -> Session | None:
+        """Start a session from a validated new-session form; keeps the form as the draft."""
+        self.draft = form
+        errors = validate_new_session(form, self.today())
+        if errors:
+            self.error.emit(next(iter(errors.values())))
+            return None
+        session = session_from_form(form, self.clock.now(), simulated=self.simulator)
+        try:
+            self._start_runtime(session)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return None
+        self.draft = NewSessionForm()
+        return session
+
+    def start_simulated_session(
+        self,
+        pseudonym: str = "SIM-0001",
+        treatment: str = "esketamine-84",
+        baseline: dict[str, float] | None = None,
+        scenario: Any | None = None,
+        seed: int = 7,
+    ) -> Session:
+        """Start a training session with a simulated patient (optionally playing a scenario)."""
+        form = NewSessionForm(
+            pseudonym=pseudonym,
+            date_of_birth="1980-01-01",
+            sex="unknown",
+            treatment=treatment,
+            dose_mg={"esketamine-56": "56", "esketamine-84": "84"}.get(treatment, "35"),
+            lot_number="TRAINING",
+            monitoring_provider="Training",
+        )
+        session = session_from_form(form, self.clock.now(), simulated=True)
+        if scenario is not None:
+            session = session.model_copy(update={"scenario": scenario.name})
+        devices = simulated_devices(self.clock, baseline, seed)
+        interval = getattr(getattr(scenario, "nibp", None), "interval", None)
+        self._start_runtime(session, devices=devices, nibp_interval_s=interval)
+        if scenario is not None:
+            from sessionmon.ui.training import ScenarioPlayback
+
+            self.playback = ScenarioPlayback(scenario, devices, self.clock, self.clock.now())
+        return session
+
+    def run_scenario(self, scenario_id: str) -> Session | None:
+        """Start a new training session that plays the built-in scenario ``scenario_id``."""
+        from sessionmon.scenarios.loader import load_scenario
+
+        try:
+            scenario = load_scenario(scenario_id)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return None
+        self._close_runtime()
+        base = scenario.baseline
+        return self.start_simulated_session(
+            pseudonym=scenario.patient.pseudonym,
+            treatment=scenario.treatment.value,
+            baseline={"hr": base.hr, "spo2": base.spo2, "sys": base.sys, "dia": base.dia},
+            scenario=scenario,
+            seed=scenario.seed,
+        )
+
+    def _start_runtime(
+        self,
+        session: Session,
+        devices: SimulatedDevices | None = None,
+        nibp_interval_s: float | None = None,
+    ) -> None:
+        from sessionmon.runtime.session_runtime import SessionRuntime
+
+        self._close_runtime()
+        if devices is None and (
+            self.simulator or session.simulated or self.settings.simulated_devices
+        ):
+            devices = simulated_devices(self.clock)
+        if devices is not None and not session.simulated and session.dose_at is None:
+            # Simulated devices never make a patient record: the session is marked simulated.
+            session = session.model_copy(update={"simulated": True})
+        if devices is not None:
+            oximeter, nibp = devices.oximeter, devices.nibp
+        else:
+            oximeter, nibp = serial_devices(self.settings, self.clock)
+        if nibp_interval_s is None and self.settings.nibp_auto_interval_min:
+            nibp_interval_s = self.settings.nibp_auto_interval_min * 60.0
+        profile = self._profile()
+        self.runtime = SessionRuntime(
+            self.store,
+            self.clock,
+            session,
+            oximeter=oximeter,
+            nibp=nibp,
+            profile=profile,
+            nibp_interval_s=nibp_interval_s,
+            simulated=session.simulated,
+        )
+        self.devices = devices
+        self.nibp_source = nibp
+        self.read_only_session = None
+        self._reset_view_state()
+        self._backfill(self.runtime.session)
+        if self.audio_unavailable_reason is not None:
+            self.runtime.set_audio_available(False, self.audio_unavailable_reason)
+        self.session_changed.emit(self.runtime.session)
+        self.refresh()
+
+    def _profile(self) -> Any:
+        from sessionmon.alarms import default_profile, load_profile
+
+        profile = default_profile()
+        if self.settings.alarm_profile_path:
+            try:
+                profile = load_profile(self.settings.alarm_profile_path)
+            except UserError as exc:
+                self.error.emit(f"{exc}; using the default alarm profile")
+        if self.settings.alarm_limits:
+            try:
+                profile = profile.with_overrides(self.settings.alarm_limits)
+            except UserError as exc:
+                self.error.emit(f"saved alarm limits ignored: {exc}")
+        return profile
+
+    def _reset_view_state(self) -> None:
+        self.trends.clear()
+        self._alarm_starts.clear()
+        self._alarm_markers.clear()
+
+    def _backfill(self, session: Session) -> None:
+        """Load the trends of a session that already has a record (resumed or opened)."""
+        start = session.created_at
+        names = {
+            Kind.HR: "hr",
+            Kind.SPO2: "spo2",
+            Kind.NIBP_SYS: "nibp_sys",
+            Kind.NIBP_DIA: "nibp_dia",
+            Kind.NIBP_MAP: "nibp_map",
+        }
+        for m in self.store.measurements(session.id, kinds=list(_TREND_KINDS)):
+            self.trends.add(names[m.kind], (m.received_at - start).total_seconds(), m.value)
+
+    def _close_runtime(self) -> None:
+        if self.runtime is not None:
+            try:
+                self.runtime.close()
+            except UserError as exc:
+                self.error.emit(str(exc))
+        self.runtime = None
+        self.devices = None
+        self.playback = None
+
+    def resume_session(self, session_id: UUID) -> Session | None:
+        """Resume an interrupted session (devices reconnect from the saved setup)."""
+        try:
+            session = self.store.resume_session(session_id)
+            self._start_runtime(session)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return None
+        self.info.emit(f"Resumed session {session.patient.pseudonym}")
+        return session
+
+    def open_read_only(self, session_id: UUID) -> Session | None:
+        """Show a past session's record (trends and events), read-only."""
+        try:
+            session = self.store.get_session(session_id)
+        except (UserError, KeyError, LookupError) as exc:
+            self.error.emit(str(exc))
+            return None
+        self._close_runtime()
+        self._reset_view_state()
+        self._backfill(session)
+        self.read_only_session = session
+        start = session.created_at
+        markers = tuple(
+            TrendMarker(
+                (e.at - start).total_seconds(),
+                adapter.marker_kind(e.kind.value),
+                e.text or e.kind.value,
+            )
+            for e in self.store.events(session.id)
+            if e.kind.value in ("dose_given", "checklist", "annotation")
+        )
+        end = session.ended_at or start
+        self.view = ConsoleView(
+            header=HeaderView(
+                pseudonym=f"{session.patient.pseudonym} (read-only)",
+                treatment=TREATMENT_LABELS.get(session.treatment.protocol, ""),
+                phase=adapter.PHASE_TEXT.get(session.phase, session.phase.value),
+                since_dose="",
+                simulated=session.simulated,
+                locked=session.phase is SessionPhase.CLOSED,
+            ),
+            markers=markers,
+            session_start=start,
+            now=end,
+        )
+        self.session_changed.emit(session)
+        self.refresh()
+        return session
+
+    # ------------------------------------------------------------------ intents
+
+    def _intent(self, action: Callable[[Any], Any]) -> Any | None:
+        if self.runtime is None:
+            self.error.emit(
+                "This session is read-only." if self.read_only_session else "Start a session first."
+            )
+            return None
+        try:
+            result = action(self.runtime)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return None
+        self.refresh()
+        return result
+
+    @property
+    def staff(self) -> str | None:
+        """Who is acting (the last name entered), or None."""
+        return self.settings.staff_name or None
+
+    def acknowledge(self) -> Any | None:
+        """Acknowledge every active alarm (button or F1)."""
+        return self._intent(lambda rt: rt.acknowledge(by=self.staff))
+
+    def pause_audio(self) -> Any | None:
+        """Pause alarm audio for 2 minutes (button or F2)."""
+        return self._intent(lambda rt: rt.pause_audio(by=self.staff))
+
+    def measure_bp(self) -> Any | None:
+        """Start an NIBP measurement now."""
+        return self._intent(lambda rt: rt.measure_bp(by=self.staff))
+
+    def stop_bp(self) -> None:
+        """Abort the running NIBP measurement."""
+        nibp = self.nibp_source if self.runtime is not None else None
+        if nibp is not None and hasattr(nibp, "abort"):
+            nibp.abort()
+            self.refresh()
+
+    def set_nibp_interval(self, minutes: int | None) -> Any | None:
+        """Set the NIBP auto-cycle (minutes, or None for off); remembered for next sessions."""
+        result = self._intent(
+            lambda rt: rt.set_nibp_interval(minutes * 60.0 if minutes else None, by=self.staff)
+        )
+        if result is not None:
+            self.settings.nibp_auto_interval_min = minutes
+            self._save_settings(self.settings)
+        return result
+
+    def start_baseline(self) -> Any | None:
+        """Start the pre-dose checks."""
+        return self._intent(lambda rt: rt.start_baseline(by=self.staff))
+
+    def dose(self, by: str, note: str = "") -> Any | None:
+        """Record that the dose was given now by ``by``."""
+        self._remember_staff(by)
+        return self._intent(lambda rt: rt.dose(by=by, text=note or None))
+
+    def record_checklist(self, scale_id: str, answers: dict[int, int]) -> Any | None:
+        """Record a checklist from item answers (item number -> score)."""
+        return self._intent(
+            lambda rt: rt.record_checklist(
+                scale_id, {str(k): v for k, v in answers.items()}, by=self.staff
+            )
+        )
+
+    def annotate(self, text: str) -> Any | None:
+        """Add a note to the record."""
+        return self._intent(lambda rt: rt.annotate(text, by=self.staff))
+
+    def attempt_discharge(self) -> DischargeView | None:
+        """Evaluate the discharge criteria now (recorded); returns what the dialog shows."""
+        decision = self._intent(lambda rt: rt.attempt_discharge(by=self.staff))
+        return adapter.discharge_view(decision) if decision is not None else None
+
+    def sign(self, by: str) -> Any | None:
+        """Sign off: the session is closed and its record locked."""
+        self._remember_staff(by)
+        event = self._intent(lambda rt: rt.sign(by))
+        if event is not None:
+            self.info.emit(f"Session signed by {by} and locked.")
+            self.session_changed.emit(self.runtime.session)
+        return event
+
+    def set_alarm_limits(self, overrides: dict[str, Any], profile: Any) -> Any | None:
+        """Apply validated alarm-limit changes to the session and remember them."""
+        result = self._intent(lambda rt: rt.set_alarm_limits(self.staff, **overrides))
+        if result is not None:
+            merged = dict(self.settings.alarm_limits)
+            merged.update(overrides)
+            self.settings.alarm_limits = merged
+            self._save_settings(self.settings)
+        return result
+
+    def current_profile(self) -> Any:
+        """The alarm profile in force (the session's, or the configured one)."""
+        if self.runtime is not None:
+            return self.runtime.profile
+        return self._profile()
+
+    def _remember_staff(self, name: str) -> None:
+        name = name.strip()
+        if name and name != self.settings.staff_name:
+            self.settings.staff_name = name
+            self._save_settings(self.settings)
+
+    def report_audio_unavailable(self, reason: str) -> None:
+        """Sound cannot play: raise the technical alarm ``audio_unavailable`` (never silent)."""
+        self.audio_unavailable_reason = reason
+        self.info.emit(f"Alarm audio unavailable: {reason}")
+        if self.runtime is not None and not self.runtime.locked:
+            self.runtime.set_audio_available(False, reason)
+            self.refresh()
+
+    # ------------------------------------------------------------------ training
+
+    def set_speed(self, speed: float) -> None:
+        """Run simulated time at ``speed`` x (ScaledClock only)."""
+        if hasattr(self.clock, "set_speed"):
+            self.clock.set_speed(float(speed))
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume simulated time (ScaledClock only)."""
+        if paused and hasattr(self.clock, "pause"):
+            self.clock.pause()
+        elif not paused and hasattr(self.clock, "resume"):
+            self.clock.resume()
+
+    def inject_fault(self, device: str, fault: str) -> None:
+        """Inject a device fault in the simulated session (``clear:<fault>`` ends one)."""
+        if self.devices is None:
+            self.error.emit("Faults can only be injected into a simulated session.")
+            return
+        target = self.devices.oximeter if device == "oximeter" else self.devices.nibp
+        try:
+            if fault.startswith("clear:"):
+                target.clear_fault(fault.removeprefix("clear:"))
+            else:
+                target.inject_fault(fault)
+        except (ValueError, UserError) as exc:
+            self.error.emit(str(exc))
+            return
+        self.info.emit(f"Injected {fault} on the {device}")
+
+    def change_physiology(self, targets: dict[str, float], over_s: float) -> None:
+        """Ramp the simulated patient's vital signs to ``targets`` over ``over_s`` seconds."""
+        if self.devices is None:
+            self.error.emit("Physiology can only be changed in a simulated session.")
+            return
+        try:
+            self.devices.physiology.set_targets(at=self.clock.now(), over_s=over_s, **targets)
+        except (ValueError, UserError) as exc:
+            self.error.emit(str(exc))
+
+    def debrief(self) -> Debrief | None:
+        """Alarm response times and check timeliness of the current session."""
+        session = self.runtime.session if self.runtime else self.read_only_session
+        if session is None:
+            self.error.emit("Start a session first.")
+            return None
+        checks = self.runtime.snapshot().checks if self.runtime else ()
+        return build_debrief(self.store.alarms(session.id), checks, session.created_at)
+
+
+def _replace(view: ConsoleView, **changes: Any) -> ConsoleView:
+    from dataclasses import replace
+
+    return replace(view, **changes)

@@ -1,0 +1,62 @@
+"""Annotation dialog: a canned note or free text, stamped with the time it was opened."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QListWidget,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sessionmon.ui.dialogs.form import ValidatedForm
+
+#: Canned notes, on Ctrl+1 .. Ctrl+5 in the main window.
+CANNED_NOTES: tuple[str, ...] = (
+    "Patient reports nausea",
+    "Patient dissociating, reassured",
+    "Patient asleep, rousable",
+    "Patient to toilet, accompanied",
+    "Escort present",
+)
+
+
+class AnnotationDialog(QDialog):
+    """Choose a canned note or type one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Annotation")
+        self.canned = QListWidget()
+        for index, note in enumerate(CANNED_NOTES, start=1):
+            self.canned.addItem(f"Ctrl+{index}  {note}")
+        self.form_layout = ValidatedForm()
+        self.text = self.form_layout.add_field("text", "Note", QPlainTextEdit())
+        self.text.setFixedHeight(90)
+        self.canned.currentRowChanged.connect(
+            lambda row: self.text.setPlainText(CANNED_NOTES[row]) if row >= 0 else None
+        )
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.canned)
+        layout.addLayout(self.form_layout)
+        layout.addWidget(buttons)
+
+    def note(self) -> str:
+        """The note text."""
+        return self.text.toPlainText().strip()
+
+    def try_accept(self) -> bool:
+        """Accept if there is a note."""
+        errors = {} if self.note() else {"text": "Type a note or pick one from the list."}
+        self.form_layout.show_errors(errors)
+        if errors:
+            return False
+        self.accept()
+        return True

@@ -1,0 +1,138 @@
+"""New-session dialog: the REMS patient and treatment fields, validated in place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sessionmon.model import TreatmentId
+from sessionmon.ui.dialogs.form import ValidatedForm
+from sessionmon.ui.forms import (
+    CONCOMITANT_MEDICINES,
+    DEFAULT_DOSE_MG,
+    SEXES,
+    TREATMENT_LABELS,
+    NewSessionForm,
+    validate_new_session,
+)
+
+
+class NewSessionDialog(QDialog):
+    """Collects a :class:`NewSessionForm`. OK checks every field and keeps what was typed.
+
+    Parameters
+    ----------
+    today : callable
+        Returns today's date (from the injected clock).
+    draft : NewSessionForm, optional
+        Values to start from (a form cancelled earlier is not lost).
+    """
+
+    def __init__(
+        self,
+        today: Callable[[], date],
+        draft: NewSessionForm | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New session")
+        self._today = today
+        self.form_layout = ValidatedForm()
+        f = self.form_layout
+        self.pseudonym = f.add_field("pseudonym", "Patient pseudonym *", QLineEdit())
+        self.name = f.add_field("name", "Name (optional)", QLineEdit())
+        self.date_of_birth = f.add_field("date_of_birth", "Date of birth *", QLineEdit())
+        self.date_of_birth.setPlaceholderText("YYYY-MM-DD")
+        self.sex = f.add_field("sex", "Sex *", QComboBox())
+        self.sex.addItem("(choose)", "")
+        for sex in SEXES:
+            self.sex.addItem(sex, sex)
+        self.treatment = f.add_field("treatment", "Treatment *", QComboBox())
+        for treatment_id, label in TREATMENT_LABELS.items():
+            self.treatment.addItem(label, treatment_id.value)
+        self.dose_mg = f.add_field("dose_mg", "Dose (mg) *", QLineEdit())
+        self.lot_number = f.add_field("lot_number", "Lot number *", QLineEdit())
+        medicines = QWidget()
+        grid = QGridLayout(medicines)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.concomitant: dict[str, QCheckBox] = {}
+        for index, medicine in enumerate(CONCOMITANT_MEDICINES):
+            box = QCheckBox(medicine)
+            grid.addWidget(box, index // 2, index % 2)
+            self.concomitant[medicine] = box
+        f.add_field("concomitant", "Concomitant medicines", medicines)
+        self.monitoring_provider = f.add_field(
+            "monitoring_provider", "Monitoring provider *", QLineEdit()
+        )
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start session")
+        self.buttons.accepted.connect(self.try_accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        note = QLabel("Fields marked * are required by the REMS monitoring form.")
+        note.setObjectName("dim")
+        layout.addWidget(note)
+        layout.addLayout(f)
+        layout.addWidget(self.buttons)
+        self.treatment.currentIndexChanged.connect(self._treatment_changed)
+        self.set_form(draft or NewSessionForm())
+
+    def _treatment_changed(self) -> None:
+        treatment = TreatmentId(self.treatment.currentData())
+        defaults = {str(int(v)) for v in DEFAULT_DOSE_MG.values()}
+        if not self.dose_mg.text().strip() or self.dose_mg.text().strip() in defaults:
+            self.dose_mg.setText(str(int(DEFAULT_DOSE_MG[treatment])))
+
+    def set_form(self, form: NewSessionForm) -> None:
+        """Fill the widgets from ``form``."""
+        self.pseudonym.setText(form.pseudonym)
+        self.name.setText(form.name)
+        self.date_of_birth.setText(form.date_of_birth)
+        self.sex.setCurrentIndex(max(0, self.sex.findData(form.sex)))
+        self.treatment.blockSignals(True)
+        self.treatment.setCurrentIndex(max(0, self.treatment.findData(form.treatment)))
+        self.treatment.blockSignals(False)
+        self.dose_mg.setText(form.dose_mg)
+        self.lot_number.setText(form.lot_number)
+        for medicine, box in self.concomitant.items():
+            box.setChecked(medicine in form.concomitant)
+        self.monitoring_provider.setText(form.monitoring_provider)
+
+    def form(self) -> NewSessionForm:
+        """Return what is typed now."""
+        return NewSessionForm(
+            pseudonym=self.pseudonym.text(),
+            name=self.name.text(),
+            date_of_birth=self.date_of_birth.text(),
+            sex=self.sex.currentData() or "",
+            treatment=self.treatment.currentData(),
+            dose_mg=self.dose_mg.text(),
+            lot_number=self.lot_number.text(),
+            concomitant=[m for m, box in self.concomitant.items() if box.isChecked()],
+            monitoring_provider=self.monitoring_provider.text(),
+        )
+
+    def try_accept(self) -> bool:
+        """Validate; accept if every field is right, else show the messages and keep the text."""
+        errors = validate_new_session(self.form(), self._today())
+        self.form_layout.show_errors(errors)
+        if errors:
+            first = next(iter(errors))
+            self.form_layout.fields[first].setFocus()
+            return False
+        self.accept()
+        return True

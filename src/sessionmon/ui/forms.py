@@ -1,0 +1,154 @@
+"""What the workflow forms collect, and their validation: plain data, no widgets.
+
+Each ``validate_*`` returns ``{field: message}``; an empty dict means the form can be accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sessionmon.model import Patient, Session, Treatment, TreatmentId
+
+#: REMS concomitant-medicine classes (clinical.md).
+CONCOMITANT_MEDICINES: tuple[str, ...] = (
+    "benzodiazepines",
+    "non-benzodiazepine sedative hypnotics",
+    "psychostimulants",
+    "MAOIs",
+    "opioids",
+)
+
+SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
+
+TREATMENT_LABELS: dict[TreatmentId, str] = {
+    TreatmentId.ESKETAMINE_56: "Esketamine 56 mg intranasal",
+    TreatmentId.ESKETAMINE_84: "Esketamine 84 mg intranasal",
+    TreatmentId.KETAMINE_IV: "Ketamine IV infusion",
+}
+
+DEFAULT_DOSE_MG: dict[TreatmentId, float] = {
+    TreatmentId.ESKETAMINE_56: 56,
+    TreatmentId.ESKETAMINE_84: 84,
+    TreatmentId.KETAMINE_IV: 35,
+}
+
+
+@dataclass
+class NewSessionForm:
+    """The REMS fields of a new session, as typed (strings until validated)."""
+
+    pseudonym: str = ""
+    name: str = ""
+    date_of_birth: str = ""
+    sex: str = ""
+    treatment: str = TreatmentId.ESKETAMINE_84.value
+    dose_mg: str = "84"
+    lot_number: str = ""
+    concomitant: list[str] = field(default_factory=list)
+    monitoring_provider: str = ""
+
+
+def parse_date(text: str) -> date | None:
+    """Return the date in ``YYYY-MM-DD`` text, or ``None`` if it is not one."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def validate_new_session(form: NewSessionForm, today: date) -> dict[str, str]:
+    """Check a new-session form.
+
+    Parameters
+    ----------
+    form : NewSessionForm
+        What was typed.
+    today : date
+        The date now (from the injected clock), to check the date of birth.
+
+    Returns
+    -------
+    dict
+        Field name -> one clear message, for every field that is wrong.
+    """
+    errors: dict[str, str] = {}
+    pseudonym = form.pseudonym.strip()
+    if not pseudonym:
+        errors["pseudonym"] = "Enter the patient's pseudonym (the id used on the record)."
+    elif len(pseudonym) > 64:
+        errors["pseudonym"] = f"The pseudonym is {len(pseudonym)} characters; at most 64."
+    if len(form.name) > 200:
+        errors["name"] = "The name is longer than 200 characters."
+    dob_text = form.date_of_birth.strip()
+    if not dob_text:
+        errors["date_of_birth"] = "Enter the date of birth as YYYY-MM-DD."
+    else:
+        dob = parse_date(dob_text)
+        if dob is None:
+            errors["date_of_birth"] = f"'{dob_text}' is not a date; write it as YYYY-MM-DD."
+        elif dob >= today:
+            errors["date_of_birth"] = "The date of birth must be before today."
+        elif (today - dob).days > 120 * 366:
+            errors["date_of_birth"] = "The date of birth is more than 120 years ago."
+    if form.sex not in SEXES:
+        errors["sex"] = "Choose female, male, other or unknown."
+    try:
+        treatment = TreatmentId(form.treatment)
+    except ValueError:
+        errors["treatment"] = "Choose a treatment."
+        treatment = None
+    dose_text = form.dose_mg.strip().replace(",", ".")
+    try:
+        dose = float(dose_text)
+    except ValueError:
+        errors["dose_mg"] = f"'{form.dose_mg}' is not a number of mg."
+    else:
+        if not 0 < dose <= 1000:
+            errors["dose_mg"] = "The dose must be more than 0 and at most 1000 mg."
+        elif treatment in (TreatmentId.ESKETAMINE_56, TreatmentId.ESKETAMINE_84) and dose % 28 != 0:
+            errors["dose_mg"] = "Esketamine comes in 28 mg devices: 56 or 84 mg."
+    lot = form.lot_number.strip()
+    if not lot:
+        errors["lot_number"] = "Enter the lot number from the package."
+    elif len(lot) > 64:
+        errors["lot_number"] = "The lot number is longer than 64 characters."
+    unknown = [m for m in form.concomitant if m not in CONCOMITANT_MEDICINES]
+    if unknown:
+        errors["concomitant"] = f"Unknown medicine class: {', '.join(unknown)}."
+    if not form.monitoring_provider.strip():
+        errors["monitoring_provider"] = "Enter the monitoring provider (who supervises)."
+    elif len(form.monitoring_provider) > 200:
+        errors["monitoring_provider"] = "The provider is longer than 200 characters."
+    return errors
+
+
+def session_from_form(form: NewSessionForm, created_at: datetime, simulated: bool) -> Session:
+    """Build the :class:`Session` of a validated form (call :func:`validate_new_session` first)."""
+    treatment_id = TreatmentId(form.treatment)
+    dose = float(form.dose_mg.strip().replace(",", "."))
+    overrides: dict[str, object] = {"dose_mg": dose, "lot_number": form.lot_number.strip()}
+    if treatment_id is not TreatmentId.KETAMINE_IV:
+        overrides["devices_count"] = int(dose // 28)
+    return Session(
+        patient=Patient(
+            pseudonym=form.pseudonym.strip(),
+            name=form.name.strip() or None,
+            date_of_birth=parse_date(form.date_of_birth),
+            sex=form.sex,
+        ),
+        treatment=Treatment.for_protocol(treatment_id, **overrides),
+        concomitant_medicines=tuple(form.concomitant),
+        monitoring_provider=form.monitoring_provider.strip(),
+        created_at=created_at,
+        simulated=simulated,
+    )
+
+
+def validate_sign_off(name: str) -> dict[str, str]:
+    """Check the sign-off form: who signs."""
+    if not name.strip():
+        return {"by": "Enter your name or staff id to sign the record."}
+    if len(name) > 100:
+        return {"by": "The name is longer than 100 characters."}
+    return {}

@@ -1,0 +1,406 @@
+"""The console's main window: lays out the widgets, wires their intents to the controller."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QElapsedTimer, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sessionmon.model import SessionPhase
+from sessionmon.ui import theme
+from sessionmon.ui.controller import ConsoleController
+from sessionmon.ui.dialogs.alarm_limits import AlarmLimitsDialog
+from sessionmon.ui.dialogs.alarm_log import AlarmLogDialog
+from sessionmon.ui.dialogs.annotation import CANNED_NOTES, AnnotationDialog
+from sessionmon.ui.dialogs.checklist import ChecklistDialog
+from sessionmon.ui.dialogs.debrief_view import DebriefDialog
+from sessionmon.ui.dialogs.device_setup import DeviceSetupDialog
+from sessionmon.ui.dialogs.discharge import DischargeDialog
+from sessionmon.ui.dialogs.dose import DoseDialog
+from sessionmon.ui.dialogs.history import HistoryDialog
+from sessionmon.ui.dialogs.new_session import NewSessionDialog
+from sessionmon.ui.dialogs.sign_off import SignOffDialog
+from sessionmon.ui.viewmodel import ConsoleView
+from sessionmon.ui.widgets.alarm_bar import AlarmBar
+from sessionmon.ui.widgets.banner import SimulationBanner
+from sessionmon.ui.widgets.check_timeline import CheckTimeline
+from sessionmon.ui.widgets.device_status import DeviceStatus
+from sessionmon.ui.widgets.header import SessionHeader
+from sessionmon.ui.widgets.nibp_tile import NibpTile
+from sessionmon.ui.widgets.numeric_tile import NumericTile
+from sessionmon.ui.widgets.spo2_tile import Spo2Tile
+from sessionmon.ui.widgets.trends import TrendsPanel
+
+#: The trends are redrawn every this many frames (25 Hz / 5 = 5 Hz).
+TREND_EVERY_N_FRAMES = 5
+
+
+class MainWindow(QMainWindow):
+    """The nurse's console.
+
+    Parameters
+    ----------
+    controller : ConsoleController
+        Carries out every intent; the window only shows and forwards.
+    trainer : QDockWidget, optional
+        The trainer panel (training mode).
+    """
+
+    def __init__(self, controller: ConsoleController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle("sessionmon - session monitor (not a certified medical device)")
+        self.setMinimumSize(1024, 600)
+        self._flash_clock = QElapsedTimer()
+        self._flash_clock.start()
+        self.flash_phase_override: float | None = None
+        self.dialogs: dict[str, QWidget] = {}
+        self._frames = -1  # the first frame draws the trends
+        self._markers_shown: tuple = ()
+        self.banner = SimulationBanner()
+        self.alarm_bar = AlarmBar()
+        self.header = SessionHeader()
+        self.checks = CheckTimeline()
+        self.device_status = DeviceStatus()
+        self.hr_tile = NumericTile(theme.HR_COLOUR)
+        self.spo2_tile = Spo2Tile()
+        self.nibp_tile = NibpTile()
+        self.trends = TrendsPanel()
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #FFD400; font-weight: bold; font-size: 18px;")
+        self._build_actions()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.alarm_bar)
+        layout.addWidget(self.header)
+        self.header.extra.addWidget(self.alarm_bar.audio)  # audio state beside the clock
+        layout.addWidget(self.checks)
+        tiles = QHBoxLayout()
+        tiles.setSpacing(6)
+        tiles.addWidget(self.hr_tile, 5)
+        tiles.addWidget(self.spo2_tile, 9)
+        tiles.addWidget(self.nibp_tile, 8)
+        layout.addLayout(tiles, 4)
+        layout.addWidget(self.trends, 7)
+        layout.addLayout(self.action_row)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.device_status)
+        bottom.addWidget(self.message, 1)
+        layout.addLayout(bottom)
+        self.setCentralWidget(central)
+        self.banner.setVisible(controller.simulator)
+        self._connect()
+        self.show_view(controller.view)
+
+    # ------------------------------------------------------------------ construction
+
+    def _button(self, text: str, slot, shortcut: str | None = None) -> QPushButton:
+        button = QPushButton(f"{text}\n{shortcut}" if shortcut else text)
+        button.setMinimumHeight(50)
+        button.setStyleSheet("font-size: 17px; padding: 2px 6px;")
+        button.clicked.connect(slot)
+        if shortcut:
+            QShortcut(QKeySequence(shortcut), self, slot)
+        return button
+
+    def _build_actions(self) -> None:
+        self.new_button = self._button("New session", self.show_new_session, "Ctrl+Shift+N")
+        self.baseline_button = self._button(
+            "Start pre-dose", self.controller.start_baseline, "Ctrl+B"
+        )
+        self.dose_button = self._button("Dose given", self.show_dose, "Ctrl+D")
+        self.checklist_button = self._button("Checklist", self.show_checklist, "Ctrl+K")
+        self.note_button = self._button("Note", self.show_annotation, "Ctrl+N")
+        self.discharge_button = self._button("Discharge", self.show_discharge, "Ctrl+E")
+        self.action_row = QHBoxLayout()
+        for button in (
+            self.new_button,
+            self.baseline_button,
+            self.dose_button,
+            self.checklist_button,
+            self.note_button,
+            self.discharge_button,
+        ):
+            self.action_row.addWidget(button)
+        menu = self.menuBar().addMenu("&Session")
+        for text, slot, key in (
+            ("New session...", self.show_new_session, None),
+            ("Devices...", self.show_device_setup, None),
+            ("Alarm limits...", self.show_alarm_limits, None),
+            ("Alarm log...", self.show_alarm_log, None),
+            ("Session history...", self.show_history, None),
+        ):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            if key:
+                action.setShortcut(QKeySequence(key))
+            menu.addAction(action)
+        menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.triggered.connect(self.close)
+        menu.addAction(quit_action)
+        QShortcut(QKeySequence("F1"), self, self.controller.acknowledge)
+        QShortcut(QKeySequence("F2"), self, self.controller.pause_audio)
+        QShortcut(QKeySequence("F3"), self, self.controller.measure_bp)
+        for index, note in enumerate(CANNED_NOTES, start=1):
+            QShortcut(
+                QKeySequence(f"Ctrl+{index}"), self, lambda n=note: self.controller.annotate(n)
+            )
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.view_changed.connect(self.show_view)
+        c.error.connect(self.show_message)
+        c.info.connect(self.show_message)
+        c.session_changed.connect(self._session_changed)
+        self.alarm_bar.acknowledge_requested.connect(c.acknowledge)
+        self.alarm_bar.audio_pause_requested.connect(c.pause_audio)
+        self.nibp_tile.start_requested.connect(c.measure_bp)
+        self.nibp_tile.stop_requested.connect(c.stop_bp)
+        self.nibp_tile.interval_changed.connect(c.set_nibp_interval)
+
+    # ------------------------------------------------------------------ showing state
+
+    def flash_phase(self) -> float:
+        """Seconds of display time for the alarm flashing."""
+        if self.flash_phase_override is not None:
+            return self.flash_phase_override
+        return self._flash_clock.elapsed() / 1000.0
+
+    def show_view(self, view: ConsoleView) -> None:
+        """Draw ``view`` (called at 25 Hz by the controller's frame timer)."""
+        phase = self.flash_phase()
+        self.header.set_view(view.header)
+        self.checks.set_checks(view.checks)
+        self.device_status.set_devices(view.devices)
+        self.hr_tile.set_view(view.hr, theme.flash_on(view.hr.priority, phase))
+        self.spo2_tile.set_spo2(view.spo2, theme.flash_on(view.spo2.spo2.priority, phase))
+        self.nibp_tile.set_nibp(view.nibp, theme.flash_on(view.nibp.priority, phase))
+        self.alarm_bar.set_state(view.alarms, view.audio, phase)
+        now_s = (
+            (view.now - view.session_start).total_seconds()
+            if view.now and view.session_start
+            else 0.0
+        )
+        self._frames += 1
+        if self._frames % TREND_EVERY_N_FRAMES == 0 or view.markers != self._markers_shown:
+            # Trends move slowly: redrawn at 5 Hz, the pleth and numerics at the full rate.
+            self._markers_shown = view.markers
+            self.trends.redraw(self.controller.trends, view.markers, now_s)
+        self.banner.setVisible(self.controller.simulator or view.header.simulated)
+        live = self.controller.has_session and not view.header.locked
+        phase_text = self.controller.runtime.phase if self.controller.runtime else None
+        self.baseline_button.setEnabled(live and phase_text is SessionPhase.PLANNED)
+        self.dose_button.setEnabled(
+            live
+            and phase_text in (SessionPhase.PLANNED, SessionPhase.BASELINE, SessionPhase.DOSING)
+        )
+        for button in (self.checklist_button, self.note_button, self.discharge_button):
+            button.setEnabled(live)
+
+    def redraw_trends(self) -> None:
+        """Redraw the trends now (they otherwise follow at 5 Hz)."""
+        view = self.controller.view
+        now_s = (
+            (view.now - view.session_start).total_seconds()
+            if view.now and view.session_start
+            else 0.0
+        )
+        self._markers_shown = view.markers
+        self.trends.redraw(self.controller.trends, view.markers, now_s)
+
+    def show_message(self, text: str) -> None:
+        """Show a one-line message (refusals and notices) under the action buttons."""
+        self.message.setText(text)
+
+    def _session_changed(self, session) -> None:
+        self.message.setText("")
+
+    # ------------------------------------------------------------------ dialogs
+
+    def _open(self, name: str, dialog: QWidget) -> QWidget:
+        old = self.dialogs.get(name)
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        self.dialogs[name] = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        dialog.open()
+        return dialog
+
+    def show_new_session(self) -> NewSessionDialog:
+        """Open the new-session form (what was typed before is still there)."""
+        dialog = NewSessionDialog(self.controller.today, self.controller.draft, self)
+
+        def accepted() -> None:
+            self.controller.new_session(dialog.form())
+
+        def rejected() -> None:
+            self.controller.draft = dialog.form()
+
+        dialog.accepted.connect(accepted)
+        dialog.rejected.connect(rejected)
+        return self._open("new_session", dialog)
+
+    def show_dose(self) -> DoseDialog | None:
+        """Open the dose-given dialog."""
+        runtime = self.controller.runtime
+        if runtime is None:
+            self.controller.error.emit("Start a session first.")
+            return None
+        treatment = runtime.session.treatment
+        text = f"{treatment.drug.value} {treatment.dose_mg:g} mg {treatment.route.value}"
+        if treatment.lot_number:
+            text += f", lot {treatment.lot_number}"
+        dialog = DoseDialog(text, self.controller.settings.staff_name, self)
+        dialog.accepted.connect(
+            lambda: self.controller.dose(dialog.by.text().strip(), dialog.note.text().strip())
+        )
+        return self._open("dose", dialog)
+
+    def show_checklist(self, scale_id: str = "moaas") -> ChecklistDialog:
+        """Open the checklist dialog on ``scale_id``."""
+        from sessionmon.protocol.scales import SCALES, load_item_wording, with_item_wording
+
+        scales = dict(SCALES)
+        wording_path = self.controller.settings.cadss_wording_path
+        if wording_path:
+            try:
+                wording = load_item_wording(wording_path)
+                for sid in ("cadss", "cadss6"):
+                    scales[sid] = with_item_wording(scales[sid], wording)
+            except Exception as exc:  # a bad wording file must not block a checklist
+                self.show_message(f"Clinic item wording not loaded: {exc}")
+
+        def load(path: str, sid: str):
+            scale = with_item_wording(scales[sid], load_item_wording(path, sid))
+            self.controller.settings.cadss_wording_path = path
+            self.controller._save_settings(self.controller.settings)
+            return scale
+
+        dialog = ChecklistDialog(
+            scales, scale_id if isinstance(scale_id, str) else "moaas", load, self
+        )
+        dialog.accepted.connect(
+            lambda: self.controller.record_checklist(dialog.scale.id, dialog.answers())
+        )
+        return self._open("checklist", dialog)
+
+    def show_annotation(self) -> AnnotationDialog:
+        """Open the annotation dialog."""
+        dialog = AnnotationDialog(self)
+        dialog.accepted.connect(lambda: self.controller.annotate(dialog.note()))
+        return self._open("annotation", dialog)
+
+    def show_discharge(self) -> DischargeDialog | None:
+        """Attempt discharge and show the criteria with every blocking reason."""
+        view = self.controller.attempt_discharge()
+        if view is None:
+            return None
+        dialog = DischargeDialog(view, self)
+
+        def recheck() -> None:
+            again = self.controller.attempt_discharge()
+            if again is not None:
+                dialog.set_view(again)
+
+        def sign() -> None:
+            dialog.accept()
+            self.show_sign_off()
+
+        dialog.recheck_requested.connect(recheck)
+        dialog.sign_requested.connect(sign)
+        return self._open("discharge", dialog)
+
+    def show_sign_off(self) -> SignOffDialog:
+        """Open the sign-off dialog."""
+        dialog = SignOffDialog(self.controller.settings.staff_name, self)
+        dialog.accepted.connect(lambda: self.controller.sign(dialog.by.text().strip()))
+        return self._open("sign_off", dialog)
+
+    def show_device_setup(self) -> DeviceSetupDialog:
+        """Open the device setup; saving remembers the devices for the next session."""
+        from sessionmon.clock import SystemClock
+        from sessionmon.ui.sources import test_connection
+
+        settings = self.controller.settings
+        dialog = DeviceSetupDialog(
+            settings,
+            lambda role, p, port: test_connection(role, p, port, SystemClock()),
+            parent=self,
+        )
+
+        def accepted() -> None:
+            dialog.apply_to(settings)
+            self.controller._save_settings(settings)
+            self.show_message("Device setup saved; the next session connects to these devices.")
+
+        dialog.accepted.connect(accepted)
+        return self._open("devices", dialog)
+
+    def show_alarm_limits(self) -> AlarmLimitsDialog:
+        """Open the alarm limits dialog."""
+        dialog = AlarmLimitsDialog(self.controller.current_profile(), self)
+        dialog.accepted.connect(
+            lambda: self.controller.set_alarm_limits(dialog.overrides, dialog.result_profile)
+        )
+        return self._open("alarm_limits", dialog)
+
+    def show_alarm_log(self) -> AlarmLogDialog | None:
+        """Show the alarm log of the session on screen."""
+        c = self.controller
+        session = c.runtime.session if c.runtime else c.read_only_session
+        if session is None:
+            c.error.emit("Start or open a session first.")
+            return None
+        return self._open("alarm_log", AlarmLogDialog(c.store.alarm_log(session.id), self))
+
+    def show_history(self) -> HistoryDialog:
+        """Show past sessions."""
+        dialog = HistoryDialog(self.controller.store.list_sessions(), self)
+        dialog.open_requested.connect(self.controller.open_read_only)
+        dialog.resume_requested.connect(self.controller.resume_session)
+        return self._open("history", dialog)
+
+    def show_debrief(self) -> DebriefDialog | None:
+        """Show the training debrief."""
+        debrief = self.controller.debrief()
+        if debrief is None:
+            return None
+        return self._open("debrief", DebriefDialog(debrief, self))
+
+    # ------------------------------------------------------------------ layout persistence
+
+    def restore_layout(self) -> None:
+        """Restore the saved window geometry and dock layout."""
+        settings = self.controller.settings
+        if settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
+        if settings.window_state:
+            self.restoreState(QByteArray.fromBase64(settings.window_state.encode()))
+
+    def save_layout(self) -> None:
+        """Remember the window geometry and dock layout."""
+        settings = self.controller.settings
+        settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
+        settings.window_state = bytes(self.saveState().toBase64()).decode()
+        self.controller._save_settings(settings)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the layout and stop the session's timers and devices."""
+        self.save_layout()
+        for dialog in self.dialogs.values():
+            dialog.close()
+        self.controller.shutdown()
+        super().closeEvent(event)

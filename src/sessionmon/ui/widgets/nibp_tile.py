@@ -1,0 +1,98 @@
+"""The NIBP tile: systolic/diastolic, mean, time of the last measurement, live cuff pressure."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from sessionmon.ui import theme
+from sessionmon.ui.viewmodel import NibpView, NumericView
+from sessionmon.ui.widgets.numeric_tile import NumericTile
+
+#: Auto-interval choices: label -> minutes (None = on request only).
+AUTO_INTERVALS: tuple[tuple[str, int | None], ...] = (
+    ("Auto off", None),
+    ("Auto 5 min", 5),
+    ("Auto 10 min", 10),
+    ("Auto 15 min", 15),
+    ("Auto 30 min", 30),
+)
+
+
+class NibpTile(NumericTile):
+    """Shows a :class:`NibpView` and emits the nurse's BP commands.
+
+    Signals
+    -------
+    start_requested()
+        Start a measurement now.
+    stop_requested()
+        Abort the running measurement.
+    interval_changed(object)
+        New auto-cycle interval in minutes, or ``None`` for off.
+    """
+
+    start_requested = Signal()
+    stop_requested = Signal()
+    interval_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(theme.NIBP_COLOUR, 80, parent)
+        self.mean_label = QLabel("MAP --")
+        self.last_label = QLabel("not measured")
+        self.measuring_label = QLabel("")
+        self.measuring_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.start_button = QPushButton("Start BP")
+        self.stop_button = QPushButton("Stop BP")
+        self.interval_box = QComboBox()
+        for label, minutes in AUTO_INTERVALS:
+            self.interval_box.addItem(label, minutes)
+        info = QHBoxLayout()
+        info.addWidget(self.mean_label)
+        info.addStretch(1)
+        info.addWidget(self.measuring_label)
+        info.addStretch(1)
+        info.addWidget(self.last_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.interval_box)
+        self.extra.addLayout(info)
+        self.extra.addLayout(buttons)
+        self.apply_text_colour(theme.NIBP_COLOUR)
+        self.start_button.clicked.connect(self.start_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.interval_box.activated.connect(
+            lambda index: self.interval_changed.emit(self.interval_box.itemData(index))
+        )
+
+    def apply_text_colour(self, text: str) -> None:
+        """MAP and time labels take the tile's text colour (readable on an alarm fill)."""
+        mean = getattr(self, "mean_label", None)
+        if mean is not None:
+            mean.setStyleSheet(
+                f"color: {text}; font-size: {theme.LABEL_PX + 4}px; font-weight: bold;"
+            )
+            self.last_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
+
+    def set_nibp(self, view: NibpView, lit: bool = True) -> None:
+        """Show ``view``."""
+        if view.measuring:
+            value = NumericView("NIBP", view.cuff_pressure, "mmHg", view.priority)
+        else:
+            value = NumericView("NIBP", f"{view.systolic}/{view.diastolic}", "mmHg", view.priority)
+        self.set_view(value, lit)
+        self.mean_label.setText(f"MAP {view.mean}")
+        self.last_label.setText(view.last_measured)
+        self.measuring_label.setText("MEASURING" if view.measuring else "")
+        self.measuring_label.setStyleSheet(
+            "color: #000000; background: #FFFFFF; font-weight: bold; padding: 2px 8px;"
+            f" font-size: {theme.LABEL_PX}px;"
+            if view.measuring
+            else ""
+        )
+        self.start_button.setEnabled(view.available and not view.measuring)
+        self.stop_button.setEnabled(view.measuring)
+        index = self.interval_box.findData(view.auto_interval_min)
+        if index >= 0 and index != self.interval_box.currentIndex():
+            self.interval_box.setCurrentIndex(index)

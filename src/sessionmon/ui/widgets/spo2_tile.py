@@ -1,0 +1,79 @@
+"""The SpO2 tile: saturation numeric, live pleth waveform and a signal-quality bar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from sessionmon.ui import theme
+from sessionmon.ui.viewmodel import Spo2View
+from sessionmon.ui.widgets.numeric_tile import NumericTile
+
+PLETH_SECONDS = 5.0
+
+
+class Spo2Tile(NumericTile):
+    """Shows a :class:`Spo2View`; the pleth is redrawn from the frame timer only."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(theme.SPO2_COLOUR, theme.NUMERIC_PX, parent)
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMinimumHeight(70)
+        self.plot.setMinimumWidth(220)
+        self.curve = self.plot.plot(pen=pg.mkPen(theme.SPO2_COLOUR, width=2))
+        self.plot.enableAutoRange(x=False, y=True)
+        self._x_span = 0.0
+        self.quality = QProgressBar()
+        self.quality.setRange(0, 100)
+        self.quality.setTextVisible(False)
+        self.quality.setFixedHeight(14)
+        self.quality_label = QLabel("no signal")
+        self.pi_label = QLabel("PI --")
+        self.signal_label = QLabel("Signal")
+        # Put numeric and waveform side by side.
+        layout = self.layout()
+        layout.removeWidget(self.value)
+        row = QHBoxLayout()
+        row.addWidget(self.plot, 3)
+        row.addWidget(self.value, 2)
+        layout.insertLayout(1, row, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.signal_label)
+        bottom.addWidget(self.quality, 1)
+        bottom.addWidget(self.quality_label)
+        bottom.addSpacing(16)
+        bottom.addWidget(self.pi_label)
+        self.extra.addLayout(bottom)
+        self._x = np.zeros(0)
+        self.apply_text_colour(theme.SPO2_COLOUR)
+
+    def apply_text_colour(self, text: str) -> None:
+        """Signal and PI labels take the tile's text colour (readable on an alarm fill)."""
+        for name in ("quality_label", "pi_label", "signal_label"):
+            label = getattr(self, name, None)
+            if label is not None:
+                label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
+
+    def set_spo2(self, view: Spo2View, lit: bool = True) -> None:
+        """Show ``view`` (numeric, pleth, quality)."""
+        self.set_view(view.spo2, lit)
+        samples = view.pleth
+        if len(samples):
+            if len(self._x) != len(samples):
+                self._x = np.arange(len(samples), dtype=float) / view.pleth_rate_hz
+                span = max(PLETH_SECONDS, len(samples) / view.pleth_rate_hz)
+                if span != self._x_span:
+                    self._x_span = span
+                    self.plot.setXRange(0.0, span, padding=0.0)
+            self.curve.setData(self._x, samples)
+        else:
+            self.curve.setData([], [])
+        self.quality.setValue(round(view.signal_quality * 100))
+        self.quality_label.setText(view.quality_text)
+        self.pi_label.setText(f"PI {view.pi_text}")

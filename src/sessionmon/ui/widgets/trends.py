@@ -1,0 +1,217 @@
+"""Session trends of HR, SpO2 and NIBP with window choice and event markers."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sessionmon.ui import theme
+from sessionmon.ui.trend_buffer import SessionTrends
+from sessionmon.ui.viewmodel import TrendMarker
+
+#: Window choices: label -> seconds (None = whole session).
+WINDOWS: tuple[tuple[str, float | None], ...] = (
+    ("15 min", 15 * 60.0),
+    ("1 h", 3600.0),
+    ("Session", None),
+)
+
+MARKER_COLOURS = {
+    "dose": "#FFFFFF",
+    "check": "#2ECC71",
+    "alarm": "#FF1F1F",
+    "annotation": "#C38BFF",
+}
+MARKER_POOL = 40
+#: Below this panel height the three plots go side by side instead of stacked.
+STACK_MIN_HEIGHT = 330
+
+
+def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background=theme.PANEL)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(x=False, y=False)
+    # No grid: the grid is drawn by the axes and repainting it dominates the frame cost.
+    plot.setYRange(*y_range, padding=0.02)
+    plot.getAxis("left").setWidth(44)
+    label = pg.LabelItem(title, color=colour, size="13pt", bold=True)
+    label.setParentItem(plot.getPlotItem().vb)
+    label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 0))
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen("#6A7580"))
+        axis.setTextPen(pg.mkPen("#C8D0D8"))
+    plot.setClipToView(True)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.setMinimumSize(120, 50)
+    return plot
+
+
+def x_range(window_s: float | None, now_s: float) -> tuple[float, float]:
+    """The x range in minutes for a window ending now, moved in steps of 1/60 of the window.
+
+    Stepping keeps the axes still between steps (repainting them is the costly part of a frame).
+    """
+    now_min = max(now_s / 60.0, 0.0)
+    if window_s is None:
+        span = max(now_min, 10.0)
+        step = max(span / 60.0, 0.25)
+        end = step * (int(now_min / step) + 1)
+        return (0.0, max(end, 10.0))
+    width = window_s / 60.0
+    step = width / 60.0
+    end = max(width, step * (int(now_min / step) + 1))
+    return (round(end - width, 6), round(end, 6))
+
+
+class TrendsPanel(QFrame):
+    """Three linked trend plots (x in minutes from the session start).
+
+    Signals
+    -------
+    window_changed(object)
+        The chosen window in seconds (``None`` for the whole session).
+    """
+
+    window_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.hr_plot = _plot("HR", theme.HR_COLOUR, (30, 160))
+        self.spo2_plot = _plot("SpO2", theme.SPO2_COLOUR, (75, 101))
+        self.bp_plot = _plot("NIBP", theme.NIBP_COLOUR, (40, 200))
+        self.plots = (self.hr_plot, self.spo2_plot, self.bp_plot)
+        for plot in self.plots[1:]:
+            plot.setXLink(self.hr_plot)
+        for plot in self.plots[:-1]:
+            plot.hideAxis("bottom")
+        self.bp_plot.setLabel("bottom", "minutes")
+        self.curves = {
+            "hr": self.hr_plot.plot(pen=pg.mkPen(theme.HR_COLOUR, width=2)),
+            "spo2": self.spo2_plot.plot(pen=pg.mkPen(theme.SPO2_COLOUR, width=2)),
+            "nibp_sys": self.bp_plot.plot(
+                pen=pg.mkPen("#FFFFFF", width=2), symbol="t", symbolSize=10, symbolBrush="#FFFFFF"
+            ),
+            "nibp_dia": self.bp_plot.plot(
+                pen=pg.mkPen("#BBBBBB", width=2), symbol="t1", symbolSize=10, symbolBrush="#BBBBBB"
+            ),
+            "nibp_map": self.bp_plot.plot(
+                pen=pg.mkPen("#888888", width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
+            ),
+        }
+        for curve in self.curves.values():
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.markers: list[list[pg.InfiniteLine]] = [[] for _ in self.plots]
+        for index, plot in enumerate(self.plots):
+            for _ in range(MARKER_POOL):
+                line = pg.InfiniteLine(angle=90, movable=False)
+                line.setVisible(False)
+                plot.addItem(line, ignoreBounds=True)
+                self.markers[index].append(line)
+        self.window_s: float | None = WINDOWS[0][1]
+        self.buttons = QButtonGroup(self)
+        bar = QHBoxLayout()
+        title = QLabel("Trends")
+        title.setStyleSheet("font-weight: bold;")
+        bar.addWidget(title)
+        bar.addSpacing(16)
+        for kind, text in (
+            ("dose", "dose"),
+            ("check", "check"),
+            ("alarm", "alarm"),
+            ("annotation", "note"),
+        ):
+            key = QLabel(f"\u254e {text}")
+            key.setStyleSheet(f"color: {MARKER_COLOURS[kind]}; font-size: 15px; font-weight: bold;")
+            bar.addWidget(key)
+        bar.addStretch(1)
+        for index, (label, seconds) in enumerate(WINDOWS):
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setStyleSheet("padding: 2px 12px; font-size: 16px;")
+            button.setChecked(index == 0)
+            self.buttons.addButton(button, index)
+            bar.addWidget(button)
+            button.clicked.connect(lambda _=False, s=seconds: self.set_window(s))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        self.plot_row = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.plot_row.setSpacing(4)
+        for plot in self.plots:
+            self.plot_row.addWidget(plot, 1)
+        layout.addLayout(self.plot_row, 1)
+        self._drawn: dict[str, tuple[int, float | None]] = {}
+        self._markers_drawn: tuple[TrendMarker, ...] | None = None
+        self._range_drawn: tuple[float, float] | None = None
+
+    def resizeEvent(self, event) -> None:
+        """Stack the plots when there is height for them, else put them side by side."""
+        super().resizeEvent(event)
+        stacked = event.size().height() >= STACK_MIN_HEIGHT
+        direction = (
+            QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight
+        )
+        if self.plot_row.direction() != direction:
+            self.plot_row.setDirection(direction)
+            for plot in self.plots[:-1]:
+                plot.showAxis("bottom") if not stacked else plot.hideAxis("bottom")
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the plots are stacked (tall panel) rather than side by side."""
+        return self.plot_row.direction() == QBoxLayout.Direction.TopToBottom
+
+    def set_window(self, seconds: float | None) -> None:
+        """Show the last ``seconds`` of the session (``None`` = all of it)."""
+        self.window_s = seconds
+        self._range_drawn = None
+        self.window_changed.emit(seconds)
+
+    def redraw(self, trends: SessionTrends, markers: tuple[TrendMarker, ...], now_s: float) -> None:
+        """Redraw series that changed, the markers and the x range (called by the frame timer)."""
+        for name, curve in self.curves.items():
+            ring = trends.series[name]
+            key = (len(ring), ring.last_t)
+            if self._drawn.get(name) == key:
+                continue
+            self._drawn[name] = key
+            t, v = ring.arrays()
+            curve.setData(t / 60.0, v)
+        if markers != self._markers_drawn:
+            self._markers_drawn = markers
+            shown = markers[-MARKER_POOL:]
+            for lines in self.markers:
+                for index, line in enumerate(lines):
+                    if index < len(shown):
+                        marker = shown[index]
+                        line.setPos(marker.t_s / 60.0)
+                        line.setPen(
+                            pg.mkPen(
+                                MARKER_COLOURS.get(marker.kind, "#FFFFFF"),
+                                width=2,
+                                style=pg.QtCore.Qt.PenStyle.DashLine,
+                            )
+                        )
+                        line.setToolTip(marker.label)
+                        line.setVisible(True)
+                    else:
+                        line.setVisible(False)
+        span = x_range(self.window_s, now_s)
+        if span != self._range_drawn:
+            self._range_drawn = span
+            self.hr_plot.setXRange(span[0], span[1], padding=0.01)

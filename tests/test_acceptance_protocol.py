@@ -1,0 +1,317 @@
+"""Black-box acceptance of the session protocol: protocol alarms at their minutes, discharge
+blocked with every missing criterion listed or allowed when all are met, signing locks.
+
+Each scenario is TOML in the issue's format, run headless; times in the JSON summary are
+seconds from the scenario start.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from acceptance_helpers import alarms, only, run_text, scenario_text, values
+from sessionmon.clock import ManualClock
+from sessionmon.errors import UserError
+from sessionmon.model import Kind
+from sessionmon.scenarios import parse_scenario
+from sessionmon.store import SessionStore
+
+MIN = 60
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("acceptance") / "sessions.db"
+    with SessionStore.open(path, ManualClock()) as s:
+        yield s
+
+
+PREDOSE = """\
+[[step]]
+at = "00:01:00"
+action = "measure_bp"
+[[step]]
+at = "00:04:00"
+action = "dose"
+"""
+
+
+def test_predose_bp_elevated_from_the_reading_until_the_dose(store):
+    summary = run_text(store, scenario_text(PREDOSE, duration="00:06:00", sys=150, dia=95))
+    (t, value), *_ = values(store, summary, Kind.NIBP_SYS)
+    assert value > 140
+    elevated = only(summary, "predose_bp_elevated")
+    assert (elevated["priority"], elevated["category"]) == ("low", "protocol")
+    assert (elevated["start_s"], elevated["end_s"]) == (t, 4 * MIN)
+
+
+MISSED_40 = """\
+[[step]]
+at = "00:01:00"
+action = "measure_bp"
+[[step]]
+at = "00:04:00"
+action = "dose"
+[[step]]
+at = "00:30:00"
+fault = "disconnect"
+device = "nibp"
+duration = "00:20:00"
+[[step]]
+at = "01:00:00"
+action = "checklist"
+scale = "moaas"
+score = 5
+[[step]]
+at = "01:50:00"
+action = "checklist"
+scale = "aldrete"
+items = [2, 2, 1, 2, 2]
+[[step]]
+at = "01:52:00"
+action = "measure_bp"
+[[step]]
+at = "02:04:00"
+action = "sign"
+by = "RN D"
+"""
+
+
+def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_discharge(store):
+    summary = run_text(store, scenario_text(MISSED_40, duration="02:05:00", seed=21))
+    dose = 4 * MIN
+    due = only(summary, "bp_check_due")
+    assert (due["priority"], due["start_s"], due["end_s"]) == (
+        "low",
+        dose + 40 * MIN,
+        dose + 45 * MIN,
+    )
+    overdue = only(summary, "bp_check_overdue")
+    late_bp = next(t for t, _ in values(store, summary, Kind.NIBP_SYS) if t > dose + 45 * MIN)
+    assert (overdue["priority"], overdue["start_s"], overdue["end_s"]) == (
+        "medium",
+        dose + 45 * MIN,
+        late_bp,
+    )
+    # Signing is a discharge: recorded as an attempt, allowed at exactly 120 min after the dose.
+    assert summary["discharge"] == [{"t_s": dose + 120 * MIN, "allowed": True, "blocking": []}]
+    assert summary["phase"] == "closed"
+
+
+EARLY = """\
+[[step]]
+at = "00:01:00"
+action = "measure_bp"
+[[step]]
+at = "00:02:00"
+action = "dose"
+[[step]]
+at = "00:05:00"
+change = { spo2 = 80 }
+[[step]]
+at = "00:06:00"
+change = { spo2 = 97 }
+[[step]]
+at = "00:08:00"
+action = "checklist"
+scale = "moaas"
+score = 4
+[[step]]
+at = "00:12:00"
+action = "discharge"
+[[step]]
+at = "00:12:30"
+action = "sign"
+by = "RN E"
+[[step]]
+at = "00:13:00"
+action = "acknowledge"
+condition = "spo2_low"
+[[step]]
+at = "00:14:00"
+action = "annotate"
+text = "still observing"
+"""
+
+
+def test_early_discharge_lists_every_missing_criterion_and_sign_is_refused(store):
+    summary = run_text(store, scenario_text(EARLY, duration="00:15:00"))
+    first, second = summary["discharge"]
+    assert first["t_s"] == 12 * MIN and not first["allowed"]
+    attempts = [e for e in summary["events"] if e["kind"] == "discharge_attempt"]
+    assert attempts[0]["payload"]["blocking_ids"] == [
+        "min_observation",
+        "peak_bp",
+        "discharge_bp",
+        "moaas",
+        "latched_alarms",
+        "aldrete",
+    ]
+    assert (
+        first["blocking"][0] == "only 10 min since the first dose; 120 min required (110 min to go)"
+    )
+    assert "spo2_low" in first["blocking"][4]
+    assert len(first["blocking"]) == 6
+    # A sign-off before the criteria are met is an early discharge attempt: refused, recorded.
+    assert (second["t_s"], second["allowed"]) == (12.5 * MIN, False)
+    assert [r["what"] for r in summary["refused"]] == ["sign"]
+    blocked = only(summary, "discharge_blocked")
+    assert (blocked["priority"], blocked["start_s"], blocked["end_s"]) == ("medium", 12 * MIN, None)
+    spo2 = only(summary, "spo2_low")
+    assert (spo2["priority"], spo2["end_s"], spo2["ack_s"]) == ("high", 13 * MIN, 13 * MIN)
+    assert summary["phase"] == "observation"
+
+
+ALLOWED = """\
+[[step]]
+at = "00:02:00"
+action = "measure_bp"
+[[step]]
+at = "00:05:00"
+action = "dose"
+[[step]]
+at = "00:50:00"
+action = "checklist"
+scale = "moaas"
+score = 5
+[[step]]
+at = "02:04:00"
+action = "checklist"
+scale = "aldrete"
+items = [2, 2, 2, 2, 1]
+[[step]]
+at = "02:06:00"
+action = "discharge"
+[[step]]
+at = "02:06:30"
+action = "sign"
+by = "RN B"
+[[step]]
+at = "02:07:00"
+action = "annotate"
+text = "after signing"
+[[step]]
+at = "02:01:00"
+action = "discharge"
+"""
+
+
+def test_discharge_allowed_when_every_criterion_is_met_and_signing_locks(store):
+    # Steps out of time order are run in time order; the nurse never asks for a BP after
+    # the dose: with no [nibp] interval the protocol takes the 40-min BP and the pre-discharge
+    # one by itself.
+    summary = run_text(
+        store,
+        scenario_text(ALLOWED, treatment="esketamine-56", duration="02:08:00", seed=12, nibp=None),
+    )
+    dose = 5 * MIN
+    bp_times = [t for t, _ in values(store, summary, Kind.NIBP_SYS)]
+    assert any(dose + 40 * MIN <= t <= dose + 41 * MIN for t in bp_times)
+    assert alarms(summary, "bp_check_due") == []  # the BP was already on its way
+    early, allowed = summary["discharge"]
+    assert early["t_s"] == 121 * MIN
+    assert (
+        early["blocking"][0] == "only 116 min since the first dose; 120 min required (4 min to go)"
+    )
+    assert any("no BP in the last 15 min" in b for b in early["blocking"])
+    assert any("Aldrete" in b for b in early["blocking"])
+    assert allowed == {"t_s": 126 * MIN, "allowed": True, "blocking": []}
+    assert summary["phase"] == "closed"
+    assert [r["what"] for r in summary["refused"]] == ["annotate"]
+    assert "locked" in summary["refused"][0]["reason"]
+    blocked = only(summary, "discharge_blocked")
+    assert blocked["start_s"] == 121 * MIN and blocked["end_s"] <= 126 * MIN
+    signed = [e for e in summary["events"] if e["kind"] == "sign_off"]
+    assert [(e["t_s"], e["by"]) for e in signed] == [(126.5 * MIN, "RN B")]
+
+
+IV = """\
+[[step]]
+at = "00:01:00"
+action = "measure_bp"
+[[step]]
+at = "00:05:00"
+action = "dose"
+"""
+
+
+def test_iv_ketamine_cycles_the_nibp_every_10_min_without_due_reminders(store):
+    summary = run_text(
+        store, scenario_text(IV, treatment="ketamine-iv", duration="00:50:00", seed=3, nibp=None)
+    )
+    dose = 5 * MIN
+    starts = [t for t, _ in values(store, summary, Kind.NIBP_SYS) if t > dose]
+    slots = [dose + m * MIN for m in (10, 20, 30, 40)]
+    assert len(starts) == len(slots)
+    for slot, t in zip(slots, starts, strict=True):
+        assert slot < t <= slot + 45, (slot, t)  # a 20-40 s measurement from the slot
+    assert alarms(summary, "bp_check_due") == [] and alarms(summary, "bp_check_overdue") == []
+
+
+def test_a_step_after_the_end_is_refused_with_file_line_and_field():
+    text = scenario_text(IV + '[[step]]\nat = "00:20:00"\naction = "discharge"\n')
+    with pytest.raises(UserError, match=r"sc\.toml, line \d+, field step\[3\]\.at"):
+        parse_scenario(text, "sc.toml")
+
+
+def test_store_records_the_run(store):
+    summary = run_text(store, scenario_text(PREDOSE, duration="00:05:00"))
+    session = store.get_session(uuid.UUID(summary["session_id"]))
+    assert session.simulated and session.scenario == "acceptance"
+
+
+NIBP_FAILS_AT_40 = """\
+[[step]]
+at = "00:01:00"
+action = "measure_bp"
+[[step]]
+at = "00:02:00"
+action = "dose"
+[[step]]
+at = "00:41:00"
+fault = "nibp_error"
+device = "nibp"
+duration = "00:05:00"
+"""
+
+
+def test_a_failed_40_minute_measurement_raises_due_then_overdue(store):
+    summary = run_text(
+        store,
+        scenario_text(
+            NIBP_FAILS_AT_40, treatment="esketamine-56", duration="00:50:00", seed=22, nibp=None
+        ),
+    )
+    dose = 2 * MIN
+    failed = only(summary, "nibp_failed")
+    assert (failed["start_s"], failed["end_s"]) == (41 * MIN, 46 * MIN)  # the fault's own times
+    # The 40-min auto-request runs into the fault: the reminder waits for that measurement to
+    # fail (20-40 s), then stays until the window closes at 45 min; overdue follows.
+    due = only(summary, "bp_check_due")
+    assert dose + 40 * MIN + 20 <= due["start_s"] <= dose + 40 * MIN + 41
+    assert due["end_s"] == dose + 45 * MIN
+    overdue = only(summary, "bp_check_overdue")
+    assert (overdue["start_s"], overdue["end_s"]) == (dose + 45 * MIN, None)
+
+
+def test_on_request_only_nibp_raises_due_at_40_and_overdue_at_45(store):
+    # interval = "off" is on request only: the console starts no BP by itself, so a nurse who
+    # takes no BP after the dose gets the reminder at 40 min and the overdue alarm at 45 min.
+    steps = """
+[[step]]
+at = "00:01:00"
+action = "measure_bp"
+[[step]]
+at = "00:02:00"
+action = "dose"
+"""
+    summary = run_text(
+        store, scenario_text(steps, treatment="esketamine-84", duration="00:50:00", seed=5)
+    )
+    dose = 2 * MIN
+    assert [t for t, _ in values(store, summary, Kind.NIBP_SYS) if t > dose] == []
+    assert only(summary, "bp_check_due")["start_s"] == dose + 40 * MIN
+    overdue = only(summary, "bp_check_overdue")
+    assert (overdue["start_s"], overdue["priority"]) == (dose + 45 * MIN, "medium")
