@@ -192,10 +192,12 @@ def parse_hex(text: str, name: str = "input") -> bytes:
 def _read_port(
     spec: Any, settings: Any, port: str, duration: float, parser: Any, printer: ReadingPrinter
 ) -> None:
-    """Read ``port`` for ``duration`` seconds (wall clock: this is a bench tool)."""
-    import time
-
+    """Read ``port`` for ``duration`` seconds of real time (the system clock)."""
     import serial
+
+    from sessionmon.clock import SystemClock
+
+    clock = SystemClock()
 
     try:
         link = serial.Serial(port, timeout=0.05, **settings.serial_kwargs())
@@ -205,11 +207,11 @@ def _read_port(
         ) from None
     print(f"reading {port} at {settings.describe()} for {duration:g} s", file=sys.stderr)
     talker = _SuntechTalker(link) if spec.name == "suntech" else _StreamTalker(link, spec)
-    start = time.monotonic()
+    start = clock.monotonic()
     try:
         with link:
             talker.begin(start)
-            while (now := time.monotonic()) - start < duration and not talker.finished:
+            while (now := clock.monotonic()) - start < duration and not talker.finished:
                 data = link.read(link.in_waiting or 1)
                 if data:
                     talker.received(parser, printer, data)
