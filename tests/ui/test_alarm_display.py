@@ -104,3 +104,27 @@ def test_tile_takes_alarm_colour_and_greys_stale_values(qtbot):
     tile.set_view(NumericView("HR", "74", "/min", None, stale=True))
     assert theme.STALE in tile.value.styleSheet()
     assert tile.value.font().pixelSize() >= 60 or "font-size: 96px" in tile.value.styleSheet()
+
+
+def test_three_alarms_fit_a_clinic_laptop_with_short_labels(qtbot, training_console, clock):
+    from console_helpers import run_until
+
+    controller = training_console.controller
+    window = training_console.window
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    controller.start_simulated_session()
+    controller.report_audio_unavailable("no audio output device")
+    controller.change_physiology({"spo2": 80.0, "hr": 135.0}, 0.0)
+    run_until(training_console, clock, lambda: len(controller.view.alarms) >= 3, 120)
+    bar = window.alarm_bar
+    qtbot.waitUntil(lambda: all(label.width() > 100 for label in bar.labels), timeout=2000)
+    shown = [label.text() for label in bar.labels]
+    assert shown[0].startswith("*** SpO2 LOW 8"), shown
+    assert shown[1].startswith("** HR HIGH 1"), shown
+    assert shown[2] == "* AUDIO UNAVAILABLE"
+    assert not any(label.elided for label in bar.labels), shown
+    first, second, third = (label.font_px for label in bar.labels)
+    assert first > second and first > third, "the highest priority is the biggest"
+    assert "limit" in bar.labels[0].toolTip(), "the full message is in the tooltip"

@@ -58,3 +58,25 @@ def test_started_audio_either_plays_or_says_it_cannot(qtbot, training_console, c
         assert any(
             a.condition == "audio_unavailable" for a in training_console.controller.view.alarms
         )
+
+
+def test_audio_unavailable_shows_with_no_session_and_after_one_starts(
+    qtbot, console, clock, monkeypatch
+):
+    """QtMultimedia cannot load: the header never claims AUDIO ON, session or not."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # import fails
+    window = console.window
+    assert window.alarm_bar.audio.text() == "AUDIO ON"  # before anything is known
+    assert console.audio.start() is False
+    assert console.controller.runtime is None
+    assert window.alarm_bar.audio.text() == "AUDIO UNAVAILABLE"
+    assert "audio unavailable" in window.message.text().lower()
+    console.controller.refresh()  # the frame timer's redraw keeps it
+    assert window.alarm_bar.audio.text() == "AUDIO UNAVAILABLE"
+    console.controller.settings.simulated_devices = True
+    console.controller.start_simulated_session()
+    run_for(console, clock, 2)
+    assert window.alarm_bar.audio.text() == "AUDIO UNAVAILABLE"
+    assert any(a.condition == "audio_unavailable" for a in console.controller.view.alarms)

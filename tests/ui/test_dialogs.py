@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from console_helpers import run_for, run_until
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from sessionmon.clock import ManualClock
 from sessionmon.model import Patient, Session, Treatment
@@ -130,6 +130,8 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock)
     window = training_console.window
     training_console.controller.start_simulated_session()
     run_for(training_console, clock, 5)
+    tiles = (window.hr_tile, window.spo2_tile, window.nibp_tile)
+    sizes = {}
     for width, height in ((1366, 768), (1920, 1080)):
         window.resize(width, height)
         window.show()
@@ -138,10 +140,25 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock)
         qtbot.waitUntil(lambda: window.trends.hr_plot.height() >= 100, timeout=2000)
         assert window.minimumSizeHint().height() <= 768 - 30
         assert window.width() == width and window.height() == height
-        for tile in (window.hr_tile, window.spo2_tile, window.nibp_tile):
+        for tile in tiles:
             assert tile.value.height() >= 60
             assert tile.visibleRegion().boundingRect().width() > 150
+            # The widest value the tile can show fits at the size it uses (once laid out).
+            qtbot.waitUntil(
+                lambda t=tile: (
+                    t.value.fontMetrics().horizontalAdvance(t.value.template) <= t.value.width()
+                ),
+                timeout=2000,
+            )
+            assert tile.value_px >= 60
+        sizes[height] = [tile.value_px for tile in tiles]
+        spo2 = window.spo2_tile
+        # The pleth fills the tile beside the numeric.
+        inner = spo2.contentsRect().width()
+        assert spo2.plot.width() + spo2.value.width() >= inner - 40
         assert window.trends.stacked == (height == 1080)
+    for small, large in zip(sizes[768], sizes[1080], strict=True):
+        assert large >= small * 1.25, f"digits follow the tile size: {sizes}"
 
 
 def test_checklist_loads_clinic_wording_and_refuses_unanswered_items(
@@ -192,3 +209,45 @@ def test_free_text_note_and_nibp_controls(qtbot, training_console, clock, store,
     qtbot.mouseClick(tile.stop_button, Qt.MouseButton.LeftButton)
     run_for(training_console, clock, 2, 1.0)
     assert not controller.view.nibp.measuring
+
+
+def test_manual_bp_is_validated_in_place_and_recorded(
+    qtbot, training_console, clock, store, config_dir
+):
+    from sessionmon.model import Kind
+
+    controller = training_console.controller
+    window = training_console.window
+    assert window.show_manual_bp() is None and "Start a session" in window.message.text()
+    session = controller.start_simulated_session()
+    run_for(training_console, clock, 5)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.dialogs["manual_bp"]
+    assert dialog.isVisible()
+    qtbot.keyClicks(dialog.sys, "80")
+    qtbot.keyClicks(dialog.dia, "95")
+    ok(qtbot, dialog)
+    assert dialog.isVisible() and "below systolic" in dialog.form_layout.error_text("dia")
+    dialog.sys.setText("400")
+    ok(qtbot, dialog)
+    assert "50 to 300" in dialog.form_layout.error_text("sys")
+    dialog.sys.setText("142")
+    dialog.dia.setText("88")
+    dialog.map.setText("150")
+    ok(qtbot, dialog)
+    assert "between diastolic and systolic" in dialog.form_layout.error_text("map")
+    assert dialog.sys.text() == "142", "typed values are kept"
+    dialog.map.setText("")
+    ok(qtbot, dialog)
+    assert not dialog.isVisible()
+    assert window.nibp_tile.value.text() == "142/88"
+    manual = store.measurements(session.id, kinds=[Kind.NIBP_SYS, Kind.NIBP_DIA])
+    assert [(m.kind, m.value, m.source) for m in manual] == [
+        (Kind.NIBP_SYS, 142.0, "manual"),
+        (Kind.NIBP_DIA, 88.0, "manual"),
+    ]
+    assert any("142/88 entered by hand" in (e.text or "") for e in store.events(session.id))

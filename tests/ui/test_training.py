@@ -18,7 +18,11 @@ def test_simulator_session_has_banner_and_live_values(qtbot, training_console, c
     assert window.banner.text() == "SIMULATION - NOT A PATIENT"
     assert store.get_session(session.id).simulated
     assert window.hr_tile.value.text().isdigit()
-    assert len(controller.view.spo2.pleth) > 100
+    # About 6 s of pleth (a few beats, like a bedside monitor), drawn edge to edge.
+    spo2 = controller.view.spo2
+    assert len(spo2.pleth) / spo2.pleth_rate_hz == 6.0
+    (x_low, x_high), _ = window.spo2_tile.plot.viewRange()
+    assert x_low == 0.0 and abs(x_high - 6.0) < 0.05
 
 
 def test_trainer_injects_a_fault_and_changes_physiology(qtbot, training_console, clock):
@@ -87,6 +91,10 @@ def test_scenario_plays_physiology_and_debrief_reports_response_times(
         3 * 3600,
         10.0,
     )
+    # The trainer's physiology fields follow what the scenario did to the patient.
+    final = controller.physiology_targets()
+    assert final["spo2"] < 90
+    assert trainer.targets["spo2"].value() == round(final["spo2"])
     run_for(training_console, clock, 20, 1.0)
     controller.acknowledge()
     dialog = training_console.window.show_debrief()
@@ -94,3 +102,26 @@ def test_scenario_plays_physiology_and_debrief_reports_response_times(
     assert spo2 and spo2[0].response_s is not None and spo2[0].response_s >= 20
     assert dialog.alarms.rowCount() >= 1
     assert dialog.checks.rowCount() >= 1
+
+
+def test_trainer_fields_follow_the_patient_except_the_one_being_edited(
+    qtbot, training_console, clock
+):
+    controller = training_console.controller
+    trainer = training_console.trainer
+    controller.start_simulated_session()
+    run_for(training_console, clock, 2)
+    assert trainer.targets["spo2"].value() == 98
+    trainer.targets["hr"].setValue(100)  # the trainer is typing a new heart rate
+    controller.change_physiology({"spo2": 86.0, "hr": 60.0, "sys": 150.0}, 30.0)  # a scenario
+    run_for(training_console, clock, 1)
+    assert trainer.targets["spo2"].value() == 86, "the final target, not the ramp"
+    assert trainer.targets["sys"].value() == 150
+    assert trainer.targets["hr"].value() == 100, "what the trainer is typing is kept"
+    trainer.over.setValue(0)
+    qtbot.mouseClick(trainer.apply_button, Qt.MouseButton.LeftButton)
+    run_for(training_console, clock, 1)
+    assert controller.physiology_targets()["hr"] == 100
+    controller.change_physiology({"hr": 90.0}, 0.0)
+    run_for(training_console, clock, 1)
+    assert trainer.targets["hr"].value() == 90, "applied: the field follows again"

@@ -66,6 +66,26 @@ def test_new_session_form_validates_in_place_and_keeps_text(qtbot, console, stor
     assert store.list_sessions() == []
 
 
+def test_name_and_date_of_birth_are_optional_but_checked_when_given(qtbot, console, store):
+    console.controller.settings.simulated_devices = True
+    dialog = console.window.show_new_session()
+    assert dialog.form_layout.labels["date_of_birth"] == "Date of birth (optional)"
+    assert "REMS monitoring form" in dialog.note.text()
+    qtbot.keyClicks(dialog.pseudonym, "PSEUDO-9")
+    dialog.sex.setCurrentIndex(dialog.sex.findData("unknown"))
+    qtbot.keyClicks(dialog.lot_number, "LOT-1")
+    qtbot.keyClicks(dialog.monitoring_provider, "Dr. K. Example")
+    qtbot.keyClicks(dialog.date_of_birth, "2999-01-01")
+    click_ok(qtbot, dialog)
+    assert dialog.isVisible() and "before today" in dialog.form_layout.error_text("date_of_birth")
+    dialog.date_of_birth.clear()
+    click_ok(qtbot, dialog)
+    assert not dialog.isVisible(), dialog.form_layout.error_text("date_of_birth")
+    stored = store.get_session(console.controller.runtime.session.id)
+    assert stored.patient.pseudonym == "PSEUDO-9"
+    assert stored.patient.name is None and stored.patient.date_of_birth is None
+
+
 def test_whole_session_on_screen_matches_the_record(qtbot, console, store, clock, config_dir):
     window = console.window
     controller = console.controller

@@ -36,6 +36,9 @@ PHASE_TEXT = {
     SessionPhase.INTERRUPTED: "interrupted",
 }
 
+#: Seconds of pleth waveform the SpO2 tile shows.
+PLETH_WINDOW_S = 6.0
+
 #: Readable names of alarm conditions for the bar (the engine's message is used when it has one).
 CONDITION_TEXT = {
     "spo2_low": "SpO2 LOW",
@@ -57,6 +60,45 @@ CONDITION_TEXT = {
     "bp_check_overdue": "BP CHECK OVERDUE",
     "discharge_blocked": "DISCHARGE BLOCKED",
 }
+
+#: Short alarm-bar labels (the full message goes in the tooltip and the alarm log). Conditions
+#: with a measured value get it appended: ``SpO2 LOW 80``.
+SHORT_TEXT = {
+    "spo2_low": "SpO2 LOW",
+    "hr_high": "HR HIGH",
+    "hr_low": "HR LOW",
+    "nibp_sys_high": "SYS HIGH",
+    "nibp_dia_high": "DIA HIGH",
+    "nibp_sys_low": "SYS LOW",
+    "nibp_rise": "BP RISE",
+    "oximeter_sensor_off": "SENSOR OFF",
+    "oximeter_disconnected": "SpO2 UNPLUGGED",
+    "oximeter_no_data": "SpO2 NO DATA",
+    "nibp_disconnected": "NIBP UNPLUGGED",
+    "nibp_failed": "NIBP FAILED",
+    "audio_unavailable": "AUDIO UNAVAILABLE",
+    "storage_failure": "STORAGE FAILURE",
+    "predose_bp_elevated": "PRE-DOSE BP HIGH",
+    "bp_check_due": "BP CHECK DUE",
+    "bp_check_overdue": "BP CHECK OVERDUE",
+    "discharge_blocked": "DISCHARGE BLOCKED",
+}
+
+#: Conditions whose measured value is worth showing in the short label.
+_VALUE_CONDITIONS = frozenset(
+    {"spo2_low", "hr_high", "hr_low", "nibp_sys_high", "nibp_dia_high", "nibp_sys_low", "nibp_rise"}
+)
+
+
+def short_alarm_text(condition: str, value: float | None = None) -> str:
+    """Return the alarm bar's short label, e.g. ``SpO2 LOW 80`` or ``SENSOR OFF``."""
+    text = SHORT_TEXT.get(condition) or CONDITION_TEXT.get(
+        condition, condition.replace("_", " ").upper()
+    )
+    if value is not None and condition in _VALUE_CONDITIONS:
+        text += f" {value:.0f}"
+    return text
+
 
 #: Which tile an alarm condition colours.
 TILE_OF_CONDITION = {
@@ -113,10 +155,14 @@ def alarm_views(alarms: tuple[Any, ...]) -> tuple[AlarmItemView, ...]:
         message = getattr(alarm, "message", None) or CONDITION_TEXT.get(
             condition, condition.replace("_", " ").upper()
         )
+        value = getattr(alarm, "value", None)
         items.append(
             AlarmItemView(
                 condition=condition,
                 message=message,
+                short=short_alarm_text(
+                    condition, value if isinstance(value, int | float) else None
+                ),
                 priority=priority,
                 category=category,
                 acknowledged=bool(getattr(alarm, "acknowledged", False)),
@@ -188,6 +234,8 @@ def console_view(snapshot: Any) -> ConsoleView:
     quality, quality_text = _signal_quality(snapshot)
     pi = values.get(Kind.PI)
     pleth = snapshot.pleth
+    rate = pleth.sample_rate_hz or 75.0
+    shown = int(PLETH_WINDOW_S * rate)  # the newest seconds only, like a bedside monitor
     spo2_view = Spo2View(
         spo2=NumericView(
             "SpO2",
@@ -199,8 +247,8 @@ def console_view(snapshot: Any) -> ConsoleView:
         pi_text=_number(pi.value, 1) if pi else NO_VALUE,
         signal_quality=quality,
         quality_text=quality_text,
-        pleth=pleth.samples,
-        pleth_rate_hz=pleth.sample_rate_hz or 75.0,
+        pleth=pleth.samples[-shown:],
+        pleth_rate_hz=rate,
     )
     nibp = snapshot.nibp
     interval = nibp.auto_interval_s

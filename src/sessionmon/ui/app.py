@@ -112,6 +112,7 @@ def build_console(
         trainer.pause_toggled.connect(controller.set_paused)
         trainer.fault_requested.connect(controller.inject_fault)
         trainer.physiology_requested.connect(controller.change_physiology)
+        controller.physiology_changed.connect(trainer.set_targets)
         trainer.debrief_requested.connect(window.show_debrief)
     if start_audio:
         audio.start()
@@ -152,6 +153,9 @@ def run_console(db_path: Path, simulator: bool) -> int:
             console.controller.start_simulated_session()
         console.controller.start_timers()
         console.window.show()
+        # Records not finished (unsigned, REMS form due): listed at launch, simulator or not
+        # (simulated sessions are never listed).
+        console.window.show_launch_reminders()
         # Ctrl+C or a polite kill closes the window normally (the session stays open, resumable).
         # The 10 Hz acquisition timer runs Python often enough for the handler to run.
         for number in (signal.SIGINT, signal.SIGTERM):

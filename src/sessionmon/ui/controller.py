@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,12 +31,21 @@ from sessionmon.ui.forms import (
 from sessionmon.ui.settings import ConsoleSettings
 from sessionmon.ui.sources import SimulatedDevices, serial_devices, simulated_devices
 from sessionmon.ui.trend_buffer import SessionTrends
-from sessionmon.ui.viewmodel import ConsoleView, DischargeView, HeaderView, TrendMarker
+from sessionmon.ui.viewmodel import (
+    AudioView,
+    ConsoleView,
+    DischargeView,
+    HeaderView,
+    TrendMarker,
+)
 
 log = logging.getLogger(__name__)
 
 ACQUISITION_MS = 100
 FRAME_MS = 40  # 25 Hz redraw
+
+#: Far enough ahead that every physiology ramp has ended (reads the final targets).
+_FAR_FUTURE = timedelta(days=3650)
 
 _TREND_KINDS = (Kind.HR, Kind.SPO2, Kind.NIBP_SYS, Kind.NIBP_DIA, Kind.NIBP_MAP)
 
@@ -65,12 +74,15 @@ class ConsoleController(QObject):
         An intent was refused; one clear line for the nurse.
     info(str)
         Something the nurse should know (status line).
+    physiology_changed(dict)
+        The simulated patient's targets changed (training): name -> final target value.
     """
 
     view_changed = Signal(object)
     session_changed = Signal(object)
     error = Signal(str)
     info = Signal(str)
+    physiology_changed = Signal(dict)
 
     def __init__(
         self,
@@ -105,6 +117,7 @@ class ConsoleController(QObject):
         self.frame_timer.setInterval(FRAME_MS)
         self.frame_timer.timeout.connect(self.refresh)
         self.ticks = 0
+        self._physiology_seen: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ timers
 
@@ -145,18 +158,22 @@ class ConsoleController(QObject):
     def refresh(self) -> ConsoleView:
         """Build the view of the session now and publish it (frame timer)."""
         if self.runtime is None:
-            if self.read_only_session is None:
-                self.view = ConsoleView()
-            self.view_changed.emit(self.view)
-            return self.view
-        snapshot = self.runtime.snapshot()
-        adapter.feed_trends(self.trends, snapshot)
-        view = adapter.console_view(snapshot)
-        self._note_alarm_markers(view, snapshot)
-        if self._alarm_markers:
-            markers = tuple(sorted(view.markers + tuple(self._alarm_markers), key=lambda m: m.t_s))
-            view = _replace(view, markers=markers)
+            view = self.view if self.read_only_session is not None else ConsoleView()
+        else:
+            snapshot = self.runtime.snapshot()
+            adapter.feed_trends(self.trends, snapshot)
+            view = adapter.console_view(snapshot)
+            self._note_alarm_markers(view, snapshot)
+            if self._alarm_markers:
+                markers = tuple(
+                    sorted(view.markers + tuple(self._alarm_markers), key=lambda m: m.t_s)
+                )
+                view = _replace(view, markers=markers)
+        if self.audio_unavailable_reason is not None and view.audio.state != "unavailable":
+            # Never show AUDIO ON when sound cannot play, whether or not a session is open.
+            view = _replace(view, audio=AudioView("unavailable"))
         self.view = view
+        self._publish_physiology()
         self.view_changed.emit(view)
         return view
 
@@ -451,6 +468,13 @@ class ConsoleController(QObject):
             )
         )
 
+    def record_manual_bp(self, sys: float, dia: float, map_: float | None = None) -> Any | None:
+        """Record a BP taken with a manual cuff (counts for the BP checks and alarms)."""
+        event = self._intent(lambda rt: rt.record_bp(sys, dia, by=self.staff, map_=map_))
+        if event is not None:
+            self.info.emit(f"Manual BP {sys:g}/{dia:g} recorded.")
+        return event
+
     def annotate(self, text: str) -> Any | None:
         """Add a note to the record."""
         return self._intent(lambda rt: rt.annotate(text, by=self.staff))
@@ -497,7 +521,7 @@ class ConsoleController(QObject):
         self.info.emit(f"Alarm audio unavailable: {reason}")
         if self.runtime is not None and not self.runtime.locked:
             self.runtime.set_audio_available(False, reason)
-            self.refresh()
+        self.refresh()
 
     # ------------------------------------------------------------------ training
 
@@ -538,6 +562,24 @@ class ConsoleController(QObject):
             self.devices.physiology.set_targets(at=self.clock.now(), over_s=over_s, **targets)
         except (ValueError, UserError) as exc:
             self.error.emit(str(exc))
+
+    def physiology_targets(self) -> dict[str, float] | None:
+        """The simulated patient's targets once every ramp has finished (None: no simulation)."""
+        physiology = self.devices.physiology if self.devices is not None else None
+        if physiology is None:
+            return None
+        final = physiology.targets_at(self.clock.now() + _FAR_FUTURE)
+        return {name: float(getattr(final, name)) for name in ("hr", "spo2", "sys", "dia")}
+
+    def _publish_physiology(self) -> None:
+        physiology = self.devices.physiology if self.devices is not None else None
+        seen = (id(physiology), physiology.revision) if physiology is not None else None
+        if seen == self._physiology_seen:
+            return
+        self._physiology_seen = seen
+        targets = self.physiology_targets()
+        if targets is not None:
+            self.physiology_changed.emit(targets)
 
     def debrief(self) -> Debrief | None:
         """Alarm response times and check timeliness of the current session."""

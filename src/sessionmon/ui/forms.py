@@ -81,9 +81,7 @@ def validate_new_session(form: NewSessionForm, today: date) -> dict[str, str]:
     if len(form.name) > 200:
         errors["name"] = "The name is longer than 200 characters."
     dob_text = form.date_of_birth.strip()
-    if not dob_text:
-        errors["date_of_birth"] = "Enter the date of birth as YYYY-MM-DD."
-    else:
+    if dob_text:  # optional (pseudonymous clinics); checked when given
         dob = parse_date(dob_text)
         if dob is None:
             errors["date_of_birth"] = f"'{dob_text}' is not a date; write it as YYYY-MM-DD."

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QElapsedTimer, Qt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QElapsedTimer, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
+    QProgressDialog,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from sessionmon.errors import UserError
 from sessionmon.model import SessionPhase
 from sessionmon.ui import theme
 from sessionmon.ui.controller import ConsoleController
@@ -24,9 +30,13 @@ from sessionmon.ui.dialogs.debrief_view import DebriefDialog
 from sessionmon.ui.dialogs.device_setup import DeviceSetupDialog
 from sessionmon.ui.dialogs.discharge import DischargeDialog
 from sessionmon.ui.dialogs.dose import DoseDialog
+from sessionmon.ui.dialogs.export_dialog import ExportDialog
 from sessionmon.ui.dialogs.history import HistoryDialog
+from sessionmon.ui.dialogs.manual_bp import ManualBpDialog
 from sessionmon.ui.dialogs.new_session import NewSessionDialog
+from sessionmon.ui.dialogs.reminders import ReminderDialog
 from sessionmon.ui.dialogs.sign_off import SignOffDialog
+from sessionmon.ui.export_job import ExportJob, ExportRequest
 from sessionmon.ui.viewmodel import ConsoleView
 from sessionmon.ui.widgets.alarm_bar import AlarmBar
 from sessionmon.ui.widgets.banner import SimulationBanner
@@ -63,6 +73,9 @@ class MainWindow(QMainWindow):
         self.flash_phase_override: float | None = None
         self.dialogs: dict[str, QWidget] = {}
         self._frames = -1  # the first frame draws the trends
+        self.export_job: ExportJob | None = None
+        self.export_progress: QProgressDialog | None = None
+        self.last_export_progress = 0  # percent the progress dialog showed last
         self._markers_shown: tuple = ()
         self.banner = SimulationBanner()
         self.alarm_bar = AlarmBar()
@@ -91,8 +104,8 @@ class MainWindow(QMainWindow):
         tiles.addWidget(self.hr_tile, 5)
         tiles.addWidget(self.spo2_tile, 9)
         tiles.addWidget(self.nibp_tile, 8)
-        layout.addLayout(tiles, 4)
-        layout.addWidget(self.trends, 7)
+        layout.addLayout(tiles, 5)
+        layout.addWidget(self.trends, 6)
         layout.addLayout(self.action_row)
         bottom = QHBoxLayout()
         bottom.addWidget(self.device_status)
@@ -137,12 +150,14 @@ class MainWindow(QMainWindow):
         for text, slot, key in (
             ("New session...", self.show_new_session, None),
             ("Devices...", self.show_device_setup, None),
+            ("Manual BP...", self.show_manual_bp, "Ctrl+M"),
             ("Alarm limits...", self.show_alarm_limits, None),
             ("Alarm log...", self.show_alarm_log, None),
-            ("Session history...", self.show_history, None),
+            ("Session history...", self.show_history, "Ctrl+H"),
+            ("Export...", self.show_export, "Ctrl+Shift+E"),
         ):
             action = QAction(text, self)
-            action.triggered.connect(slot)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
             if key:
                 action.setShortcut(QKeySequence(key))
             menu.addAction(action)
@@ -169,6 +184,7 @@ class MainWindow(QMainWindow):
         self.nibp_tile.start_requested.connect(c.measure_bp)
         self.nibp_tile.stop_requested.connect(c.stop_bp)
         self.nibp_tile.interval_changed.connect(c.set_nibp_interval)
+        self.nibp_tile.manual_requested.connect(self.show_manual_bp)
 
     # ------------------------------------------------------------------ showing state
 
@@ -366,12 +382,179 @@ class MainWindow(QMainWindow):
             return None
         return self._open("alarm_log", AlarmLogDialog(c.store.alarm_log(session.id), self))
 
-    def show_history(self) -> HistoryDialog:
-        """Show past sessions."""
-        dialog = HistoryDialog(self.controller.store.list_sessions(), self)
+    def show_history(self, select: Any | None = None) -> HistoryDialog:
+        """Show past sessions with their record state (``select``: a session id to select)."""
+        from sessionmon.export import record_state_for
+        from sessionmon.export.record_state import export_events
+
+        store = self.controller.store
+        summaries = store.list_sessions()
+        now = self.controller.clock.now().astimezone()
+        states = {}
+        for summary in summaries:
+            try:
+                states[summary.id] = record_state_for(
+                    summary, export_events(store, summary.id), now
+                ).label()
+            except Exception:  # a state that cannot be worked out leaves the cell empty
+                states[summary.id] = ""
+        dialog = HistoryDialog(summaries, self, record_states=states)
         dialog.open_requested.connect(self.controller.open_read_only)
         dialog.resume_requested.connect(self.controller.resume_session)
+        dialog.export_requested.connect(self.show_export)
+        if select is not None:
+            dialog.select_session(select)
         return self._open("history", dialog)
+
+    def show_manual_bp(self) -> ManualBpDialog | None:
+        """Open the manual BP entry (a reading taken with a manual cuff)."""
+        c = self.controller
+        if c.runtime is None or c.runtime.locked:
+            if c.runtime is not None:
+                c.error.emit("This session is signed and locked; nothing more can be recorded.")
+            elif c.read_only_session is not None:
+                c.error.emit("This session is read-only.")
+            else:
+                c.error.emit("Start a session first.")
+            return None
+        dialog = ManualBpDialog(self)
+
+        def accepted() -> None:
+            reading = dialog.reading
+            c.record_manual_bp(reading.sys, reading.dia, reading.map)
+
+        dialog.accepted.connect(accepted)
+        return self._open("manual_bp", dialog)
+
+    # ------------------------------------------------------------------ export
+
+    def export_folder(self) -> Path:
+        """Where an export goes by default: the last export folder, else Documents, else home."""
+        remembered = self.controller.settings.export_folder
+        if remembered and Path(remembered).is_dir():
+            return Path(remembered)
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        if documents and Path(documents).is_dir():
+            return Path(documents)
+        return Path.home()
+
+    def show_export(self, session_id: Any | None = None, fmt: str | None = None) -> Any:
+        """Open the export dialog for ``session_id`` (default: the session on screen)."""
+        c = self.controller
+        if session_id is None:
+            shown = c.runtime.session if c.runtime else c.read_only_session
+            if shown is None:
+                c.error.emit("Start or open a session first (or pick one in Session history).")
+                return None
+            session_id = shown.id
+        try:
+            session = c.store.get_session(session_id)
+        except (LookupError, UserError) as exc:
+            c.error.emit(str(exc))
+            return None
+        dialog = ExportDialog(
+            session.id, session.patient.pseudonym, session.created_at, self.export_folder(), self
+        )
+        if fmt is not None:
+            dialog.set_format(fmt)
+        dialog.accepted.connect(lambda: self.start_export(dialog.request))
+        return self._open("export", dialog)
+
+    def start_export(self, request: ExportRequest) -> ExportJob | None:
+        """Run ``request`` in a worker thread with a progress dialog; the result is shown after."""
+        c = self.controller
+        if self.export_job is not None and self.export_job.isRunning():
+            c.error.emit("An export is already running; wait for it to finish.")
+            return None
+        c.store.flush()  # the worker reads the database on its own connection
+        job = ExportJob(c.store.path, request, c.clock, by=c.staff, parent=self)
+        progress = QProgressDialog(
+            f"Exporting {request.out.name} ({request.fmt.upper()})...", "", 0, 100, self
+        )
+        progress.setWindowTitle("Export")
+        progress.setCancelButton(None)  # an export cannot be stopped half-way
+        progress.setWindowModality(Qt.WindowModality.NonModal)  # alarms stay reachable
+        progress.setMinimumDuration(0)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        progress.setValue(0)
+        self.last_export_progress = 0
+        job.progress.connect(self._export_progressed)
+        job.succeeded.connect(self._export_succeeded)
+        job.failed.connect(self._export_failed)
+        self.export_job = job
+        self.export_progress = progress
+        progress.show()
+        job.start()
+        return job
+
+    def _export_progressed(self, fraction: float) -> None:
+        self.last_export_progress = round(fraction * 100)
+        if self.export_progress is not None:
+            self.export_progress.setValue(self.last_export_progress)
+
+    def _export_finished(self) -> None:
+        if self.export_job is not None:
+            self.export_job.wait()  # run() has emitted its last signal; let the thread end
+        if self.export_progress is not None:
+            self.export_progress.close()
+            self.export_progress.deleteLater()
+            self.export_progress = None
+
+    def _export_succeeded(self, result: Any) -> None:
+        self._export_finished()
+        paths = [str(p) for p in result.paths]
+        self.controller.settings.export_folder = str(Path(paths[0]).parent)
+        self.controller._save_settings(self.controller.settings)
+        text = "Exported to " + " and ".join(paths)
+        if result.rems_form:
+            text += " (REMS monitoring form)"
+        self.show_message(text)
+        self._show_export_result(QMessageBox.Icon.Information, "Export done", text)
+
+    def _export_failed(self, reason: str) -> None:
+        self._export_finished()
+        text = f"Export failed: {reason}"
+        self.show_message(text)
+        self._show_export_result(QMessageBox.Icon.Warning, "Export failed", text)
+
+    def _show_export_result(self, icon: QMessageBox.Icon, title: str, text: str) -> None:
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        old = self.dialogs.get("export_result")
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        self.dialogs["export_result"] = box
+        box.show()
+
+    # ------------------------------------------------------------------ launch reminder
+
+    def show_launch_reminders(self) -> ReminderDialog | None:
+        """At launch: list records that are unsigned or whose REMS form is due soon or overdue.
+
+        Returns the (non-modal) panel, or ``None`` when every record is finished.
+        """
+        from sessionmon.export import reminders
+
+        try:
+            found = reminders(self.controller.store, self.controller.clock.now().astimezone())
+        except UserError as exc:
+            self.show_message(f"Record reminders not available: {exc}")
+            return None
+        if not found:
+            return None
+        dialog = ReminderDialog(found, self)
+        dialog.history_requested.connect(self.show_history)
+        dialog.rems_export_requested.connect(lambda sid: self.show_export(sid, fmt="rems"))
+        old = self.dialogs.get("reminders")
+        if old is not None:
+            old.close()
+        self.dialogs["reminders"] = dialog
+        dialog.show()
+        return dialog
 
     def show_debrief(self) -> DebriefDialog | None:
         """Show the training debrief."""
@@ -400,6 +583,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the layout and stop the session's timers and devices."""
         self.save_layout()
+        if self.export_job is not None:
+            self.export_job.wait()  # an export in progress finishes writing its file
         for dialog in self.dialogs.values():
             dialog.close()
         self.controller.shutdown()

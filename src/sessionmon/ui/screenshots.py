@@ -93,6 +93,24 @@ def live_session(console: Console, clock: ManualClock) -> None:
     console.window.redraw_trends()
 
 
+def unfinished_session(store, clock: ManualClock) -> None:
+    """Record a patient session dosed six days ago and never signed (for the reminder)."""
+    from datetime import timedelta
+
+    from sessionmon.model import Patient, Session, SessionPhase, Treatment
+
+    start = clock.now() - timedelta(days=6, hours=2)
+    session = Session(
+        patient=Patient(pseudonym="P-0042"),
+        treatment=Treatment.for_protocol("esketamine-84"),
+        created_at=start,
+        dose_at=start + timedelta(minutes=12),
+        phase=SessionPhase.CLOSED,
+        ended_at=start + timedelta(hours=2, minutes=20),
+    )
+    store.create_session(session)
+
+
 def render(docs: Path) -> list[Path]:
     """Render every state into ``docs`` and return the files written."""
     app = application()
@@ -117,9 +135,9 @@ def render(docs: Path) -> list[Path]:
             console.window.redraw_trends()
             settle(app)
             save(console.window.grab(), name)
-        # 2. an active high-priority alarm (desaturation)
+        # 2. three alarms at once: desaturation (high), tachycardia (medium), no sound (low)
         console.window.resize(*SIZE)
-        console.controller.change_physiology({"spo2": 80.0}, 30.0)
+        console.controller.change_physiology({"spo2": 80.0, "hr": 135.0}, 30.0)
         advance(console, clock, 60)
         settle(app)
         save(console.window.grab(), "console-high-alarm.png")
@@ -134,9 +152,29 @@ def render(docs: Path) -> list[Path]:
         settle(app)
         save(grab_with_dialog(console.window, dialog), "discharge-refused.png")
         dialog.close()
+        # 5. the export dialog
+        dialog = console.window.show_export()
+        dialog.set_format("csv")
+        dialog.waveform.setChecked(True)
+        dialog.path.setText("/home/nurse/Documents/" + Path(dialog.path.text()).name)
+        settle(app)
+        save(grab_with_dialog(console.window, dialog), "export-dialog.png")
+        dialog.close()
         console.close()
         store.close()
-        # 5. the new-session form, with in-place validation messages
+        # 6. the launch reminder: a patient session left unsigned, its REMS form due soon
+        console, clock, store = new_console(folder, simulator=False)
+        unfinished_session(store, clock)
+        console.window.resize(*SIZE)
+        console.window.show()
+        console.controller.refresh()
+        panel = console.window.show_launch_reminders()
+        settle(app)
+        save(grab_with_dialog(console.window, panel), "launch-reminder.png")
+        panel.close()
+        console.close()
+        store.close()
+        # 7. the new-session form, with in-place validation messages
         console, clock, store = new_console(folder, simulator=False)
         console.window.resize(*SIZE)
         console.window.show()

@@ -1,7 +1,8 @@
 """Console settings that persist between launches: a JSON file in the user settings folder.
 
 Holds the clinic's devices and ports (the next session reconnects by itself), the alarm-limit
-adjustments, the window layout and a few conveniences (last signer, NIBP auto interval).
+adjustments, the window layout and a few conveniences (last signer, NIBP auto interval, the
+folder of the last export).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ConsoleSettings:
     nibp_auto_interval_min: int | None = None
     staff_name: str = ""
     cadss_wording_path: str | None = None
+    export_folder: str | None = None  # where the last export went
 
     @classmethod
     def path(cls, folder: Path | None = None) -> Path:
@@ -63,6 +65,7 @@ class ConsoleSettings:
             "nibp_auto_interval_min",
             "staff_name",
             "cadss_wording_path",
+            "export_folder",
         ):
             if name in data:
                 setattr(settings, name, data[name])

@@ -128,10 +128,13 @@ class TrainerPanel(QDockWidget):
         phys_box = QGroupBox("Physiology")
         p_layout = QGridLayout(phys_box)
         self.targets: dict[str, QSpinBox] = {}
+        self.edited: set[str] = set()  # fields the trainer changed and has not applied yet
+        self._syncing = False
         for index, (name, (low, high, default)) in enumerate(PHYSIOLOGY.items()):
             spin = QSpinBox()
             spin.setRange(low, high)
             spin.setValue(default)
+            spin.valueChanged.connect(lambda _v, n=name: self._edited(n))
             row, column = divmod(index, 2)
             p_layout.addWidget(QLabel(LABELS[name]), row, column * 2)
             p_layout.addWidget(spin, row, column * 2 + 1)
@@ -153,18 +156,15 @@ class TrainerPanel(QDockWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         self.setWidget(scroll)
-        self.start_button.clicked.connect(
-            lambda: self.scenario_requested.emit(self.scenario.currentData())
-        )
+        self.start_button.clicked.connect(self._run_scenario)
         self.speed.valueChanged.connect(self._speed_moved)
         self.pause_button.toggled.connect(self._pause_toggled)
-        self.apply_button.clicked.connect(
-            lambda: self.physiology_requested.emit(
-                {name: float(spin.value()) for name, spin in self.targets.items()},
-                float(self.over.value()),
-            )
-        )
+        self.apply_button.clicked.connect(self._apply)
         self.debrief_button.clicked.connect(self.debrief_requested)
+
+    def _run_scenario(self) -> None:
+        self.edited.clear()  # the new patient's physiology shows in every field
+        self.scenario_requested.emit(self.scenario.currentData())
 
     def _speed_moved(self, value: int) -> None:
         self.speed_label.setText(f"{value}x")
@@ -174,8 +174,31 @@ class TrainerPanel(QDockWidget):
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)
 
+    def _edited(self, name: str) -> None:
+        if not self._syncing:
+            self.edited.add(name)
+
+    def _apply(self) -> None:
+        self.edited.clear()
+        self.physiology_requested.emit(
+            {name: float(spin.value()) for name, spin in self.targets.items()},
+            float(self.over.value()),
+        )
+
+    def editing(self, name: str) -> bool:
+        """Whether the trainer is changing field ``name`` (focused, or changed and not applied)."""
+        spin = self.targets[name]
+        return name in self.edited or spin.hasFocus()
+
     def set_targets(self, targets: dict[str, float]) -> None:
-        """Show the physiology in force (without emitting)."""
-        for name, value in targets.items():
-            if name in self.targets:
-                self.targets[name].setValue(round(value))
+        """Show the physiology in force (a scenario's change, say) in the fields not being edited.
+
+        Does not emit :attr:`physiology_requested`.
+        """
+        self._syncing = True
+        try:
+            for name, value in targets.items():
+                if name in self.targets and not self.editing(name):
+                    self.targets[name].setValue(round(value))
+        finally:
+            self._syncing = False

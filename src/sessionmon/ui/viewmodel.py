@@ -56,7 +56,11 @@ class NibpView:
 
 @dataclass(frozen=True)
 class AlarmItemView:
-    """One active alarm as the alarm bar lists it."""
+    """One active alarm as the alarm bar lists it.
+
+    ``short`` is the bar's label (``SpO2 LOW 80``); ``message`` the engine's full sentence, for
+    the tooltip.
+    """
 
     condition: str
     message: str
@@ -65,6 +69,7 @@ class AlarmItemView:
     acknowledged: bool = False
     latched: bool = False
     started: str = ""
+    short: str = ""
 
 
 @dataclass(frozen=True)

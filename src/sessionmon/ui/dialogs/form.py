@@ -15,6 +15,7 @@ class ValidatedForm(QFormLayout):
         super().__init__()
         self.fields: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
+        self.labels: dict[str, str] = {}
 
     def add_field(self, name: str, label: str, widget: QWidget) -> QWidget:
         """Add a row ``label: widget`` with an (initially hidden) error line under the widget."""
@@ -30,6 +31,7 @@ class ValidatedForm(QFormLayout):
         self.addRow(label, holder)
         self.fields[name] = widget
         self.errors[name] = error
+        self.labels[name] = label
         return widget
 
     def show_errors(self, errors: dict[str, str]) -> None:

@@ -53,7 +53,7 @@ class NewSessionDialog(QDialog):
         f = self.form_layout
         self.pseudonym = f.add_field("pseudonym", "Patient pseudonym *", QLineEdit())
         self.name = f.add_field("name", "Name (optional)", QLineEdit())
-        self.date_of_birth = f.add_field("date_of_birth", "Date of birth *", QLineEdit())
+        self.date_of_birth = f.add_field("date_of_birth", "Date of birth (optional)", QLineEdit())
         self.date_of_birth.setPlaceholderText("YYYY-MM-DD")
         self.sex = f.add_field("sex", "Sex *", QComboBox())
         self.sex.addItem("(choose)", "")
@@ -83,8 +83,12 @@ class NewSessionDialog(QDialog):
         self.buttons.accepted.connect(self.try_accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        note = QLabel("Fields marked * are required by the REMS monitoring form.")
+        note = QLabel(
+            "Fields marked * are required. The REMS monitoring form also needs the patient's"
+            " name and date of birth:\nleave them empty only for a pseudonymous record."
+        )
         note.setObjectName("dim")
+        self.note = note
         layout.addWidget(note)
         layout.addLayout(f)
         layout.addWidget(self.buttons)

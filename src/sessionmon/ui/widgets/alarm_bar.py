@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,23 +18,52 @@ from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import AlarmItemView, AudioView
 
 SHOWN_ALARMS = 3
+#: Font size of the first (highest priority) alarm and of the others, px.
+FIRST_ALARM_PX = 24
+OTHER_ALARM_PX = 19
+#: When alarms do not fit, their text shrinks down to this size before being cut, px.
+MIN_ALARM_PX = 15
+#: Border and padding around an alarm's text, px.
+LABEL_PADDING_PX = 18
 
 
 def alarm_text(alarm: AlarmItemView) -> str:
-    """Return the bar text of an alarm, e.g. ``*** SpO2 LOW 84``."""
+    """Return the bar text of an alarm: marker and short label, e.g. ``*** SpO2 LOW 80``."""
     marker = theme.ALARM_MARKERS[alarm.priority]
     suffix = " (ACK)" if alarm.acknowledged else ""
-    return f"{marker} {alarm.message}{suffix}"
+    return f"{marker} {alarm.short or alarm.message}{suffix}"
+
+
+def alarm_tooltip(alarm: AlarmItemView) -> str:
+    """Return the full description of an alarm for its tooltip."""
+    text = f"{theme.ALARM_MARKERS[alarm.priority]} {alarm.message}"
+    details = [alarm.priority.value + " priority"]
+    if alarm.started:
+        details.append(f"since {alarm.started}")
+    if alarm.acknowledged:
+        details.append("acknowledged")
+    if alarm.latched:
+        details.append("latched")
+    return f"{text}\n{', '.join(details)}"
 
 
 class AlarmLabel(QLabel):
-    """One alarm in the bar, flashing at its priority's rate."""
+    """One alarm in the bar, flashing at its priority's rate.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Parameters
+    ----------
+    font_px : int
+        Text size (the first, highest-priority alarm is the biggest).
+    """
+
+    def __init__(self, font_px: int = OTHER_ALARM_PX, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setFixedHeight(52)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.nominal_px = font_px
+        self.font_px = font_px
+        self._lit = True
         self.full_text = ""
         self.alarm: AlarmItemView | None = None
         self._style: str | None = None
@@ -46,30 +76,62 @@ class AlarmLabel(QLabel):
             return
         self.setVisible(True)
         text = alarm_text(alarm)
+        tooltip = alarm_tooltip(alarm)
+        if self.toolTip() != tooltip:
+            self.setToolTip(tooltip)
         if self.full_text != text:
             self.full_text = text
-            self.setToolTip(text)
             self._elide()
+        self._lit = lit
+        self._restyle()
+
+    def _restyle(self) -> None:
+        alarm = self.alarm
+        if alarm is None:
+            return
         colour = theme.ALARM_COLOURS[alarm.priority]
         flashing = not alarm.acknowledged
-        if lit or not flashing:
+        font = f" font-size: {self.font_px}px; font-weight: bold; border-radius: 6px;"
+        if self._lit or not flashing:
             style = (
                 f"background-color: {colour}; color: {theme.ALARM_TEXT[alarm.priority]};"
-                f" font-size: 22px; font-weight: bold; border-radius: 6px; padding: 2px 8px;"
+                f" border: 3px solid {colour};{font} padding: 2px 4px;"
             )
         else:
             style = (
                 f"background-color: {theme.BACKGROUND}; color: {colour};"
-                f" border: 3px solid {colour};"
-                f" font-size: 22px; font-weight: bold; border-radius: 6px; padding: 2px 8px;"
+                f" border: 3px solid {colour};{font} padding: 2px 4px;"
             )
         if style != self._style:
             self._style = style
             self.setStyleSheet(style)
             self._elide()
 
+    def set_font_px(self, px: int) -> None:
+        """Draw the text at ``px`` (the bar shrinks it when several alarms must fit)."""
+        if px != self.font_px:
+            self.font_px = px
+            self._restyle()
+
+    def width_at(self, px: int) -> int:
+        """Pixels the whole text needs at font size ``px`` (with the padding and border)."""
+        font = QFont(self.font())
+        font.setPixelSize(px)
+        font.setBold(True)
+        return QFontMetrics(font).horizontalAdvance(self.full_text) + LABEL_PADDING_PX
+
+    def text_width(self) -> int:
+        """Pixels the whole text needs at its current size (with the padding and border)."""
+        return self.width_at(self.font_px)
+
+    @property
+    def elided(self) -> bool:
+        """Whether the text is cut to fit."""
+        return self.text() != self.full_text
+
     def _elide(self) -> None:
-        width = max(20, self.width() - 20)
+        self.ensurePolished()
+        width = max(20, self.width() - 14)
         self.setText(
             self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, width)
         )
@@ -102,7 +164,10 @@ class AlarmBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
-        self.labels = [AlarmLabel() for _ in range(SHOWN_ALARMS)]
+        self.labels = [
+            AlarmLabel(FIRST_ALARM_PX if index == 0 else OTHER_ALARM_PX)
+            for index in range(SHOWN_ALARMS)
+        ]
         self.no_alarm = QLabel("No active alarms")
         self.no_alarm.setObjectName("dim")
         self.no_alarm.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 22px;")
@@ -115,15 +180,16 @@ class AlarmBar(QFrame):
         self.pause_button = QPushButton("Audio pause\nF2")
         for button in (self.ack_button, self.pause_button):
             button.setMinimumHeight(52)
-            button.setStyleSheet("font-size: 17px; padding: 2px 10px;")
-        alarms = QHBoxLayout()
-        alarms.setSpacing(8)
+            button.setStyleSheet("font-size: 15px; padding: 2px 6px;")
+        self.alarm_row = alarms = QHBoxLayout()
+        alarms.setSpacing(6)
         alarms.addWidget(self.no_alarm, 1)
-        for index, label in enumerate(self.labels):
-            alarms.addWidget(label, 4 if index == 0 else 3)
+        for label in self.labels:
+            alarms.addWidget(label, 1)
         alarms.addWidget(self.more)
+        self._fit_key: tuple = ()
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(alarms, 1)
         layout.addWidget(self.ack_button)
         layout.addWidget(self.pause_button)
@@ -144,8 +210,50 @@ class AlarmBar(QFrame):
         self.no_alarm.setVisible(not ordered)
         extra = len(ordered) - SHOWN_ALARMS
         self.more.setText(f"+{extra} more" if extra > 0 else "")
+        self._share_width()
         self.ack_button.setEnabled(any(not a.acknowledged for a in ordered))
         self._show_audio(audio)
+
+    def alarm_room(self) -> int:
+        """Pixels the alarms may take: the bar less its buttons, margins and gaps."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        shown = sum(1 for label in self.labels if label.alarm is not None)
+        more = self.more.sizeHint().width() + self.alarm_row.spacing() if self.more.text() else 0
+        return (
+            self.width()
+            - margins.left()
+            - margins.right()
+            - self.ack_button.sizeHint().width()
+            - self.pause_button.sizeHint().width()
+            - 2 * layout.spacing()
+            - max(0, shown - 1) * self.alarm_row.spacing()
+            - more
+        )
+
+    def _share_width(self) -> None:
+        """Fit the alarms: shrink their text if needed (the first stays the biggest), then give
+        each room in proportion to its text, so the short labels are not cut."""
+        shown = [label for label in self.labels if label.alarm is not None]
+        room = self.alarm_room()
+        key = (tuple(label.full_text for label in shown), room)
+        if key == self._fit_key:
+            return
+        self._fit_key = key
+        sizes = [label.nominal_px for label in shown]
+        while sum(label.width_at(px) for label, px in zip(shown, sizes, strict=True)) > room:
+            if all(px <= MIN_ALARM_PX for px in sizes):
+                break  # the text is cut (elided), with the whole message in the tooltip
+            sizes = [max(MIN_ALARM_PX, px - 1) for px in sizes]
+        for label, px in zip(shown, sizes, strict=True):
+            label.set_font_px(px)
+        for index, label in enumerate(self.labels):
+            self.alarm_row.setStretch(index + 1, label.text_width() if label.alarm else 1)
+
+    def resizeEvent(self, event) -> None:
+        """Fit the alarms to the new width."""
+        super().resizeEvent(event)
+        self._share_width()
 
     def _show_audio(self, audio: AudioView) -> None:
         self.audio.setText(audio.text)

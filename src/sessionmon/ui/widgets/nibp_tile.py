@@ -30,20 +30,27 @@ class NibpTile(NumericTile):
         Abort the running measurement.
     interval_changed(object)
         New auto-cycle interval in minutes, or ``None`` for off.
+    manual_requested()
+        Enter a BP taken with a manual cuff.
     """
 
     start_requested = Signal()
     stop_requested = Signal()
     interval_changed = Signal(object)
+    manual_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(theme.NIBP_COLOUR, 80, parent)
+        super().__init__(theme.NIBP_COLOUR, 80, parent, template="188/118")
         self.mean_label = QLabel("MAP --")
         self.last_label = QLabel("not measured")
         self.measuring_label = QLabel("")
         self.measuring_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.start_button = QPushButton("Start BP")
-        self.stop_button = QPushButton("Stop BP")
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Start a BP measurement now (F3)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the BP measurement (deflate the cuff)")
+        self.manual_button = QPushButton("Manual")
+        self.manual_button.setToolTip("Enter a BP taken with a manual cuff (Ctrl+M)")
         self.interval_box = QComboBox()
         for label, minutes in AUTO_INTERVALS:
             self.interval_box.addItem(label, minutes)
@@ -54,14 +61,20 @@ class NibpTile(NumericTile):
         info.addStretch(1)
         info.addWidget(self.last_label)
         buttons = QHBoxLayout()
+        buttons.setSpacing(4)
+        for button in (self.start_button, self.stop_button, self.manual_button):
+            button.setStyleSheet("font-size: 16px; padding: 4px 6px;")
+        self.interval_box.setStyleSheet("font-size: 16px;")
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.manual_button)
         buttons.addWidget(self.interval_box)
         self.extra.addLayout(info)
         self.extra.addLayout(buttons)
         self.apply_text_colour(theme.NIBP_COLOUR)
         self.start_button.clicked.connect(self.start_requested)
         self.stop_button.clicked.connect(self.stop_requested)
+        self.manual_button.clicked.connect(self.manual_requested)
         self.interval_box.activated.connect(
             lambda index: self.interval_changed.emit(self.interval_box.itemData(index))
         )

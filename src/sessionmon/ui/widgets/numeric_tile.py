@@ -2,13 +2,93 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from sessionmon.model import AlarmPriority
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import NumericView
 from sessionmon.ui.widgets.alarm_style import tile_colours
+
+#: The numerics never get smaller than this (readable at 2 m) nor bigger than this, px.
+MIN_VALUE_PX = 60
+MAX_VALUE_PX = 260
+
+
+def fitting_px(template: str, width: float, height: float, family: str = "") -> int:
+    """Return the biggest bold font size (px) at which ``template`` fits ``width`` x ``height``.
+
+    Digits have no descender and little internal leading, so the line may be a little taller
+    than the box (the label centres it; only empty leading is clipped).
+    """
+    probe = QFont(family) if family else QFont()
+    probe.setPixelSize(100)
+    probe.setBold(True)
+    metrics = QFontMetricsF(probe)
+    by_height = height * 100.0 / (metrics.height() * 0.9)
+    advance = metrics.horizontalAdvance(template)
+    by_width = width * 100.0 / advance if advance > 0 else by_height
+    return int(max(MIN_VALUE_PX, min(MAX_VALUE_PX, by_height, by_width)))
+
+
+class ValueLabel(QLabel):
+    """The big number: its font follows the space the tile gives it (bigger screens, bigger
+    digits).
+
+    Parameters
+    ----------
+    template : str
+        The widest text expected (``"188"``, ``"188/118"``): the size is chosen so it fits.
+    on_size : callable
+        ``on_size(px)`` when the font size to use changes.
+    width_source : callable, optional
+        Returns the width the text may take (default: the label's own width).
+    """
+
+    def __init__(
+        self,
+        template: str,
+        on_size: Callable[[int], None],
+        width_source: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__("--")
+        self.template = template
+        self._on_size = on_size
+        self._width_source = width_source
+        self.px = 0
+        self.hint_width: int | None = None  # a preferred width, when the tile sets one
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumHeight(MIN_VALUE_PX)
+
+    def fit(self) -> int:
+        """The font size for the current geometry."""
+        width = self._width_source() if self._width_source else self.width() - 8
+        return fitting_px(self.template, width, self.height(), self.font().family())
+
+    def refit(self) -> None:
+        """Choose the font size again (the label or the space it may take changed)."""
+        px = self.fit()
+        if px != self.px:
+            self.px = px
+            self._on_size(px)
+
+    def sizeHint(self) -> QSize:
+        """The preferred width set by the tile (if any); the height is up to the layout."""
+        if self.hint_width is None:
+            return super().sizeHint()
+        return QSize(self.hint_width, MIN_VALUE_PX)
+
+    def minimumSizeHint(self) -> QSize:
+        """Never wider than nothing: the tile may always shrink (the font follows)."""
+        return QSize(0, MIN_VALUE_PX)
+
+    def resizeEvent(self, event) -> None:
+        """Choose the font size for the new size."""
+        super().resizeEvent(event)
+        self.refit()
 
 
 class NumericTile(QFrame):
@@ -19,11 +99,19 @@ class NumericTile(QFrame):
     colour : str
         The parameter colour (HR green, SpO2 cyan...).
     value_px : int
-        Height of the numeric in pixels (at least 60 for reading at 2 m).
+        Starting font size of the numeric in pixels; it then follows the tile's size (at
+        least 60 for reading at 2 m).
+    template : str
+        The widest value expected, which must always fit.
     """
 
     def __init__(
-        self, colour: str, value_px: int = theme.NUMERIC_PX, parent: QWidget | None = None
+        self,
+        colour: str,
+        value_px: int = theme.NUMERIC_PX,
+        parent: QWidget | None = None,
+        template: str = "188",
+        value_width: Callable[[], float] | None = None,
     ):
         super().__init__(parent)
         self.setObjectName("tile")
@@ -32,7 +120,7 @@ class NumericTile(QFrame):
         self._last_style: tuple[str, str, str] | None = None
         self.label = QLabel("")
         self.unit = QLabel("")
-        self.value = QLabel("--")
+        self.value = ValueLabel(template, self._value_size_changed, value_width)
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.marker = QLabel("")
         top = QHBoxLayout()
@@ -50,6 +138,20 @@ class NumericTile(QFrame):
         self.priority: AlarmPriority | None = None
         self.stale = False
         self._apply(theme.PANEL, theme.PANEL_BORDER, colour)
+
+    @property
+    def value_px(self) -> int:
+        """The numeric's font size now, px."""
+        return self._value_px
+
+    def _value_size_changed(self, px: int) -> None:
+        if px == self._value_px:
+            return
+        self._value_px = px
+        style = self._last_style
+        self._last_style = None  # force the style sheet to be rebuilt with the new size
+        if style is not None:
+            self._apply(*style)
 
     def set_view(self, view: NumericView, lit: bool = True) -> None:
         """Show ``view``; ``lit`` is the alarm flash phase."""

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import Spo2View
 from sessionmon.ui.widgets.numeric_tile import NumericTile
 
-PLETH_SECONDS = 5.0
+#: Seconds of pleth shown (like a bedside monitor: a few beats, not a wall of spikes).
+PLETH_SECONDS = 6.0
+#: The SpO2 numeric may take at most this share of the tile width; the pleth takes the rest.
+VALUE_WIDTH_SHARE = 0.45
 
 
 class Spo2Tile(NumericTile):
     """Shows a :class:`Spo2View`; the pleth is redrawn from the frame timer only."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(theme.SPO2_COLOUR, theme.NUMERIC_PX, parent)
+        super().__init__(
+            theme.SPO2_COLOUR,
+            theme.NUMERIC_PX,
+            parent,
+            template="100",
+            value_width=lambda: self.width() * VALUE_WIDTH_SHARE,
+        )
         self.plot = pg.PlotWidget(background=None)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
@@ -25,7 +34,8 @@ class Spo2Tile(NumericTile):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMinimumHeight(70)
-        self.plot.setMinimumWidth(220)
+        self.plot.setMinimumWidth(120)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.curve = self.plot.plot(pen=pg.mkPen(theme.SPO2_COLOUR, width=2))
         self.plot.enableAutoRange(x=False, y=True)
         self._x_span = 0.0
@@ -40,8 +50,9 @@ class Spo2Tile(NumericTile):
         layout = self.layout()
         layout.removeWidget(self.value)
         row = QHBoxLayout()
-        row.addWidget(self.plot, 3)
-        row.addWidget(self.value, 2)
+        row.addWidget(self.plot, 1)  # the pleth fills what the numeric leaves
+        row.addWidget(self.value, 0)
+        self.value.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         layout.insertLayout(1, row, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.signal_label)
@@ -52,6 +63,22 @@ class Spo2Tile(NumericTile):
         self.extra.addLayout(bottom)
         self._x = np.zeros(0)
         self.apply_text_colour(theme.SPO2_COLOUR)
+
+    def _value_size_changed(self, px: int) -> None:
+        """The numeric asks for the width of "100" at its size; the pleth gets the rest."""
+        from PySide6.QtGui import QFont, QFontMetrics
+
+        font = QFont(self.value.font())
+        font.setPixelSize(px)
+        font.setBold(True)
+        self.value.hint_width = QFontMetrics(font).horizontalAdvance("100") + 12
+        self.value.updateGeometry()
+        super()._value_size_changed(px)
+
+    def resizeEvent(self, event) -> None:
+        """A wider or narrower tile changes the room the numeric may take."""
+        super().resizeEvent(event)
+        self.value.refit()
 
     def apply_text_colour(self, text: str) -> None:
         """Signal and PI labels take the tile's text colour (readable on an alarm fill)."""
@@ -67,7 +94,8 @@ class Spo2Tile(NumericTile):
         if len(samples):
             if len(self._x) != len(samples):
                 self._x = np.arange(len(samples), dtype=float) / view.pleth_rate_hz
-                span = max(PLETH_SECONDS, len(samples) / view.pleth_rate_hz)
+                # A fixed window: the trace grows from the left, then fills edge to edge.
+                span = max(PLETH_SECONDS, (len(samples) - 1) / view.pleth_rate_hz)
                 if span != self._x_span:
                     self._x_span = span
                     self.plot.setXRange(0.0, span, padding=0.0)
