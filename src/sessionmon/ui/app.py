@@ -152,7 +152,7 @@ def run_console(db_path: Path, simulator: bool) -> int:
         if simulator:
             console.controller.start_simulated_session()
         console.controller.start_timers()
-        console.window.show()
+        console.window.show_at_launch()
         # Records not finished (unsigned, REMS form due): listed at launch, simulator or not
         # (simulated sessions are never listed).
         console.window.show_launch_reminders()

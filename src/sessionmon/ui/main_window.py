@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QElapsedTimer, QStandardPaths, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QElapsedTimer, QRect, QStandardPaths, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -42,11 +43,23 @@ from sessionmon.ui.widgets.alarm_bar import AlarmBar
 from sessionmon.ui.widgets.banner import SimulationBanner
 from sessionmon.ui.widgets.check_timeline import CheckTimeline
 from sessionmon.ui.widgets.device_status import DeviceStatus
+from sessionmon.ui.widgets.fit_row import FitRow
 from sessionmon.ui.widgets.header import SessionHeader
 from sessionmon.ui.widgets.nibp_tile import NibpTile
 from sessionmon.ui.widgets.numeric_tile import NumericTile
 from sessionmon.ui.widgets.spo2_tile import Spo2Tile
 from sessionmon.ui.widgets.trends import TrendsPanel
+from sessionmon.ui.window_placement import clamp_to_screen, trainer_width
+
+#: The smallest window the console lays out without cutting a word (a small laptop).
+MIN_WINDOW = (1024, 600)
+
+#: Windows shorter than this use the compact alarm bar and check timeline, px.
+COMPACT_BELOW_HEIGHT = 700
+
+#: Styles of the action buttons, biggest first: (font px, show the shortcut line). A narrow
+#: window steps down until every label fits whole (the shortcut stays in the tooltip).
+ACTION_LEVELS: tuple[tuple[int, bool], ...] = ((17, True), (15, True), (15, False), (13, False))
 
 #: The trends are redrawn every this many frames (25 Hz / 5 = 5 Hz).
 TREND_EVERY_N_FRAMES = 5
@@ -67,7 +80,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle("sessionmon - session monitor (not a certified medical device)")
-        self.setMinimumSize(1024, 600)
+        self.setMinimumSize(*MIN_WINDOW)
+        self.open_maximized = False  # set by restore_layout()
+        self.compact = False  # a short window: lower alarm bar and smaller check chips
+        self.available_geometry: QRect | None = None
         self._flash_clock = QElapsedTimer()
         self._flash_clock.start()
         self.flash_phase_override: float | None = None
@@ -106,7 +122,7 @@ class MainWindow(QMainWindow):
         tiles.addWidget(self.nibp_tile, 8)
         layout.addLayout(tiles, 5)
         layout.addWidget(self.trends, 6)
-        layout.addLayout(self.action_row)
+        layout.addWidget(self.action_row)
         bottom = QHBoxLayout()
         bottom.addWidget(self.device_status)
         bottom.addWidget(self.message, 1)
@@ -119,15 +135,26 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ construction
 
     def _button(self, text: str, slot, shortcut: str | None = None) -> QPushButton:
-        button = QPushButton(f"{text}\n{shortcut}" if shortcut else text)
-        button.setMinimumHeight(50)
-        button.setStyleSheet("font-size: 17px; padding: 2px 6px;")
+        button = QPushButton(text)
+        self.action_words[button] = (text, shortcut or "")
+        if shortcut:
+            button.setToolTip(f"{text} ({shortcut})")
         button.clicked.connect(slot)
         if shortcut:
             QShortcut(QKeySequence(shortcut), self, slot)
         return button
 
+    def _style_actions(self, level: int) -> None:
+        """Draw the action buttons at ``level`` (see :data:`ACTION_LEVELS`)."""
+        px, with_shortcut = ACTION_LEVELS[level]
+        for button in self.action_buttons:
+            label, shortcut = self.action_words[button]
+            button.setText(f"{label}\n{shortcut}" if with_shortcut and shortcut else label)
+            button.setMinimumHeight(50 if with_shortcut else 40)
+            button.setStyleSheet(f"font-size: {px}px; padding: 2px 6px;")
+
     def _build_actions(self) -> None:
+        self.action_words: dict[QPushButton, tuple[str, str]] = {}  # button -> (label, shortcut)
         self.new_button = self._button("New session", self.show_new_session, "Ctrl+Shift+N")
         self.baseline_button = self._button(
             "Start pre-dose", self.controller.start_baseline, "Ctrl+B"
@@ -136,16 +163,19 @@ class MainWindow(QMainWindow):
         self.checklist_button = self._button("Checklist", self.show_checklist, "Ctrl+K")
         self.note_button = self._button("Note", self.show_annotation, "Ctrl+N")
         self.discharge_button = self._button("Discharge", self.show_discharge, "Ctrl+E")
-        self.action_row = QHBoxLayout()
-        for button in (
+        self.action_buttons = (
             self.new_button,
             self.baseline_button,
             self.dose_button,
             self.checklist_button,
             self.note_button,
             self.discharge_button,
-        ):
-            self.action_row.addWidget(button)
+        )
+        self.action_row = FitRow(
+            [(button, 1) for button in self.action_buttons],
+            len(ACTION_LEVELS),
+            self._style_actions,
+        )
         menu = self.menuBar().addMenu("&Session")
         for text, slot, key in (
             ("New session...", self.show_new_session, None),
@@ -565,13 +595,65 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout persistence
 
-    def restore_layout(self) -> None:
-        """Restore the saved window geometry and dock layout."""
+    def restore_layout(self, available: QRect | None = None) -> None:
+        """Restore the saved window geometry and dock layout, fitted to the screen.
+
+        Parameters
+        ----------
+        available : QRect, optional
+            The screen's available geometry (default: the window's screen). With nothing
+            saved (first launch) the window fills it and opens maximized; a saved geometry
+            from a bigger screen is shrunk and moved onto this one.
+        """
+        if available is None:
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            available = screen.availableGeometry()
+        self.available_geometry = available
         settings = self.controller.settings
-        if settings.window_geometry:
-            self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
+        restored = bool(settings.window_geometry) and self.restoreGeometry(
+            QByteArray.fromBase64(settings.window_geometry.encode())
+        )
+        if restored:
+            self.open_maximized = bool(self.windowState() & Qt.WindowState.WindowMaximized)
+            saved = self.normalGeometry() if self.open_maximized else self.geometry()
+            self.setWindowState(Qt.WindowState.WindowNoState)
+            self.setGeometry(clamp_to_screen(saved, available, self.minimumSize()))
+        else:
+            self.open_maximized = True
+            self.setGeometry(available)
         if settings.window_state:
             self.restoreState(QByteArray.fromBase64(settings.window_state.encode()))
+
+    def show_at_launch(self) -> None:
+        """Show the window as :meth:`restore_layout` placed it (maximized on a first launch).
+
+        The window is also sized to the screen before maximizing, so it fills the screen even
+        where no window manager carries out the maximize (a kiosk X session, Xvfb).
+        """
+        if self.open_maximized:
+            self.setGeometry(self.available_geometry)
+            self.showMaximized()
+        else:
+            self.show()
+
+    def resizeEvent(self, event) -> None:
+        """Fit the trainer panel's width and the compact mode to the new window size."""
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.fit_docks()
+        compact = event.size().height() < COMPACT_BELOW_HEIGHT
+        if compact != self.compact:
+            self.compact = compact
+            self.alarm_bar.set_compact(compact)
+            self.checks.set_compact(compact)
+
+    def fit_docks(self) -> None:
+        """Size the docked panels so the console keeps the room it needs."""
+        for dock in self.findChildren(QDockWidget):
+            if dock.isFloating() or dock.isHidden():
+                continue
+            width = trainer_width(self.width(), dock.minimumWidth(), dock.maximumWidth())
+            self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     def save_layout(self) -> None:
         """Remember the window geometry and dock layout."""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from sessionmon.model import AlarmPriority
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import AlarmItemView, AudioView
+from sessionmon.ui.widgets.elide import elide_words
 
 SHOWN_ALARMS = 3
 #: Font size of the first (highest priority) alarm and of the others, px.
@@ -23,6 +24,9 @@ FIRST_ALARM_PX = 24
 OTHER_ALARM_PX = 19
 #: When alarms do not fit, their text shrinks down to this size before being cut, px.
 MIN_ALARM_PX = 15
+#: Height of the alarms and buttons, px (normal and in a short window).
+HEIGHT_PX = 52
+COMPACT_HEIGHT_PX = 44
 #: Border and padding around an alarm's text, px.
 LABEL_PADDING_PX = 18
 
@@ -59,7 +63,7 @@ class AlarmLabel(QLabel):
     def __init__(self, font_px: int = OTHER_ALARM_PX, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setFixedHeight(52)
+        self.setFixedHeight(HEIGHT_PX)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.nominal_px = font_px
         self.font_px = font_px
@@ -132,9 +136,7 @@ class AlarmLabel(QLabel):
     def _elide(self) -> None:
         self.ensurePolished()
         width = max(20, self.width() - 14)
-        self.setText(
-            self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, width)
-        )
+        self.setText(elide_words(self.full_text, self.fontMetrics(), width))
 
     def resizeEvent(self, event) -> None:
         """Re-elide the text to the new width."""
@@ -175,11 +177,10 @@ class AlarmBar(QFrame):
         self.more.setStyleSheet("font-size: 20px; font-weight: bold;")
         self.audio = QLabel("AUDIO ON")
         self.audio.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.audio.setMinimumWidth(200)
         self.ack_button = QPushButton("Acknowledge\nF1")
         self.pause_button = QPushButton("Audio pause\nF2")
         for button in (self.ack_button, self.pause_button):
-            button.setMinimumHeight(52)
+            button.setMinimumHeight(HEIGHT_PX)
             button.setStyleSheet("font-size: 15px; padding: 2px 6px;")
         self.alarm_row = alarms = QHBoxLayout()
         alarms.setSpacing(6)
@@ -249,6 +250,14 @@ class AlarmBar(QFrame):
             label.set_font_px(px)
         for index, label in enumerate(self.labels):
             self.alarm_row.setStretch(index + 1, label.text_width() if label.alarm else 1)
+
+    def set_compact(self, compact: bool) -> None:
+        """Use the lower bar (a short window): alarms and buttons 44 px high instead of 52."""
+        height = COMPACT_HEIGHT_PX if compact else HEIGHT_PX
+        for label in self.labels:
+            label.setFixedHeight(height)
+        for button in (self.ack_button, self.pause_button):
+            button.setMinimumHeight(height)
 
     def resizeEvent(self, event) -> None:
         """Fit the alarms to the new width."""

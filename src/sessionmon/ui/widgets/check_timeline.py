@@ -17,6 +17,11 @@ STATUS_WORDS = {
 }
 
 
+#: Chip text size, px (normal and in a short window).
+CHIP_PX = 14
+COMPACT_CHIP_PX = 12
+
+
 class CheckTimeline(QFrame):
     """Shows the session's :class:`CheckView` list left to right in due order."""
 
@@ -27,6 +32,15 @@ class CheckTimeline(QFrame):
         self._layout.setSpacing(6)
         self.chips: list[QLabel] = []
         self._shown: tuple[CheckView, ...] | None = None
+        self.chip_px = CHIP_PX
+
+    def set_compact(self, compact: bool) -> None:
+        """Smaller chips (a short window), so the timeline takes fewer pixels of height."""
+        px = COMPACT_CHIP_PX if compact else CHIP_PX
+        if px != self.chip_px:
+            self.chip_px = px
+            shown, self._shown = self._shown, None
+            self.set_checks(shown or ())
 
     def set_checks(self, checks: tuple[CheckView, ...]) -> None:
         """Show ``checks``."""
@@ -49,7 +63,8 @@ class CheckTimeline(QFrame):
             chip.setToolTip(f"{check.label} ({check.due}): {check.status}")
             chip.setStyleSheet(
                 f"background: {colour}; color: {'#000000' if dark_text else '#FFFFFF'};"
-                " border-radius: 4px; padding: 2px 6px; font-size: 14px; font-weight: bold;"
+                " border-radius: 4px; padding: 1px 5px; font-weight: bold;"
+                f" font-size: {self.chip_px}px;"
             )
 
     def status_of(self, check_id: str) -> str | None:

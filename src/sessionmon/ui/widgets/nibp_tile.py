@@ -7,7 +7,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import NibpView, NumericView
+from sessionmon.ui.widgets.elide import ElidedLabel
+from sessionmon.ui.widgets.fit_row import FitRow
 from sessionmon.ui.widgets.numeric_tile import NumericTile
+
+#: Font sizes of the tile's buttons, biggest first (a narrow tile steps down so none is cut).
+BUTTON_PX = (16, 14, 13, 12)
 
 #: Auto-interval choices: label -> minutes (None = on request only).
 AUTO_INTERVALS: tuple[tuple[str, int | None], ...] = (
@@ -42,7 +47,7 @@ class NibpTile(NumericTile):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(theme.NIBP_COLOUR, 80, parent, template="188/118")
         self.mean_label = QLabel("MAP --")
-        self.last_label = QLabel("not measured")
+        self.last_label = ElidedLabel("not measured")
         self.measuring_label = QLabel("")
         self.measuring_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.start_button = QPushButton("Start")
@@ -54,23 +59,27 @@ class NibpTile(NumericTile):
         self.interval_box = QComboBox()
         for label, minutes in AUTO_INTERVALS:
             self.interval_box.addItem(label, minutes)
+        self.last_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         info = QHBoxLayout()
+        info.setSpacing(8)
         info.addWidget(self.mean_label)
         info.addStretch(1)
         info.addWidget(self.measuring_label)
         info.addStretch(1)
         info.addWidget(self.last_label)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(4)
-        for button in (self.start_button, self.stop_button, self.manual_button):
-            button.setStyleSheet("font-size: 16px; padding: 4px 6px;")
-        self.interval_box.setStyleSheet("font-size: 16px;")
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.manual_button)
-        buttons.addWidget(self.interval_box)
+        self.buttons = FitRow(
+            [
+                (self.start_button, 1),
+                (self.stop_button, 1),
+                (self.manual_button, 1),
+                (self.interval_box, 0),
+            ],
+            len(BUTTON_PX),
+            self._style_buttons,
+            spacing=4,
+        )
         self.extra.addLayout(info)
-        self.extra.addLayout(buttons)
+        self.extra.addWidget(self.buttons)
         self.apply_text_colour(theme.NIBP_COLOUR)
         self.start_button.clicked.connect(self.start_requested)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -78,6 +87,13 @@ class NibpTile(NumericTile):
         self.interval_box.activated.connect(
             lambda index: self.interval_changed.emit(self.interval_box.itemData(index))
         )
+
+    def _style_buttons(self, level: int) -> None:
+        px = BUTTON_PX[level]
+        pad = 6 if level == 0 else 4
+        for button in (self.start_button, self.stop_button, self.manual_button):
+            button.setStyleSheet(f"font-size: {px}px; padding: 4px {pad}px;")
+        self.interval_box.setStyleSheet(f"font-size: {px}px;")
 
     def apply_text_colour(self, text: str) -> None:
         """MAP and time labels take the tile's text colour (readable on an alarm fill)."""
@@ -96,7 +112,9 @@ class NibpTile(NumericTile):
             value = NumericView("NIBP", f"{view.systolic}/{view.diastolic}", "mmHg", view.priority)
         self.set_view(value, lit)
         self.mean_label.setText(f"MAP {view.mean}")
-        self.last_label.setText(view.last_measured)
+        last = view.last_measured
+        short = last.removeprefix("at ")
+        self.last_label.set_full_text(last, (short, short.split(" (")[0]))
         self.measuring_label.setText("MEASURING" if view.measuring else "")
         self.measuring_label.setStyleSheet(
             "color: #000000; background: #FFFFFF; font-weight: bold; padding: 2px 8px;"

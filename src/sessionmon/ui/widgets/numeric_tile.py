@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt
@@ -61,7 +62,7 @@ class ValueLabel(QLabel):
         self.px = 0
         self.hint_width: int | None = None  # a preferred width, when the tile sets one
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setMinimumHeight(MIN_VALUE_PX)
+        self.setMinimumSize(self.minimumSizeHint())
 
     def fit(self) -> int:
         """The font size for the current geometry."""
@@ -82,8 +83,12 @@ class ValueLabel(QLabel):
         return QSize(self.hint_width, MIN_VALUE_PX)
 
     def minimumSizeHint(self) -> QSize:
-        """Never wider than nothing: the tile may always shrink (the font follows)."""
-        return QSize(0, MIN_VALUE_PX)
+        """Room for the widest value at the smallest readable size (the tile never clips it)."""
+        probe = QFont(self.font())
+        probe.setPixelSize(MIN_VALUE_PX)
+        probe.setBold(True)
+        width = math.ceil(QFontMetricsF(probe).horizontalAdvance(self.template)) + 10
+        return QSize(width, MIN_VALUE_PX)
 
     def resizeEvent(self, event) -> None:
         """Choose the font size for the new size."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
@@ -35,6 +35,12 @@ MARKER_COLOURS = {
 MARKER_POOL = 40
 #: Below this panel height the three plots go side by side instead of stacked.
 STACK_MIN_HEIGHT = 330
+#: Plots shorter than this are not worth showing: the panel says to enlarge the window instead.
+MIN_PLOT_HEIGHT = 72
+#: The plot height the panel asks for at least (it collapses only when the window cannot give
+#: even :data:`MIN_PLOT_HEIGHT`).
+WANTED_PLOT_HEIGHT = 100
+COLLAPSED_TEXT = "Trends hidden: enlarge the window to see them"
 
 
 def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidget:
@@ -54,7 +60,7 @@ def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidge
         axis.setTextPen(pg.mkPen("#C8D0D8"))
     plot.setClipToView(True)
     plot.setDownsampling(auto=True, mode="peak")
-    plot.setMinimumSize(120, 50)
+    plot.setMinimumSize(120, 0)  # the panel hides the plots rather than squash them
     return plot
 
 
@@ -155,13 +161,29 @@ class TrendsPanel(QFrame):
         for plot in self.plots:
             self.plot_row.addWidget(plot, 1)
         layout.addLayout(self.plot_row, 1)
+        self.collapsed_label = QLabel(COLLAPSED_TEXT)
+        self.collapsed_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.collapsed_label.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 16px;")
+        self.collapsed_label.setVisible(False)
+        layout.addWidget(self.collapsed_label, 1)
+        self._bar = bar
         self._drawn: dict[str, tuple[int, float | None]] = {}
         self._markers_drawn: tuple[TrendMarker, ...] | None = None
         self._range_drawn: tuple[float, float] | None = None
 
     def resizeEvent(self, event) -> None:
-        """Stack the plots when there is height for them, else put them side by side."""
+        """Stack the plots when there is height for them, else put them side by side, else hide
+        them and say so."""
         super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        room = (
+            event.size().height() - self._bar.sizeHint().height() - margins.top() - margins.bottom()
+        )
+        collapsed = room < MIN_PLOT_HEIGHT
+        if collapsed != self.collapsed:
+            self.collapsed_label.setVisible(collapsed)
+            for plot in self.plots:
+                plot.setVisible(not collapsed)
         stacked = event.size().height() >= STACK_MIN_HEIGHT
         direction = (
             QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight
@@ -170,6 +192,18 @@ class TrendsPanel(QFrame):
             self.plot_row.setDirection(direction)
             for plot in self.plots[:-1]:
                 plot.showAxis("bottom") if not stacked else plot.hideAxis("bottom")
+
+    def minimumSizeHint(self) -> QSize:
+        """Room for the bar and plots of :data:`WANTED_PLOT_HEIGHT`."""
+        hint = super().minimumSizeHint()
+        margins = self.layout().contentsMargins()
+        height = self._bar.sizeHint().height() + margins.top() + margins.bottom()
+        return QSize(hint.width(), height + WANTED_PLOT_HEIGHT)
+
+    @property
+    def collapsed(self) -> bool:
+        """Whether the panel is too short for the plots and asks for a bigger window."""
+        return self.collapsed_label.isVisibleTo(self)
 
     @property
     def stacked(self) -> bool:
