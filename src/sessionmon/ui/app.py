@@ -119,6 +119,26 @@ def build_console(
     return Console(window, controller, audio, trainer)
 
 
+def show_startup_error(message: str) -> None:
+    """Tell a nurse who started the console from an icon why it cannot open (a dialog).
+
+    The command line prints the same message. Nothing is shown on the offscreen platform, where
+    no one could close a dialog.
+    """
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return
+    QMessageBox.critical(
+        None,
+        "sessionmon cannot open its session database",
+        f"{message}\n\nNothing was changed. If another program is using the database, close "
+        "it and start sessionmon again; otherwise keep this file for IT support and start "
+        "sessionmon with --db and another file.",
+    )
+
+
 def run_console(db_path: Path, simulator: bool) -> int:
     """Open the console and run until the window closes.
 
@@ -145,7 +165,11 @@ def run_console(db_path: Path, simulator: bool) -> int:
     base = SystemClock()
     clock: Clock = ScaledClock(base, 1.0) if simulator else base
     settings = ConsoleSettings.load()
-    store = SessionStore.open(db_path, clock)
+    try:
+        store = SessionStore.open(db_path, clock)
+    except UserError as exc:
+        show_startup_error(str(exc))
+        raise
     try:
         console = build_console(store, clock, settings, simulator)
         console.window.restore_layout()
