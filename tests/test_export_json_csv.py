@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -63,6 +64,15 @@ def test_json_export_import_export_is_identical(built, tmp_path):
     assert sum(e["superseded"] for e in body["events"]) == 1
     assert a["schema_version"] == 1
     assert a["derived"]["rems"]["bp_at_40_min"].startswith(f"{BP[1][1]}/{BP[1][2]} mmHg")
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("pdf", "s.db"), ("csv", "s.db-wal"), ("json", "s.db")])
+def test_export_never_overwrites_the_session_database(built, tmp_path, fmt, name):
+    before = (tmp_path / "s.db").read_bytes()
+    with pytest.raises(UserError, match="is the session database"):
+        export_session(built.store, built.session_id, fmt, tmp_path / name, clock=built.clock)
+    assert (tmp_path / "s.db").read_bytes() == before
+    assert built.store.get_session(built.session_id).id == built.session_id
 
 
 def test_import_refuses_a_session_that_exists(built, tmp_path):
@@ -144,7 +154,9 @@ def test_deidentified_exports_drop_identity_shift_times_keep_offsets(built, tmp_
         raw = out.read_bytes().decode("latin-1")
         text = _pdf_text_and_metadata(out) if fmt == "pdf" else raw
         assert "Ada" not in text, fmt
-        assert "1980" not in text, fmt
+        # the birth year, but not by chance inside a hash, a UUID or a fraction of a second
+        assert not re.search(r"(?<![0-9a-fA-F.])1980(?![0-9a-fA-F])", text), fmt
+        assert "19800229" not in text, fmt
         assert "RN Kim" not in text, fmt
         assert "2026-01-05" not in text and "20260105" not in text, fmt
     doc = json.loads((tmp_path / "d.json").read_text())
@@ -167,3 +179,19 @@ def test_each_deidentified_export_has_its_own_offset(built):
         assert copy.events[3].at - copy.session.dose_at == record.events[3].at - DOSE
         assert copy.alarms[0].start - record.alarms[0].start == shift
     assert record.session.created_at == START
+
+
+def test_a_failed_export_keeps_the_file_that_was_there(built, tmp_path, monkeypatch):
+    import sessionmon.export.json_export as json_export
+
+    target = tmp_path / "record.json"
+    target.write_text("yesterday's export")
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(target))
+
+    monkeypatch.setattr(json_export, "export_json", fail)
+    with pytest.raises(UserError, match="No space left on device"):
+        export_session(built.store, built.session_id, "json", target, clock=built.clock)
+    assert target.read_text() == "yesterday's export"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".sessionmon")) == []

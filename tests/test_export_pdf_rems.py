@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -75,6 +76,13 @@ def test_pdf_report_shows_the_record(built, tmp_path):
         assert expected in text, expected
     assert audit_hash[:40] in text.replace(" ", "").replace("\n", "")
     assert "SIMULATION" not in text
+
+
+def test_rems_treatment_date_is_the_clinic_date_not_the_utc_date(built, tmp_path):
+    out = tmp_path / "rems.pdf"
+    honolulu = timezone(timedelta(hours=-10))  # dose 09:05 UTC is 23:05 the day before
+    export_session(built.store, built.session_id, "rems", out, clock=built.clock, tz=honolulu)
+    assert re.search(r"Treatment date\s+2026-01-04", _text(out))
 
 
 def test_simulated_session_pdf_has_watermark_and_rems_is_one_page(tmp_path):

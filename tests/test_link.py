@@ -192,6 +192,28 @@ def test_missing_port_keeps_retrying_then_opens_when_it_appears(tmp_path, clock)
     assert link.state is S.DISCONNECTED
 
 
+class FaultyListener(Recorder):
+    """A listener whose state callback has a bug."""
+
+    def link_state(self, change: LinkStateChange) -> None:
+        super().link_state(change)
+        raise RuntimeError("listener bug")
+
+
+def test_a_failing_state_listener_does_not_kill_the_reader(pty: PtyPort, clock) -> None:
+    rec = FaultyListener()
+    link = SerialLink(pty.path, PortSettings(9600), clock, rec)
+    link.start()
+    try:
+        assert wait_until(lambda: link.state is S.STREAMING)
+        pty.write(b"still read")
+        assert wait_until(lambda: bytes(rec.data) == b"still read")
+        assert link.listener_errors >= 2  # opening and streaming
+    finally:
+        link.stop()
+    assert link.state is S.DISCONNECTED
+
+
 def test_stop_is_idempotent_and_prompt(pty: PtyPort, clock: ManualClock) -> None:
     link = SerialLink(pty.path, PortSettings(9600), clock, Recorder())
     link.start()

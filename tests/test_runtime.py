@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -215,6 +216,26 @@ def test_a_lost_link_raises_oximeter_disconnected_and_recovery_ends_it(store, cl
     assert runtime.engine.alarm("oximeter_disconnected") is None
     record = store.alarms(runtime.session_id)[0]
     assert record.condition == "oximeter_disconnected" and record.end is not None
+
+
+def test_a_blocked_database_alarms_keeps_the_samples_and_the_alarm_ends_on_recovery(
+    tmp_path, clock, oximeter
+):
+    path = tmp_path / "blocked.db"
+    with SessionStore.open(path, clock, busy_timeout_s=0.05) as store:
+        runtime = make_runtime(store, clock, oximeter)
+        run_for(runtime, oximeter, clock, 2)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        run_for(runtime, oximeter, clock, 3)
+        alarm = runtime.engine.alarm("storage_failure")
+        assert alarm is not None and alarm.priority is AlarmPriority.HIGH
+        other.execute("ROLLBACK")
+        other.close()
+        run_for(runtime, oximeter, clock, 2)
+        assert runtime.engine.alarm("storage_failure") is None
+        runtime.close()
+        assert len(store.measurements(runtime.session_id, kinds=[Kind.SPO2])) == 7
 
 
 def test_discharge_refused_early_then_signing_locks_the_session(store, clock, tmp_path):

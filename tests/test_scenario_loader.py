@@ -191,3 +191,8 @@ def test_time_parser_accepts_only_hh_mm_ss(text):
         hours, minutes, seconds = text.strip().split(":")
         assert value == int(hours) * 3600 + int(minutes) * 60 + float(seconds)
         assert 0 <= int(minutes) < 60 and 0 <= float(seconds) < 60
+
+
+def test_a_folder_given_as_scenario_is_named_a_folder(tmp_path):
+    with pytest.raises(UserError, match="is a folder"):
+        load_scenario(tmp_path)

@@ -250,6 +250,25 @@ def test_abort_sends_abort_and_deflates(make_driver, port: PtyPort, clock) -> No
     assert module.nothing_sent()  # no more polling once aborted
 
 
+@pytest.mark.parametrize("answer", [ACK_O, None], ids=["received-only", "no-answer"])
+def test_after_an_abort_without_aborted_ack_a_new_measurement_starts(
+    make_driver, port: PtyPort, clock, answer: bytes | None
+) -> None:
+    driver = make_driver(reply_timeout_s=1.0)
+    module = Module(port)
+    driver.request_measurement()
+    module.expect(START)
+    module.reply(ACK_O)
+    driver.abort()
+    module.expect(ABORT)
+    if answer is not None:
+        module.reply(answer)
+    clock.advance(1.0)  # past the reply timeout
+    assert wait_until(lambda: driver.phase is Phase.IDLE)
+    driver.request_measurement()
+    module.expect(START)
+
+
 def test_error_ack_fails_the_measurement(make_driver, port: PtyPort, clock) -> None:
     driver = make_driver()
     module = Module(port)

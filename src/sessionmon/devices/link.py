@@ -225,7 +225,7 @@ class SerialLink:
 
     def _move(self, target: LinkState, detail: str = "") -> None:
         change = self._machine.move(target, detail)
-        self._listener.link_state(change)
+        self._call(self._listener.link_state, change)
 
     def _run(self) -> None:
         attempt = 0

@@ -183,6 +183,14 @@ class SuntechNibp(SerialSourceBase):
             if self._missed >= self.max_missed_replies and self._phase is not Phase.IDLE:
                 self._fail(f"module not answering ({self._missed} requests unanswered)")
                 self._missed = 0
+        if (
+            self._phase is Phase.ABORTING
+            and self._awaiting is None
+            and now - self._sent_at >= self.reply_timeout_s
+        ):
+            # no "A" (aborted) within a reply timeout, only "O" or silence: nothing is running
+            # any more, and a new measurement must be possible
+            self._set_phase(Phase.IDLE)
         if self._phase is Phase.MEASURING:
             if now - self._phase_since >= self.measurement_timeout_s:
                 self._send_abort(link, now)

@@ -20,7 +20,7 @@ MDS/VMD/channel OBX rows are not sent (their containment codes are not in the re
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ def escape(text: str | None) -> str:
 
 def ts(moment: datetime) -> str:
     """HL7 DTM in UTC with seconds precision and zone, e.g. ``20260105090000+0000``."""
-    return moment.strftime("%Y%m%d%H%M%S+0000")
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S+0000")
 
 
 def _number(value: float) -> str:

@@ -227,10 +227,12 @@ def _minutes(value: float | None) -> str:
     return "Not recorded" if value is None else f"{value:.0f} min"
 
 
-def _rems(record: SessionRecord, rems: RemsSummary, st: _Styles, width: float) -> list:
+def _rems(
+    record: SessionRecord, rems: RemsSummary, clock: _Clock, st: _Styles, width: float
+) -> list:
     dose = record.dose_at
     pairs = [
-        ("Treatment date", rems.treatment_date.date().isoformat() if rems.treatment_date else "-"),
+        ("Treatment date", clock.local(rems.treatment_date, "%Y-%m-%d")),
         ("Dose and lot", f"{rems.dose_mg:g} mg, lot {rems.lot_number or 'not recorded'}"),
         ("Total minutes, first device to end of monitoring", _minutes(rems.total_monitoring_min)),
         (
@@ -643,7 +645,7 @@ def export_pdf(
         if rems.applies
         else "Monitoring summary (the esketamine REMS form does not apply)"
     )
-    story += [Paragraph(_clean(heading), st.h2), *_rems(record, rems, st, width)]
+    story += [Paragraph(_clean(heading), st.h2), *_rems(record, rems, clock, st, width)]
     if not rems_only:
         report(progress, 0.2)
         story += [

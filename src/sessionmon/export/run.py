@@ -8,9 +8,13 @@ form), so the record shows what left and when, and the record state knows the RE
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,56 @@ def _check_out(out: Path) -> Path:
     if not out.parent.exists():
         raise UserError(f"cannot write {out}: folder {out.parent} does not exist")
     return out
+
+
+def _refuse_database_files(paths: list[Path], store: Any) -> None:
+    """Refuse to export onto the session database or its journal files."""
+    db_path = getattr(store, "path", None)
+    if db_path is None:
+        return
+    db_path = Path(db_path).resolve()
+    protected = {db_path} | {db_path.with_name(db_path.name + s) for s in ("-wal", "-shm")}
+    for path in paths:
+        if path.resolve() in protected:
+            raise UserError(f"{path} is the session database; choose another file to export to")
+
+
+def _write_format(
+    fmt: str,
+    record: Any,
+    out: Path,
+    now: datetime,
+    tz: tzinfo | None,
+    waveform: bool,
+    deidentify: bool,
+    progress: Callable[[float], None],
+) -> list[Path]:
+    """Write ``record`` as ``fmt`` to ``out`` and return the files written."""
+    if fmt in ("pdf", "rems"):
+        from sessionmon.export.pdf import export_pdf
+
+        return [
+            export_pdf(
+                record, out, exported_at=now, tz=tz, rems_only=fmt == "rems", progress=progress
+            )
+        ]
+    if fmt == "csv":
+        from sessionmon.export.csv_export import export_csv
+
+        return export_csv(record, out, waveform=waveform, progress=progress)
+    if fmt == "json":
+        from sessionmon.export.json_export import export_json
+
+        return [
+            export_json(record, out, exported_at=now, deidentified=deidentify, progress=progress)
+        ]
+    if fmt == "fhir":
+        from sessionmon.export.fhir import export_fhir
+
+        return [export_fhir(record, out, exported_at=now, progress=progress)]
+    from sessionmon.export.hl7 import export_hl7
+
+    return [export_hl7(record, out, exported_at=now, progress=progress)]
 
 
 def export_session(
@@ -112,6 +166,12 @@ def export_session(
     if waveform and fmt not in ("csv", "json"):
         raise UserError(f"--waveform applies to csv and json exports, not {fmt}")
     out = _check_out(out)
+    planned = [out]
+    if fmt == "csv" and waveform:
+        from sessionmon.export.csv_export import waveform_path_for
+
+        planned.append(waveform_path_for(out))
+    _refuse_database_files(planned, store)
     now = clock.now()
     record = load_record(
         store, session_id, waveform=waveform, progress=lambda f: report(progress, 0.3 * f)
@@ -127,44 +187,24 @@ def export_session(
     def rest(fraction: float) -> None:
         report(progress, 0.3 + 0.65 * fraction)
 
-    written: list[Path] = []
-    planned = [out]
+    # Write into a scratch folder beside the target and move the files into place only when the
+    # whole export succeeded: a failed export never leaves half a file, nor removes an old one.
     try:
-        if fmt in ("pdf", "rems"):
-            from sessionmon.export.pdf import export_pdf
-
-            written = [
-                export_pdf(
-                    record, out, exported_at=now, tz=tz, rems_only=fmt == "rems", progress=rest
-                )
-            ]
-        elif fmt == "csv":
-            from sessionmon.export.csv_export import export_csv, waveform_path_for
-
-            planned = [out, waveform_path_for(out)] if waveform else [out]
-            written = export_csv(record, out, waveform=waveform, progress=rest)
-        elif fmt == "json":
-            from sessionmon.export.json_export import export_json
-
-            written = [
-                export_json(record, out, exported_at=now, deidentified=deidentify, progress=rest)
-            ]
-        elif fmt == "fhir":
-            from sessionmon.export.fhir import export_fhir
-
-            written = [export_fhir(record, out, exported_at=now, progress=rest)]
-        else:
-            from sessionmon.export.hl7 import export_hl7
-
-            written = [export_hl7(record, out, exported_at=now, progress=rest)]
+        scratch = Path(tempfile.mkdtemp(prefix=".sessionmon-export-", dir=out.parent))
     except OSError as exc:
-        for path in planned:
-            path.unlink(missing_ok=True)
+        raise UserError(f"cannot write in {out.parent}: {exc.strerror or exc}") from None
+    staged = scratch / out.name
+    try:
+        staged_files = _write_format(fmt, record, staged, now, tz, waveform, deidentify, rest)
+        written = []
+        for path in staged_files:
+            target = out.parent / path.name
+            os.replace(path, target)
+            written.append(target)
+    except OSError as exc:
         raise UserError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
-    except BaseException:
-        for path in planned:
-            path.unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     digest = _sha256(written[0])
     rems_form = fmt in REMS_FORMATS and not deidentify
     if record_event:

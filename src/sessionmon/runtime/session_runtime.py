@@ -355,15 +355,21 @@ class SessionRuntime(NurseIntents):
                 ingest.drain(source, outputs, batch)
             ingest.reconcile(source, now)
         mono = self._clock.monotonic()
+        committed = False
         try:
             if batch:
                 self._store.append_measurements(batch)
             if mono - self._last_flush >= self._flush_interval_s:
                 self._waveform.flush_if_old(now)
+                committed = self._store.pending_count > 0
                 self._store.flush()
                 self._last_flush = mono
         except StoreError as exc:
             self._pending_storage_failure = str(exc)
+            committed = False
+        if self._waveform.store_error is not None:
+            self._pending_storage_failure = str(self._waveform.store_error)
+            self._waveform.store_error = None
         state = self.protocol_state
         arrived = ingest.take_bp_arrival()
         if arrived is not None:
@@ -373,6 +379,8 @@ class SessionRuntime(NurseIntents):
         if self._pending_storage_failure is not None:
             self._gate.set("storage_failure", True, now, self._pending_storage_failure)
             self._pending_storage_failure = None
+        elif committed:  # buffered samples reached the disk: saving works again
+            self._gate.set("storage_failure", False, now, "saving again")
         self._engine.tick(now)
         self._notify_alarms()
 

@@ -9,6 +9,7 @@ from typing import Any
 from sessionmon.devices.source import WaveformBlock
 from sessionmon.model import Kind, WaveformChunk
 from sessionmon.runtime.pleth import PlethRing
+from sessionmon.store import StoreError
 
 #: A chunk is stored once it holds this many seconds of samples.
 CHUNK_SECONDS = 2.0
@@ -48,6 +49,9 @@ class WaveformRecorder:
         self._sid = session_id
         self.ring = PlethRing(capacity)
         self._chunk: _ChunkBuilder | None = None
+        #: The last error the store reported while taking a chunk (the store keeps the chunk
+        #: buffered and retries); the owner reads and resets it.
+        self.store_error: StoreError | None = None
 
     def add(self, block: WaveformBlock, at: datetime, device_id: str) -> None:
         """Take one block of samples received at ``at`` from ``device_id``."""
@@ -68,20 +72,26 @@ class WaveformRecorder:
                 self.flush()
 
     def flush(self) -> None:
-        """Hand the samples gathered so far to the store as one chunk."""
+        """Hand the samples gathered so far to the store as one chunk.
+
+        A failed commit does not raise: it is kept in :attr:`store_error`, so the samples that
+        follow in the same poll are still taken.
+        """
         chunk, self._chunk = self._chunk, None
         if chunk is None or not chunk.samples:
             return
-        self._store.append_waveform(
-            WaveformChunk.model_construct(
-                session_id=self._sid,
-                kind=Kind.PLETH,
-                start=chunk.start,
-                sample_rate_hz=chunk.rate,
-                samples=tuple(chunk.samples),
-                source=chunk.source,
-            )
+        stored = WaveformChunk.model_construct(
+            session_id=self._sid,
+            kind=Kind.PLETH,
+            start=chunk.start,
+            sample_rate_hz=chunk.rate,
+            samples=tuple(chunk.samples),
+            source=chunk.source,
         )
+        try:
+            self._store.append_waveform(stored)
+        except StoreError as exc:
+            self.store_error = exc
 
     def flush_if_old(self, now: datetime) -> None:
         """Flush a chunk that started more than :data:`CHUNK_SECONDS` before ``now``."""

@@ -87,6 +87,8 @@ def resolve_scenario_path(path_or_name: str | Path) -> Path:
         builtin = _builtin_dir() / f"{stem}.toml"
         if builtin.is_file():
             return builtin
+    if candidate.is_dir():
+        raise UserError(f"{text} is a folder; give a scenario file (.toml)")
     if candidate.suffix == ".toml" or "/" in text:
         raise UserError(f"scenario file {text} not found")
     raise UserError(

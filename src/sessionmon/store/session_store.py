@@ -420,16 +420,10 @@ class SessionStore:
         with self._lock:
             rows = self._read(
                 "listing sessions",
-                "SELECT session_id FROM session_versions ORDER BY version_id DESC LIMIT 1",
-            )
-            if not rows:
-                return None
-            rows = self._read(
-                "listing sessions",
                 "SELECT session_id FROM session_versions GROUP BY session_id "
                 "ORDER BY MIN(version_id) DESC LIMIT 1",
             )
-            return uuid.UUID(rows[0][0])
+            return uuid.UUID(rows[0][0]) if rows else None
 
     def resume_session(self, session_id: uuid.UUID) -> Session:
         """Take over an interrupted session and return it in the phase it had before the crash.
@@ -601,6 +595,10 @@ class SessionStore:
                             self._flush_pending()
                         except StoreError as exc:
                             self.last_flush_error = exc
+                        except Exception as exc:  # the flusher must not die silently
+                            self.last_flush_error = StoreError(
+                                f"saving buffered measurements failed: {exc}"
+                            )
 
             self._autoflush_stop = stop
             self._autoflush_thread = threading.Thread(

@@ -98,7 +98,7 @@ class ConsoleController(QObject):
         self.clock = clock
         self.settings = settings
         self.simulator = simulator
-        self._save_settings = settings_saver or (lambda s: s.save())
+        self._settings_saver = settings_saver or (lambda s: s.save())
         self.runtime: Any | None = None
         self.devices: SimulatedDevices | None = None
         self.nibp_source: Any | None = None
@@ -117,6 +117,7 @@ class ConsoleController(QObject):
         self.frame_timer.setInterval(FRAME_MS)
         self.frame_timer.timeout.connect(self.refresh)
         self.ticks = 0
+        self._acquisition_fault: str | None = None  # the failure already told to the nurse
         self._physiology_seen: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ timers
@@ -144,16 +145,34 @@ class ConsoleController(QObject):
     # ------------------------------------------------------------------ acquisition and views
 
     def acquire(self) -> None:
-        """Drain the devices into the record, alarms and protocol (acquisition timer)."""
+        """Drain the devices into the record, alarms and protocol (acquisition timer).
+
+        A failure is told to the nurse once (not ten times a second) and the timer keeps
+        running, so acquisition resumes by itself when the cause goes away. An unexpected
+        error is logged with its traceback and shown too: the console is never silently stuck.
+        """
         if self.runtime is None or self.runtime.locked:
             return
         try:
             if self.playback is not None:
                 self.playback.advance()
             self.runtime.tick()
-            self.ticks += 1
         except UserError as exc:
-            self.error.emit(str(exc))
+            self._acquisition_failed(str(exc))
+            return
+        except Exception as exc:
+            log.exception("acquisition tick failed")
+            self._acquisition_failed(f"Monitoring error, readings may not update: {exc}")
+            return
+        self.ticks += 1
+        if self._acquisition_fault is not None:
+            self._acquisition_fault = None
+            self.info.emit("Monitoring running again.")
+
+    def _acquisition_failed(self, message: str) -> None:
+        if message != self._acquisition_fault:
+            self._acquisition_fault = message
+            self.error.emit(message)
 
     def refresh(self) -> ConsoleView:
         """Build the view of the session now and publish it (frame timer)."""
@@ -254,15 +273,21 @@ class ConsoleController(QObject):
         except UserError as exc:
             self.error.emit(str(exc))
             return None
+        if self._refuse_leaving_patient():
+            return None
         self._close_runtime()
         base = scenario.baseline
-        return self.start_simulated_session(
-            pseudonym=scenario.patient.pseudonym,
-            treatment=scenario.treatment.value,
-            baseline={"hr": base.hr, "spo2": base.spo2, "sys": base.sys, "dia": base.dia},
-            scenario=scenario,
-            seed=scenario.seed,
-        )
+        try:
+            return self.start_simulated_session(
+                pseudonym=scenario.patient.pseudonym,
+                treatment=scenario.treatment.value,
+                baseline={"hr": base.hr, "spo2": base.spo2, "sys": base.sys, "dia": base.dia},
+                scenario=scenario,
+                seed=scenario.seed,
+            )
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return None
 
     def _start_runtime(
         self,
@@ -351,8 +376,25 @@ class ConsoleController(QObject):
         self.devices = None
         self.playback = None
 
+    def _refuse_leaving_patient(self) -> bool:
+        """Refuse (with a message) to replace a patient session still being monitored.
+
+        Opening or resuming another session closes the running one: its vitals and alarms
+        would silently leave the screen. A training session may be left at any time.
+        """
+        runtime = self.runtime
+        if runtime is None or runtime.locked or runtime.session.simulated:
+            return False
+        self.error.emit(
+            f"Session {runtime.session.patient.pseudonym} is being monitored: sign it off"
+            " before opening another session."
+        )
+        return True
+
     def resume_session(self, session_id: UUID) -> Session | None:
         """Resume an interrupted session (devices reconnect from the saved setup)."""
+        if self._refuse_leaving_patient():
+            return None
         try:
             session = self.store.resume_session(session_id)
             self._start_runtime(session)
@@ -364,14 +406,20 @@ class ConsoleController(QObject):
 
     def open_read_only(self, session_id: UUID) -> Session | None:
         """Show a past session's record (trends and events), read-only."""
+        if self._refuse_leaving_patient():
+            return None
         try:
             session = self.store.get_session(session_id)
+            events = self.store.events(session.id)
         except (UserError, KeyError, LookupError) as exc:
             self.error.emit(str(exc))
             return None
         self._close_runtime()
         self._reset_view_state()
-        self._backfill(session)
+        try:
+            self._backfill(session)
+        except UserError as exc:
+            self.error.emit(f"Trends of this session not shown: {exc}")
         self.read_only_session = session
         start = session.created_at
         markers = tuple(
@@ -380,7 +428,7 @@ class ConsoleController(QObject):
                 adapter.marker_kind(e.kind.value),
                 e.text or e.kind.value,
             )
-            for e in self.store.events(session.id)
+            for e in events
             if e.kind.value in ("dose_given", "checklist", "annotation")
         )
         end = session.ended_at or start
@@ -509,6 +557,23 @@ class ConsoleController(QObject):
             return self.runtime.profile
         return self._profile()
 
+    def _save_settings(self, settings: ConsoleSettings) -> bool:
+        """Write ``settings``; a failure (read-only or full disk) is told, never raised.
+
+        Saving is a side effect of intents (the dose, a sign-off): it must never stop them.
+        """
+        try:
+            self._settings_saver(settings)
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("settings not saved: %s", exc)
+            self.error.emit(f"Console settings not saved: {exc}")
+            return False
+        return True
+
+    def save_settings(self) -> bool:
+        """Write the console settings now; returns whether they were saved."""
+        return self._save_settings(self.settings)
+
     def _remember_staff(self, name: str) -> None:
         name = name.strip()
         if name and name != self.settings.staff_name:
@@ -588,7 +653,12 @@ class ConsoleController(QObject):
             self.error.emit("Start a session first.")
             return None
         checks = self.runtime.snapshot().checks if self.runtime else ()
-        return build_debrief(self.store.alarms(session.id), checks, session.created_at)
+        try:
+            alarms = self.store.alarms(session.id)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return None
+        return build_debrief(alarms, checks, session.created_at)
 
 
 def _replace(view: ConsoleView, **changes: Any) -> ConsoleView:

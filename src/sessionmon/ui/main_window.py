@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         def load(path: str, sid: str):
             scale = with_item_wording(scales[sid], load_item_wording(path, sid))
             self.controller.settings.cadss_wording_path = path
-            self.controller._save_settings(self.controller.settings)
+            self.controller.save_settings()
             return scale
 
         dialog = ChecklistDialog(
@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
 
         def accepted() -> None:
             dialog.apply_to(settings)
-            self.controller._save_settings(settings)
+            self.controller.save_settings()
             self.show_message("Device setup saved; the next session connects to these devices.")
 
         dialog.accepted.connect(accepted)
@@ -410,15 +410,24 @@ class MainWindow(QMainWindow):
         if session is None:
             c.error.emit("Start or open a session first.")
             return None
-        return self._open("alarm_log", AlarmLogDialog(c.store.alarm_log(session.id), self))
+        try:
+            entries = c.store.alarm_log(session.id)
+        except UserError as exc:
+            c.error.emit(f"Alarm log not available: {exc}")
+            return None
+        return self._open("alarm_log", AlarmLogDialog(entries, self))
 
-    def show_history(self, select: Any | None = None) -> HistoryDialog:
+    def show_history(self, select: Any | None = None) -> HistoryDialog | None:
         """Show past sessions with their record state (``select``: a session id to select)."""
         from sessionmon.export import record_state_for
         from sessionmon.export.record_state import export_events
 
         store = self.controller.store
-        summaries = store.list_sessions()
+        try:
+            summaries = store.list_sessions()
+        except UserError as exc:
+            self.controller.error.emit(f"Session history not available: {exc}")
+            return None
         now = self.controller.clock.now().astimezone()
         states = {}
         for summary in summaries:
@@ -498,7 +507,11 @@ class MainWindow(QMainWindow):
         if self.export_job is not None and self.export_job.isRunning():
             c.error.emit("An export is already running; wait for it to finish.")
             return None
-        c.store.flush()  # the worker reads the database on its own connection
+        try:
+            c.store.flush()  # the worker reads the database on its own connection
+        except UserError as exc:
+            c.error.emit(f"Export not started: {exc}")
+            return None
         job = ExportJob(c.store.path, request, c.clock, by=c.staff, parent=self)
         progress = QProgressDialog(
             f"Exporting {request.out.name} ({request.fmt.upper()})...", "", 0, 100, self
@@ -537,7 +550,7 @@ class MainWindow(QMainWindow):
         self._export_finished()
         paths = [str(p) for p in result.paths]
         self.controller.settings.export_folder = str(Path(paths[0]).parent)
-        self.controller._save_settings(self.controller.settings)
+        self.controller.save_settings()
         text = "Exported to " + " and ".join(paths)
         if result.rems_form:
             text += " (REMS monitoring form)"
@@ -660,7 +673,7 @@ class MainWindow(QMainWindow):
         settings = self.controller.settings
         settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         settings.window_state = bytes(self.saveState().toBase64()).decode()
-        self.controller._save_settings(settings)
+        self.controller.save_settings()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the layout and stop the session's timers and devices."""

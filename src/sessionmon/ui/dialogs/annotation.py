@@ -1,4 +1,4 @@
-"""Annotation dialog: a canned note or free text, stamped with the time it was opened."""
+"""Annotation dialog: a canned note or free text, recorded at the time it is confirmed."""
 
 from __future__ import annotations
 

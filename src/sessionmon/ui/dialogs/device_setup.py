@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QThread, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,6 +47,45 @@ def available_ports() -> list[tuple[str, str]]:
         return []
 
 
+class ConnectionTestThread(QThread):
+    """Runs one connection test off the UI thread (it waits up to a few seconds for data).
+
+    Parameters
+    ----------
+    tester : callable
+        ``tester(role, protocol, port) -> (ok, message)``.
+    role, protocol, port : str
+        What to test.
+
+    Signals
+    -------
+    outcome(str, bool, str)
+        ``(role, ok, message)`` once the test is over.
+    """
+
+    outcome = Signal(str, bool, str)
+
+    def __init__(
+        self,
+        tester: ConnectionTester,
+        role: str,
+        protocol: str,
+        port: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._tester = tester
+        self.role, self.protocol, self.port = role, protocol, port
+
+    def run(self) -> None:
+        """Run the test and report its outcome (an unexpected error is the outcome too)."""
+        try:
+            ok, message = self._tester(self.role, self.protocol, self.port)
+        except Exception as exc:  # a failed test is reported, never lost in the thread
+            ok, message = False, f"{self.protocol} on {self.port}: {exc}"
+        self.outcome.emit(self.role, ok, message)
+
+
 class DeviceSetupDialog(QDialog):
     """Choose simulated devices, or a driver and a port for the oximeter and the NIBP.
 
@@ -75,6 +115,8 @@ class DeviceSetupDialog(QDialog):
         self.driver_boxes: dict[str, QComboBox] = {}
         self.port_boxes: dict[str, QComboBox] = {}
         self.results: dict[str, QLabel] = {}
+        self.test_buttons: dict[str, QPushButton] = {}
+        self.running_tests: dict[str, ConnectionTestThread] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(self.simulated)
         self.group = QGroupBox("Serial devices")
@@ -108,6 +150,7 @@ class DeviceSetupDialog(QDialog):
             self.driver_boxes[role] = driver
             self.port_boxes[role] = port
             self.results[role] = result
+            self.test_buttons[role] = test
         if not ports:
             grid.addWidget(QLabel("No serial ports found; type the port name."), 4, 1, 1, 3)
         layout.addWidget(self.group)
@@ -130,7 +173,11 @@ class DeviceSetupDialog(QDialog):
         return text
 
     def test(self, role: str) -> None:
-        """Try the connection of ``role`` and show the outcome under its row."""
+        """Try the connection of ``role`` in the background; the outcome shows under its row.
+
+        The test waits seconds for data, so it never runs on the UI thread: the console keeps
+        drawing and sounding alarms meanwhile.
+        """
         protocol = self.driver_boxes[role].currentData()
         port = self.port_of(role)
         label = self.results[role]
@@ -141,9 +188,32 @@ class DeviceSetupDialog(QDialog):
         if self._tester is None:
             label.setText("Connection test is not available.")
             return
-        ok, message = self._tester(role, protocol, port)
+        if role in self.running_tests:
+            return
+        label.setText(f"Testing {protocol} on {port}...")
+        label.setStyleSheet("")
+        self.test_buttons[role].setEnabled(False)
+        thread = ConnectionTestThread(self._tester, role, protocol, port, self)
+        thread.outcome.connect(self._tested)
+        self.running_tests[role] = thread
+        thread.start()
+
+    def _tested(self, role: str, ok: bool, message: str) -> None:
+        thread = self.running_tests.pop(role, None)
+        if thread is not None:
+            thread.wait()  # run() has emitted its last signal; let the thread end
+            thread.deleteLater()
+        self.test_buttons[role].setEnabled(True)
+        label = self.results[role]
         label.setText(message)
         label.setStyleSheet("color: #2ECC71;" if ok else "color: #FF6B6B;")
+
+    def done(self, result: int) -> None:
+        """Close; a connection test still running is let finish first (a thread is never
+        destroyed while it runs)."""
+        for thread in list(self.running_tests.values()):
+            thread.wait()
+        super().done(result)
 
     def apply_to(self, settings: ConsoleSettings) -> None:
         """Write the choices into ``settings``."""
