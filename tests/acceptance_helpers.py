@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sessionmon.model import Kind
+from sessionmon.model import AlarmLogEntry, Kind
 from sessionmon.scenarios import parse_scenario
 from sessionmon.scenarios.runner import SCENARIO_START, run_scenario
 from sessionmon.store import SessionStore
@@ -43,6 +44,14 @@ def scenario_text(
     return text + steps
 
 
+def bp_then_dose(bp_at: str, dose_at: str) -> str:
+    """The steps most sessions start with: a pre-dose BP at ``bp_at``, then the dose."""
+    return (
+        f'[[step]]\nat = "{bp_at}"\naction = "measure_bp"\n'
+        f'[[step]]\nat = "{dose_at}"\naction = "dose"\n'
+    )
+
+
 def run_text(store: SessionStore, text: str) -> dict[str, Any]:
     """Run scenario ``text`` headless into ``store`` and return the JSON summary."""
     return run_scenario(parse_scenario(text, "acceptance.toml"), store)
@@ -60,13 +69,27 @@ def only(summary: dict[str, Any], condition: str) -> dict[str, Any]:
     return found[0]
 
 
+def session_id(summary: dict[str, Any]) -> uuid.UUID:
+    """The id of the session the summary reports on."""
+    return uuid.UUID(summary["session_id"])
+
+
+def seconds_from_start(at: datetime) -> float:
+    """``at`` as seconds from the scenario start (to the millisecond)."""
+    return round((at - SCENARIO_START).total_seconds(), 3)
+
+
 def values(store: SessionStore, summary: dict[str, Any], kind: Kind) -> list[tuple[float, float]]:
     """(seconds from scenario start, value) of every recorded value of ``kind``."""
-    sid = uuid.UUID(summary["session_id"])
     return [
-        (round((m.received_at - SCENARIO_START).total_seconds(), 3), m.value)
-        for m in store.measurements(sid, kinds=[kind])
+        (seconds_from_start(m.received_at), m.value)
+        for m in store.measurements(session_id(summary), kinds=[kind])
     ]
+
+
+def alarm_log(store: SessionStore, summary: dict[str, Any]) -> list[AlarmLogEntry]:
+    """The stored alarm log of the summary's session."""
+    return store.alarm_log(session_id(summary))
 
 
 def first_time(series: list[tuple[float, float]], test, after: float = 0.0) -> float:

@@ -9,24 +9,24 @@ began plus its delay, within one tick (1 s).
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 
 from acceptance_helpers import (
+    alarm_log,
     alarms,
+    bp_then_dose,
     first_run_held,
     first_time,
     only,
     run_text,
     scenario_text,
+    seconds_from_start,
     values,
 )
-from sessionmon.clock import ManualClock
 from sessionmon.model import AlarmLogAction, Kind
 from sessionmon.scenarios.runner import SCENARIO_START
-from sessionmon.store import SessionStore
 
 TICK = 1.0
 
@@ -34,20 +34,13 @@ TICK = 1.0
 ISSUE_EXAMPLE = (Path(__file__).parent / "acceptance_scenarios" / "issue_example.toml").read_text()
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("acceptance") / "sessions.db"
-    with SessionStore.open(path, ManualClock()) as s:
-        yield s
-
-
-def test_the_issue_example_runs_verbatim(store):
-    summary = run_text(store, ISSUE_EXAMPLE)
+def test_the_issue_example_runs_verbatim(scenario_store):
+    summary = run_text(scenario_store, ISSUE_EXAMPLE)
     sensor = only(summary, "oximeter_sensor_off")
     assert (sensor["priority"], sensor["category"]) == ("medium", "technical")
     assert (sensor["start_s"], sensor["end_s"]) == (50 * 60 + 5, 50 * 60 + 40)
-    bp = values(store, summary, Kind.NIBP_SYS)
-    dia = dict(values(store, summary, Kind.NIBP_DIA))
+    bp = values(scenario_store, summary, Kind.NIBP_SYS)
+    dia = dict(values(scenario_store, summary, Kind.NIBP_DIA))
     # No dose in this scenario: every BP is pre-dose, so an elevated one is flagged (low).
     elevated = only(summary, "predose_bp_elevated")
     assert elevated["priority"] == "low"
@@ -80,9 +73,9 @@ action = "acknowledge"
 """
 
 
-def test_spo2_low_medium_after_10_s_and_high_at_once(store):
-    summary = run_text(store, scenario_text(SPO2_STEPS, duration="00:07:00"))
-    spo2 = values(store, summary, Kind.SPO2)
+def test_spo2_low_medium_after_10_s_and_high_at_once(scenario_store):
+    summary = run_text(scenario_store, scenario_text(SPO2_STEPS, duration="00:07:00"))
+    spo2 = values(scenario_store, summary, Kind.SPO2)
     first, second = alarms(summary, "spo2_low")
     assert first["priority"] == "medium"
     assert first["start_s"] == pytest.approx(first_run_held(spo2, lambda v: v < 90, 10), abs=TICK)
@@ -124,9 +117,9 @@ by = "RN A"
 """
 
 
-def test_pulse_limits_delays_and_latching(store):
-    summary = run_text(store, scenario_text(HR_STEPS, duration="00:08:00"))
-    hr = values(store, summary, Kind.HR)
+def test_pulse_limits_delays_and_latching(scenario_store):
+    summary = run_text(scenario_store, scenario_text(HR_STEPS, duration="00:08:00"))
+    hr = values(scenario_store, summary, Kind.HR)
     high = only(summary, "hr_high")
     # > 120 for 10 s: medium; then >= 140: the same alarm rises to high (highest reached).
     assert high["start_s"] == pytest.approx(first_run_held(hr, lambda v: v > 120, 10), abs=TICK)
@@ -143,13 +136,9 @@ def test_pulse_limits_delays_and_latching(store):
     assert (low[1]["end_s"], low[1]["ack_s"]) == (450, 450)
 
 
-BP_STEPS = """\
-[[step]]
-at = "00:00:30"
-action = "measure_bp"
-[[step]]
-at = "00:01:30"
-action = "dose"
+BP_STEPS = (
+    bp_then_dose("00:00:30", "00:01:30")
+    + """\
 [[step]]
 at = "00:02:00"
 change = { sys = 168, dia = 92 }
@@ -178,12 +167,13 @@ action = "measure_bp"
 at = "00:06:30"
 action = "acknowledge"
 """
+)
 
 
-def test_nibp_stages_fire_at_the_measurement_and_rise_is_over_the_predose_baseline(store):
-    summary = run_text(store, scenario_text(BP_STEPS, duration="00:07:00"))
-    sys_values = values(store, summary, Kind.NIBP_SYS)
-    dia_values = dict(values(store, summary, Kind.NIBP_DIA))
+def test_nibp_stages_fire_at_the_measurement_and_rise_is_over_the_predose_baseline(scenario_store):
+    summary = run_text(scenario_store, scenario_text(BP_STEPS, duration="00:07:00"))
+    sys_values = values(scenario_store, summary, Kind.NIBP_SYS)
+    dia_values = dict(values(scenario_store, summary, Kind.NIBP_DIA))
     (t0, base), (t1, s1), (t2, s2), (t3, s3), (_, s4) = sys_values
     assert t0 < 90 < t1, "one pre-dose BP, then the rest after the dose"
     assert 160 <= s1 < 180 and s2 >= 180 and 80 <= s3 < 90 and s4 < 80
@@ -223,8 +213,8 @@ action = "measure_bp"
 """
 
 
-def test_no_rise_alarm_without_a_dose(store):
-    summary = run_text(store, scenario_text(NO_DOSE_RISE, duration="00:03:00"))
+def test_no_rise_alarm_without_a_dose(scenario_store):
+    summary = run_text(scenario_store, scenario_text(NO_DOSE_RISE, duration="00:03:00"))
     assert alarms(summary, "nibp_rise") == []
     assert only(summary, "nibp_sys_high")["priority"] == "medium"
     assert only(summary, "predose_bp_elevated")["priority"] == "low"
@@ -246,15 +236,11 @@ action = "pause_audio"
 """
 
 
-def test_audio_pause_lasts_120_s_and_a_new_high_alarm_breaks_through(store):
-    summary = run_text(store, scenario_text(PAUSE_STEPS, duration="00:07:00"))
-    log = store.alarm_log(uuid.UUID(summary["session_id"]))
-
-    def rel(entry):
-        return round((entry.at - SCENARIO_START).total_seconds(), 3)
-
+def test_audio_pause_lasts_120_s_and_a_new_high_alarm_breaks_through(scenario_store):
+    summary = run_text(scenario_store, scenario_text(PAUSE_STEPS, duration="00:07:00"))
+    log = alarm_log(scenario_store, summary)
     audio = [
-        (rel(e), e.action)
+        (seconds_from_start(e.at), e.action)
         for e in log
         if e.action in (AlarmLogAction.AUDIO_PAUSED, AlarmLogAction.AUDIO_RESUMED)
     ]
@@ -303,14 +289,15 @@ duration = "00:00:30"
 """
 
 
-def test_technical_alarms_delays_and_escalation(store):
+def test_technical_alarms_delays_and_escalation(scenario_store):
     summary = run_text(
-        store, scenario_text(TECHNICAL_STEPS, treatment="esketamine-56", duration="00:09:00")
+        scenario_store,
+        scenario_text(TECHNICAL_STEPS, treatment="esketamine-56", duration="00:09:00"),
     )
     cut = only(summary, "oximeter_disconnected")
     # Medium at once, high after 60 s unacknowledged; the summary shows the highest reached.
     assert (cut["start_s"], cut["end_s"], cut["priority"]) == (60, 200, "high")
-    log = store.alarm_log(uuid.UUID(summary["session_id"]))
+    log = alarm_log(scenario_store, summary)
     escalated = [e for e in log if e.action is AlarmLogAction.ESCALATED]
     assert [round((e.at - SCENARIO_START).total_seconds()) for e in escalated] == [120]
     sensor = only(summary, "oximeter_sensor_off")  # the 3 s slip stays under the 5 s delay

@@ -7,53 +7,39 @@ seconds from the scenario start.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from acceptance_helpers import alarms, only, run_text, scenario_text, values
-from sessionmon.clock import ManualClock
+from acceptance_helpers import (
+    alarms,
+    bp_then_dose,
+    only,
+    run_text,
+    scenario_text,
+    session_id,
+    values,
+)
 from sessionmon.errors import UserError
 from sessionmon.model import Kind
 from sessionmon.scenarios import parse_scenario
-from sessionmon.store import SessionStore
 
 MIN = 60
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("acceptance") / "sessions.db"
-    with SessionStore.open(path, ManualClock()) as s:
-        yield s
+PREDOSE = bp_then_dose("00:01:00", "00:04:00")
 
 
-PREDOSE = """\
-[[step]]
-at = "00:01:00"
-action = "measure_bp"
-[[step]]
-at = "00:04:00"
-action = "dose"
-"""
-
-
-def test_predose_bp_elevated_from_the_reading_until_the_dose(store):
-    summary = run_text(store, scenario_text(PREDOSE, duration="00:06:00", sys=150, dia=95))
-    (t, value), *_ = values(store, summary, Kind.NIBP_SYS)
+def test_predose_bp_elevated_from_the_reading_until_the_dose(scenario_store):
+    summary = run_text(scenario_store, scenario_text(PREDOSE, duration="00:06:00", sys=150, dia=95))
+    (t, value), *_ = values(scenario_store, summary, Kind.NIBP_SYS)
     assert value > 140
     elevated = only(summary, "predose_bp_elevated")
     assert (elevated["priority"], elevated["category"]) == ("low", "protocol")
     assert (elevated["start_s"], elevated["end_s"]) == (t, 4 * MIN)
 
 
-MISSED_40 = """\
-[[step]]
-at = "00:01:00"
-action = "measure_bp"
-[[step]]
-at = "00:04:00"
-action = "dose"
+MISSED_40 = (
+    bp_then_dose("00:01:00", "00:04:00")
+    + """\
 [[step]]
 at = "00:30:00"
 fault = "disconnect"
@@ -77,10 +63,13 @@ at = "02:04:00"
 action = "sign"
 by = "RN D"
 """
+)
 
 
-def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_discharge(store):
-    summary = run_text(store, scenario_text(MISSED_40, duration="02:05:00", seed=21))
+def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_discharge(
+    scenario_store,
+):
+    summary = run_text(scenario_store, scenario_text(MISSED_40, duration="02:05:00", seed=21))
     dose = 4 * MIN
     due = only(summary, "bp_check_due")
     assert (due["priority"], due["start_s"], due["end_s"]) == (
@@ -89,7 +78,9 @@ def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_disc
         dose + 45 * MIN,
     )
     overdue = only(summary, "bp_check_overdue")
-    late_bp = next(t for t, _ in values(store, summary, Kind.NIBP_SYS) if t > dose + 45 * MIN)
+    late_bp = next(
+        t for t, _ in values(scenario_store, summary, Kind.NIBP_SYS) if t > dose + 45 * MIN
+    )
     assert (overdue["priority"], overdue["start_s"], overdue["end_s"]) == (
         "medium",
         dose + 45 * MIN,
@@ -100,13 +91,9 @@ def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_disc
     assert summary["phase"] == "closed"
 
 
-EARLY = """\
-[[step]]
-at = "00:01:00"
-action = "measure_bp"
-[[step]]
-at = "00:02:00"
-action = "dose"
+EARLY = (
+    bp_then_dose("00:01:00", "00:02:00")
+    + """\
 [[step]]
 at = "00:05:00"
 change = { spo2 = 80 }
@@ -134,10 +121,11 @@ at = "00:14:00"
 action = "annotate"
 text = "still observing"
 """
+)
 
 
-def test_early_discharge_lists_every_missing_criterion_and_sign_is_refused(store):
-    summary = run_text(store, scenario_text(EARLY, duration="00:15:00"))
+def test_early_discharge_lists_every_missing_criterion_and_sign_is_refused(scenario_store):
+    summary = run_text(scenario_store, scenario_text(EARLY, duration="00:15:00"))
     first, second = summary["discharge"]
     assert first["t_s"] == 12 * MIN and not first["allowed"]
     attempts = [e for e in summary["events"] if e["kind"] == "discharge_attempt"]
@@ -164,13 +152,9 @@ def test_early_discharge_lists_every_missing_criterion_and_sign_is_refused(store
     assert summary["phase"] == "observation"
 
 
-ALLOWED = """\
-[[step]]
-at = "00:02:00"
-action = "measure_bp"
-[[step]]
-at = "00:05:00"
-action = "dose"
+ALLOWED = (
+    bp_then_dose("00:02:00", "00:05:00")
+    + """\
 [[step]]
 at = "00:50:00"
 action = "checklist"
@@ -196,18 +180,19 @@ text = "after signing"
 at = "02:01:00"
 action = "discharge"
 """
+)
 
 
-def test_discharge_allowed_when_every_criterion_is_met_and_signing_locks(store):
+def test_discharge_allowed_when_every_criterion_is_met_and_signing_locks(scenario_store):
     # Steps out of time order are run in time order; the nurse never asks for a BP after
     # the dose: with no [nibp] interval the protocol takes the 40-min BP and the pre-discharge
     # one by itself.
     summary = run_text(
-        store,
+        scenario_store,
         scenario_text(ALLOWED, treatment="esketamine-56", duration="02:08:00", seed=12, nibp=None),
     )
     dose = 5 * MIN
-    bp_times = [t for t, _ in values(store, summary, Kind.NIBP_SYS)]
+    bp_times = [t for t, _ in values(scenario_store, summary, Kind.NIBP_SYS)]
     assert any(dose + 40 * MIN <= t <= dose + 41 * MIN for t in bp_times)
     assert alarms(summary, "bp_check_due") == []  # the BP was already on its way
     early, allowed = summary["discharge"]
@@ -227,22 +212,16 @@ def test_discharge_allowed_when_every_criterion_is_met_and_signing_locks(store):
     assert [(e["t_s"], e["by"]) for e in signed] == [(126.5 * MIN, "RN B")]
 
 
-IV = """\
-[[step]]
-at = "00:01:00"
-action = "measure_bp"
-[[step]]
-at = "00:05:00"
-action = "dose"
-"""
+IV = bp_then_dose("00:01:00", "00:05:00")
 
 
-def test_iv_ketamine_cycles_the_nibp_every_10_min_without_due_reminders(store):
+def test_iv_ketamine_cycles_the_nibp_every_10_min_without_due_reminders(scenario_store):
     summary = run_text(
-        store, scenario_text(IV, treatment="ketamine-iv", duration="00:50:00", seed=3, nibp=None)
+        scenario_store,
+        scenario_text(IV, treatment="ketamine-iv", duration="00:50:00", seed=3, nibp=None),
     )
     dose = 5 * MIN
-    starts = [t for t, _ in values(store, summary, Kind.NIBP_SYS) if t > dose]
+    starts = [t for t, _ in values(scenario_store, summary, Kind.NIBP_SYS) if t > dose]
     slots = [dose + m * MIN for m in (10, 20, 30, 40)]
     assert len(starts) == len(slots)
     for slot, t in zip(slots, starts, strict=True):
@@ -256,30 +235,27 @@ def test_a_step_after_the_end_is_refused_with_file_line_and_field():
         parse_scenario(text, "sc.toml")
 
 
-def test_store_records_the_run(store):
-    summary = run_text(store, scenario_text(PREDOSE, duration="00:05:00"))
-    session = store.get_session(uuid.UUID(summary["session_id"]))
+def test_store_records_the_run(scenario_store):
+    summary = run_text(scenario_store, scenario_text(PREDOSE, duration="00:05:00"))
+    session = scenario_store.get_session(session_id(summary))
     assert session.simulated and session.scenario == "acceptance"
 
 
-NIBP_FAILS_AT_40 = """\
-[[step]]
-at = "00:01:00"
-action = "measure_bp"
-[[step]]
-at = "00:02:00"
-action = "dose"
+NIBP_FAILS_AT_40 = (
+    bp_then_dose("00:01:00", "00:02:00")
+    + """\
 [[step]]
 at = "00:41:00"
 fault = "nibp_error"
 device = "nibp"
 duration = "00:05:00"
 """
+)
 
 
-def test_a_failed_40_minute_measurement_raises_due_then_overdue(store):
+def test_a_failed_40_minute_measurement_raises_due_then_overdue(scenario_store):
     summary = run_text(
-        store,
+        scenario_store,
         scenario_text(
             NIBP_FAILS_AT_40, treatment="esketamine-56", duration="00:50:00", seed=22, nibp=None
         ),
@@ -296,22 +272,15 @@ def test_a_failed_40_minute_measurement_raises_due_then_overdue(store):
     assert (overdue["start_s"], overdue["end_s"]) == (dose + 45 * MIN, None)
 
 
-def test_on_request_only_nibp_raises_due_at_40_and_overdue_at_45(store):
+def test_on_request_only_nibp_raises_due_at_40_and_overdue_at_45(scenario_store):
     # interval = "off" is on request only: the console starts no BP by itself, so a nurse who
     # takes no BP after the dose gets the reminder at 40 min and the overdue alarm at 45 min.
-    steps = """
-[[step]]
-at = "00:01:00"
-action = "measure_bp"
-[[step]]
-at = "00:02:00"
-action = "dose"
-"""
+    steps = bp_then_dose("00:01:00", "00:02:00")
     summary = run_text(
-        store, scenario_text(steps, treatment="esketamine-84", duration="00:50:00", seed=5)
+        scenario_store, scenario_text(steps, treatment="esketamine-84", duration="00:50:00", seed=5)
     )
     dose = 2 * MIN
-    assert [t for t, _ in values(store, summary, Kind.NIBP_SYS) if t > dose] == []
+    assert [t for t, _ in values(scenario_store, summary, Kind.NIBP_SYS) if t > dose] == []
     assert only(summary, "bp_check_due")["start_s"] == dose + 40 * MIN
     overdue = only(summary, "bp_check_overdue")
     assert (overdue["start_s"], overdue["priority"]) == (dose + 45 * MIN, "medium")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
+from pty_helpers import wait_until
 from sessionmon.clock import ManualClock
 from sessionmon.devices.link import (
     TRANSITIONS,
@@ -32,6 +32,8 @@ from sessionmon.devices.source import (
 )
 from sessionmon.model import Kind
 
+pytestmark = pytest.mark.usefixtures("no_serial_reader_left")
+
 S = LinkState
 EXPECTED_LEGAL = {
     (S.DISCONNECTED, S.OPENING),
@@ -47,17 +49,6 @@ EXPECTED_LEGAL = {
     (S.RECONNECTING, S.OPENING),
     (S.RECONNECTING, S.DISCONNECTED),
 }
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 3.0) -> bool:
-    """Deadline loop on an observable condition (the reader runs on its own thread)."""
-    deadline = time.monotonic() + timeout_s
-    pause = threading.Event()
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        pause.wait(0.002)
-    return predicate()
 
 
 # ---------------------------------------------------------------------- state table
@@ -118,25 +109,11 @@ class Recorder:
         pass
 
 
-@pytest.fixture(autouse=True)
-def _no_reader_thread_left() -> Iterator[None]:
-    """Every test must stop the reader threads it started."""
-    yield
-    assert wait_until(
-        lambda: not [t for t in threading.enumerate() if t.name.startswith("serial-link")]
-    ), "a serial reader thread was left running"
-
-
 @pytest.fixture
 def pty(tmp_path) -> Iterator[PtyPort]:
     port = PtyPort(link=tmp_path / "ttyTEST")
     yield port
     port.close()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 def test_link_reads_writes_stalls_and_reconnects(pty: PtyPort, clock: ManualClock) -> None:

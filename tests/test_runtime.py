@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from sessionmon.clock import ManualClock
 from sessionmon.devices.readings import Reading, TechnicalCondition
 from sessionmon.devices.source import (
     ConditionChange,
@@ -61,11 +60,6 @@ class ScriptedSource:
         if isinstance(item, ConditionChange):
             (self.conditions.add if item.active else self.conditions.discard)(item.condition)
         self._queue.append(SourceOutput(at, item))
-
-
-@pytest.fixture
-def clock():
-    return ManualClock()
 
 
 @pytest.fixture

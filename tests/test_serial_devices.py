@@ -7,12 +7,11 @@ The port is a symlink so the "cable" can be pulled (master closed, link removed)
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from pty_helpers import wait_until
 from sessionmon.clock import ManualClock
 from sessionmon.devices.profiles import DeviceConfig, get_profile, protocol_names
 from sessionmon.devices.protocols import PROTOCOLS
@@ -32,19 +31,10 @@ from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.errors import UserError
 from sessionmon.model import Kind
 
+pytestmark = pytest.mark.usefixtures("no_serial_reader_left")
+
 OXIMETERS = sorted(n for n, spec in PROTOCOLS.items() if spec.role is DeviceRole.OXIMETER)
 TC = TechnicalCondition
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 3.0) -> bool:
-    """Deadline loop on an observable condition (the driver reads on its own thread)."""
-    deadline = time.monotonic() + timeout_s
-    pause = threading.Event()
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        pause.wait(0.002)
-    return predicate()
 
 
 class Collector:
@@ -95,15 +85,6 @@ def device_bytes(
 def offline(protocol: str, data: bytes) -> list:
     """What the parser alone makes of ``data`` (the reference for the end-to-end result)."""
     return PROTOCOLS[protocol].make_parser().feed(data)
-
-
-@pytest.fixture(autouse=True)
-def _no_reader_thread_left() -> Iterator[None]:
-    """Every test must stop the reader threads it started."""
-    yield
-    assert wait_until(
-        lambda: not [t for t in threading.enumerate() if t.name.startswith("serial-link")]
-    ), "a serial reader thread was left running"
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
 
+from pty_helpers import wait_until
 from sessionmon.cli import main
 from sessionmon.clock import ManualClock, SystemClock
 from sessionmon.devices.pty_port import PtyPort
@@ -23,7 +22,6 @@ from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.errors import UserError
 
 TC = TechnicalCondition
-_PAUSE = threading.Event()
 
 
 def test_parse_fault_forms():
@@ -65,14 +63,8 @@ def test_overlapping_faults_of_one_name_are_refused():
         FaultSchedule([ScheduledFault("sensor_off", 0, 10), ScheduledFault("sensor_off", 5)])
 
 
-def _until(condition: Callable[[], bool], step: Callable[[], None], timeout_s: float = 3.0):
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        step()
-        _PAUSE.wait(0.01)
-    return True
+def _until(condition: Callable[[], bool], step: Callable[[], None]) -> bool:
+    return wait_until(condition, step=step, pause_s=0.01)
 
 
 def test_sensor_off_and_unplug_reach_the_real_driver(tmp_path):

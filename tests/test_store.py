@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 
-from sessionmon.clock import ManualClock
 from sessionmon.model import (
     AlarmCategory,
     AlarmLogAction,
@@ -25,11 +24,6 @@ from sessionmon.model import (
 )
 from sessionmon.store import SessionStore, StoreError, schema
 from store_fixtures import make_chunk, make_measurement, make_session
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

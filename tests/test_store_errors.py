@@ -6,15 +6,9 @@ import sqlite3
 
 import pytest
 
-from sessionmon.clock import ManualClock
 from sessionmon.errors import UserError
 from sessionmon.store import SessionStore, StoreError
 from store_fixtures import make_chunk, make_measurement, make_session
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 def one_line(exc: pytest.ExceptionInfo) -> str:

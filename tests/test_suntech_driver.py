@@ -7,12 +7,11 @@ test decides when the next cuff-pressure poll is due.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from pty_helpers import wait_until
 from sessionmon.clock import ManualClock
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.readings import Reading, TechnicalCondition
@@ -25,6 +24,8 @@ from sessionmon.devices.source import (
 )
 from sessionmon.devices.suntech_driver import Phase, SuntechNibp
 from sessionmon.model import Kind
+
+pytestmark = pytest.mark.usefixtures("no_serial_reader_left")
 
 H = bytes.fromhex
 START = H("3A 20 A6")
@@ -44,17 +45,6 @@ BP_OK = H("3E 18 80 00 54 00 0C 00 00000000 00000000 46 00 63 00 00 00 00 21")
 # error 0x57 (loose cuff or leak)
 BP_LEAK = H("3E 18 00 00 00 00 00 00 00000000 00000000 00 00 00 00 57 00 00 53")
 TC = TechnicalCondition
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 3.0) -> bool:
-    """Deadline loop on an observable condition (the driver runs on its reader thread)."""
-    deadline = time.monotonic() + timeout_s
-    pause = threading.Event()
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        pause.wait(0.002)
-    return predicate()
 
 
 class Module:
@@ -85,25 +75,11 @@ class Module:
         self.port.write(frame)
 
 
-@pytest.fixture(autouse=True)
-def _no_reader_thread_left() -> Iterator[None]:
-    """Every test must stop the reader threads it started."""
-    yield
-    assert wait_until(
-        lambda: not [t for t in threading.enumerate() if t.name.startswith("serial-link")]
-    ), "a serial reader thread was left running"
-
-
 @pytest.fixture
 def port(tmp_path) -> Iterator[PtyPort]:
     pty = PtyPort(link=tmp_path / "ttyNIBP")
     yield pty
     pty.close()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
-from sessionmon.devices.protocols.base import FrameParser
 from sessionmon.devices.protocols.nonin_packet import (
     PacketEncoder,
-    PacketTracker,
+    PacketFrameParser,
     status_conditions,
 )
 from sessionmon.devices.readings import Decoded, Reading
@@ -23,18 +22,8 @@ _CANDIDATE = re.compile(rb"\x01[\x80-\xff]")
 _PLETH_READINGS = [Reading.of(Kind.PLETH, v) for v in range(256)]
 
 
-class NoninDf2Parser(FrameParser):
-    """Parser of Nonin data format #2.
-
-    Parameters
-    ----------
-    numerics_every : int
-        Emit unchanged HR / SpO2 once every this many packets (3 = about once a second).
-    """
-
-    def __init__(self, numerics_every: int = 3) -> None:
-        super().__init__()
-        self._packet = PacketTracker(self.stats, numerics_every)
+class NoninDf2Parser(PacketFrameParser):
+    """Parser of Nonin data format #2 (``numerics_every`` as in :class:`PacketFrameParser`)."""
 
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf

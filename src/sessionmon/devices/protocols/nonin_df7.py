@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from sessionmon.devices.protocols.base import FrameParser, clamp_int
+from sessionmon.devices.protocols.base import clamp_int
 from sessionmon.devices.protocols.nonin_packet import (
     PacketEncoder,
-    PacketTracker,
+    PacketFrameParser,
     status_conditions,
 )
 from sessionmon.devices.readings import Decoded, Reading
@@ -23,18 +23,8 @@ FRAME_LEN = 5
 _CANDIDATE = re.compile(rb"[\x80-\xff]")
 
 
-class NoninDf7Parser(FrameParser):
-    """Parser of Nonin data format #7.
-
-    Parameters
-    ----------
-    numerics_every : int
-        Emit unchanged HR / SpO2 once every this many packets (3 = about once a second).
-    """
-
-    def __init__(self, numerics_every: int = 3) -> None:
-        super().__init__()
-        self._packet = PacketTracker(self.stats, numerics_every)
+class NoninDf7Parser(PacketFrameParser):
+    """Parser of Nonin data format #7 (``numerics_every`` as in :class:`PacketFrameParser`)."""
 
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from sessionmon.devices.protocols.base import (
     TC,
+    FrameParser,
     ValueGate,
     clamp_int,
     conditions_of,
@@ -136,6 +137,20 @@ class PacketTracker:
         if stat2 & 0x01:
             out.append(Condition(TC.LOW_BATTERY, "low battery"))
         return out
+
+
+class PacketFrameParser(FrameParser):
+    """Base of the parsers of the packet formats (#2, #7): frames go through a packet tracker.
+
+    Parameters
+    ----------
+    numerics_every : int
+        Emit unchanged HR / SpO2 once every this many packets (3 = about once a second).
+    """
+
+    def __init__(self, numerics_every: int = 3) -> None:
+        super().__init__()
+        self._packet = PacketTracker(self.stats, numerics_every)
 
 
 def status_byte(

@@ -1,0 +1,34 @@
+"""Fixtures shared by the core tests (the console tests in ``tests/ui`` have their own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pty_helpers import serial_readers_running, wait_until
+from sessionmon.clock import ManualClock
+from sessionmon.store import SessionStore
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A manual clock the test advances."""
+    return ManualClock()
+
+
+@pytest.fixture
+def no_serial_reader_left() -> Iterator[None]:
+    """Fail the test if a serial reader thread it started is still running afterwards."""
+    yield
+    assert wait_until(lambda: not serial_readers_running()), (
+        "a serial reader thread was left running"
+    )
+
+
+@pytest.fixture(scope="module")
+def scenario_store(tmp_path_factory) -> Iterator[SessionStore]:
+    """One store per test module for the headless scenario runs (each run is its own session)."""
+    path = tmp_path_factory.mktemp("acceptance") / "sessions.db"
+    with SessionStore.open(path, ManualClock()) as store:
+        yield store
