@@ -24,7 +24,12 @@ from sessionmon.model import (
     Patient,
     SessionPhase,
 )
-from sessionmon.runtime import IntentRefusedError, SessionLockedError, SessionRuntime
+from sessionmon.runtime import (
+    IntentRefusedError,
+    RemsFieldsMissingError,
+    SessionLockedError,
+    SessionRuntime,
+)
 from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedNibp, SimulatedOximeter
 from sessionmon.store import SessionStore
 
@@ -264,6 +269,17 @@ def test_discharge_refused_early_then_signing_locks_the_session(store, clock, tm
     decision = runtime.attempt_discharge(by="RN A")
     assert decision.allowed, decision.blocking
     assert runtime.phase is SessionPhase.DISCHARGE_READY
+    # A pseudonymous esketamine session: the REMS form still needs the patient's details.
+    with pytest.raises(RemsFieldsMissingError, match="patient name, date of birth, sex"):
+        runtime.sign(by="RN A")
+    runtime.update_patient_details(
+        "RN A",
+        name="Ann Example",
+        date_of_birth="1970-02-03",
+        sex="female",
+        lot_number="L-1",
+        monitoring_provider="Dr. B",
+    )
     runtime.sign(by="RN A")
     stored = store.get_session(runtime.session_id)
     assert stored.phase is SessionPhase.CLOSED and stored.signed_by == "RN A"

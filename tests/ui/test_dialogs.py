@@ -251,3 +251,14 @@ def test_manual_bp_is_validated_in_place_and_recorded(
         (Kind.NIBP_DIA, 88.0, "manual"),
     ]
     assert any("142/88 entered by hand" in (e.text or "") for e in store.events(session.id))
+
+
+def test_the_clinics_alarm_settings_file_sets_the_limits(qtbot, store, clock, config_dir):
+    from conftest import make_console
+
+    (config_dir / "alarms.toml").write_text('[limits.hr_high.medium]\nop = ">"\nthreshold = 110\n')
+    console = make_console(qtbot, store, clock, config_dir, simulator=True)
+    console.controller.start_simulated_session()
+    limits = console.controller.runtime.profile.limits["hr_high"]
+    assert limits.medium.threshold == 110
+    console.close()

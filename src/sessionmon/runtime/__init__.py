@@ -1,6 +1,7 @@
 """The session runtime: wires vitals sources to the store, the alarm engine and the protocol."""
 
 from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
+from sessionmon.runtime.patient_details import RemsFieldsMissingError
 from sessionmon.runtime.session_runtime import SessionRuntime
 from sessionmon.runtime.snapshot import (
     DeviceStatus,
@@ -17,6 +18,7 @@ __all__ = [
     "Marker",
     "NibpStatus",
     "PlethView",
+    "RemsFieldsMissingError",
     "RuntimeSnapshot",
     "SessionLockedError",
     "SessionRuntime",

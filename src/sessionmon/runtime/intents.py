@@ -13,6 +13,14 @@ from sessionmon.devices.source import LinkState
 from sessionmon.model import UNITS, Event, EventKind, Kind, Measurement, SessionPhase
 from sessionmon.protocol import DischargeDecision, score_checklist
 from sessionmon.runtime.errors import IntentRefusedError
+from sessionmon.runtime.patient_details import (
+    RemsFieldsMissingError,
+    as_json,
+    corrected_session,
+    describe_changes,
+    missing_rems_fields,
+)
+from sessionmon.store import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sessionmon.runtime.session_runtime import SessionRuntime
@@ -83,7 +91,13 @@ class NurseIntents(_Base):
     def record_bp(
         self, sys: float, dia: float, by: str | None = None, map_: float | None = None
     ) -> Event:
-        """Record a BP taken by hand (manual cuff)."""
+        """Record a BP taken by hand (manual cuff).
+
+        The event is committed first: if the database refuses it (e.g. locked by another
+        program) nothing is recorded and the error is raised, so entering it again records it
+        once. Once the event is saved, the readings are buffered (kept and retried if the
+        database fails meanwhile, which raises the ``storage_failure`` alarm).
+        """
         now = self._require_open()
         if not (0 < dia < sys <= 300):
             raise IntentRefusedError(
@@ -92,6 +106,13 @@ class NurseIntents(_Base):
         values = {Kind.NIBP_SYS: sys, Kind.NIBP_DIA: dia}
         if map_ is not None:
             values[Kind.NIBP_MAP] = map_
+        event = self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text=f"BP {sys:g}/{dia:g} entered by hand",
+            payload={"action": "record_bp", "sys": sys, "dia": dia, "map": map_},
+        )
         batch = [
             Measurement(
                 session_id=self._sid,
@@ -104,21 +125,18 @@ class NurseIntents(_Base):
             )
             for kind, value in values.items()
         ]
-        self._store.append_measurements(batch)
-        self._store.flush()
+        try:
+            self._store.append_measurements(batch)
+            self._store.flush()
+        except StoreError as exc:  # kept in memory by the store and retried
+            self._pending_storage_failure = str(exc)
+            self._gate.set("storage_failure", True, now, str(exc))
         for kind, value in values.items():
             self._ingest.values[kind] = (value, now, "manual")
         self._engine.observe_bp(sys, dia, now)
         if map_ is not None:
             self._engine.observe(Kind.NIBP_MAP, map_, now)
         self._state.bp_readings.append((now, sys, dia))
-        event = self._event(
-            EventKind.NURSE_ACTION,
-            now,
-            by=by,
-            text=f"BP {sys:g}/{dia:g} entered by hand",
-            payload={"action": "record_bp", "sys": sys, "dia": dia, "map": map_},
-        )
         self._after_intent(now)
         return event
 
@@ -190,8 +208,9 @@ class NurseIntents(_Base):
         items = getattr(result, "items", None)
         if items:
             payload["items"] = plain(items)
-        self._state.checklists.append((now, scale_id, int(result.total)))
         event = self._event(EventKind.CHECKLIST, now, by=by, payload=payload)
+        # Counted only once saved: a checklist the database refused is not done.
+        self._state.checklists.append((now, scale_id, int(result.total)))
         self._after_intent(now)
         return event
 
@@ -339,8 +358,14 @@ class NurseIntents(_Base):
         nothing has changed since: the session is still ``discharge_ready``) it first makes and
         records a discharge attempt; a refused attempt raises ``discharge_blocked``.
 
+        A real (not simulated) esketamine session is not signed while a field the REMS
+        monitoring form needs is empty (see :meth:`missing_rems_fields`): the session stays
+        open (``discharge_ready``) until they are filled.
+
         Raises
         ------
+        RemsFieldsMissingError
+            REMS-required patient details are empty (the message and ``.missing`` list them).
         IntentRefusedError
             If the discharge criteria are not met (the message lists them) or ``by`` is empty.
         """
@@ -360,6 +385,9 @@ class NurseIntents(_Base):
             if not decision.allowed or self._session.phase is not P.DISCHARGE_READY:
                 reasons = "; ".join(decision.blocking) or f"the session is {self.phase.value}"
                 raise IntentRefusedError(f"cannot sign off yet: {reasons}")
+        missing = self.missing_rems_fields()
+        if missing:
+            raise RemsFieldsMissingError(missing)
         self._waveform.flush()
         self._store.flush()
         self._engine.close(now, "session signed off")
@@ -376,6 +404,63 @@ class NurseIntents(_Base):
         )
         self._store.flush()
         return event
+
+    def missing_rems_fields(self) -> list[str]:
+        """The REMS-required patient details still empty (field names; ``[]`` when none).
+
+        Only a real esketamine session has a REMS monitoring form: simulated and ketamine
+        sessions always return ``[]``. Names are keys of
+        :data:`sessionmon.runtime.patient_details.FIELD_LABELS`.
+        """
+        return missing_rems_fields(self._session)
+
+    def update_patient_details(self, by: str, /, **fields: Any) -> Event:
+        """Correct the patient details of the open session, e.g. those of a pseudonymous start.
+
+        Parameters
+        ----------
+        by : str
+            Who makes the correction (required; recorded with the event).
+        **fields
+            Any of ``name``, ``date_of_birth`` (a ``date`` or ``YYYY-MM-DD`` text), ``sex``,
+            ``lot_number``, ``concomitant_medicines`` (the REMS classes) and
+            ``monitoring_provider``, checked as on the new-session form.
+
+        Returns
+        -------
+        Event
+            A ``nurse_action`` event naming the corrected fields and who corrected them. The
+            session is stored as a new version; the old version stays in the store.
+
+        Raises
+        ------
+        SessionLockedError
+            The session is signed (or cancelled) and locked.
+        IntentRefusedError
+            ``by`` is empty, a value is refused (the message names the field) or nothing changed.
+        """
+        now = self._require_open()
+        by = (by or "").strip()
+        if not by:
+            raise IntentRefusedError("a correction needs the name of the person making it")
+        today = now.astimezone().date()
+        session, changed = corrected_session(self._session, today, fields)
+        self._store.update_session(session)
+        self._session = session
+        names = describe_changes(changed)
+        return self._event(
+            EventKind.NURSE_ACTION,
+            now,
+            by=by,
+            text=f"patient details corrected by {by}: {names}",
+            payload={
+                "action": "update_patient_details",
+                "changed": {
+                    name: {"from": as_json(old), "to": as_json(new)}
+                    for name, (old, new) in changed.items()
+                },
+            },
+        )
 
     def cancel(self, by: str, reason: str) -> Event:
         """Cancel a session before the dose (planned/baseline -> closed)."""

@@ -25,6 +25,7 @@ from sessionmon.ui.debrief import Debrief, build_debrief
 from sessionmon.ui.forms import (
     TREATMENT_LABELS,
     NewSessionForm,
+    PatientDetailsForm,
     session_from_form,
     validate_new_session,
 )
@@ -48,6 +49,14 @@ FRAME_MS = 40  # 25 Hz redraw
 _FAR_FUTURE = timedelta(days=3650)
 
 _TREND_KINDS = (Kind.HR, Kind.SPO2, Kind.NIBP_SYS, Kind.NIBP_DIA, Kind.NIBP_MAP)
+
+
+def clinic_alarm_file() -> str | None:
+    """Return the clinic's alarm settings file ``alarms.toml`` in the settings folder, if any."""
+    from sessionmon.paths import config_dir
+
+    path = config_dir() / "alarms.toml"
+    return str(path) if path.is_file() else None
 
 
 class ConsoleController(QObject):
@@ -119,6 +128,7 @@ class ConsoleController(QObject):
         self.ticks = 0
         self._acquisition_fault: str | None = None  # the failure already told to the nurse
         self._physiology_seen: tuple[int, int] | None = None
+        self._refusals: list[str] | None = None  # set while a form submits (see submit())
 
     # ------------------------------------------------------------------ timers
 
@@ -223,13 +233,13 @@ class ConsoleController(QObject):
         self.draft = form
         errors = validate_new_session(form, self.today())
         if errors:
-            self.error.emit(next(iter(errors.values())))
+            self._refused(next(iter(errors.values())))
             return None
         session = session_from_form(form, self.clock.now(), simulated=self.simulator)
         try:
             self._start_runtime(session)
         except UserError as exc:
-            self.error.emit(str(exc))
+            self._refused(str(exc))
             return None
         self.draft = NewSessionForm()
         return session
@@ -336,9 +346,10 @@ class ConsoleController(QObject):
         from sessionmon.alarms import default_profile, load_profile
 
         profile = default_profile()
-        if self.settings.alarm_profile_path:
+        path = self.settings.alarm_profile_path or clinic_alarm_file()
+        if path:
             try:
-                profile = load_profile(self.settings.alarm_profile_path)
+                profile = load_profile(path)
             except UserError as exc:
                 self.error.emit(f"{exc}; using the default alarm profile")
         if self.settings.alarm_limits:
@@ -451,19 +462,50 @@ class ConsoleController(QObject):
 
     # ------------------------------------------------------------------ intents
 
+    def _refused(self, message: str) -> None:
+        """Tell a refusal: to the submitting form (see :meth:`submit`), else the status line."""
+        if self._refusals is not None:
+            self._refusals.append(message)
+        else:
+            self.error.emit(message)
+
     def _intent(self, action: Callable[[Any], Any]) -> Any | None:
         if self.runtime is None:
-            self.error.emit(
+            self._refused(
                 "This session is read-only." if self.read_only_session else "Start a session first."
             )
             return None
         try:
             result = action(self.runtime)
         except UserError as exc:
-            self.error.emit(str(exc))
+            self._refused(str(exc))
             return None
         self.refresh()
         return result
+
+    def submit(self, intent: Callable[[], Any]) -> str | None:
+        """Carry out a form's intent (a controller method call); return the refusal, if any.
+
+        A form calls this instead of closing first: when the core refuses (a locked session,
+        a value it rejects) the message comes back here, not on the status line, so the form
+        can show it in place and keep everything that was typed.
+
+        Returns
+        -------
+        str or None
+            The first refusal message, or None when the intent was carried out.
+        """
+        outer, self._refusals = self._refusals, []
+        try:
+            result = intent()
+            refusals = self._refusals
+        finally:
+            self._refusals = outer
+        if refusals:
+            return refusals[0]
+        if result is None:
+            return "Not recorded; try again."
+        return None
 
     @property
     def staff(self) -> str | None:
@@ -539,6 +581,33 @@ class ConsoleController(QObject):
         if event is not None:
             self.info.emit(f"Session signed by {by} and locked.")
             self.session_changed.emit(self.runtime.session)
+        return event
+
+    def missing_rems_fields(self) -> list[str]:
+        """The REMS-required details the running session still lacks, as the nurse names them.
+
+        Empty for training and ketamine sessions, and when no live session is open.
+        """
+        from sessionmon.runtime.patient_details import FIELD_LABELS
+
+        if self.runtime is None or self.runtime.locked:
+            return []
+        return [FIELD_LABELS[name] for name in self.runtime.missing_rems_fields()]
+
+    def patient_details_form(self) -> PatientDetailsForm | None:
+        """The Patient details form filled from the running session (None: no live session)."""
+        if self.runtime is None:
+            return None
+        return PatientDetailsForm.of(self.runtime.session, self.settings.staff_name or "")
+
+    def update_patient_details(self, form: PatientDetailsForm) -> Any | None:
+        """Correct the running session's patient details (a new session version and an event)."""
+        by = form.by.strip()
+        event = self._intent(lambda rt: rt.update_patient_details(by, **form.fields()))
+        if event is not None:
+            self._remember_staff(by)
+            self.session_changed.emit(self.runtime.session)
+            self.info.emit(f"Patient details corrected by {by}.")
         return event
 
     def set_alarm_limits(self, overrides: dict[str, Any], profile: Any) -> Any | None:

@@ -9,17 +9,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sessionmon.model import Patient, Session, Treatment, TreatmentId
+from sessionmon.runtime.patient_details import CONCOMITANT_MEDICINES, SEXES
 
-#: REMS concomitant-medicine classes (clinical.md).
-CONCOMITANT_MEDICINES: tuple[str, ...] = (
-    "benzodiazepines",
-    "non-benzodiazepine sedative hypnotics",
-    "psychostimulants",
-    "MAOIs",
-    "opioids",
-)
-
-SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
+__all__ = [
+    "CONCOMITANT_MEDICINES",
+    "DEFAULT_DOSE_MG",
+    "SEXES",
+    "TREATMENT_LABELS",
+    "NewSessionForm",
+    "PatientDetailsForm",
+    "parse_date",
+    "session_from_form",
+    "validate_new_session",
+    "validate_patient_details",
+    "validate_sign_off",
+]
 
 TREATMENT_LABELS: dict[TreatmentId, str] = {
     TreatmentId.ESKETAMINE_56: "Esketamine 56 mg intranasal",
@@ -57,6 +61,96 @@ def parse_date(text: str) -> date | None:
         return None
 
 
+@dataclass
+class PatientDetailsForm:
+    """The patient details of an open session, as typed in Patient details (strings)."""
+
+    name: str = ""
+    date_of_birth: str = ""
+    sex: str = ""
+    lot_number: str = ""
+    concomitant: list[str] = field(default_factory=list)
+    monitoring_provider: str = ""
+    by: str = ""
+
+    @classmethod
+    def of(cls, session: Session, by: str = "") -> PatientDetailsForm:
+        """The form filled with what ``session`` records now."""
+        dob = session.patient.date_of_birth
+        return cls(
+            name=session.patient.name or "",
+            date_of_birth=dob.isoformat() if dob else "",
+            sex=session.patient.sex or "",
+            lot_number=session.treatment.lot_number or "",
+            concomitant=list(session.concomitant_medicines),
+            monitoring_provider=session.monitoring_provider or "",
+            by=by,
+        )
+
+    def fields(self) -> dict[str, object]:
+        """Keyword arguments of ``SessionRuntime.update_patient_details`` (without ``by``)."""
+        return {
+            "name": self.name.strip() or None,
+            "date_of_birth": self.date_of_birth.strip() or None,
+            "sex": self.sex,
+            "lot_number": self.lot_number.strip(),
+            "concomitant_medicines": list(self.concomitant),
+            "monitoring_provider": self.monitoring_provider.strip(),
+        }
+
+
+def _check_patient(name: str, dob_text: str, sex: str, today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if len(name) > 200:
+        errors["name"] = "The name is longer than 200 characters."
+    dob_text = dob_text.strip()
+    if dob_text:  # optional (pseudonymous clinics); checked when given
+        dob = parse_date(dob_text)
+        if dob is None:
+            errors["date_of_birth"] = f"'{dob_text}' is not a date; write it as YYYY-MM-DD."
+        elif dob >= today:
+            errors["date_of_birth"] = "The date of birth must be before today."
+        elif (today - dob).days > 120 * 366:
+            errors["date_of_birth"] = "The date of birth is more than 120 years ago."
+    if sex not in SEXES:
+        errors["sex"] = "Choose female, male, other or unknown."
+    return errors
+
+
+def _check_rems(lot_number: str, concomitant: list[str], provider: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    lot = lot_number.strip()
+    if not lot:
+        errors["lot_number"] = "Enter the lot number from the package."
+    elif len(lot) > 64:
+        errors["lot_number"] = "The lot number is longer than 64 characters."
+    unknown = [m for m in concomitant if m not in CONCOMITANT_MEDICINES]
+    if unknown:
+        errors["concomitant"] = f"Unknown medicine class: {', '.join(unknown)}."
+    if not provider.strip():
+        errors["monitoring_provider"] = "Enter the monitoring provider (who supervises)."
+    elif len(provider) > 200:
+        errors["monitoring_provider"] = "The provider is longer than 200 characters."
+    return errors
+
+
+def validate_patient_details(form: PatientDetailsForm, today: date) -> dict[str, str]:
+    """Check a Patient details form with the new-session form's rules, plus who corrects.
+
+    Returns
+    -------
+    dict
+        Field name -> one clear message, for every field that is wrong.
+    """
+    errors = _check_patient(form.name, form.date_of_birth, form.sex, today)
+    errors.update(_check_rems(form.lot_number, form.concomitant, form.monitoring_provider))
+    if not form.by.strip():
+        errors["by"] = "Enter your name or staff id (who corrects the details)."
+    elif len(form.by) > 100:
+        errors["by"] = "The name is longer than 100 characters."
+    return errors
+
+
 def validate_new_session(form: NewSessionForm, today: date) -> dict[str, str]:
     """Check a new-session form.
 
@@ -78,19 +172,7 @@ def validate_new_session(form: NewSessionForm, today: date) -> dict[str, str]:
         errors["pseudonym"] = "Enter the patient's pseudonym (the id used on the record)."
     elif len(pseudonym) > 64:
         errors["pseudonym"] = f"The pseudonym is {len(pseudonym)} characters; at most 64."
-    if len(form.name) > 200:
-        errors["name"] = "The name is longer than 200 characters."
-    dob_text = form.date_of_birth.strip()
-    if dob_text:  # optional (pseudonymous clinics); checked when given
-        dob = parse_date(dob_text)
-        if dob is None:
-            errors["date_of_birth"] = f"'{dob_text}' is not a date; write it as YYYY-MM-DD."
-        elif dob >= today:
-            errors["date_of_birth"] = "The date of birth must be before today."
-        elif (today - dob).days > 120 * 366:
-            errors["date_of_birth"] = "The date of birth is more than 120 years ago."
-    if form.sex not in SEXES:
-        errors["sex"] = "Choose female, male, other or unknown."
+    errors.update(_check_patient(form.name, form.date_of_birth, form.sex, today))
     try:
         treatment = TreatmentId(form.treatment)
     except ValueError:
@@ -106,18 +188,7 @@ def validate_new_session(form: NewSessionForm, today: date) -> dict[str, str]:
             errors["dose_mg"] = "The dose must be more than 0 and at most 1000 mg."
         elif treatment in (TreatmentId.ESKETAMINE_56, TreatmentId.ESKETAMINE_84) and dose % 28 != 0:
             errors["dose_mg"] = "Esketamine comes in 28 mg devices: 56 or 84 mg."
-    lot = form.lot_number.strip()
-    if not lot:
-        errors["lot_number"] = "Enter the lot number from the package."
-    elif len(lot) > 64:
-        errors["lot_number"] = "The lot number is longer than 64 characters."
-    unknown = [m for m in form.concomitant if m not in CONCOMITANT_MEDICINES]
-    if unknown:
-        errors["concomitant"] = f"Unknown medicine class: {', '.join(unknown)}."
-    if not form.monitoring_provider.strip():
-        errors["monitoring_provider"] = "Enter the monitoring provider (who supervises)."
-    elif len(form.monitoring_provider) > 200:
-        errors["monitoring_provider"] = "The provider is longer than 200 characters."
+    errors.update(_check_rems(form.lot_number, form.concomitant, form.monitoring_provider))
     return errors
 
 

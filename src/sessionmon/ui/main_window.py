@@ -35,6 +35,7 @@ from sessionmon.ui.dialogs.export_dialog import ExportDialog
 from sessionmon.ui.dialogs.history import HistoryDialog
 from sessionmon.ui.dialogs.manual_bp import ManualBpDialog
 from sessionmon.ui.dialogs.new_session import NewSessionDialog
+from sessionmon.ui.dialogs.patient_details import PatientDetailsDialog
 from sessionmon.ui.dialogs.reminders import ReminderDialog
 from sessionmon.ui.dialogs.sign_off import SignOffDialog
 from sessionmon.ui.export_job import ExportJob, ExportRequest
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Session")
         for text, slot, key in (
             ("New session...", self.show_new_session, None),
+            ("Patient details...", self.show_patient_details, None),
             ("Devices...", self.show_device_setup, None),
             ("Manual BP...", self.show_manual_bp, "Ctrl+M"),
             ("Alarm limits...", self.show_alarm_limits, None),
@@ -289,13 +291,12 @@ class MainWindow(QMainWindow):
         """Open the new-session form (what was typed before is still there)."""
         dialog = NewSessionDialog(self.controller.today, self.controller.draft, self)
 
-        def accepted() -> None:
-            self.controller.new_session(dialog.form())
+        c = self.controller
 
         def rejected() -> None:
-            self.controller.draft = dialog.form()
+            c.draft = dialog.form()
 
-        dialog.accepted.connect(accepted)
+        dialog.submit = lambda: c.submit(lambda: c.new_session(dialog.form()))
         dialog.rejected.connect(rejected)
         return self._open("new_session", dialog)
 
@@ -309,9 +310,10 @@ class MainWindow(QMainWindow):
         text = f"{treatment.drug.value} {treatment.dose_mg:g} mg {treatment.route.value}"
         if treatment.lot_number:
             text += f", lot {treatment.lot_number}"
-        dialog = DoseDialog(text, self.controller.settings.staff_name, self)
-        dialog.accepted.connect(
-            lambda: self.controller.dose(dialog.by.text().strip(), dialog.note.text().strip())
+        c = self.controller
+        dialog = DoseDialog(text, c.settings.staff_name, self)
+        dialog.submit = lambda: c.submit(
+            lambda: c.dose(dialog.by.text().strip(), dialog.note.text().strip())
         )
         return self._open("dose", dialog)
 
@@ -338,15 +340,17 @@ class MainWindow(QMainWindow):
         dialog = ChecklistDialog(
             scales, scale_id if isinstance(scale_id, str) else "moaas", load, self
         )
-        dialog.accepted.connect(
-            lambda: self.controller.record_checklist(dialog.scale.id, dialog.answers())
+        c = self.controller
+        dialog.submit = lambda: c.submit(
+            lambda: c.record_checklist(dialog.scale.id, dialog.answers())
         )
         return self._open("checklist", dialog)
 
     def show_annotation(self) -> AnnotationDialog:
         """Open the annotation dialog."""
+        c = self.controller
         dialog = AnnotationDialog(self)
-        dialog.accepted.connect(lambda: self.controller.annotate(dialog.note()))
+        dialog.submit = lambda: c.submit(lambda: c.annotate(dialog.note()))
         return self._open("annotation", dialog)
 
     def show_discharge(self) -> DischargeDialog | None:
@@ -370,10 +374,48 @@ class MainWindow(QMainWindow):
         return self._open("discharge", dialog)
 
     def show_sign_off(self) -> SignOffDialog:
-        """Open the sign-off dialog."""
-        dialog = SignOffDialog(self.controller.settings.staff_name, self)
-        dialog.accepted.connect(lambda: self.controller.sign(dialog.by.text().strip()))
+        """Open the sign-off dialog (with the REMS details still missing, if any)."""
+        c = self.controller
+        dialog = SignOffDialog(c.settings.staff_name, c.missing_rems_fields(), self)
+
+        def sign() -> str | None:
+            refusal = c.submit(lambda: c.sign(dialog.by.text().strip()))
+            if refusal is not None:
+                dialog.set_missing(c.missing_rems_fields())
+            return refusal
+
+        dialog.submit = sign
+        dialog.details_requested.connect(
+            lambda: self.show_patient_details(
+                on_saved=lambda: dialog.set_missing(c.missing_rems_fields())
+            )
+        )
         return self._open("sign_off", dialog)
+
+    def show_patient_details(self, on_saved=None) -> PatientDetailsDialog | None:
+        """Open Patient details of the running session (refused once it is signed).
+
+        Parameters
+        ----------
+        on_saved : callable, optional
+            Called after a correction was recorded (e.g. to refresh the sign-off dialog).
+        """
+        c = self.controller
+        if c.runtime is None or c.runtime.locked:
+            if c.runtime is not None:
+                c.error.emit("This session is signed and locked; its details can no longer change.")
+            elif c.read_only_session is not None:
+                c.error.emit("This session is read-only.")
+            else:
+                c.error.emit("Start a session first.")
+            return None
+        dialog = PatientDetailsDialog(
+            c.patient_details_form(), c.today, c.runtime.session.patient.pseudonym, self
+        )
+        dialog.submit = lambda form: c.submit(lambda: c.update_patient_details(form))
+        if on_saved is not None:
+            dialog.accepted.connect(on_saved)
+        return self._open("patient_details", dialog)
 
     def show_device_setup(self) -> DeviceSetupDialog:
         """Open the device setup; saving remembers the devices for the next session."""
@@ -457,12 +499,9 @@ class MainWindow(QMainWindow):
                 c.error.emit("Start a session first.")
             return None
         dialog = ManualBpDialog(self)
-
-        def accepted() -> None:
-            reading = dialog.reading
-            c.record_manual_bp(reading.sys, reading.dia, reading.map)
-
-        dialog.accepted.connect(accepted)
+        dialog.submit = lambda reading: c.submit(
+            lambda: c.record_manual_bp(reading.sys, reading.dia, reading.map)
+        )
         return self._open("manual_bp", dialog)
 
     # ------------------------------------------------------------------ export

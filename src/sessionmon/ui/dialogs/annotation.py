@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sessionmon.ui.dialogs.form import ValidatedForm
+from sessionmon.ui.dialogs.form import Submit, ValidatedForm, submitted
 
 #: Canned notes, on Ctrl+1 .. Ctrl+5 in the main window.
 CANNED_NOTES: tuple[str, ...] = (
@@ -24,11 +24,18 @@ CANNED_NOTES: tuple[str, ...] = (
 
 
 class AnnotationDialog(QDialog):
-    """Choose a canned note or type one."""
+    """Choose a canned note or type one.
+
+    Attributes
+    ----------
+    submit : callable, optional
+        Records the note; returns the core's refusal (shown in place, the dialog stays open).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Annotation")
+        self.submit: Submit | None = None
         self.canned = QListWidget()
         for index, note in enumerate(CANNED_NOTES, start=1):
             self.canned.addItem(f"Ctrl+{index}  {note}")
@@ -53,10 +60,10 @@ class AnnotationDialog(QDialog):
         return self.text.toPlainText().strip()
 
     def try_accept(self) -> bool:
-        """Accept if there is a note."""
+        """Record the note if there is one; a refusal keeps the dialog (and the text) open."""
         errors = {} if self.note() else {"text": "Type a note or pick one from the list."}
         self.form_layout.show_errors(errors)
-        if errors:
+        if errors or not submitted(self.submit, self.form_layout.show_refusal):
             return False
         self.accept()
         return True

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from sessionmon.errors import UserError
+from sessionmon.ui.dialogs.form import Submit, submitted
 
 UNANSWERED = "(not answered)"
 
@@ -35,6 +36,11 @@ class ChecklistDialog(QDialog):
     load_wording : callable, optional
         ``load_wording(path, scale_id) -> ScaleDefinition`` applying a clinic's licensed item
         wording; enables the "Load item wording" button.
+
+    Attributes
+    ----------
+    submit : callable, optional
+        Records the checklist; returns the core's refusal (shown at the top, the answers kept).
     """
 
     def __init__(
@@ -46,6 +52,7 @@ class ChecklistDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Checklist")
+        self.submit: Submit | None = None
         self.setMinimumSize(760, 560)
         self.scales = dict(scales)
         self._load_wording = load_wording
@@ -74,9 +81,9 @@ class ChecklistDialog(QDialog):
         top.addWidget(self.wording_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.error_label)
         layout.addWidget(self.items_area, 1)
         layout.addWidget(self.total_label)
-        layout.addWidget(self.error_label)
         layout.addWidget(buttons)
         self.item_boxes: dict[int, QComboBox] = {}
         self._answers_by_scale: dict[str, dict[int, int]] = {}
@@ -156,7 +163,11 @@ class ChecklistDialog(QDialog):
         )
 
     def try_accept(self) -> bool:
-        """Accept when every item is answered; otherwise say which are missing."""
+        """Record when every item is answered; otherwise say which are missing.
+
+        A refusal of the core (e.g. a total the scale rejects, a locked session) is shown at
+        the top and every answer stays chosen.
+        """
         missing = [n for n, box in self.item_boxes.items() if box.currentData() is None]
         if missing:
             shown = ", ".join(str(n) for n in missing[:10])
@@ -164,5 +175,7 @@ class ChecklistDialog(QDialog):
             self.error_label.setText(f"Answer every item; not answered: {shown}{more}.")
             return False
         self.error_label.setText("")
+        if not submitted(self.submit, self.error_label.setText):
+            return False
         self.accept()
         return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from sessionmon.ui.dialogs.form import ValidatedForm
+from sessionmon.ui.dialogs.form import Submit, ValidatedForm, submitted
 
 
 class DoseDialog(QDialog):
@@ -14,11 +14,17 @@ class DoseDialog(QDialog):
     ----------
     treatment_text : str
         What is being given, e.g. "Esketamine 84 mg intranasal, lot L123".
+
+    Attributes
+    ----------
+    submit : callable, optional
+        Records the dose; returns the core's refusal (shown in place, the dialog stays open).
     """
 
     def __init__(self, treatment_text: str, by: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Dose given")
+        self.submit: Submit | None = None
         self.form_layout = ValidatedForm()
         self.by = self.form_layout.add_field("by", "Given by *", QLineEdit(by))
         self.note = self.form_layout.add_field("note", "Note", QLineEdit())
@@ -37,10 +43,10 @@ class DoseDialog(QDialog):
         layout.addWidget(buttons)
 
     def try_accept(self) -> bool:
-        """Accept if someone is named as giving the dose."""
+        """Record the dose if someone is named as giving it; a refusal keeps the dialog open."""
         errors = {} if self.by.text().strip() else {"by": "Enter who gives the dose."}
         self.form_layout.show_errors(errors)
-        if errors:
+        if errors or not submitted(self.submit, self.form_layout.show_refusal):
             return False
         self.accept()
         return True

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from sessionmon.ui.dialogs.form import ValidatedForm
+from sessionmon.ui.dialogs.form import ValidatedForm, submitted
 
 #: Plausible ranges of a manual reading, mmHg (anything else is a typing slip).
 SYS_RANGE = (50.0, 300.0)
@@ -63,12 +64,20 @@ def validate_manual_bp(sys_text: str, dia_text: str, map_text: str = "") -> dict
 
 
 class ManualBpDialog(QDialog):
-    """Collects systolic, diastolic and (optional) mean pressure; :attr:`reading` when accepted."""
+    """Collects systolic, diastolic and (optional) mean pressure; :attr:`reading` when accepted.
+
+    Attributes
+    ----------
+    submit : callable, optional
+        ``submit(reading)`` records the reading; returns the core's refusal (shown in place,
+        the dialog stays open with the typed values).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Manual BP")
         self.reading: ManualBp | None = None
+        self.submit: Callable[[ManualBp], str | None] | None = None
         f = self.form_layout = ValidatedForm()
         self.sys = f.add_field("sys", "Systolic (mmHg) *", QLineEdit())
         self.dia = f.add_field("dia", "Diastolic (mmHg) *", QLineEdit())
@@ -95,10 +104,16 @@ class ManualBpDialog(QDialog):
         if errors:
             self.form_layout.fields[next(iter(errors))].setFocus()
             return False
-        self.reading = ManualBp(
+        reading = ManualBp(
             float(self.sys.text().strip().replace(",", ".")),
             float(self.dia.text().strip().replace(",", ".")),
             float(self.map.text().strip().replace(",", ".")) if self.map.text().strip() else None,
         )
+        submit = self.submit
+        if not submitted(
+            (lambda: submit(reading)) if submit else None, self.form_layout.show_refusal
+        ):
+            return False
+        self.reading = reading
         self.accept()
         return True

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from sessionmon.model import TreatmentId
-from sessionmon.ui.dialogs.form import ValidatedForm
+from sessionmon.ui.dialogs.form import Submit, ValidatedForm, submitted
 from sessionmon.ui.forms import (
     CONCOMITANT_MEDICINES,
     DEFAULT_DOSE_MG,
@@ -38,6 +38,11 @@ class NewSessionDialog(QDialog):
         Returns today's date (from the injected clock).
     draft : NewSessionForm, optional
         Values to start from (a form cancelled earlier is not lost).
+
+    Attributes
+    ----------
+    submit : callable, optional
+        Starts the session; returns the refusal (shown in place, the dialog stays open).
     """
 
     def __init__(
@@ -49,6 +54,7 @@ class NewSessionDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("New session")
         self._today = today
+        self.submit: Submit | None = None
         self.form_layout = ValidatedForm()
         f = self.form_layout
         self.pseudonym = f.add_field("pseudonym", "Patient pseudonym *", QLineEdit())
@@ -137,6 +143,8 @@ class NewSessionDialog(QDialog):
         if errors:
             first = next(iter(errors))
             self.form_layout.fields[first].setFocus()
+            return False
+        if not submitted(self.submit, self.form_layout.show_refusal):
             return False
         self.accept()
         return True

@@ -1,0 +1,198 @@
+"""Forms submit through the core and stay open, with what was typed, when it refuses.
+
+Also Patient details after a pseudonymous start, and sign-off waiting for the REMS fields.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from console_helpers import run_for
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from sessionmon.model import EventKind, Kind, SessionPhase
+from sessionmon.ui.forms import NewSessionForm
+from sessionmon.ui.settings import DeviceChoice
+
+
+@pytest.fixture
+def store(tmp_path, clock) -> Iterator[object]:
+    """A fresh database that reports a lock at once (instead of after 5 s)."""
+    from sessionmon.store import SessionStore
+
+    with SessionStore.open(tmp_path / "sessions.db", clock, busy_timeout_s=0.05) as opened:
+        yield opened
+
+
+@pytest.fixture
+def pty_port() -> Iterator[str]:
+    """A pseudo-terminal standing in for an oximeter's serial port (nothing is sent)."""
+    master, slave = os.openpty()
+    try:
+        yield os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def click_ok(qtbot, dialog) -> None:
+    buttons = dialog.findChild(QDialogButtonBox)
+    qtbot.mouseClick(buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+
+def test_refused_note_checklist_and_manual_bp_keep_what_was_typed(
+    qtbot, training_console, store, tmp_path
+):
+    window = training_console.window
+    session = training_console.controller.start_simulated_session()
+    note = window.show_annotation()
+    qtbot.keyClicks(note.text, "Patient feels dizzy")
+    checklist = window.show_checklist("aldrete")
+    for number in range(1, 6):
+        checklist.set_answer(number, 2)
+    checklist.set_answer(3, 1)
+    bp = window.show_manual_bp()
+    qtbot.keyClicks(bp.sys, "142")
+    qtbot.keyClicks(bp.dia, "91")
+    qtbot.keyClicks(bp.map, "108")
+
+    # Another program holds the database: the core refuses every intent.
+    other = sqlite3.connect(tmp_path / "sessions.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    for dialog in (note, checklist, bp):
+        click_ok(qtbot, dialog)
+        assert dialog.isVisible(), "a refused form stays open"
+    assert "locked by another program" in note.form_layout.refusal_text()
+    assert note.note() == "Patient feels dizzy"
+    assert "locked by another program" in checklist.error_label.text()
+    assert checklist.answers() == {1: 2, 2: 2, 3: 1, 4: 2, 5: 2}
+    assert "locked by another program" in bp.form_layout.refusal_text()
+    assert (bp.sys.text(), bp.dia.text(), bp.map.text()) == ("142", "91", "108")
+    assert "locked" not in window.message.text(), "shown in the form, not lost on a status line"
+
+    # The other program lets go: the same forms, submitted again, are recorded once and close.
+    other.execute("ROLLBACK")
+    other.close()
+    for dialog in (note, checklist, bp):
+        click_ok(qtbot, dialog)
+        assert not dialog.isVisible()
+    store.flush()
+    events = store.events(session.id)
+    assert [e.text for e in events if e.kind is EventKind.ANNOTATION] == ["Patient feels dizzy"]
+    assert [
+        (e.payload["scale"], e.payload["total"]) for e in events if e.kind is EventKind.CHECKLIST
+    ] == [("aldrete", 9)]
+    manual = [m.value for m in store.measurements(session.id, kinds=[Kind.NIBP_SYS])]
+    assert manual == [142.0], "entered once, however often it was tried"
+
+
+def test_a_refusal_naming_a_field_is_shown_next_to_it(qtbot, training_console):
+    training_console.controller.start_simulated_session()
+    dialog = training_console.window.show_patient_details()
+    dialog.submit = lambda form: "the date of birth must be before today"
+    qtbot.keyClicks(dialog.name, "Ann Example")
+    qtbot.keyClicks(dialog.by, "A. Nurse")
+    click_ok(qtbot, dialog)
+    assert dialog.isVisible()
+    assert (
+        dialog.form_layout.error_text("date_of_birth") == "the date of birth must be before today"
+    )
+    assert dialog.form_layout.refusal_text() == ""
+    assert dialog.name.text() == "Ann Example"
+
+
+def pseudonymous_session(console, pty_port):
+    controller = console.controller
+    controller.settings.devices = {"oximeter": DeviceChoice("cms50-v7", pty_port)}
+    form = NewSessionForm(
+        pseudonym="P-ANON",
+        sex="",
+        lot_number="L-7",
+        monitoring_provider="Dr. K. Example",
+    )
+    form.sex = "unknown"
+    session = controller.new_session(form)
+    assert session is not None and not session.simulated
+    return session
+
+
+def test_patient_details_are_corrected_as_a_new_version(qtbot, console, store, clock, pty_port):
+    session = pseudonymous_session(console, pty_port)
+    window = console.window
+    dialog = window.show_patient_details()
+    assert dialog.lot_number.text() == "L-7", "starts from what is recorded"
+    qtbot.keyClicks(dialog.name, "Jane Example")
+    qtbot.keyClicks(dialog.date_of_birth, "1985-13-40")
+    dialog.sex.setCurrentIndex(dialog.sex.findData("female"))
+    dialog.concomitant["opioids"].setChecked(True)
+    dialog.by.clear()
+    click_ok(qtbot, dialog)
+    assert dialog.isVisible()
+    assert "not a date" in dialog.form_layout.error_text("date_of_birth")
+    assert dialog.form_layout.error_text("by")
+    assert dialog.name.text() == "Jane Example" and dialog.date_of_birth.text() == "1985-13-40"
+    dialog.date_of_birth.setText("1985-04-12")
+    qtbot.keyClicks(dialog.by, "A. Nurse")
+    click_ok(qtbot, dialog)
+    assert not dialog.isVisible(), dialog.form_layout.refusal_text()
+    stored = store.get_session(session.id)
+    assert stored.patient.name == "Jane Example"
+    assert stored.patient.date_of_birth == date(1985, 4, 12)
+    assert stored.patient.sex == "female"
+    assert stored.concomitant_medicines == ("opioids",)
+    assert stored.patient.pseudonym == "P-ANON"
+    corrected = store.events(session.id)[-1]
+    assert corrected.by == "A. Nurse"
+    assert corrected.text.startswith("patient details corrected by A. Nurse: patient name")
+    # Saving again without a change: the core says so and the dialog stays open.
+    again = window.show_patient_details()
+    click_ok(qtbot, again)
+    assert again.isVisible() and "nothing to correct" in again.form_layout.refusal_text()
+
+
+def test_sign_off_waits_for_the_rems_fields_then_locks(qtbot, console, store, clock, pty_port):
+    session = pseudonymous_session(console, pty_port)
+    controller = console.controller
+    window = console.window
+    controller.start_baseline()
+    controller.record_manual_bp(124, 78)
+    controller.dose("A. Nurse")
+    run_for(console, clock, 41 * 60, 60)
+    controller.record_manual_bp(128, 80)
+    run_for(console, clock, 80 * 60, 60)
+    controller.record_manual_bp(126, 79)
+    controller.record_checklist("moaas", {1: 5})
+    controller.record_checklist("aldrete", {n: 2 for n in range(1, 6)})
+    controller.record_checklist("cadss6", {n: 0 for n in (1, 2, 6, 7, 15, 22)})
+    controller.acknowledge()
+    discharge = window.show_discharge()
+    assert discharge.view.allowed, discharge.view.blocking
+
+    qtbot.mouseClick(discharge.sign_button, Qt.MouseButton.LeftButton)
+    sign = window.dialogs["sign_off"]
+    assert not sign.missing_box.isHidden()
+    assert sign.missing == ["patient name", "date of birth"]
+    click_ok(qtbot, sign)
+    assert sign.isVisible(), "not signable with empty REMS fields"
+    assert "patient name, date of birth" in sign.form_layout.refusal_text()
+    assert store.get_session(session.id).phase is SessionPhase.DISCHARGE_READY
+
+    qtbot.mouseClick(sign.details_button, Qt.MouseButton.LeftButton)
+    details = window.dialogs["patient_details"]
+    qtbot.keyClicks(details.name, "Jane Example")
+    qtbot.keyClicks(details.date_of_birth, "1985-04-12")
+    click_ok(qtbot, details)
+    assert not details.isVisible(), details.form_layout.refusal_text()
+    assert sign.missing == [] and sign.missing_box.isHidden()
+    assert sign.form_layout.refusal_text() == ""
+    click_ok(qtbot, sign)
+    assert not sign.isVisible(), sign.form_layout.refusal_text()
+    final = store.get_session(session.id)
+    assert final.phase is SessionPhase.CLOSED and final.patient.name == "Jane Example"
+    assert window.show_patient_details() is None
+    assert "locked" in window.message.text()
