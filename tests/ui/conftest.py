@@ -93,3 +93,14 @@ def training_console(qtbot, store, clock, config_dir) -> Iterator[Console]:
     yield built
     built.close()
     assert not _running_timers(), f"timers or threads left running: {_running_timers()}"
+
+
+@pytest.fixture
+def pty_port() -> Iterator[str]:
+    """A pseudo-terminal standing in for an oximeter's serial port (nothing is sent)."""
+    master, slave = os.openpty()
+    try:
+        yield os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
-
-import pytest
 
 from sessionmon.model import EventKind, Patient, Session, Treatment
 from sessionmon.ui.dialogs.device_setup import DeviceSetupDialog
 from sessionmon.ui.forms import NewSessionForm
 from sessionmon.ui.settings import ConsoleSettings, DeviceChoice
-
-
-@pytest.fixture
-def pty_port() -> Iterator[str]:
-    """A pseudo-terminal standing in for an oximeter's serial port (nothing is sent)."""
-    master, slave = os.openpty()
-    try:
-        yield os.ttyname(slave)
-    finally:
-        os.close(master)
-        os.close(slave)
 
 
 def test_a_settings_file_that_cannot_be_written_never_stops_the_dose(training_console, store):

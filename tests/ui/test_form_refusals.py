@@ -5,7 +5,6 @@ Also Patient details after a pseudonymous start, and sign-off waiting for the RE
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
@@ -27,17 +26,6 @@ def store(tmp_path, clock) -> Iterator[object]:
 
     with SessionStore.open(tmp_path / "sessions.db", clock, busy_timeout_s=0.05) as opened:
         yield opened
-
-
-@pytest.fixture
-def pty_port() -> Iterator[str]:
-    """A pseudo-terminal standing in for an oximeter's serial port (nothing is sent)."""
-    master, slave = os.openpty()
-    try:
-        yield os.ttyname(slave)
-    finally:
-        os.close(master)
-        os.close(slave)
 
 
 def click_ok(qtbot, dialog) -> None:

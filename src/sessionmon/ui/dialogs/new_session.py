@@ -6,11 +6,9 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QGridLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -19,10 +17,9 @@ from PySide6.QtWidgets import (
 
 from sessionmon.model import TreatmentId
 from sessionmon.ui.dialogs.form import Submit, ValidatedForm, submitted
+from sessionmon.ui.dialogs.patient_fields import medicine_checkboxes, sex_chooser
 from sessionmon.ui.forms import (
-    CONCOMITANT_MEDICINES,
     DEFAULT_DOSE_MG,
-    SEXES,
     TREATMENT_LABELS,
     NewSessionForm,
     validate_new_session,
@@ -61,23 +58,13 @@ class NewSessionDialog(QDialog):
         self.name = f.add_field("name", "Name (optional)", QLineEdit())
         self.date_of_birth = f.add_field("date_of_birth", "Date of birth (optional)", QLineEdit())
         self.date_of_birth.setPlaceholderText("YYYY-MM-DD")
-        self.sex = f.add_field("sex", "Sex *", QComboBox())
-        self.sex.addItem("(choose)", "")
-        for sex in SEXES:
-            self.sex.addItem(sex, sex)
+        self.sex = f.add_field("sex", "Sex *", sex_chooser())
         self.treatment = f.add_field("treatment", "Treatment *", QComboBox())
         for treatment_id, label in TREATMENT_LABELS.items():
             self.treatment.addItem(label, treatment_id.value)
         self.dose_mg = f.add_field("dose_mg", "Dose (mg) *", QLineEdit())
         self.lot_number = f.add_field("lot_number", "Lot number *", QLineEdit())
-        medicines = QWidget()
-        grid = QGridLayout(medicines)
-        grid.setContentsMargins(0, 0, 0, 0)
-        self.concomitant: dict[str, QCheckBox] = {}
-        for index, medicine in enumerate(CONCOMITANT_MEDICINES):
-            box = QCheckBox(medicine)
-            grid.addWidget(box, index // 2, index % 2)
-            self.concomitant[medicine] = box
+        medicines, self.concomitant = medicine_checkboxes()
         f.add_field("concomitant", "Concomitant medicines", medicines)
         self.monitoring_provider = f.add_field(
             "monitoring_provider", "Monitoring provider *", QLineEdit()

@@ -6,11 +6,8 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QGridLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -18,9 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from sessionmon.ui.dialogs.form import ValidatedForm, submitted
+from sessionmon.ui.dialogs.patient_fields import medicine_checkboxes, sex_chooser
 from sessionmon.ui.forms import (
-    CONCOMITANT_MEDICINES,
-    SEXES,
     PatientDetailsForm,
     validate_patient_details,
 )
@@ -62,19 +58,9 @@ class PatientDetailsDialog(QDialog):
         self.name = f.add_field("name", "Patient name", QLineEdit())
         self.date_of_birth = f.add_field("date_of_birth", "Date of birth", QLineEdit())
         self.date_of_birth.setPlaceholderText("YYYY-MM-DD")
-        self.sex = f.add_field("sex", "Sex *", QComboBox())
-        self.sex.addItem("(choose)", "")
-        for sex in SEXES:
-            self.sex.addItem(sex, sex)
+        self.sex = f.add_field("sex", "Sex *", sex_chooser())
         self.lot_number = f.add_field("lot_number", "Lot number *", QLineEdit())
-        medicines = QWidget()
-        grid = QGridLayout(medicines)
-        grid.setContentsMargins(0, 0, 0, 0)
-        self.concomitant: dict[str, QCheckBox] = {}
-        for index, medicine in enumerate(CONCOMITANT_MEDICINES):
-            box = QCheckBox(medicine)
-            grid.addWidget(box, index // 2, index % 2)
-            self.concomitant[medicine] = box
+        medicines, self.concomitant = medicine_checkboxes()
         f.add_field("concomitant", "Concomitant medicines", medicines)
         self.monitoring_provider = f.add_field(
             "monitoring_provider", "Monitoring provider *", QLineEdit()
