@@ -172,6 +172,8 @@ class SerialLink:
         self.bytes_in = 0
         self.reconnects = 0
         self.listener_errors = 0
+        self._taps: list[Callable[[bytes], None]] = []
+        self.last_failure: str | None = None  # why the port last failed to open or was lost
 
     # ------------------------------------------------------------------ public
 
@@ -202,6 +204,13 @@ class SerialLink:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
         self._thread = None
+
+    def add_tap(self, tap: Callable[[bytes], None]) -> None:
+        """Also hand every received chunk to ``tap`` (on the reader thread, before the owner).
+
+        ``decode --port`` and the connection test use it to see the raw bytes a driver reads.
+        """
+        self._taps.append(tap)
 
     def write(self, data: bytes) -> bool:
         """Send bytes to the device from any thread.
@@ -241,6 +250,7 @@ class SerialLink:
                     self._close()
                 if self._stop.is_set():
                     break
+                self.last_failure = error
                 self._move(LinkState.RECONNECTING, error or "")
                 self.reconnects += 1
                 if self._stop.wait(self._backoff.delay(attempt)):
@@ -260,7 +270,7 @@ class SerialLink:
                 **self.settings.serial_kwargs(),
             )
         except (serial.SerialException, OSError, ValueError) as exc:
-            return f"cannot open {self.port}: {_reason(exc)}"
+            return f"cannot open {self.port}: {open_failure_reason(exc)}"
         with self._write_lock:
             self._serial = port
         self._last_data = self._clock.monotonic()
@@ -292,6 +302,8 @@ class SerialLink:
                 self._last_data = now
                 if self._machine.state is LinkState.STALLED:
                     self._move(LinkState.STREAMING, "data again")
+                for tap in self._taps:
+                    self._call(tap, data)
                 self._call(self._listener.link_bytes, data)
             elif (
                 self._stall_timeout_s is not None
@@ -311,6 +323,23 @@ class SerialLink:
             callback(*args)
         except Exception:
             self.listener_errors += 1
+
+
+def open_failure_reason(exc: BaseException) -> str:
+    """Say why a port did not open, in words a clinic can act on."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code == errno.ENOENT or "No such file or directory" in text:
+        return "no such port; `sessionmon ports` lists the serial ports of this computer"
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return "permission denied (on Linux, add yourself to the dialout group)"
+    if code == errno.EBUSY or "Device or resource busy" in text:
+        return "the port is busy (another program has it open)"
+    if code in (errno.EISDIR, errno.ENOTTY) or "Inappropriate ioctl" in text:
+        return "not a serial port"
+    return _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:

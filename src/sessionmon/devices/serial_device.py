@@ -347,23 +347,9 @@ def make_serial_source(
 ) -> SerialOximeter | SuntechNibp:
     """Build the driver a settings-file entry describes (not started).
 
-    Parameters
-    ----------
-    config : DeviceConfig
-        Protocol, port and port overrides.
-    clock : Clock
-        Passed to the driver.
-    **kwargs
-        Extra driver options (``stall_timeout_s``, ``backoff``...).
-
-    Raises
-    ------
-    UserError
-        If the protocol is unknown.
+    Kept for older callers: the one implementation is
+    :func:`sessionmon.devices.factory.build_source`.
     """
-    from sessionmon.devices.suntech_driver import SuntechNibp
+    from sessionmon.devices.factory import build_source
 
-    profile = config.profile()
-    if profile.role is DeviceRole.NIBP:
-        return SuntechNibp(config.port, clock, overrides=config.overrides(), **kwargs)
-    return SerialOximeter(profile, config.port, clock, overrides=config.overrides(), **kwargs)
+    return build_source(config, clock, **kwargs)

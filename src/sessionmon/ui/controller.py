@@ -85,6 +85,9 @@ class ConsoleController(QObject):
         Something the nurse should know (status line).
     physiology_changed(dict)
         The simulated patient's targets changed (training): name -> final target value.
+    failure(str, str, str)
+        Something failed that the nurse must see in full: ``(title, message, details)``; the
+        window shows it in a dialog (details: the traceback, for whoever fixes it).
     """
 
     view_changed = Signal(object)
@@ -92,6 +95,7 @@ class ConsoleController(QObject):
     error = Signal(str)
     info = Signal(str)
     physiology_changed = Signal(dict)
+    failure = Signal(str, str, str)
 
     def __init__(
         self,
@@ -241,6 +245,9 @@ class ConsoleController(QObject):
         except UserError as exc:
             self._refused(str(exc))
             return None
+        except Exception as exc:
+            self._failed("The session could not start", exc)
+            return None
         self.draft = NewSessionForm()
         return session
 
@@ -299,6 +306,16 @@ class ConsoleController(QObject):
             self.error.emit(str(exc))
             return None
 
+    def _failed(self, title: str, exc: BaseException) -> None:
+        """Tell an unexpected failure in full: a dialog (with the traceback) and the form."""
+        import traceback
+
+        log.exception(title)
+        message = f"{title}: {type(exc).__name__}: {exc}"
+        details = "".join(traceback.format_exception(exc))
+        self.failure.emit(title, message, details)
+        self._refused(message)
+
     def _start_runtime(
         self,
         session: Session,
@@ -318,20 +335,26 @@ class ConsoleController(QObject):
         if devices is not None:
             oximeter, nibp = devices.oximeter, devices.nibp
         else:
-            oximeter, nibp = serial_devices(self.settings, self.clock)
+            oximeter, nibp = serial_devices(self.settings, self.clock)  # started by the factory
         if nibp_interval_s is None and self.settings.nibp_auto_interval_min:
             nibp_interval_s = self.settings.nibp_auto_interval_min * 60.0
-        profile = self._profile()
-        self.runtime = SessionRuntime(
-            self.store,
-            self.clock,
-            session,
-            oximeter=oximeter,
-            nibp=nibp,
-            profile=profile,
-            nibp_interval_s=nibp_interval_s,
-            simulated=session.simulated,
-        )
+        try:
+            profile = self._profile()
+            self.runtime = SessionRuntime(
+                self.store,
+                self.clock,
+                session,
+                oximeter=oximeter,
+                nibp=nibp,
+                profile=profile,
+                nibp_interval_s=nibp_interval_s,
+                simulated=session.simulated,
+            )
+        except BaseException:
+            for source in (oximeter, nibp):
+                if source is not None:
+                    source.stop()  # no reader thread outlives a session that did not start
+            raise
         self.devices = devices
         self.nibp_source = nibp
         self.read_only_session = None
@@ -411,6 +434,9 @@ class ConsoleController(QObject):
             self._start_runtime(session)
         except UserError as exc:
             self.error.emit(str(exc))
+            return None
+        except Exception as exc:
+            self._failed("The session could not resume", exc)
             return None
         self.info.emit(f"Resumed session {session.patient.pseudonym}")
         return session

@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         c.error.connect(self.show_message)
         c.info.connect(self.show_message)
         c.session_changed.connect(self._session_changed)
+        c.failure.connect(self.show_failure)
         self.alarm_bar.acknowledge_requested.connect(c.acknowledge)
         self.alarm_bar.audio_pause_requested.connect(c.pause_audio)
         self.nibp_tile.start_requested.connect(c.measure_bp)
@@ -271,6 +272,24 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         """Show a one-line message (refusals and notices) under the action buttons."""
         self.message.setText(text)
+
+    def show_failure(self, title: str, message: str, details: str = "") -> QMessageBox:
+        """Show a failure in full in a dialog (the traceback under "Show Details...")."""
+        box = QMessageBox(
+            QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, self
+        )
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if details:
+            box.setDetailedText(details)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        self.show_message(message)
+        old = self.dialogs.get("failure")
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        self.dialogs["failure"] = box
+        box.show()
+        return box
 
     def _session_changed(self, session) -> None:
         self.message.setText("")
@@ -423,11 +442,14 @@ class MainWindow(QMainWindow):
         from sessionmon.ui.sources import test_connection
 
         settings = self.controller.settings
-        dialog = DeviceSetupDialog(
-            settings,
-            lambda role, p, port: test_connection(role, p, port, SystemClock()),
-            parent=self,
-        )
+
+        def tester(role: str, protocol: str, port: str) -> tuple[bool, str]:
+            saved = settings.devices.get(role)
+            same = saved is not None and saved.protocol == protocol and saved.port == port
+            overrides = saved.overrides if same else None
+            return test_connection(role, protocol, port, SystemClock(), overrides)
+
+        dialog = DeviceSetupDialog(settings, tester, parent=self)
 
         def accepted() -> None:
             dialog.apply_to(settings)

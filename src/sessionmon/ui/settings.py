@@ -19,10 +19,16 @@ SETTINGS_FILE = "console.json"
 
 @dataclass
 class DeviceChoice:
-    """A device the clinic set up: its protocol (driver) and serial port."""
+    """A device the clinic set up: its protocol (driver), serial port and port overrides.
+
+    ``overrides`` holds port settings that differ from the driver's defaults (``baud``,
+    ``parity``, ``bytesize``, ``stopbits``, ``xonxoff``, ``rtscts``), e.g. ``{"parity": "O"}``
+    for a CMS50 whose firmware uses odd parity; edit them in the settings file.
+    """
 
     protocol: str
     port: str
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,7 +77,12 @@ class ConsoleSettings:
                 setattr(settings, name, data[name])
         for role, choice in (data.get("devices") or {}).items():
             if isinstance(choice, dict) and "protocol" in choice and "port" in choice:
-                settings.devices[role] = DeviceChoice(str(choice["protocol"]), str(choice["port"]))
+                overrides = choice.get("overrides")
+                settings.devices[role] = DeviceChoice(
+                    str(choice["protocol"]),
+                    str(choice["port"]),
+                    dict(overrides) if isinstance(overrides, dict) else {},
+                )
         return settings
 
     def save(self, folder: Path | None = None) -> Path:

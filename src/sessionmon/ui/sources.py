@@ -1,14 +1,17 @@
-"""Building the vitals sources for a session: simulated devices, or the clinic's serial devices."""
+"""The console's vitals sources: simulated devices, or the clinic's serial devices.
+
+Serial devices are built by the core's one source factory
+(:mod:`sessionmon.devices.factory`); this module only turns the saved device setup
+(:class:`~sessionmon.ui.settings.DeviceChoice`) into the factory's device settings.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from sessionmon.clock import Clock
-from sessionmon.errors import UserError
-from sessionmon.ui.settings import ConsoleSettings
+from sessionmon.ui.settings import ConsoleSettings, DeviceChoice
 
 #: The simulated patient of the simulator's live session (uneventful esketamine session).
 DEFAULT_BASELINE = {"hr": 74.0, "spo2": 98.0, "sys": 126.0, "dia": 80.0}
@@ -39,64 +42,36 @@ def simulated_devices(
     )
 
 
-def serial_source(role: str, protocol: str, port: str, clock: Clock) -> Any:
-    """Return the serial vitals source for ``protocol`` on ``port`` (not started)."""
-    from sessionmon.devices.profiles import get_profile
+def device_config(choice: DeviceChoice) -> Any:
+    """Return the core's device setting of a saved choice (raises ``UserError`` if invalid)."""
+    from sessionmon.devices.factory import device_config as make
 
-    profile = get_profile(protocol)
-    if profile.role.value != role:
-        raise UserError(f"{protocol} is a {profile.role.value} protocol, not a {role} one")
-    if role == "nibp":
-        try:
-            from sessionmon.devices.suntech_driver import SuntechNibp
-        except ImportError as exc:
-            raise UserError(f"the NIBP driver is not available ({exc})") from None
-        return SuntechNibp(profile, port, clock)
-    from sessionmon.devices.serial_device import SerialOximeter
-
-    return SerialOximeter(profile, port, clock)
+    return make(choice.protocol, choice.port, **choice.overrides)
 
 
 def serial_devices(settings: ConsoleSettings, clock: Clock) -> tuple[Any | None, Any | None]:
-    """Return ``(oximeter, nibp)`` serial sources from the saved device setup."""
+    """Return ``(oximeter, nibp)``: the saved device setup, built and started by the factory."""
+    from sessionmon.devices.factory import start_sources
+    from sessionmon.errors import UserError
+
     chosen = settings.devices
     if "oximeter" not in chosen:
         raise UserError("no oximeter is set up: open Devices and choose a driver and a port")
-    oximeter = serial_source(
-        "oximeter", chosen["oximeter"].protocol, chosen["oximeter"].port, clock
-    )
-    nibp = None
-    if "nibp" in chosen:
-        nibp = serial_source("nibp", chosen["nibp"].protocol, chosen["nibp"].port, clock)
-    return oximeter, nibp
+    nibp = device_config(chosen["nibp"]) if "nibp" in chosen else None
+    sources = start_sources(device_config(chosen["oximeter"]), nibp, clock)
+    return sources.oximeter, sources.nibp
 
 
 def test_connection(
-    role: str, protocol: str, port: str, clock: Clock, timeout_s: float = 3.0
+    role: str, protocol: str, port: str, clock: Clock, overrides: dict[str, Any] | None = None
 ) -> tuple[bool, str]:
-    """Open the device briefly and report whether data arrives (waits at most ``timeout_s``)."""
-    from sessionmon.devices.readings import Reading
-    from sessionmon.devices.source import WaveformBlock
+    """Test a device as the dialog's Test connection button does (see ``devices.probe``)."""
+    from sessionmon.devices.probe import check_connection
+    from sessionmon.errors import UserError
 
     try:
-        source = serial_source(role, protocol, port, clock)
+        config = device_config(DeviceChoice(protocol, port, dict(overrides or {})))
     except UserError as exc:
         return False, str(exc)
-    except Exception as exc:
-        return False, f"cannot use {protocol} on {port}: {exc}"
-    deadline = time.monotonic() + timeout_s
-    try:
-        source.start()
-        while time.monotonic() < deadline:
-            for output in source.poll():
-                if isinstance(output.item, Reading | WaveformBlock):
-                    return True, f"{protocol} on {port}: data is arriving ({source.state.value})"
-            time.sleep(0.05)
-        return (
-            False,
-            f"{protocol} on {port}: no data in {timeout_s:g} s (state {source.state.value})",
-        )
-    except Exception as exc:
-        return False, f"{protocol} on {port}: {exc}"
-    finally:
-        source.stop()
+    result = check_connection(config, clock, role)
+    return result.ok, result.message

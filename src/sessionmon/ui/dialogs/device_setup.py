@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -142,6 +142,8 @@ class DeviceSetupDialog(QDialog):
             test.clicked.connect(lambda _=False, r=role: self.test(r))
             result = QLabel("")
             result.setWordWrap(True)
+            result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            result.setMinimumWidth(520)
             grid.addWidget(QLabel(role.upper()), row * 2, 0)
             grid.addWidget(driver, row * 2, 1)
             grid.addWidget(port, row * 2, 2)
@@ -218,9 +220,12 @@ class DeviceSetupDialog(QDialog):
     def apply_to(self, settings: ConsoleSettings) -> None:
         """Write the choices into ``settings``."""
         settings.simulated_devices = self.simulated.isChecked()
-        settings.devices = {}
+        before, settings.devices = settings.devices, {}
         for role in ROLES:
             protocol = self.driver_boxes[role].currentData()
             port = self.port_of(role)
             if protocol and port:
-                settings.devices[role] = DeviceChoice(protocol, port)
+                saved = before.get(role)
+                # port overrides from the settings file stay while the driver stays
+                keep = dict(saved.overrides) if saved and saved.protocol == protocol else {}
+                settings.devices[role] = DeviceChoice(protocol, port, keep)
