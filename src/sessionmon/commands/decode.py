@@ -74,6 +74,7 @@ def register(subparsers: Any) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Run ``sessionmon decode``."""
+    from sessionmon.devices import identify
     from sessionmon.devices.protocols import get_protocol
 
     spec = get_protocol(args.device)
@@ -85,22 +86,39 @@ def handler(args: argparse.Namespace) -> int:
         raise UserError("--duration must be a positive number of seconds")
     parser = spec.make_parser(numerics_every=None if args.thin else 1)
     printer = ReadingPrinter(sys.stdout, hold_frames=spec.flag_hold_frames)
+    sample = bytearray()  # the first bytes, to tell which protocol they look like
     try:
         if args.file is not None:
             for chunk in _file_chunks(args.file, args.hex):
+                _keep_sample(sample, chunk)
                 printer.print_frames(parser.feed_frames(chunk))
         else:
-            settings = spec.port_settings.with_changes(baud=args.baud, parity=_parity(args.parity))
             duration = args.duration
             if duration is None:
                 duration = 90.0 if spec.name == "suntech" else 10.0
-            _read_port(spec, settings, args.port, duration, parser, printer)
+            _read_port(spec, args, duration, parser, printer, sample)
     except UserError:
         if parser.stats.bytes_in:  # e.g. the port went away: say what was read before
             _print_summary(spec.name, parser.stats, printer.lines)
         raise
     _print_summary(spec.name, parser.stats, printer.lines)
+    fit = identify.stats_fit(spec.name, parser.stats)
+    message = identify.wrong_protocol(fit, parser.stats.bytes_in, bytes(sample))
+    if message is not None:
+        raise UserError(message, exit_code=WRONG_PROTOCOL_EXIT)
     return 0
+
+
+#: Exit code when the bytes do not look like the chosen protocol.
+WRONG_PROTOCOL_EXIT = 3
+
+
+def _keep_sample(sample: bytearray, chunk: bytes) -> None:
+    from sessionmon.devices.identify import SAMPLE_BYTES
+
+    room = SAMPLE_BYTES - len(sample)
+    if room > 0:
+        sample += chunk[:room]
 
 
 def _print_summary(name: str, stats: Any, lines: int) -> None:
@@ -190,136 +208,114 @@ def parse_hex(text: str, name: str = "input") -> bytes:
 
 
 def _read_port(
-    spec: Any, settings: Any, port: str, duration: float, parser: Any, printer: ReadingPrinter
+    spec: Any,
+    args: argparse.Namespace,
+    duration: float,
+    parser: Any,
+    printer: ReadingPrinter,
+    sample: bytearray,
 ) -> None:
-    """Read ``port`` for ``duration`` seconds of real time (the system clock)."""
-    import serial
+    """Read ``args.port`` for ``duration`` real seconds through the core's source factory.
+
+    The driver a session would use talks to the device (start, keep-alive and stop commands;
+    the SunTech exchange: one measurement, cuff pressure meanwhile, then the result); the
+    bytes it reads are also decoded here, frame by frame, and printed.
+    """
+    import queue
 
     from sessionmon.clock import SystemClock
+    from sessionmon.devices.factory import device_config, start_checked
 
+    overrides = {"baud": args.baud, "parity": _parity(args.parity)}
+    config = device_config(
+        spec.name, args.port, **{k: v for k, v in overrides.items() if v is not None}
+    )
+    chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    nibp = spec.name == "suntech"
+    options: dict[str, Any] = {"idle_poll_s": None} if nibp else {}
     clock = SystemClock()
-
+    source = start_checked(config, clock, tap=chunks.put, **options)
+    settings = source.link.settings.describe()
+    print(f"reading {args.port} at {settings} for {duration:g} s", file=sys.stderr)
+    watch = _PortWatch(source, args.port, nibp)
     try:
-        link = serial.Serial(port, timeout=0.05, **settings.serial_kwargs())
-    except (serial.SerialException, OSError, ValueError) as exc:
-        raise UserError(
-            f"cannot open {port} ({settings.describe()}): {_open_failure(exc)}"
-        ) from None
-    print(f"reading {port} at {settings.describe()} for {duration:g} s", file=sys.stderr)
-    talker = _SuntechTalker(link) if spec.name == "suntech" else _StreamTalker(link, spec)
-    start = clock.monotonic()
-    try:
-        with link:
-            talker.begin(start)
-            while (now := clock.monotonic()) - start < duration and not talker.finished:
-                data = link.read(link.in_waiting or 1)
-                if data:
-                    talker.received(parser, printer, data)
-                talker.tick(now)
-            talker.end()
-    except (serial.SerialException, OSError) as exc:
-        raise UserError(f"lost {port}: {exc}") from None
+        if nibp:
+            source.request_measurement()
+        start = clock.monotonic()
+        while clock.monotonic() - start < duration and not watch.finished:
+            try:
+                data = chunks.get(timeout=0.05)
+            except queue.Empty:
+                data = b""
+            if data:
+                _keep_sample(sample, data)
+                watch.printed(_print_chunk(spec, parser, printer, data))
+            watch.check()
+        if nibp and not watch.finished:
+            watch.abort()
+    finally:
+        source.stop()
+        while not chunks.empty():
+            data = chunks.get()
+            _keep_sample(sample, data)
+            _print_chunk(spec, parser, printer, data)
 
 
-def _open_failure(exc: BaseException) -> str:
-    """Say why a port did not open, in the words a clinic can act on."""
-    import errno
-
-    code = getattr(exc, "errno", None)
-    text = str(exc)
-    if code == errno.ENOENT:
-        return "no such port; `sessionmon ports` lists the serial ports of this computer"
-    if code in (errno.EACCES, errno.EPERM):
-        return "permission denied (on Linux, add yourself to the dialout group)"
-    if code == errno.EBUSY:
-        return "the port is busy (another program has it open)"
-    if code == errno.EISDIR or "Inappropriate ioctl" in text:
-        return "not a serial port"
-    return text
-
-
-class _StreamTalker:
-    """Streaming oximeters: send the start command, then keep-alives (CMS50 V7)."""
-
-    finished = False
-
-    def __init__(self, link: Any, spec: Any) -> None:
-        self._link = link
-        self._spec = spec
-        self._next_keepalive = float("inf")
-
-    def begin(self, now: float) -> None:
-        if self._spec.start_command:
-            self._link.write(self._spec.start_command)
-        if self._spec.keepalive_command and self._spec.keepalive_s:
-            self._next_keepalive = now + self._spec.keepalive_s
-
-    def received(self, parser: Any, printer: ReadingPrinter, data: bytes) -> None:
+def _print_chunk(spec: Any, parser: Any, printer: ReadingPrinter, data: bytes) -> list[Any]:
+    """Decode and print one chunk; return the SunTech replies it held (else ``[]``)."""
+    if spec.name != "suntech":
         printer.print_frames(parser.feed_frames(data))
+        return []
+    from sessionmon.devices.protocols import suntech
 
-    def tick(self, now: float) -> None:
-        if now >= self._next_keepalive:
-            self._link.write(self._spec.keepalive_command)
-            self._next_keepalive = now + self._spec.keepalive_s
-
-    def end(self) -> None:
-        if self._spec.stop_command:
-            self._link.write(self._spec.stop_command)
+    replies = parser.feed_replies(data)
+    printer.print_frames(suntech.decoded_of(reply) for reply in replies)
+    return replies
 
 
-class _SuntechTalker:
-    """SunTech: start one measurement, poll cuff pressure each second, then read the result."""
+class _PortWatch:
+    """Follows the driver: a lost port ends the read; a SunTech result or failure ends it too."""
 
-    POLL_S = 1.0
-
-    def __init__(self, link: Any) -> None:
-        self._link = link
-        self._next_poll = 0.0
-        self._want_result = False
-        self._peak = 0
+    def __init__(self, source: Any, port: str, nibp: bool) -> None:
+        self._source = source
+        self._port = port
+        self._nibp = nibp
         self.finished = False
 
-    def begin(self, now: float) -> None:
+    def printed(self, replies: list[Any]) -> None:
         from sessionmon.devices.protocols import suntech
 
-        self._link.write(suntech.start_adult())
-        self._next_poll = now + self.POLL_S
+        if any(isinstance(r, suntech.BpResult) for r in replies):
+            self.finished = True
 
-    def received(self, parser: Any, printer: ReadingPrinter, data: bytes) -> None:
-        from sessionmon.devices.protocols import suntech
+    def check(self) -> None:
+        from sessionmon.devices.source import ConditionChange, LinkState, LinkStateChange
 
-        replies = parser.feed_replies(data)
-        printer.print_frames(suntech.decoded_of(reply) for reply in replies)
-        for reply in replies:
-            if isinstance(reply, suntech.BpResult):
+        for output in self._source.poll():
+            item = output.item
+            if isinstance(item, LinkStateChange) and item.new is LinkState.RECONNECTING:
+                raise UserError(f"lost {self._port}: {item.detail}")
+            if (
+                self._nibp
+                and isinstance(item, ConditionChange)
+                and item.active
+                and item.condition.value == "nibp_failed"
+            ):
+                print(f"measurement failed: {item.detail}", file=sys.stderr)
                 self.finished = True
-            elif isinstance(reply, suntech.Ack):
-                if reply.code == "K":
-                    self._want_result = True
-                elif reply.code == "B":
-                    self._want_result = False
-            elif isinstance(reply, suntech.CuffPressure):
-                self._peak = max(self._peak, reply.mmhg)
-                if self._peak > 40 and reply.mmhg < 10:
-                    self._want_result = True  # deflated after inflating: done
 
-    def tick(self, now: float) -> None:
-        from sessionmon.devices.protocols import suntech
+    def abort(self) -> None:
+        """Abort the measurement still running and wait (briefly) for the abort to go out."""
+        import threading
 
-        if now < self._next_poll:
-            return
-        self._next_poll = now + self.POLL_S
-        if self._want_result:
-            self._link.write(suntech.get_bp_data())
-        else:
-            self._link.write(suntech.get_cuff_pressure())
-
-    def end(self) -> None:
-        from sessionmon.devices.protocols import suntech
-
-        if not self.finished:
-            self._link.write(suntech.abort())
-            print("measurement not finished: sent abort", file=sys.stderr)
+        source = self._source
+        source.abort()
+        pause = threading.Event()
+        for _ in range(100):
+            if source.phase.value not in ("measuring", "reading"):
+                break
+            pause.wait(0.01)
+        print("measurement not finished: sent abort", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------- output

@@ -91,7 +91,12 @@ def parse_device(text: str) -> DeviceConfig:
 
 
 def build_source(
-    config: DeviceConfig, clock: Clock, role: DeviceRole | str | None = None, **options: Any
+    config: DeviceConfig,
+    clock: Clock,
+    role: DeviceRole | str | None = None,
+    *,
+    tap: Callable[[bytes], None] | None = None,
+    **options: Any,
 ) -> Any:
     """Return the driver a device setting describes (not started).
 
@@ -103,6 +108,9 @@ def build_source(
         Receive times and the driver's timers.
     role : DeviceRole or str, optional
         The role the caller wants; a driver of the other role is refused.
+    tap : callable, optional
+        Also receives every chunk of bytes the driver reads (reader thread), e.g. to print
+        them frame by frame (``decode --port``) or to identify the protocol.
     **options
         Driver options (``stall_timeout_s``, ``idle_poll_s``, ``backoff`` ...).
 
@@ -120,8 +128,14 @@ def build_source(
         wanted = "NIBP" if DeviceRole(role) is DeviceRole.NIBP else "oximeter"
         raise UserError(f"{config.protocol} is {kind} driver; choose an {wanted} driver")
     if profile.role is DeviceRole.NIBP:
-        return SuntechNibp(config.port, clock, overrides=config.overrides(), **options)
-    return SerialOximeter(profile, config.port, clock, overrides=config.overrides(), **options)
+        source: Any = SuntechNibp(config.port, clock, overrides=config.overrides(), **options)
+    else:
+        source = SerialOximeter(
+            profile, config.port, clock, overrides=config.overrides(), **options
+        )
+    if tap is not None:
+        source.link.add_tap(tap)
+    return source
 
 
 def start_source(

@@ -73,19 +73,23 @@ def best_fits(data: bytes, exclude: str | None = None) -> list[ProtocolFit]:
     return sorted(clean, key=lambda f: (f.noise / f.frames, -f.frames, f.name))
 
 
-def looks_wrong(fit: ProtocolFit, bytes_in: int) -> bool:
-    """Whether bytes arrived but did not decode as the chosen protocol."""
-    return bytes_in > 0 and not fit.fits and (fit.frames == 0 or fit.noise > fit.frames)
+def wrong_protocol(fit: ProtocolFit, bytes_in: int, sample: bytes) -> str | None:
+    """Say, in one line, that the bytes do not look like ``fit.name`` (``None`` if they do).
 
-
-def wrong_protocol_message(fit: ProtocolFit, bytes_in: int, sample: bytes) -> str:
-    """One line: the stream does not look like ``fit.name``, and what it looks like, if any."""
+    Bytes that arrived do not look like the chosen protocol when its parser decoded no frame,
+    more errors and resyncs than frames, or does not fit while another protocol does. The
+    line says which protocol they look like, if any.
+    """
+    if bytes_in <= 0 or fit.fits:
+        return None
+    others = best_fits(sample, exclude=fit.name)
+    if fit.frames > 0 and fit.noise <= fit.frames and not others:
+        return None  # a noisy line, not another protocol
     errors = f"{fit.checksum_errors} checksum error{'s' * (fit.checksum_errors != 1)}"
     text = (
         f"the stream does not look like {fit.name} ({fit.frames} frames decoded, {errors}, "
         f"{fit.resyncs} resyncs in {bytes_in} bytes)"
     )
-    others = best_fits(sample, exclude=fit.name)
     if others:
         best = others[0]
         also = [o.name for o in others[1:] if o.frames >= best.frames * 0.9]

@@ -131,8 +131,9 @@ def _no_data(where: str, settings: str, source: object, data: bytes) -> str:
     parser = getattr(source, "parser", None)
     if data and parser is not None:
         fit = identify.stats_fit(where.split(" ", 1)[0], parser.stats)
-        if identify.looks_wrong(fit, len(data)):
-            return f"{where} ({settings}): {identify.wrong_protocol_message(fit, len(data), data)}"
+        wrong = identify.wrong_protocol(fit, len(data), data)
+        if wrong is not None:
+            return f"{where} ({settings}): {wrong}"
     if data:
         return f"{where} ({settings}): {len(data)} bytes arrived but no reading yet"
     return (
