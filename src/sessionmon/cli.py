@@ -21,6 +21,7 @@ from sessionmon.paths import default_db_path
 COMMAND_MODULES = (
     "sessions",
     "simulate",
+    "monitor",
     "scenarios",
     "export",
     "decode",

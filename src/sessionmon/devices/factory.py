@@ -166,28 +166,54 @@ def start_sources(
     oximeter: DeviceConfig | None,
     nibp: DeviceConfig | None,
     clock: Clock,
+    open_timeout_s: float | None = None,
     **options: Any,
 ) -> DeviceSources:
     """Build and start the session's devices; on a failure none is left running.
 
+    Parameters
+    ----------
+    oximeter, nibp : DeviceConfig
+        The devices (``nibp`` optional).
+    clock : Clock
+        The session's clock.
+    open_timeout_s : float, optional
+        Wait this long for each port to open and refuse one that does not (``sessionmon
+        monitor``). ``None``: do not wait; a port that is not there yet shows as disconnected
+        and is retried (the console).
+    **options
+        Driver options.
+
     Raises
     ------
     UserError
-        If no oximeter is given, or a setting names an unknown driver or a driver of the
-        wrong role.
+        If no oximeter is given, a setting names an unknown driver or a driver of the wrong
+        role, or (with ``open_timeout_s``) a port does not open.
     """
     if oximeter is None:
         raise UserError("no oximeter is set up: choose an oximeter driver and its port")
     sources = DeviceSources(configs={"oximeter": oximeter})
     try:
-        sources.oximeter = start_source(oximeter, clock, DeviceRole.OXIMETER, **options)
+        sources.oximeter = _start(oximeter, clock, DeviceRole.OXIMETER, open_timeout_s, options)
         if nibp is not None:
             sources.configs["nibp"] = nibp
-            sources.nibp = start_source(nibp, clock, DeviceRole.NIBP, **options)
+            sources.nibp = _start(nibp, clock, DeviceRole.NIBP, open_timeout_s, options)
     except BaseException:
         sources.stop()
         raise
     return sources
+
+
+def _start(
+    config: DeviceConfig,
+    clock: Clock,
+    role: DeviceRole,
+    open_timeout_s: float | None,
+    options: dict[str, Any],
+) -> Any:
+    if open_timeout_s is None:
+        return start_source(config, clock, role, **options)
+    return start_checked(config, clock, role, open_timeout_s, **options)
 
 
 def wait_for_open(
