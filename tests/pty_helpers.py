@@ -46,3 +46,25 @@ def wait_until(
 def serial_readers_running() -> list[threading.Thread]:
     """The serial link reader threads still alive."""
     return [t for t in threading.enumerate() if t.name.startswith("serial-link")]
+
+
+class LiveDevice:
+    """A simulated device answering in real time on a pty, on its own thread (a context)."""
+
+    def __init__(self, protocol: str, port, seed: int = 2) -> None:
+        from sessionmon.clock import SystemClock
+        from sessionmon.devices.wire_sim import WireSimulator
+
+        self.sim = WireSimulator(protocol, port, SystemClock(), seed=seed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self.sim.run, args=(self._stop, port.read_available), daemon=True
+        )
+
+    def __enter__(self) -> LiveDevice:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(2.0)

@@ -17,7 +17,7 @@ from sessionmon.devices.protocols import PROTOCOLS
 MIN_FRAMES = 2
 
 #: Largest share of checksum errors and resyncs (per frame decoded) for a clean fit.
-MAX_NOISE_RATIO = 0.1
+MAX_NOISE_RATIO = 0.05
 
 #: Bytes of a stream kept to try the other parsers on (a few seconds of the fastest protocol).
 SAMPLE_BYTES = 16384

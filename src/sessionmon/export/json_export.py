@@ -234,9 +234,19 @@ def read_document(path: Path) -> ExportDocument:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        if data.startswith(b"%PDF"):
+            raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "a PDF")
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        what = "a PDF report" if data.startswith(b"%PDF") else "a binary file"
+        raise UserError(
+            f"{path} is {what}, not a sessionmon JSON export: import reads the .json file "
+            "that 'sessionmon export --format json' writes"
+        ) from None
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
