@@ -195,3 +195,22 @@ def test_a_failed_export_keeps_the_file_that_was_there(built, tmp_path, monkeypa
         export_session(built.store, built.session_id, "json", target, clock=built.clock)
     assert target.read_text() == "yesterday's export"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".sessionmon")) == []
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "binary"])
+def test_importing_a_pdf_report_or_a_binary_file_is_one_line(built, tmp_path, capsys, fmt):
+    from sessionmon.cli import main
+
+    path = tmp_path / ("report.pdf" if fmt == "pdf" else "capture.bin")
+    if fmt == "pdf":
+        export_session(built.store, built.session_id, "pdf", path, clock=built.clock)
+    else:
+        path.write_bytes(bytes(range(256)))
+    code = main(["--db", str(tmp_path / "other.db"), "import", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    what = "a PDF report" if fmt == "pdf" else "a binary file"
+    assert err == (
+        f"sessionmon: {path} is {what}, not a sessionmon JSON export: import reads the .json "
+        "file that 'sessionmon export --format json' writes\n"
+    )

@@ -211,3 +211,31 @@ def test_decode_prints_every_frame_by_default_and_thins_on_request(capsys):
     assert len([o for o in thinned if o["kind"] == "hr"]) == 3  # one per second of values
     assert len([o for o in full if o["kind"] == "hr"]) == 180  # 3 s x 60 frames
     assert len([o for o in full if o["kind"] == "pleth"]) == 300
+
+
+@pytest.mark.parametrize(
+    ("device", "capture", "looks_like"),
+    [
+        ("nonin-df2", "cms50-v7", "it looks like cms50-v7 (301 frames decoded cleanly)"),
+        ("cms50-v7", "suntech", "it looks like suntech (12 frames decoded cleanly)"),
+        ("suntech", "cms50-legacy", "it looks like cms50-legacy (300 frames decoded cleanly)"),
+        ("nonin-df7", "nonin-ascii", "it looks like masimo-ascii or nonin-ascii"),
+    ],
+)
+def test_the_wrong_device_type_says_what_the_stream_looks_like(capsys, device, capture, looks_like):
+    path = Path(__file__).parent / "captures" / f"{capture}.hex"
+    code = main(["decode", "--device", device, "--hex", str(path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3
+    assert err[0].startswith(f"{device}: 0 frames decoded")  # the summary, as before
+    assert err[1].startswith(f"sessionmon: the stream does not look like {device} (0 frames")
+    assert looks_like in err[1]
+
+
+def test_bytes_that_look_like_no_protocol_say_so(capsys, tmp_path):
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(bytes([0x55, 0x00]) * 300)
+    assert main(["decode", "--device", "nonin-df2", str(noise)]) == 3
+    assert "does not look like any supported protocol either (check the baud rate)" in (
+        capsys.readouterr().err
+    )

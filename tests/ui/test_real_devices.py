@@ -111,3 +111,51 @@ def test_every_driver_through_the_factory_and_the_console_real_mode(
     controller.refresh()
     assert window.nibp_tile.value.text() == f"{systolic.value:g}/{diastolic.value:g}"
     assert "MEASURING" not in window.nibp_tile.measuring_label.text()
+
+
+def test_test_connection_of_the_suntech_module_in_the_device_setup(qtbot, console, ports):
+    from pty_helpers import LiveDevice
+
+    _, bp_port = ports
+    setup = console.window.show_device_setup()
+    driver = setup.driver_boxes["nibp"]
+    driver.setCurrentIndex(driver.findData("suntech"))
+    setup.port_boxes["nibp"].setEditText(bp_port.path)
+    with LiveDevice("suntech", bp_port) as module:
+        setup.test("nibp")
+        qtbot.waitUntil(lambda: not setup.running_tests, timeout=10000)
+    text = setup.results["nibp"].text()
+    assert (
+        text == f"suntech on {bp_port.path} (9600 8-N-1): the module answers (cuff pressure 0 mmHg)"
+    )
+    assert not module.sim.encoder.measuring, "a connection test never inflates the cuff"
+    setup.reject()
+
+
+def test_a_device_failure_at_session_start_is_shown_in_full_in_a_dialog(
+    qtbot, console, monkeypatch, ports
+):
+    import sessionmon.ui.controller as controller_module
+
+    def broken(settings, clock):
+        raise TypeError("SuntechNibp.__init__() got multiple values for argument 'clock'")
+
+    monkeypatch.setattr(controller_module, "serial_devices", broken)
+    window = console.window
+    dialog = window.show_new_session()
+    dialog.set_form(
+        NewSessionForm(
+            pseudonym="REAL-02", sex="male", lot_number="L2", monitoring_provider="Dr. K. Example"
+        )
+    )
+    assert not dialog.try_accept()
+    box = window.dialogs["failure"]
+    assert box.isVisible()
+    assert box.text() == (
+        "The session could not start: TypeError: SuntechNibp.__init__() got multiple values "
+        "for argument 'clock'"
+    )
+    assert "Traceback" in box.detailedText() and "broken" in box.detailedText()
+    assert console.controller.runtime is None
+    box.close()
+    dialog.reject()
