@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pty_helpers import LiveDevice, wait_until
 from sessionmon.clock import ManualClock, SystemClock
@@ -167,3 +169,22 @@ def test_every_stream_is_recognised_and_not_taken_for_another(protocol):
         assert message is not None, f"{protocol} bytes taken for {other}: {fit}"
         looks_like = message.split("; it looks like ", 1)[1].split(" (")[0].split(" or ")
         assert protocol in looks_like, message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_device_argument_is_a_setting_or_one_line(text):
+    try:
+        config = parse_device(text)
+    except UserError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert config.protocol in PROTOCOLS and config.port
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=600), st.sampled_from(sorted(PROTOCOLS)))
+def test_identifying_any_bytes_never_fails(data, protocol):
+    fit = identify.try_protocol(protocol, data)
+    message = identify.wrong_protocol(fit, len(data), data)
+    assert message is None or message.startswith(f"the stream does not look like {protocol}")
