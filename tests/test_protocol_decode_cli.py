@@ -239,3 +239,75 @@ def test_bytes_that_look_like_no_protocol_say_so(capsys, tmp_path):
     assert "does not look like any supported protocol either (check the baud rate)" in (
         capsys.readouterr().err
     )
+
+
+class QuickModule:
+    """A SunTech module on a pty that inflates to 160, deflates over a few polls, then finishes.
+
+    With ``finish=False`` it keeps measuring (decode then aborts at the end of --duration).
+    """
+
+    def __init__(self, port, finish: bool = True) -> None:
+        from sessionmon.devices.protocols import suntech
+
+        self.module = suntech.SuntechModuleEmulator()
+        self.port, self.finish = port, finish
+        self.host = bytearray()
+        self.cuff = [160, 120, 80]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            data = self.port.read_available(0.01)
+            if not data:
+                continue
+            self.host += data
+            if self.module.measuring and self.cuff:
+                self.module.set_cuff_pressure(self.cuff.pop(0))
+            self.port.write(self.module.feed(data))
+            if self.module.measuring and not self.cuff and self.finish:
+                self.module.set_cuff_pressure(0)
+                self.port.write(self.module.finish(118, 76, 90, 64))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(2)
+
+
+def test_live_suntech_port_measures_once_through_the_driver(capsys, tmp_path):
+    from sessionmon.devices.protocols import suntech
+    from sessionmon.devices.pty_port import PtyPort
+
+    with PtyPort(link=tmp_path / "ttyUSB1") as port, QuickModule(port) as module:
+        code, lines, err = run(capsys, "--device", "suntech", "--port", port.path)
+    assert code == 0, err
+    assert ("cuff_pressure", 160) in numerics(lines)
+    assert [n for n in numerics(lines) if n[0] in ("nibp_sys", "nibp_dia")] == [
+        ("nibp_sys", 118),
+        ("nibp_dia", 76),
+    ]
+    assert bytes(module.host).startswith(suntech.start_adult())
+    assert suntech.get_bp_data() in module.host
+    assert "measurement not finished" not in err
+
+
+def test_live_suntech_port_aborts_a_measurement_still_running_at_the_end(capsys, tmp_path):
+    from sessionmon.devices.protocols import suntech
+    from sessionmon.devices.pty_port import PtyPort
+
+    with PtyPort(link=tmp_path / "ttyUSB1") as port, QuickModule(port, finish=False) as module:
+        code, _, err = run(capsys, "--device", "suntech", "--port", port.path, "--duration", "1")
+        assert wait_for(lambda: suntech.abort() in module.host)
+    assert code == 0
+    assert "measurement not finished: sent abort" in err
+
+
+def wait_for(predicate) -> bool:
+    from pty_helpers import wait_until
+
+    return wait_until(predicate, 2.0)
