@@ -2,14 +2,18 @@
 
 Builds, in a temporary store, a 4-hour esketamine session: 75 Hz pleth (2 s chunks), HR, SpO2
 and PI at 1 Hz, an NIBP reading every 5 minutes, checklists, notes and a few alarms; then
-exports it in every format and prints the seconds each took.
+exports it in every format, in process and as a new ``sessionmon export`` process (what a user
+waits for), and prints the median seconds of several runs.
 
-Run: ``.venv/bin/python bench/export.py``
+Run: ``.venv/bin/python bench/export.py [--repeat N]``
 """
 
 from __future__ import annotations
 
+import argparse
 import math
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -170,11 +174,51 @@ def build(store: SessionStore) -> Session:
     return session
 
 
+RUNS = [
+    ("pdf", False),
+    ("rems", False),
+    ("csv", False),
+    ("csv", True),
+    ("parquet", False),
+    ("parquet", True),
+    ("json", False),
+    ("json", True),
+    ("fhir", False),
+    ("hl7", False),
+]
+
+
+def _cli_seconds(db: Path, session_id: str, fmt: str, waveform: bool, out: Path) -> float:
+    """Wall seconds of one ``sessionmon export`` run as a user types it (a new process)."""
+    command = [
+        sys.executable,
+        "-m",
+        "sessionmon",
+        "--db",
+        str(db),
+        "export",
+        "--session",
+        session_id,
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+        "--quiet",
+    ] + (["--waveform"] if waveform else [])
+    t0 = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
 def main() -> int:
-    """Build the session, export it in every format, print the timings."""
+    """Build the session, export it in every format, print median timings."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per format (median shown)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "bench.db"
         clock = ManualClock(START + timedelta(hours=HOURS + 1))
-        with SessionStore.open(Path(folder) / "bench.db", clock) as store:
+        with SessionStore.open(db, clock) as store:
             t0 = time.perf_counter()
             session = build(store)
             print(
@@ -182,25 +226,35 @@ def main() -> int:
                 f"({len(store.measurements(session.id))} numerics, "
                 f"{sum(len(c.samples) for c in store.waveform(session.id))} pleth samples)"
             )
-            runs = [
-                ("pdf", False),
-                ("rems", False),
-                ("csv", False),
-                ("csv", True),
-                ("json", False),
-                ("json", True),
-                ("fhir", False),
-                ("hl7", False),
-            ]
-            print(f"{'format':<18}{'seconds':>8}{'size':>12}")
-            for fmt, waveform in runs:
+            in_process: dict[tuple[str, bool], list[float]] = {}
+            sizes: dict[tuple[str, bool], float] = {}
+            for fmt, waveform in RUNS:
                 out = Path(folder) / f"out-{fmt}-{waveform}.{fmt}"
-                t0 = time.perf_counter()
-                result = export_session(store, session.id, fmt, out, clock=clock, waveform=waveform)
-                elapsed = time.perf_counter() - t0
-                size = sum(p.stat().st_size for p in result.paths)
-                label = fmt + (" +waveform" if waveform else "")
-                print(f"{label:<18}{elapsed:>8.2f}{size / 1e6:>10.1f} MB")
+                for _ in range(args.repeat):
+                    t0 = time.perf_counter()
+                    result = export_session(
+                        store,
+                        session.id,
+                        fmt,
+                        out,
+                        clock=clock,
+                        waveform=waveform,
+                        record_event=False,
+                    )
+                    in_process.setdefault((fmt, waveform), []).append(time.perf_counter() - t0)
+                sizes[(fmt, waveform)] = sum(p.stat().st_size for p in result.paths) / 1e6
+        print(f"median of {args.repeat} runs each; 'cli' is a new `sessionmon export` process")
+        print(f"{'format':<18}{'in process s':>14}{'cli s':>8}{'size':>12}")
+        for fmt, waveform in RUNS:
+            out = Path(folder) / f"cli-{fmt}-{waveform}.{fmt}"
+            cli = [
+                _cli_seconds(db, str(session.id), fmt, waveform, out) for _ in range(args.repeat)
+            ]
+            label = fmt + (" +waveform" if waveform else "")
+            print(
+                f"{label:<18}{statistics.median(in_process[(fmt, waveform)]):>14.2f}"
+                f"{statistics.median(cli):>8.2f}{sizes[(fmt, waveform)]:>10.1f} MB"
+            )
     return 0
 
 

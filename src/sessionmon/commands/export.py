@@ -7,16 +7,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_FORMATS = ("pdf", "rems", "csv", "json", "fhir", "hl7")
+_FORMATS = ("pdf", "rems", "csv", "parquet", "json", "fhir", "hl7")
 
 
 def register(subparsers: Any) -> None:
     """Add the ``export`` and ``import`` commands."""
     parser = subparsers.add_parser(
         "export",
-        help="export a session: PDF report, REMS form, CSV, JSON, FHIR R4 or HL7 v2",
+        help="export a session: PDF report, REMS form, CSV, Parquet, JSON, FHIR R4 or HL7 v2",
         description="Export one session's record. pdf: report with chart and tables; rems: the "
-        "REMS monitoring form page; csv: tidy numerics (plus pleth with --waveform); json: the "
+        "REMS monitoring form page; csv: tidy numerics (plus pleth with --waveform); parquet: the "
+        "same tables as Parquet for research tools; json: the "
         "whole record (importable); fhir: FHIR R4 Bundle; hl7: HL7 v2.6 ORU^R01 (IHE PCD-01).",
     )
     parser.add_argument(
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
         help="drop name and date of birth, shift all times by a random offset",
     )
     parser.add_argument(
-        "--waveform", action="store_true", help="include the pleth waveform (csv, json)"
+        "--waveform", action="store_true", help="include the pleth waveform (csv, parquet, json)"
     )
     parser.add_argument("--by", default=None, help="who is exporting (kept in the record)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -1,17 +1,30 @@
 """Tidy CSV exports: one row per numeric value, and (on request) one row per waveform sample.
 
 Numerics columns: ``utc_time`` (ISO 8601, UTC, microseconds), ``seconds_since_dose`` (blank when
-no dose was given; negative before it), ``kind``, ``value``, ``unit`` (UCUM), ``source_device``,
-``flags`` (``;``-separated). Waveform columns: ``utc_time``, ``seconds_since_dose``, ``sample``.
+no dose was given; negative before it; six decimals), ``kind``, ``value``, ``unit`` (UCUM),
+``source_device``, ``flags`` (``;``-separated). Waveform columns: ``utc_time``,
+``seconds_since_dose``, ``sample``. Lines end with ``\\n``; a value is quoted only when it holds a
+comma, a quote or a line break.
+
+The tables come from :mod:`sessionmon.export.columnar` and are formatted and written by Arrow's
+CSV writer, so the waveform of a long session is written in batches at compiled-code speed.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
+from sessionmon.export.columnar import (
+    CHUNKS_PER_BATCH,
+    iso_text,
+    numerics_table,
+    seconds_text,
+    waveform_batches,
+)
 from sessionmon.export.record import Progress, SessionRecord, report
 
 NUMERIC_COLUMNS = (
@@ -25,40 +38,44 @@ NUMERIC_COLUMNS = (
 )
 WAVEFORM_COLUMNS = ("utc_time", "seconds_since_dose", "sample")
 
-
-def _seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:.6f}"
-
-
-def _iso(moment) -> str:
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+#: A text value holding one of these must be quoted.
+_NEEDS_QUOTES = r'[,"\r\n]'
 
 
-def _number(value: float) -> str:
-    return f"{value:g}" if float(value).is_integer() else repr(float(value))
+def _as_text(table: pa.Table | pa.RecordBatch) -> pa.Table:
+    """The CSV text of each column: ISO times, six-decimal seconds, shortest numbers."""
+    columns = []
+    for name in table.column_names:
+        column = table.column(name)
+        if name == "utc_time":
+            column = iso_text(column)
+        elif name == "seconds_since_dose":
+            column = seconds_text(column)
+        elif not pa.types.is_string(column.type):
+            column = pc.cast(column, pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _write_options(table: pa.Table, header: bool) -> pa_csv.WriteOptions:
+    """Quote nothing unless some text value needs it (then quote as RFC 4180 asks)."""
+    needs = any(
+        pc.any(pc.match_substring_regex(table.column(name), _NEEDS_QUOTES)).as_py()
+        for name in table.column_names
+        if pa.types.is_string(table.column(name).type)
+    )
+    return pa_csv.WriteOptions(
+        include_header=header,
+        quoting_style="needed" if needs else "none",
+        quoting_header="none",
+    )
 
 
 def write_numerics_csv(record: SessionRecord, path: Path, progress: Progress | None = None) -> Path:
     """Write the tidy numerics CSV of a record to ``path`` and return it."""
-    dose = record.dose_at
-    total = max(1, len(record.measurements))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(NUMERIC_COLUMNS)
-        for index, m in enumerate(record.measurements):
-            writer.writerow(
-                (
-                    _iso(m.received_at),
-                    _seconds(None if dose is None else (m.received_at - dose).total_seconds()),
-                    m.kind.value,
-                    _number(m.value),
-                    m.unit,
-                    m.source,
-                    ";".join(m.flags),
-                )
-            )
-            if index % 20_000 == 0:
-                report(progress, index / total)
+    table = _as_text(numerics_table(record))
+    report(progress, 0.5)
+    pa_csv.write_csv(table, str(path), _write_options(table, header=True))
     report(progress, 1.0)
     return path
 
@@ -71,37 +88,23 @@ def write_waveform_csv(record: SessionRecord, path: Path, progress: Progress | N
     ValueError
         If the record was loaded without its waveform.
     """
-    if record.waveform is None:
-        raise ValueError("the record was loaded without its waveform")
-    dose = record.dose_at
-    total = max(1, len(record.waveform))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        handle.write(",".join(WAVEFORM_COLUMNS) + "\n")
-        for index, chunk in enumerate(record.waveform):
-            count = len(chunk.samples)
-            if not count:
-                continue
-            offsets_us = np.round(np.arange(count) * (1e6 / chunk.sample_rate_hz)).astype(np.int64)
-            start = np.datetime64(chunk.start.replace(tzinfo=None), "us")
-            stamps = np.datetime_as_string(start + offsets_us.astype("timedelta64[us]"), unit="us")
-            if dose is None:
-                since = [""] * count
-            else:
-                base_us = round((chunk.start - dose).total_seconds() * 1e6)
-                since = [f"{(base_us + o) / 1e6:.6f}" for o in offsets_us.tolist()]
-            samples = [_number(v) for v in chunk.samples]
-            handle.writelines(
-                f"{t}Z,{s},{v}\n" for t, s, v in zip(stamps.tolist(), since, samples, strict=True)
-            )
-            if index % 200 == 0:
-                report(progress, index / total)
+    batches = waveform_batches(record, CHUNKS_PER_BATCH)
+    total = max(1, len(record.waveform or ()))
+    schema_text = pa.schema([(name, pa.string()) for name in WAVEFORM_COLUMNS])
+    options = pa_csv.WriteOptions(quoting_style="none", quoting_header="none")
+    done = 0
+    with pa_csv.CSVWriter(str(path), schema_text, write_options=options) as writer:
+        for batch in batches:
+            writer.write_table(_as_text(batch))
+            done += CHUNKS_PER_BATCH
+            report(progress, done / total)
     report(progress, 1.0)
     return path
 
 
-def waveform_path_for(numerics_path: Path) -> Path:
-    """Where the waveform CSV goes next to a numerics CSV: ``<stem>-pleth.csv``."""
-    return numerics_path.with_name(f"{numerics_path.stem}-pleth.csv")
+def waveform_path_for(numerics_path: Path, suffix: str = ".csv") -> Path:
+    """Where the waveform file goes next to a numerics file: ``<stem>-pleth.csv``."""
+    return numerics_path.with_name(f"{numerics_path.stem}-pleth{suffix}")
 
 
 def export_csv(

@@ -28,10 +28,13 @@ FORMATS: dict[str, str] = {
     "pdf": "PDF session report (chart, tables, REMS fields, sign-off)",
     "rems": "PDF REMS patient monitoring form only",
     "csv": "tidy numerics CSV (and a pleth CSV with --waveform)",
+    "parquet": "tidy numerics as Parquet (and a pleth Parquet file with --waveform)",
     "json": "whole record as JSON (importable)",
     "fhir": "FHIR R4 Bundle (JSON)",
     "hl7": "HL7 v2.6 ORU^R01, IHE PCD-01",
 }
+#: Formats that can carry the pleth waveform (``--waveform``).
+WAVEFORM_FORMATS = frozenset({"csv", "parquet", "json"})
 #: Formats that fill the REMS monitoring form (when not de-identified).
 REMS_FORMATS = frozenset({"pdf", "rems"})
 
@@ -100,6 +103,12 @@ def _write_format(
         from sessionmon.export.csv_export import export_csv
 
         return export_csv(record, out, waveform=waveform, progress=progress)
+    if fmt == "parquet":
+        from sessionmon.export.parquet_export import export_parquet
+
+        return export_parquet(
+            record, out, waveform=waveform, deidentified=deidentify, progress=progress
+        )
     if fmt == "json":
         from sessionmon.export.json_export import export_json
 
@@ -140,13 +149,14 @@ def export_session(
     fmt : str
         One of :data:`FORMATS`.
     out : Path
-        The file to write (CSV with ``waveform`` also writes ``<stem>-pleth.csv`` beside it).
+        The file to write (CSV or Parquet with ``waveform`` also writes ``<stem>-pleth.csv`` or
+        ``<stem>-pleth.parquet`` beside it).
     clock : Clock
         For the export time stamp and the export event.
     deidentify : bool
         Drop name and date of birth and shift every time by a random per-export offset.
     waveform : bool
-        Include the pleth waveform (CSV and JSON only).
+        Include the pleth waveform (CSV, Parquet and JSON only).
     progress : callable, optional
         Called with the fraction done, 0.0 to 1.0.
     tz : tzinfo, optional
@@ -163,14 +173,14 @@ def export_session(
     """
     if fmt not in FORMATS:
         raise UserError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
-    if waveform and fmt not in ("csv", "json"):
-        raise UserError(f"--waveform applies to csv and json exports, not {fmt}")
+    if waveform and fmt not in WAVEFORM_FORMATS:
+        raise UserError(f"--waveform applies to csv, parquet and json exports, not {fmt}")
     out = _check_out(out)
     planned = [out]
-    if fmt == "csv" and waveform:
+    if fmt in ("csv", "parquet") and waveform:
         from sessionmon.export.csv_export import waveform_path_for
 
-        planned.append(waveform_path_for(out))
+        planned.append(waveform_path_for(out, ".parquet" if fmt == "parquet" else ".csv"))
     _refuse_database_files(planned, store)
     now = clock.now()
     record = load_record(

@@ -20,6 +20,17 @@ from PySide6.QtCore import QThread, Signal
 
 from sessionmon.clock import Clock
 from sessionmon.errors import UserError
+from sessionmon.export.run import WAVEFORM_FORMATS
+
+__all__ = [
+    "EXTENSIONS",
+    "FORMAT_LABELS",
+    "WAVEFORM_FORMATS",
+    "ExportJob",
+    "ExportRequest",
+    "default_export_name",
+    "unused_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +39,7 @@ FORMAT_LABELS: dict[str, str] = {
     "pdf": "PDF session report",
     "rems": "REMS patient monitoring form (PDF)",
     "csv": "CSV numerics (tidy table)",
+    "parquet": "Parquet numerics (for research tools)",
     "json": "JSON, whole record (importable)",
     "fhir": "FHIR R4 bundle (JSON)",
     "hl7": "HL7 v2.6 ORU^R01 message",
@@ -38,13 +50,11 @@ EXTENSIONS: dict[str, str] = {
     "pdf": ".pdf",
     "rems": "-rems.pdf",
     "csv": ".csv",
+    "parquet": ".parquet",
     "json": ".json",
     "fhir": "-fhir.json",
     "hl7": ".hl7",
 }
-
-#: Formats that can carry the pleth waveform.
-WAVEFORM_FORMATS = frozenset({"csv", "json"})
 
 
 @dataclass(frozen=True)
