@@ -45,10 +45,10 @@ HOURS = 4
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def build(store: SessionStore) -> Session:
-    """Record the 4-hour session into ``store``."""
+def build(store: SessionStore, hours: int = HOURS) -> Session:
+    """Record a session of ``hours`` (4 by default) into ``store``."""
     dose = START + timedelta(minutes=5)
-    end = START + timedelta(hours=HOURS)
+    end = START + timedelta(hours=hours)
     session = Session(
         patient=Patient(pseudonym="BENCH-1", name="Bench Patient"),
         treatment=Treatment.for_protocol(TreatmentId.ESKETAMINE_84, lot_number="B-1"),
@@ -63,7 +63,7 @@ def build(store: SessionStore) -> Session:
     )
     store.create_session(session)
     sid = session.id
-    seconds = HOURS * 3600
+    seconds = hours * 3600
     batch: list[Measurement] = []
     for s in range(seconds):
         at = START + timedelta(seconds=s)
@@ -143,7 +143,7 @@ def build(store: SessionStore) -> Session:
             payload={"first": True, "dose_mg": 84.0},
         )
     )
-    for hour in range(HOURS):
+    for hour in range(hours):
         store.add_event(
             Event(
                 session_id=sid,
@@ -188,12 +188,36 @@ RUNS = [
 ]
 
 
-def _cli_seconds(db: Path, session_id: str, fmt: str, waveform: bool, out: Path) -> float:
-    """Wall seconds of one ``sessionmon export`` run as a user types it (a new process)."""
+#: Runs the CLI and, at exit, prints the process's own peak resident memory (Linux ``VmHWM``;
+#: ``ru_maxrss`` of a child would include the memory of this big parent it was forked from).
+_PEAK_WRAPPER = """
+import atexit, resource, runpy, sys
+def peak():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print("CPU_S", usage.ru_utime + usage.ru_stime, file=sys.stderr)
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                print("PEAK_KB", line.split()[1], file=sys.stderr)
+    except OSError:
+        pass
+atexit.register(peak)
+sys.argv = ["sessionmon", *sys.argv[1:]]
+runpy.run_module("sessionmon", run_name="__main__")
+"""
+
+
+_FACTS = ("PEAK_K", "CPU_S ")
+
+
+def _cli_run(
+    db: Path, session_id: str, fmt: str, waveform: bool, out: Path
+) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one ``sessionmon export`` process."""
     command = [
         sys.executable,
-        "-m",
-        "sessionmon",
+        "-c",
+        _PEAK_WRAPPER,
         "--db",
         str(db),
         "export",
@@ -206,23 +230,29 @@ def _cli_seconds(db: Path, session_id: str, fmt: str, waveform: bool, out: Path)
         "--quiet",
     ] + (["--waveform"] if waveform else [])
     t0 = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - t0
+    result = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if result.returncode:
+        raise SystemExit(f"export {fmt} failed ({result.returncode}): {result.stderr}")
+    facts = dict(line.split()[:2] for line in result.stderr.splitlines() if line[:6] in _FACTS)
+    peak_mib = int(facts["PEAK_KB"]) / 1024 if "PEAK_KB" in facts else float("nan")
+    return elapsed, float(facts.get("CPU_S", "nan")), peak_mib
 
 
 def main() -> int:
     """Build the session, export it in every format, print median timings."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per format (median shown)")
+    parser.add_argument("--hours", type=int, default=HOURS, help="length of the session")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.db"
-        clock = ManualClock(START + timedelta(hours=HOURS + 1))
+        clock = ManualClock(START + timedelta(hours=args.hours + 1))
         with SessionStore.open(db, clock) as store:
             t0 = time.perf_counter()
-            session = build(store)
+            session = build(store, args.hours)
             print(
-                f"built a {HOURS}-hour session in {time.perf_counter() - t0:.1f} s "
+                f"built a {args.hours}-hour session in {time.perf_counter() - t0:.1f} s "
                 f"({len(store.measurements(session.id))} numerics, "
                 f"{sum(len(c.samples) for c in store.waveform(session.id))} pleth samples)"
             )
@@ -244,16 +274,19 @@ def main() -> int:
                     in_process.setdefault((fmt, waveform), []).append(time.perf_counter() - t0)
                 sizes[(fmt, waveform)] = sum(p.stat().st_size for p in result.paths) / 1e6
         print(f"median of {args.repeat} runs each; 'cli' is a new `sessionmon export` process")
-        print(f"{'format':<18}{'in process s':>14}{'cli s':>8}{'size':>12}")
+        print(
+            f"{'format':<18}{'in process s':>14}{'cli s':>8}{'cli cpu s':>11}{'cli peak':>11}"
+            f"{'size':>12}"
+        )
         for fmt, waveform in RUNS:
             out = Path(folder) / f"cli-{fmt}-{waveform}.{fmt}"
-            cli = [
-                _cli_seconds(db, str(session.id), fmt, waveform, out) for _ in range(args.repeat)
-            ]
+            runs = [_cli_run(db, str(session.id), fmt, waveform, out) for _ in range(args.repeat)]
             label = fmt + (" +waveform" if waveform else "")
             print(
                 f"{label:<18}{statistics.median(in_process[(fmt, waveform)]):>14.2f}"
-                f"{statistics.median(cli):>8.2f}{sizes[(fmt, waveform)]:>10.1f} MB"
+                f"{statistics.median(r[0] for r in runs):>8.2f}"
+                f"{statistics.median(r[1] for r in runs):>11.2f}"
+                f"{max(r[2] for r in runs):>7.0f} MiB{sizes[(fmt, waveform)]:>10.1f} MB"
             )
     return 0
 

@@ -121,3 +121,15 @@ def test_iso_text_matches_python_isoformat(micros):
         for m in micros
     ]
     assert iso_text(pa.array(micros, pa.int64()).cast(UTC_US)).to_pylist() == expected
+
+
+def test_stored_waveform_reads_page_by_page_and_shifts(built):
+    from sessionmon.export.record import StoredWaveform
+
+    everything = built.store.waveform(built.session_id)
+    paged = StoredWaveform(built.store, built.session_id, page_size=2)
+    assert len(paged) == len(everything) == 3
+    assert list(paged) == everything
+    later = paged.shifted(timedelta(hours=1))
+    assert [c.start for c in later] == [c.start + timedelta(hours=1) for c in everything]
+    assert [c.samples for c in later] == [c.samples for c in everything]

@@ -71,25 +71,35 @@ def waveform_batches(
     if record.waveform is None:
         raise ValueError("the record was loaded without its waveform")
     dose = record.dose_at
-    chunks = [c for c in record.waveform if len(c.samples)]
-    for first in range(0, len(chunks), chunks_per_batch):
-        group = chunks[first : first + chunks_per_batch]
-        times = np.concatenate(
-            [
-                to_us(c.start)
-                + np.round(np.arange(len(c.samples)) * (_US / c.sample_rate_hz)).astype(np.int64)
-                for c in group
-            ]
-        )
-        samples = np.concatenate([np.asarray(c.samples, dtype=np.float32) for c in group])
-        yield pa.RecordBatch.from_arrays(
-            [
-                pa.array(times, pa.int64()).cast(UTC_US),
-                _since_dose_us(times, dose),
-                pa.array(samples, pa.float32()),
-            ],
-            names=["utc_time", "seconds_since_dose", "sample"],
-        )
+    group: list = []
+    for chunk in record.waveform:
+        if len(chunk.samples):
+            group.append(chunk)
+        if len(group) == chunks_per_batch:
+            yield _batch(group, dose)
+            group = []
+    if group:
+        yield _batch(group, dose)
+
+
+def _batch(group: list, dose: datetime | None) -> pa.RecordBatch:
+    """One Arrow batch of the samples of consecutive chunks, each sample with its own time."""
+    times = np.concatenate(
+        [
+            to_us(c.start)
+            + np.round(np.arange(len(c.samples)) * (_US / c.sample_rate_hz)).astype(np.int64)
+            for c in group
+        ]
+    )
+    samples = np.concatenate([np.asarray(c.samples, dtype=np.float32) for c in group])
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(times, pa.int64()).cast(UTC_US),
+            _since_dose_us(times, dose),
+            pa.array(samples, pa.float32()),
+        ],
+        names=["utc_time", "seconds_since_dose", "sample"],
+    )
 
 
 def seconds_text(micros: pa.Array) -> pa.Array:

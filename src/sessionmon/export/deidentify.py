@@ -15,7 +15,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sessionmon.export.record import SessionRecord
+from sessionmon.export.record import SessionRecord, StoredWaveform
 from sessionmon.model import AlarmLogEntry, AlarmRecord, Event, Measurement, WaveformChunk
 
 #: The shift goes back between one and eleven years.
@@ -70,11 +70,13 @@ def deidentify(record: SessionRecord, offset: timedelta | None = None) -> Sessio
         )
         for m in record.measurements
     ]
-    waveform = None
-    if record.waveform is not None:
+    waveform = record.waveform
+    if isinstance(waveform, StoredWaveform):
+        waveform = waveform.shifted(offset)
+    elif waveform is not None:
         waveform = [
             WaveformChunk.model_construct(**{**c.__dict__, "start": c.start + offset})
-            for c in record.waveform
+            for c in waveform
         ]
     events = [
         Event.model_construct(

@@ -10,6 +10,7 @@ entries of the database it came from). Its JSON Schema is in ``docs/export-json-
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import uuid
@@ -210,14 +211,50 @@ def export_json(
     deidentified: bool = False,
     progress: Progress | None = None,
 ) -> Path:
-    """Write the record as a JSON document to ``path`` and return it."""
+    """Write the record as a JSON document to ``path`` and return it.
+
+    The waveform, when there is one, is streamed into the file chunk by chunk (the rest of the
+    document is built in memory), so a long session's pleth is never held as one string.
+    """
+    chunks = record.waveform
+    if chunks is not None:
+        record = dataclasses.replace(record, waveform=[])
     document = build_document(record, exported_at, deidentified)
     report(progress, 0.3)
     data = document.model_dump_json(indent=1, warnings=False)
-    report(progress, 0.8)
-    Path(path).write_text(data + "\n", encoding="utf-8")
+    report(progress, 0.5)
+    with open(path, "w", encoding="utf-8") as handle:
+        if chunks is None:
+            handle.write(data)
+        else:
+            head, tail = _split_at_waveform(data)
+            handle.write(head)
+            handle.write("[")
+            total = max(1, len(chunks))
+            for index, chunk in enumerate(chunks):
+                handle.write(",\n" if index else "\n")
+                handle.write(chunk.model_dump_json())
+                if index % 500 == 0:
+                    report(progress, 0.5 + 0.5 * index / total)
+            handle.write("\n  ]")
+            handle.write(tail)
+        handle.write("\n")
     report(progress, 1.0)
     return Path(path)
+
+
+#: How the empty waveform list of the body reads in the document (a key, so never inside a
+#: string value, where its quotes would be escaped).
+_WAVEFORM_SLOT = '"waveform": []'
+
+
+def _split_at_waveform(data: str) -> tuple[str, str]:
+    """Split the document text around the body's empty waveform list."""
+    at = data.find(_WAVEFORM_SLOT)
+    if at < 0 or data.find(_WAVEFORM_SLOT, at + 1) >= 0:
+        raise RuntimeError("the export document has no single waveform slot")
+    start = at + len('"waveform": ')
+    return data[:start], data[start + 2 :]
 
 
 # --------------------------------------------------------------------------- import

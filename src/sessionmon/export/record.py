@@ -7,7 +7,7 @@ builds from the store, and derive everything (BP readings, checklists, REMS fiel
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -73,6 +73,60 @@ class AuditEntry(BaseModel):
     entry_sha256: str
 
 
+class StoredWaveform:
+    """A session's pleth chunks, read from the store a page at a time as they are iterated.
+
+    Exporters iterate it like a list; only one page (about ten minutes of pleth) is in memory
+    at a time. ``shifted`` gives the same chunks with every start moved (de-identification).
+
+    Parameters
+    ----------
+    store : SessionStore
+        The open store (it must stay open while the waveform is iterated).
+    session_id : UUID
+        The session.
+    offset : timedelta
+        Added to every chunk's start.
+    page_size : int
+        Chunks read per page.
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        session_id: uuid.UUID,
+        offset: timedelta = timedelta(0),
+        page_size: int = 300,
+    ) -> None:
+        self._store = store
+        self._session_id = session_id
+        self._offset = offset
+        self._page_size = page_size
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self._store.waveform_count(self._session_id)
+        return self._count
+
+    def __iter__(self) -> Iterator[WaveformChunk]:
+        key = None
+        while True:
+            chunks, key = self._store.waveform_page(self._session_id, key, self._page_size)
+            for chunk in chunks:
+                if self._offset:
+                    chunk = WaveformChunk.model_construct(
+                        **{**chunk.__dict__, "start": chunk.start + self._offset}
+                    )
+                yield chunk
+            if key is None:
+                return
+
+    def shifted(self, offset: timedelta) -> StoredWaveform:
+        """The same waveform with every start moved by ``offset`` more."""
+        return StoredWaveform(self._store, self._session_id, self._offset + offset, self._page_size)
+
+
 @dataclass(frozen=True)
 class BpReading:
     """One NIBP measurement: systolic, diastolic, mean and pulse taken together."""
@@ -108,8 +162,9 @@ class SessionRecord:
         The latest version of the session.
     measurements : list of Measurement
         Every numeric value, in receive-time order.
-    waveform : list of WaveformChunk or None
-        The pleth chunks, when asked for (they are large).
+    waveform : StoredWaveform, list of WaveformChunk or None
+        The pleth chunks, when asked for (they are large: read from the store page by page
+        as an exporter iterates, see :class:`StoredWaveform`).
     events : list of Event
         Every event, corrected (superseded) ones included, in time order.
     alarms : list of AlarmRecord
@@ -124,7 +179,7 @@ class SessionRecord:
 
     session: Session
     measurements: list[Measurement]
-    waveform: list[WaveformChunk] | None
+    waveform: StoredWaveform | list[WaveformChunk] | None
     events: list[Event]
     alarms: list[AlarmRecord]
     alarm_log: list[AlarmLogEntry]
@@ -315,7 +370,7 @@ def load_record(
     report(progress, 0.05)
     measurements = store.measurements(session_id)
     report(progress, 0.4)
-    chunks = store.waveform(session_id) if waveform else None
+    chunks = StoredWaveform(store, session_id) if waveform else None
     report(progress, 0.7)
     events = store.events(session_id, include_superseded=True)
     alarms = store.alarms(session_id)

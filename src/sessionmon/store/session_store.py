@@ -676,6 +676,48 @@ class SessionStore:
         decoder = codec.RowDecoder()
         return [decoder.chunk(row) for row in rows]
 
+    def waveform_page(
+        self,
+        session_id: uuid.UUID,
+        after: tuple[int, int] | None = None,
+        limit: int = 300,
+        kind: Kind | str = Kind.PLETH,
+    ) -> tuple[list[WaveformChunk], tuple[int, int] | None]:
+        """Return up to ``limit`` chunks in start order after the key ``after``, and the next key.
+
+        Reading a long session's waveform page by page keeps memory bounded (an export of 24
+        hours never holds six million samples at once). Pass the returned key to read on; it
+        is ``None`` after the last page.
+        """
+        with self._lock:
+            self._flush_pending()
+            sql = (
+                "SELECT session_id, kind, start_us, sample_rate_hz, samples, source, id "
+                "FROM waveform_chunks WHERE session_id = ? AND kind = ?"
+            )
+            params: list[object] = [str(session_id), Kind(kind).value]
+            if after is not None:
+                sql += " AND (start_us > ? OR (start_us = ? AND id > ?))"
+                params.extend((after[0], after[0], after[1]))
+            sql += " ORDER BY start_us, id LIMIT ?"
+            params.append(int(limit))
+            rows = self._read("reading the waveform", sql, params)
+        decoder = codec.RowDecoder()
+        chunks = [decoder.chunk(row[:6]) for row in rows]
+        following = (rows[-1][2], rows[-1][6]) if len(rows) == limit else None
+        return chunks, following
+
+    def waveform_count(self, session_id: uuid.UUID, kind: Kind | str = Kind.PLETH) -> int:
+        """Return how many waveform chunks of one kind a session has."""
+        with self._lock:
+            self._flush_pending()
+            rows = self._read(
+                "counting the waveform",
+                "SELECT COUNT(*) FROM waveform_chunks WHERE session_id = ? AND kind = ?",
+                (str(session_id), Kind(kind).value),
+            )
+        return int(rows[0][0])
+
     # ------------------------------------------------------------------ events and alarms
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event) -> None:
