@@ -135,7 +135,7 @@ def test_every_intent_becomes_an_event_committed_before_return(store, clock, oxi
     runtime.start_baseline(by="RN A")
     runtime.record_bp(132, 84, by="RN A")
     clock.advance(60)
-    runtime.dose(by="RN A", text="first device")
+    runtime.dose(by="RN A", text="first device", confirm_unanswered=True)
     clock.advance(60)
     runtime.annotate("patient comfortable", by="RN A")
     runtime.record_checklist("moaas", total=4, by="RN A")
@@ -155,14 +155,26 @@ def test_every_intent_becomes_an_event_committed_before_return(store, clock, oxi
 
 
 def test_dosing_moves_to_observation_after_the_last_nasal_device(store, clock, oximeter):
-    runtime = make_runtime(store, clock, oximeter)
+    runtime = make_runtime(store, clock, oximeter)  # esketamine-84: three devices
+    runtime.dose(by="RN A", confirm_unanswered=True)
+    run_for(runtime, oximeter, clock, 320)
     runtime.dose(by="RN A")
+    run_for(runtime, oximeter, clock, 320)
     assert runtime.phase is SessionPhase.DOSING
-    run_for(runtime, oximeter, clock, 9 * 60)
-    assert runtime.phase is SessionPhase.DOSING
-    run_for(runtime, oximeter, clock, 61)
+    runtime.dose(by="RN A")  # 10:40 after the first: accepted, dosing complete
     assert runtime.phase is SessionPhase.OBSERVATION
     assert store.get_session(runtime.session_id).phase is SessionPhase.OBSERVATION
+
+
+def test_dosing_ends_when_no_further_device_comes_within_15_min(store, clock, oximeter):
+    runtime = make_runtime(store, clock, oximeter)
+    runtime.dose(by="RN A", confirm_unanswered=True)
+    run_for(runtime, oximeter, clock, 15 * 60)
+    assert runtime.phase is SessionPhase.DOSING
+    run_for(runtime, oximeter, clock, 2)
+    assert runtime.phase is SessionPhase.OBSERVATION
+    with pytest.raises(IntentRefusedError, match="dosing is over"):
+        runtime.dose(by="RN A")
 
 
 def test_desaturation_is_alarmed_logged_and_stored(store, clock, oximeter):
@@ -253,7 +265,7 @@ def test_discharge_refused_early_then_signing_locks_the_session(store, clock, tm
     runtime.start_baseline()
     runtime.measure_bp()
     run(60)
-    runtime.dose(by="RN A")
+    runtime.dose(by="RN A", confirm_unanswered=True)
     run(60 * 60)
     decision = runtime.attempt_discharge(by="RN A")
     assert not decision.allowed
@@ -307,7 +319,7 @@ def test_measure_bp_without_a_module_is_refused(store, clock):
 
 def test_snapshot_shows_pleth_values_phase_and_checks(store, clock, oximeter):
     runtime = make_runtime(store, clock, oximeter)
-    runtime.dose(by="RN A")
+    runtime.dose(by="RN A", confirm_unanswered=True)
     run_for(runtime, oximeter, clock, 20)
     snap = runtime.snapshot()
     assert snap.phase is SessionPhase.DOSING and snap.since_dose_s == 20
@@ -323,7 +335,7 @@ def test_snapshot_shows_pleth_values_phase_and_checks(store, clock, oximeter):
 def test_resuming_a_session_restores_dose_and_checklists(store, clock, oximeter):
     runtime = make_runtime(store, clock, oximeter)
     runtime.record_bp(130, 80)
-    runtime.dose(by="RN A")
+    runtime.dose(by="RN A", confirm_unanswered=True)
     runtime.record_checklist("moaas", total=3)
     runtime.close()
     again = SessionRuntime(store, clock, runtime.session, oximeter=oximeter)

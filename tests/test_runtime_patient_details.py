@@ -45,7 +45,8 @@ def to_discharge_ready(runtime, clock) -> None:
     """Dose, then record what discharge needs two hours later (no devices: BP by hand)."""
     runtime.start_baseline()
     runtime.record_bp(124, 78, by="RN A")
-    runtime.dose(by="RN A")
+    iv = {} if runtime.is_nasal else {"weight_kg": 70.0, "mg_per_kg": 0.5}
+    runtime.dose(by="RN A", confirm_unanswered=True, **iv)
     for minutes in (41, 80):
         for _ in range(minutes):
             clock.advance(60)

@@ -41,6 +41,15 @@ class ProtocolConfig(BaseModel):
     bp_after_infusion_min: float = Field(
         30.0, ge=0, description="How long after the infusion the 15-min BP schedule lasts"
     )
+    # --- dosing as given (see sessionmon.protocol.dosing)
+    nasal_device_mg: float = Field(28.0, gt=0, description="Esketamine per nasal device (label)")
+    nasal_device_accept_max_min: float = Field(
+        15.0, gt=0, description="A further device is accepted up to this long after the last"
+    )
+    nasal_device_gap_warn_below_min: float = Field(4.0, ge=0)
+    nasal_device_gap_warn_above_min: float = Field(7.0, gt=0)
+    iv_dose_low_mg_per_kg: float = Field(0.5, gt=0, description="IV ketamine: warn below")
+    iv_dose_high_mg_per_kg: float = Field(1.0, gt=0, description="IV ketamine: warn above")
     # --- pre-dose blood pressure (unconfirmed wording: 'consider delaying' above 140/90)
     predose_sys_above: float = Field(140.0, gt=0)
     predose_dia_above: float = Field(90.0, gt=0)
@@ -81,6 +90,10 @@ class ProtocolConfig(BaseModel):
                 f"assessment_window_start_min {self.assessment_window_start_min:g} to "
                 f"assessment_window_end_min {self.assessment_window_end_min:g}"
             )
+        if self.nasal_device_gap_warn_below_min >= self.nasal_device_gap_warn_above_min:
+            raise ValueError("nasal_device_gap_warn_below_min must be below ..._above_min")
+        if self.iv_dose_low_mg_per_kg >= self.iv_dose_high_mg_per_kg:
+            raise ValueError("iv_dose_low_mg_per_kg must be below iv_dose_high_mg_per_kg")
         return self
 
     @property

@@ -59,6 +59,13 @@ class ProtocolState:
     unacknowledged_latched: list[str] = field(default_factory=list)
     first_dose_at: datetime | None = None
     discharge_requested_at: datetime | None = None
+    #: When each dose (nasal device, infusion start) was given, in order.
+    dose_times: list[datetime] = field(default_factory=list)
+    #: A running infusion's planned end (None when no infusion runs).
+    infusion_ends_at: datetime | None = None
+    #: The latest pre-session safety checklist verdict (payload) and prescriber override.
+    safety: dict[str, Any] | None = None
+    safety_override: dict[str, Any] | None = None
 
     # Sorted copies of bp_readings / checklists, rebuilt only when the lists change (the
     # protocol is evaluated every second and these are read many times per evaluation).

@@ -140,48 +140,6 @@ class NurseIntents(_Base):
         self._after_intent(now)
         return event
 
-    def dose(
-        self,
-        by: str | None = None,
-        text: str | None = None,
-        dose_mg: float | None = None,
-        lot_number: str | None = None,
-    ) -> Event:
-        """Record a dose. The first dose starts dosing (and the protocol's clock).
-
-        Later doses while dosing (e.g. the second nasal device) are recorded as further doses.
-        """
-        now = self._require_open()
-        phase = self._session.phase
-        treatment = self._session.treatment
-        if phase is P.PLANNED:
-            self._move(P.BASELINE, now, "pre-dose checks started", by=by)
-            phase = P.BASELINE
-        payload: dict[str, Any] = {
-            "drug": treatment.drug.value,
-            "route": treatment.route.value,
-            "dose_mg": dose_mg if dose_mg is not None else treatment.dose_mg,
-        }
-        if lot_number or treatment.lot_number:
-            payload["lot_number"] = lot_number or treatment.lot_number
-        if phase is P.BASELINE:
-            baseline = self._state.baseline(now)
-            payload["first"] = True
-            payload["baseline_bp"] = list(baseline) if baseline else None
-            self._move(P.DOSING, now, "first dose given", by=by, dose_at=now)
-            self._state.dose_at = now
-            self._state.first_dose_at = now
-            if baseline is not None:
-                self._state.baseline_bp = (float(baseline[0]), float(baseline[1]))
-                self._engine.set_baseline_bp(*baseline)
-        elif phase is P.DOSING:
-            payload["first"] = False
-        else:
-            raise IntentRefusedError(f"dosing is over (the session is in {phase.value})")
-        event = self._event(EventKind.DOSE_GIVEN, now, by=by, text=text, payload=payload)
-        self._after_intent(now)
-        return event
-
     def end_dosing(self, by: str | None = None) -> Event:
         """Mark dosing complete now (dosing -> observation) instead of waiting for the schedule."""
         now = self._require_open()

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sessionmon.alarms import AlarmEngine
 from sessionmon.model import EventKind, Kind, Session
 from sessionmon.protocol import ProtocolState
 from sessionmon.runtime.events import EventLog
+
+
+def _restore_dosing(state: ProtocolState, event: Any) -> None:
+    """Doses given, a running infusion's end, the safety checklist and its override."""
+    payload = event.payload
+    if event.kind is EventKind.DOSE_GIVEN:
+        state.dose_times.append(event.at)
+        if payload.get("planned_min") is not None:
+            state.infusion_ends_at = event.at + timedelta(minutes=float(payload["planned_min"]))
+    elif event.kind is EventKind.CHECKLIST and payload.get("scale") == "safety":
+        state.safety = dict(payload)
+        state.safety_override = None
+    elif event.kind is EventKind.NURSE_ACTION:
+        action = payload.get("action")
+        if action == "stop_infusion":
+            state.infusion_ends_at = None
+        elif action == "contraindication_override":
+            state.safety_override = {
+                "prescriber": payload.get("prescriber"),
+                "reason": payload.get("reason"),
+                "at": str(event.at),
+            }
 
 
 def restore_protocol_state(
@@ -27,6 +50,7 @@ def restore_protocol_state(
         baseline = event.payload.get("baseline_bp")
         if event.kind is EventKind.DOSE_GIVEN and event.payload.get("first") and baseline:
             state.baseline_bp = (float(baseline[0]), float(baseline[1]))
+        _restore_dosing(state, event)
         events.add_marker(event)
     if not recorded:
         return

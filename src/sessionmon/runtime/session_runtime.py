@@ -42,6 +42,7 @@ from sessionmon.model import (
 from sessionmon.protocol import DischargeDecision, ProtocolState, SessionProtocol
 from sessionmon.runtime.conditions import OXIMETER_DATA_LOST as _OXIMETER_DATA_LOST
 from sessionmon.runtime.conditions import ConditionGate
+from sessionmon.runtime.dosing_intents import DosingIntents
 from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
 from sessionmon.runtime.events import EventLog
 from sessionmon.runtime.ingest import OBSERVED_KINDS, SourceIngest
@@ -84,7 +85,7 @@ DISCHARGE_EVALUATE_EVERY_S = 5.0
 _ = _OXIMETER_DATA_LOST  # kept importable from here for older callers
 
 
-class SessionRuntime(NurseIntents):
+class SessionRuntime(DosingIntents, NurseIntents):
     """Runs one session: sources -> store, alarm engine and protocol; nurse intents -> events.
 
     Parameters
@@ -394,20 +395,12 @@ class SessionRuntime(NurseIntents):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _dosing_duration_s(self) -> float:
-        config = getattr(self._protocol, "config", None)
-        infusion_min = float(getattr(config, "infusion_min", 0.0) or 0.0)
-        if infusion_min > 0:
-            return infusion_min * 60.0
-        devices = self._session.treatment.devices_count or 1
-        return max(60.0, (devices - 1) * NASAL_DEVICE_INTERVAL_S)
-
     def _advance_phase(self, now: datetime) -> None:
         phase = self._session.phase
         if phase is P.DOSING:
-            dose_at = self._session.dose_at
-            if dose_at is not None and (now - dose_at).total_seconds() >= self._dosing_duration_s():
-                self._move(P.OBSERVATION, now, "dosing complete")
+            reason = self._dosing_complete_reason(now)
+            if reason:
+                self._move(P.OBSERVATION, now, reason)
             return
         if phase not in (P.OBSERVATION, P.DISCHARGE_READY):
             return

@@ -95,6 +95,8 @@ _ACTION_FIELDS: dict[str, set[Action]] = {
     "items": {Action.CHECKLIST},
     "text": {Action.ANNOTATE, Action.DOSE, Action.DISCHARGE, Action.SIGN},
     "condition": {Action.ACKNOWLEDGE},
+    "weight_kg": {Action.DOSE},
+    "mg_per_kg": {Action.DOSE},
 }
 
 
@@ -182,6 +184,8 @@ class Step(_Strict):
     text: str | None = Field(default=None, max_length=2000)
     by: str = Field(default="nurse", min_length=1, max_length=200)
     condition: str | None = None
+    weight_kg: float | None = Field(default=None, gt=0, description="IV dose: patient weight")
+    mg_per_kg: float | None = Field(default=None, gt=0, description="IV dose: mg per kg")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:

@@ -141,7 +141,14 @@ class ScenarioRun:
         elif action is Action.MEASURE_BP:
             rt.measure_bp(by=step.by)
         elif action is Action.DOSE:
-            rt.dose(by=step.by, text=step.text)
+            # A scenario scripts no safety checklist: its absence is confirmed (and recorded).
+            rt.dose(
+                by=step.by,
+                text=step.text,
+                weight_kg=step.weight_kg,
+                mg_per_kg=step.mg_per_kg,
+                confirm_unanswered=True,
+            )
         elif action is Action.ACKNOWLEDGE:
             rt.acknowledge(by=step.by, condition=step.condition)
         elif action is Action.PAUSE_AUDIO:
