@@ -4,7 +4,9 @@
 because R4B is wire-compatible with R4 for every resource in this bundle.
 
 The bundle (type ``collection``) holds: Patient; Encounter (the session); one
-MedicationAdministration per dose event (lot number in a contained Medication's batch);
+MedicationAdministration per nasal device (28 mg each), or one per infusion with an
+``effectivePeriod``, ``rateQuantity`` and the body weight it was dosed by (a contained
+Medication carries the kit's NDC where known and the lot as its batch);
 vital-sign Observations (category ``vital-signs``, LOINC code plus the IEEE 11073 MDC code as a
 second coding, UCUM ``valueQuantity``): HR and SpO2 (and respiratory rate if recorded) as one
 Observation per minute holding the median of that minute's 1 Hz values over an
@@ -27,11 +29,14 @@ from fhir.resources.R4B.bundle import Bundle
 from sessionmon.export.codes import BP_PANEL_LOINC, BP_PANEL_MDC, LOINC, MDC_SYSTEM, METRICS, UCUM
 from sessionmon.export.downsample import per_interval
 from sessionmon.export.record import BpReading, Progress, SessionRecord, report, scale_label
-from sessionmon.model import EventKind, Kind, Route, SessionPhase
+from sessionmon.model import Kind, Route, SessionPhase
+from sessionmon.protocol.dosing import NDC_SYSTEM, Administration, kit_ndc
 
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 LOCAL = "urn:sessionmon"
 SNOMED = "http://snomed.info/sct"
+#: LOINC body weight (the weight an IV dose was worked out from).
+BODY_WEIGHT_LOINC = "29463-7"
 #: SNOMED CT route codes.
 ROUTES = {
     Route.INTRANASAL: ("46713006", "Nasal route"),
@@ -127,52 +132,122 @@ def _encounter(record: SessionRecord, ids: _Ids, pid: str, meta: dict) -> dict[s
     return resource
 
 
+def _medication(record: SessionRecord, lot: str | None) -> dict[str, Any]:
+    """The contained Medication: the kit's NDC where known, the lot as its batch."""
+    treatment = record.session.treatment
+    drug = treatment.drug.value
+    medication: dict[str, Any] = {"resourceType": "Medication", "id": "med"}
+    ndc = kit_ndc(drug, treatment.dose_mg)
+    if ndc is not None:
+        medication["code"] = {
+            "coding": [
+                {
+                    "system": NDC_SYSTEM,
+                    "code": ndc,
+                    "display": f"Spravato {treatment.dose_mg:g} mg kit (28 mg nasal devices)",
+                }
+            ],
+            "text": drug,
+        }
+    else:
+        medication["code"] = {"text": drug}
+    if lot:
+        medication["batch"] = {"lotNumber": str(lot)}
+    return medication
+
+
+def _mg(value: float) -> dict[str, Any]:
+    return {"value": float(value), "unit": "mg", "system": UCUM, "code": "mg"}
+
+
 def _administrations(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict) -> list:
-    s = record.session
-    treatment = s.treatment
-    doses = record.events_of(EventKind.DOSE_GIVEN)
-    if not doses and record.dose_at is None:
+    """One MedicationAdministration per nasal device, or one with a period and rate per
+    infusion (plus the body weight it was dosed by)."""
+    treatment = record.session.treatment
+    given = record.administrations
+    if not given and record.dose_at is None:
         return []
-    moments = [(e.at, e.payload.get("dose_mg"), e.payload.get("lot_number"), e.by) for e in doses]
-    if not moments:
-        moments = [(record.dose_at, None, None, None)]
     route_code, route_name = ROUTES[treatment.route]
     result = []
-    for index, (at, dose_mg, lot, by) in enumerate(moments):
-        medication: dict[str, Any] = {
-            "resourceType": "Medication",
-            "id": "med",
-            "code": {"text": treatment.drug.value},
+    if not given:  # a session with a dose time but no dose event (older records)
+        assert record.dose_at is not None
+        given = [
+            Administration(
+                event_id=record.session.id,
+                at=record.dose_at,
+                drug=treatment.drug.value,
+                route=treatment.route.value,
+                dose_mg=treatment.dose_mg,
+                lot_number=treatment.lot_number,
+                by=None,
+            )
+        ]
+    for index, a in enumerate(given):
+        dosage: dict[str, Any] = {
+            "route": {"coding": [{"system": SNOMED, "code": route_code, "display": route_name}]},
+            "dose": _mg(a.dose_mg),
         }
-        lot = lot or treatment.lot_number
-        if lot:
-            medication["batch"] = {"lotNumber": str(lot)}
         resource: dict[str, Any] = {
             "resourceType": "MedicationAdministration",
             "id": ids("dose", index),
             **meta,
-            "contained": [medication],
+            "contained": [_medication(record, a.lot_number)],
             "status": "completed",
             "medicationReference": {"reference": "#med", "display": treatment.drug.value},
             "subject": _ref(pid),
             "context": _ref(eid),
-            "effectiveDateTime": _iso(at),
-            "dosage": {
-                "route": {
-                    "coding": [{"system": SNOMED, "code": route_code, "display": route_name}]
-                },
-                "dose": {
-                    "value": float(dose_mg if dose_mg is not None else treatment.dose_mg),
-                    "unit": "mg",
-                    "system": UCUM,
-                    "code": "mg",
-                },
-            },
         }
-        if by:
-            resource["performer"] = [{"actor": {"display": by}}]
+        if a.is_infusion:
+            period = {"start": _iso(a.at)}
+            if a.end is not None:
+                period["end"] = _iso(a.end)
+            else:
+                resource["status"] = "in-progress"
+            resource["effectivePeriod"] = period
+            dosage["rateQuantity"] = {
+                "value": float(a.rate_mg_per_h or 0.0),
+                "unit": "mg/h",
+                "system": UCUM,
+                "code": "mg/h",
+            }
+            dosage["text"] = f"{a.mg_per_kg:g} mg/kg x {a.weight_kg:g} kg"
+            weight_id = ids("weight", index)
+            result.append(_body_weight(weight_id, a, pid, eid, meta))
+            resource["supportingInformation"] = [_ref(weight_id)]
+        else:
+            resource["effectiveDateTime"] = _iso(a.at)
+            if a.device is not None:
+                dosage["text"] = f"nasal device {a.device} of {a.devices_planned}"
+        resource["dosage"] = dosage
+        if a.warning:
+            resource["note"] = [{"text": a.warning}]
+        if a.by:
+            resource["performer"] = [{"actor": {"display": a.by}}]
         result.append(resource)
     return result
+
+
+def _body_weight(rid: str, a: Administration, pid: str, eid: str, meta: dict) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        **meta,
+        "status": "final",
+        "category": _VITALS,
+        "code": {
+            "coding": [{"system": LOINC, "code": BODY_WEIGHT_LOINC, "display": "Body weight"}],
+            "text": "Body weight",
+        },
+        "subject": _ref(pid),
+        "encounter": _ref(eid),
+        "effectiveDateTime": _iso(a.at),
+        "valueQuantity": {
+            "value": float(a.weight_kg or 0.0),
+            "unit": "kg",
+            "system": UCUM,
+            "code": "kg",
+        },
+    }
 
 
 def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict) -> list:

@@ -77,6 +77,55 @@ class ChecklistView(_Doc):
     event_id: uuid.UUID
 
 
+class DoseView(_Doc):
+    """One administration as given: a nasal device, or an infusion with weight and rate."""
+
+    at: datetime
+    seconds_since_dose: float | None
+    drug: str
+    route: str
+    dose_mg: float
+    lot_number: str | None
+    by: str | None
+    device: int | None = None
+    devices_planned: int | None = None
+    weight_kg: float | None = None
+    mg_per_kg: float | None = None
+    rate_mg_per_h: float | None = None
+    end: datetime | None = Field(None, description="Infusion stop")
+    warning: str | None = None
+    event_id: uuid.UUID
+
+
+class DrugLogView(_Doc):
+    """One line of the controlled-substance log."""
+
+    at: datetime
+    action: Literal["given", "wasted"]
+    drug: str
+    amount_mg: float
+    lot_number: str | None
+    by: str | None
+    witness: str | None
+    detail: str
+
+
+def _doses(record: SessionRecord) -> list[DoseView]:
+    return [
+        DoseView(
+            seconds_since_dose=record.seconds_since_dose(a.at),
+            **{k: getattr(a, k) for k in DoseView.model_fields if hasattr(a, k)},
+        )
+        for a in record.administrations
+    ]
+
+
+def _drug_log(record: SessionRecord) -> list[DrugLogView]:
+    return [
+        DrugLogView(**{k: getattr(r, k) for k in DrugLogView.model_fields}) for r in record.drug_log
+    ]
+
+
 class RemsView(_Doc):
     """The REMS monitoring-form fields (see :mod:`sessionmon.export.rems`)."""
 
@@ -103,6 +152,11 @@ class Derived(_Doc):
     """Views computed from the record; ignored on import."""
 
     checklists: list[ChecklistView]
+    doses: list[DoseView] = Field(default_factory=list, description="Each dose as given")
+    total_dose_mg: float = Field(0.0, description="The session total: the sum of the doses")
+    drug_log: list[DrugLogView] = Field(
+        default_factory=list, description="Controlled-substance log: given and wasted"
+    )
     rems: RemsView
 
 
@@ -167,6 +221,9 @@ def build_document(
             )
             for c in record.checklists
         ],
+        doses=_doses(record),
+        total_dose_mg=sum(a.dose_mg for a in record.administrations),
+        drug_log=_drug_log(record),
         rems=RemsView(
             applies=rems.applies,
             total_monitoring_min=rems.total_monitoring_min,

@@ -209,7 +209,7 @@ def _identity(record: SessionRecord, clock: _Clock, st: _Styles, width: float) -
         ("Monitoring provider", s.monitoring_provider or "-"),
         ("Staff", ", ".join(s.staff) or "-"),
         ("Treatment", f"{t.drug.value}, {t.route.value} ({t.protocol.value})"),
-        ("Dose", f"{t.dose_mg:g} mg{devices}"),
+        ("Dose", f"{t.dose_mg:g} mg{devices}; {_given(record)}"),
         ("Lot number", lot),
         ("Concomitant medicines", ", ".join(s.concomitant_medicines) or "none recorded"),
         ("Session", f"{s.id}  (phase: {s.phase.value})"),
@@ -523,6 +523,47 @@ def _checklist_table(record: SessionRecord, clock: _Clock, st: _Styles, width: f
     return _table(rows, [w * width for w in (0.12, 0.07, 0.1, 0.08, 0.45, 0.18)])
 
 
+def _given(record: SessionRecord) -> str:
+    given = record.administrations
+    if not given:
+        return "none given"
+    total = sum(a.dose_mg for a in given)
+    what = f"{len(given)} device(s)" if given[0].device is not None else "infusion"
+    return f"given {total:g} mg ({what})"
+
+
+def _drug_log_table(record: SessionRecord, clock: _Clock, st: _Styles, width: float):
+    """The controlled-substance log: each amount given and wasted, lot, who and witness."""
+    log = record.drug_log
+    if not log:
+        return None
+    rows = [["Time", "Min", "Action", "Amount", "Lot", "Detail", "By", "Witness"]]
+    for r in log:
+        detail = r.detail
+        warning = next(
+            (a.warning for a in record.administrations if a.at == r.at and a.warning), None
+        )
+        if warning and r.action == "given":
+            detail = f"{detail}; WARNING {warning}"
+        rows.append(
+            [
+                clock.local(r.at),
+                clock.since(r.at),
+                r.action,
+                f"{r.amount_mg:g} mg",
+                r.lot_number or "not recorded",
+                Paragraph(_clean(detail), st.cell),
+                Paragraph(_clean(r.by or "-"), st.cell),
+                Paragraph(_clean(r.witness or "-"), st.cell),
+            ]
+        )
+    given = sum(r.amount_mg for r in log if r.action == "given")
+    wasted = sum(r.amount_mg for r in log if r.action == "wasted")
+    rows.append(["", "", "Total", f"{given:g} mg", "", f"given; {wasted:g} mg wasted", "", ""])
+    widths = (0.1, 0.06, 0.08, 0.09, 0.12, 0.3, 0.12, 0.13)
+    return _table(rows, [w * width for w in widths])
+
+
 def _limits_text(limits: dict) -> str:
     parts = []
     for key in ("medium", "high"):
@@ -655,6 +696,8 @@ def export_pdf(
         report(progress, 0.5)
         story += _section("Blood pressure", st, _bp_table(record, clock, st, width))
         story += _section("Checklists", st, _checklist_table(record, clock, st, width))
+        log = _drug_log_table(record, clock, st, width)
+        story += _section("Controlled-substance log", st, log)
         story += _section("Alarm log", st, _alarm_table(record, clock, st, width))
         story += _section("Doses, notes and discharge", st, _notes_table(record, clock, st, width))
     story += _section("Sign-off", st, _signoff(record, clock, st, width, exported))

@@ -27,6 +27,12 @@ from sessionmon.model import (
     SessionPhase,
     WaveformChunk,
 )
+from sessionmon.protocol.dosing import (
+    Administration,
+    DrugLogRow,
+    administrations,
+    controlled_substance_log,
+)
 
 #: Short names of the scales, as reports print them.
 SCALE_LABELS = {
@@ -36,6 +42,7 @@ SCALE_LABELS = {
     "aldrete": "Aldrete",
     "rass": "RASS",
     "side_effects": "Side effects",
+    "safety": "Safety checklist",
 }
 
 
@@ -205,6 +212,18 @@ class SessionRecord:
     def events_of(self, kind: EventKind) -> list[Event]:
         """Events in force of one kind."""
         return [e for e in self.active_events if e.kind is kind]
+
+    @cached_property
+    def administrations(self) -> list[Administration]:
+        """Each dose as given (nasal device or infusion); see :mod:`sessionmon.protocol.dosing`."""
+        t = self.session.treatment
+        return administrations(self.active_events, t.dose_mg, t.lot_number)
+
+    @cached_property
+    def drug_log(self) -> list[DrugLogRow]:
+        """The controlled-substance log: every amount given and wasted, with lot and witness."""
+        t = self.session.treatment
+        return controlled_substance_log(self.active_events, t.dose_mg, t.lot_number)
 
     @cached_property
     def checklists(self) -> list[ChecklistRow]:

@@ -221,7 +221,7 @@ def rems_summary(record: SessionRecord) -> RemsSummary:
     bp_before = before[-1] if before else None
     summary = RemsSummary(
         treatment_date=dose or session.created_at,
-        dose_mg=treatment.dose_mg,
+        dose_mg=sum(a.dose_mg for a in record.administrations) or treatment.dose_mg,
         lot_number=_lot(record),
         devices_count=treatment.devices_count,
         first_dose_at=dose,

@@ -32,7 +32,7 @@ class DoseRefusedError(UserError):
 
 
 def _minutes(seconds: float) -> str:
-    whole = int(round(seconds))
+    whole = round(seconds)
     return f"{whole // 60} min {whole % 60:02d} s"
 
 
@@ -50,7 +50,7 @@ def planned_devices(dose_mg: float, devices_count: int | None, config: ProtocolC
     """How many nasal devices the treatment plans (``devices_count``, else dose / device)."""
     if devices_count:
         return int(devices_count)
-    return max(1, int(round(dose_mg / config.nasal_device_mg)))
+    return max(1, round(dose_mg / config.nasal_device_mg))
 
 
 def check_nasal_device(
@@ -125,7 +125,7 @@ def plan_infusion(
         )
     if mg_per_kg is None and dose_mg is None:
         raise DoseRefusedError("enter the dose in mg/kg or in mg")
-    if mg_per_kg is not None and mg_per_kg <= 0 or dose_mg is not None and dose_mg <= 0:
+    if (mg_per_kg is not None and mg_per_kg <= 0) or (dose_mg is not None and dose_mg <= 0):
         raise DoseRefusedError("a dose must be more than 0")
     if mg_per_kg is None:
         mg_per_kg = dose_mg / weight_kg  # type: ignore[operator]
@@ -249,7 +249,7 @@ def kit_ndc(drug: str, total: float) -> str | None:
     """The NDC of the esketamine kit for a total dose (56 or 84 mg), else None."""
     if drug != "esketamine":
         return None
-    return KIT_NDC.get(int(round(total)))
+    return KIT_NDC.get(round(total))
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,8 @@ def load_safety_checklist(text: str | None = None) -> SafetyChecklist:
         The text is not TOML or does not describe a valid checklist (the message names the field).
     """
     if text is None:
-        text = resources.files("sessionmon").joinpath("data/safety.toml").read_text(encoding="utf-8")
+        shipped = resources.files("sessionmon").joinpath("data/safety.toml")
+        text = shipped.read_text(encoding="utf-8")
     try:
         raw = tomllib.loads(text)
         checklist = SafetyChecklist.model_validate(raw)
@@ -147,7 +148,7 @@ def evaluate_safety(
                 unanswered.append(item.key)
         elif item.kind == "contraindication" and answer == YES:
             contra.append(item.key)
-        elif item.kind == "caution" and answer == YES or item.kind == "confirm" and answer == NO:
+        elif (item.kind, answer) in (("caution", YES), ("confirm", NO)):
             cautions.append(item.key)
     return SafetyVerdict(normal, tuple(contra), tuple(unanswered), tuple(cautions))
 

@@ -189,7 +189,8 @@ class DosingIntents(_Base):
     @staticmethod
     def _dose_text(payload: dict[str, Any]) -> str:
         if "device" in payload:
-            return f"device {payload['device']}/{payload['devices_planned']} {payload['dose_mg']:g} mg"
+            of = f"{payload['device']}/{payload['devices_planned']}"
+            return f"device {of} {payload['dose_mg']:g} mg"
         return (
             f"infusion {payload['dose_mg']:g} mg ({payload['mg_per_kg']:g} mg/kg) "
             f"at {payload['rate_mg_per_h']:g} mg/h"
@@ -313,6 +314,7 @@ class DosingIntents(_Base):
         if verdict.cautions:
             parts.append(f"{len(verdict.cautions)} caution(s)")
         text = "safety checklist: " + (", ".join(parts) if parts else "all clear")
+        payload["interpretation"] = text.removeprefix("safety checklist: ")
         event = self._event(EventKind.CHECKLIST, now, by=by, text=text, payload=payload)
         self._state.safety = payload
         self._state.safety_override = None  # a new checklist needs a new override
