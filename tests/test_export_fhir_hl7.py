@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from export_fixtures import BP, DOSE, NIBP, OXIMETER, build_session, hr_at, scenario_store
 from sessionmon.clock import ManualClock
 from sessionmon.export import export_session, load_record
-from sessionmon.export.hl7 import PROFILE, escape
+from sessionmon.export.hl7 import PROFILE, equipment_id, escape
 
 MDC = "urn:iso:std:iso:11073:10101"
 
@@ -128,13 +128,13 @@ def test_hl7_parses_strictly_with_ihe_pcd_profile(built, tmp_path):
     sys_rows = [o for o in obx if o[3] == "150021^MDC_PRESS_BLD_NONINV_SYS^MDC"]
     assert [float(o[5]) for o in sys_rows] == [b[1] for b in BP]
     first = sys_rows[0]
-    assert first[4] == "2.1.1.1" and first[6] == "266016^MDC_DIM_MMHG^MDC"
+    assert first[4] == "2.1.1.1.1" and first[6] == "266016^MDC_DIM_MMHG^MDC"
     assert first[7] == "90-160" and first[11] == "F"
     assert first[14] == (DOSE + timedelta(minutes=-4, seconds=7)).strftime("%Y%m%d%H%M%S+0000")
-    assert first[18] == NIBP
+    assert first[18] == equipment_id(NIBP)
     spo2 = [o for o in obx if o[3].startswith("150456^")]
     assert spo2[0][7] == "88-", "limit from the session's spo2_low alarm record"
-    assert spo2[0][18] == OXIMETER
+    assert spo2[0][18] == equipment_id(OXIMETER)
     assert [int(o[1]) for o in obx] == list(range(1, len(obx) + 1))
 
 

@@ -3,12 +3,19 @@
 One message per session: MSH (MSH-21 the IHE PCD-01 profile), PID, PV1, one OBR covering the
 monitoring period, NTE segments for the annotations, then one OBX per metric value:
 
-* OBX-3 ``code^MDC_NAME^MDC``; OBX-4 the device-tree position ``MDS.VMD.CHAN.METRIC``: the
-  oximeter is MDS 1 (SpO2 ``1.1.1.1``, pulse rate ``1.1.1.2``, respiratory rate ``1.1.1.3``), the
-  NIBP monitor MDS 2 (systolic ``2.1.1.1``, diastolic ``2.1.1.2``, mean ``2.1.1.3``, pulse
-  ``2.1.1.4``); OBX-5 the value; OBX-6 the unit as ``code^MDC_DIM_...^MDC``; OBX-7 the alarm
+* OBX-3 ``code^MDC_NAME^MDC``; OBX-4 the device-tree position ``MDS.VMD.CHAN.METRIC`` plus a
+  fifth level numbering the values of that metric (unique within the message, as IHE PCD TF-2
+  Appendix A allows "a further level"): the oximeter is MDS 1 (SpO2 ``1.1.1.1.n``, pulse rate
+  ``1.1.1.2.n``, respiratory rate ``1.1.1.3.n``), the NIBP monitor MDS 2 (systolic ``2.1.1.1.n``,
+  diastolic ``2.1.1.2.n``, mean ``2.1.1.3.n``, pulse ``2.1.1.4.n``), a second device of a role
+  MDS 3 / 4; OBX-5 the value; OBX-6 the unit as ``code^MDC_DIM_...^MDC``; OBX-7 the alarm
   limits in force as ``low-high`` (one side left empty when there is no limit on it); OBX-11
-  ``F``; OBX-14 the observation time; OBX-18 the device id.
+  the result status, the same as OBR-25 (``F`` for a closed session, else ``R``); OBX-14 the
+  observation time; OBX-18 the equipment as ``name^^EUI-64^EUI-64``.
+* MSH-3 ``SESSIONMON^<EUI-64>^EUI-64`` and OBR-3 ``<session>^SESSIONMON^<EUI-64>^EUI-64`` (the
+  gateway's identifier); MSH-15/16 ``AL|NE``; SNOMED CT codes with coding system ``SCT``.
+  Serial devices have no EUI-64 of their own: :func:`eui64` derives a stable, locally
+  administered one from the device name.
 * HR and SpO2 (and respiratory rate) are one OBX per minute, the median of that minute's 1 Hz
   values stamped at the minute start (see :mod:`sessionmon.export.downsample`); every NIBP
   reading is exported.
@@ -19,6 +26,7 @@ MDS/VMD/channel OBX rows are not sent (their containment codes are not in the re
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,30 +108,74 @@ def limits_from_alarms(record: SessionRecord) -> dict[Kind, str]:
     return {kind: _limit_text(v["low"], v["high"]) for kind, v in found.items()}
 
 
-def _obx(set_id: int, kind: Kind, value: float, at: datetime, device: str, limits: str) -> str:
+def eui64(name: str) -> str:
+    """A stable EUI-64 style identifier (16 hex digits) for a device or gateway name.
+
+    Serial oximeters and NIBP modules report no EUI-64 of their own, so the identifier is the
+    first 8 bytes of the SHA-256 of the name with the IEEE "locally administered" bit set and the
+    "group" bit cleared: the same device name always gives the same identifier.
+    """
+    digest = bytearray(hashlib.sha256(name.encode("utf-8")).digest()[:8])
+    digest[0] = (digest[0] | 0x02) & 0xFE
+    return digest.hex().upper()
+
+
+def equipment_id(device: str) -> str:
+    """OBX-18 (EI): the device's own name, then its EUI-64 as universal id of type EUI-64."""
+    return f"{escape(device)}^^{eui64(device)}^EUI-64"
+
+
+def _obx(
+    set_id: int,
+    kind: Kind,
+    value: float,
+    at: datetime,
+    device: str,
+    limits: str,
+    *,
+    sub_id: str,
+    status: str,
+) -> str:
     code = METRICS[kind]
     fields = [
         "OBX",
         str(set_id),
         "NM",
         f"{code.mdc_code}^{code.mdc_name}^MDC",
-        POSITIONS[kind],
+        sub_id,
         _number(value),
         f"{code.mdc_unit_code}^{code.mdc_unit_name}^MDC",
         limits,
         "",
         "",
         "",
-        "F",
+        status,
         "",
         "",
         ts(at),
         "",
         "",
         "",
-        escape(device),
+        equipment_id(device),
     ]
     return "|".join(fields)
+
+
+def _mds_numbers(record: SessionRecord) -> dict[tuple[str, str], int]:
+    """MDS number per (role MDS, device): the first device of a role keeps the role's MDS
+    (oximeter 1, NIBP 2); a further device of the same role (a re-plugged or swapped one) gets
+    the next free pair (3, 4, ...), so its values have their own containment."""
+    numbers: dict[tuple[str, str], int] = {}
+    for mds in ("1", "2"):
+        kinds = [k for k, pos in POSITIONS.items() if pos.split(".")[0] == mds]
+        seen: list[str] = []
+        for kind in kinds:
+            for m in record.series(kind):
+                if m.source not in seen:
+                    seen.append(m.source)
+        for index, source in enumerate(seen):
+            numbers[(mds, source)] = int(mds) + 2 * index
+    return numbers
 
 
 def build_message(
@@ -134,12 +186,13 @@ def build_message(
     patient = s.patient
     control_id = control_id or s.id.hex[:20]
     facility = escape(s.clinic) or "SESSIONMON"
+    gateway = eui64(f"sessionmon:{s.clinic or ''}")
     segments = [
         "|".join(
             [
                 "MSH",
                 "^~\\&",
-                "SESSIONMON^^",
+                f"SESSIONMON^{gateway}^EUI-64",
                 facility,
                 "",
                 "",
@@ -151,8 +204,8 @@ def build_message(
                 "2.6",
                 "",
                 "",
-                "NE",
                 "AL",
+                "NE",
                 "",
                 "UNICODE UTF-8",
                 "",
@@ -179,8 +232,8 @@ def build_message(
         "OBR",
         "1",
         "",
-        s.id.hex,
-        "182777000^monitoring of patient^SNOMED-CT",
+        f"{s.id.hex}^SESSIONMON^{gateway}^EUI-64",
+        "182777000^monitoring of patient^SCT",
         "",
         "",
         ts(s.created_at),
@@ -209,8 +262,20 @@ def build_message(
             if value is not None:
                 rows.append((reading.at, kind, value, reading.source))
     rows.sort(key=lambda r: (r[0], POSITIONS[r[1]]))
+    mds_numbers = _mds_numbers(record)
+    occurrences: dict[str, int] = {}
     for set_id, (at, kind, value, device) in enumerate(rows, start=1):
-        segments.append(_obx(set_id, kind, value, at, device, limits.get(kind, "")))
+        # OBX-4: the metric's containment plus a fifth level, its occurrence in the message,
+        # so every value of a series has its own sub-id (unique within the message).
+        mds, rest = POSITIONS[kind].split(".", 1)
+        position = f"{mds_numbers.get((mds, device), int(mds))}.{rest}"
+        occurrences[position] = occurrences.get(position, 0) + 1
+        sub_id = f"{position}.{occurrences[position]}"
+        segments.append(
+            _obx(
+                set_id, kind, value, at, device, limits.get(kind, ""), sub_id=sub_id, status=status
+            )
+        )
     return SEGMENT_END.join(segments) + SEGMENT_END
 
 
