@@ -18,7 +18,7 @@ def test_a_settings_file_that_cannot_be_written_never_stops_the_dose(training_co
         raise OSError(30, "Read-only file system")
 
     controller._settings_saver = read_only_disk
-    controller.dose("B. Nurse")
+    controller.dose("B. Nurse", confirm_unanswered=True)
     assert store.get_session(session.id).dose_at is not None, "the dose is recorded"
     assert any(e.kind is EventKind.DOSE_GIVEN for e in store.events(session.id))
     assert "settings not saved" in training_console.window.message.text()

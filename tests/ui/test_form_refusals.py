@@ -149,7 +149,7 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(qtbot, console, store, cl
     window = console.window
     controller.start_baseline()
     controller.record_manual_bp(124, 78)
-    controller.dose("A. Nurse")
+    controller.dose("A. Nurse", confirm_unanswered=True)
     run_for(console, clock, 41 * 60, 60)
     controller.record_manual_bp(128, 80)
     run_for(console, clock, 80 * 60, 60)

@@ -72,7 +72,7 @@ def live(training_console, clock):
     c.start_baseline()
     c.measure_bp()
     run_for(training_console, clock, 60, 2.0)
-    c.dose("A. Nurse")
+    c.dose("A. Nurse", confirm_unanswered=True)
     run_for(training_console, clock, 42 * 60, 30.0)
     return training_console
 

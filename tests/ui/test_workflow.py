@@ -130,6 +130,7 @@ def test_whole_session_on_screen_matches_the_record(qtbot, console, store, clock
     assert "/" in window.nibp_tile.value.text() and "--" not in window.nibp_tile.value.text()
     dose = window.show_dose()
     qtbot.keyClicks(dose.by, "A. Nurse")
+    dose.confirm_unanswered.setChecked(True)  # no safety checklist in this walk-through
     click_ok(qtbot, dose)
     assert store.get_session(session.id).dose_at == clock.now()
     assert window.header.since_dose.text().startswith("Dose +")

@@ -10,6 +10,7 @@ a prescriber overrides it with a reason; unanswered items need the nurse's confi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,31 @@ else:
     _Base = object
 
 P = SessionPhase
+
+
+@dataclass(frozen=True)
+class DosingStatus:
+    """What the dose and safety dialogs show: devices so far, a running infusion, the checklist."""
+
+    is_nasal: bool
+    drug: str
+    devices_given: int
+    devices_planned: int
+    device_mg: float
+    last_dose_at: datetime | None
+    infusion_running: bool
+    infusion_started_at: datetime | None
+    infusion_ends_at: datetime | None
+    iv_low_mg_per_kg: float
+    iv_high_mg_per_kg: float
+    infusion_min: float
+    dosing_open: bool
+    safety_done: bool
+    answers: dict[str, str | None]
+    unanswered: tuple[str, ...]
+    contraindications: tuple[str, ...]
+    cautions: tuple[str, ...]
+    override: dict[str, Any] | None
 
 
 def _labels(keys: Any) -> str:
@@ -80,6 +106,36 @@ class DosingIntents(_Base):
         if contra:
             found["safety_override"] = override
         return found
+
+    def dosing_status(self) -> DosingStatus:
+        """The doses so far and the safety checklist, for the console's dialogs."""
+        state, treatment, config = self._state, self._session.treatment, self._config()
+        safety = state.safety
+        if safety is None:
+            safety = evaluate_safety({}, treatment.drug.value).as_payload()
+        times = state.dose_times
+        running = not self.is_nasal and bool(times) and self._session.phase is P.DOSING
+        return DosingStatus(
+            is_nasal=self.is_nasal,
+            drug=treatment.drug.value,
+            devices_given=len(times) if self.is_nasal else 0,
+            devices_planned=planned_devices(treatment.dose_mg, treatment.devices_count, config),
+            device_mg=config.nasal_device_mg,
+            last_dose_at=max(times) if times else None,
+            infusion_running=running,
+            infusion_started_at=times[0] if running else None,
+            infusion_ends_at=state.infusion_ends_at if running else None,
+            iv_low_mg_per_kg=config.iv_dose_low_mg_per_kg,
+            iv_high_mg_per_kg=config.iv_dose_high_mg_per_kg,
+            infusion_min=config.infusion_min or 40.0,
+            dosing_open=self._session.phase in (P.PLANNED, P.BASELINE, P.DOSING) and not running,
+            safety_done=state.safety is not None,
+            answers=dict(safety.get("answers") or {}),
+            unanswered=tuple(safety.get("unanswered") or ()),
+            contraindications=tuple(safety.get("contraindications") or ()),
+            cautions=tuple(safety.get("cautions") or ()),
+            override=state.safety_override,
+        )
 
     # ------------------------------------------------------------------ dose
 

@@ -571,10 +571,36 @@ class ConsoleController(QObject):
         """Start the pre-dose checks."""
         return self._intent(lambda rt: rt.start_baseline(by=self.staff))
 
-    def dose(self, by: str, note: str = "") -> Any | None:
-        """Record that the dose was given now by ``by``."""
+    def dose(
+        self, by: str, note: str = "", *, confirm_unanswered: bool = False, **details: Any
+    ) -> Any | None:
+        """Record that a dose (a nasal device, the infusion start) was given now by ``by``.
+
+        ``details``: ``lot_number``, and for IV ``weight_kg``, ``mg_per_kg``, ``dose_mg``,
+        ``rate_mg_per_h`` (see :meth:`SessionRuntime.dose`).
+        """
         self._remember_staff(by)
-        return self._intent(lambda rt: rt.dose(by=by, text=note or None))
+        return self._intent(
+            lambda rt: rt.dose(
+                by=by, text=note or None, confirm_unanswered=confirm_unanswered, **details
+            )
+        )
+
+    def stop_infusion(self, by: str, note: str = "") -> Any | None:
+        """Record that the IV infusion stopped now."""
+        return self._intent(lambda rt: rt.stop_infusion(by=by, text=note or None))
+
+    def record_waste(self, amount_mg: float, witness: str, by: str, **details: Any) -> Any | None:
+        """Record drug wasted with its witness (controlled-substance log)."""
+        return self._intent(lambda rt: rt.record_waste(amount_mg, witness, by=by, **details))
+
+    def record_safety_checklist(self, answers: dict[str, str | None]) -> Any | None:
+        """Record the pre-session safety checklist (item key -> yes / no / None)."""
+        return self._intent(lambda rt: rt.record_safety_checklist(answers, by=self.staff))
+
+    def override_contraindication(self, prescriber: str, reason: str) -> Any | None:
+        """A prescriber allows the dose despite a contraindication, with a reason."""
+        return self._intent(lambda rt: rt.override_contraindication(prescriber, reason))
 
     def record_checklist(self, scale_id: str, answers: dict[int, int]) -> Any | None:
         """Record a checklist from item answers (item number -> score)."""

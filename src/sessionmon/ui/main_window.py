@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from sessionmon.errors import UserError
 from sessionmon.model import SessionPhase
-from sessionmon.ui import theme
+from sessionmon.ui import dosing_dialogs, theme
 from sessionmon.ui.controller import ConsoleController
 from sessionmon.ui.dialogs.alarm_limits import AlarmLimitsDialog
 from sessionmon.ui.dialogs.alarm_log import AlarmLogDialog
@@ -182,6 +182,8 @@ class MainWindow(QMainWindow):
             ("New session...", self.show_new_session, None),
             ("Patient details...", self.show_patient_details, None),
             ("Devices...", self.show_device_setup, None),
+            ("Safety checklist...", self.show_safety_checklist, "Ctrl+Shift+S"),
+            ("Drug wasted...", self.show_waste, None),
             ("Manual BP...", self.show_manual_bp, "Ctrl+M"),
             ("Alarm limits...", self.show_alarm_limits, None),
             ("Alarm log...", self.show_alarm_log, None),
@@ -320,21 +322,20 @@ class MainWindow(QMainWindow):
         return self._open("new_session", dialog)
 
     def show_dose(self) -> DoseDialog | None:
-        """Open the dose-given dialog."""
-        runtime = self.controller.runtime
-        if runtime is None:
-            self.controller.error.emit("Start a session first.")
-            return None
-        treatment = runtime.session.treatment
-        text = f"{treatment.drug.value} {treatment.dose_mg:g} mg {treatment.route.value}"
-        if treatment.lot_number:
-            text += f", lot {treatment.lot_number}"
-        c = self.controller
-        dialog = DoseDialog(text, c.settings.staff_name, self)
-        dialog.submit = lambda: c.submit(
-            lambda: c.dose(dialog.by.text().strip(), dialog.note.text().strip())
-        )
-        return self._open("dose", dialog)
+        """Open the dose dialog: the next nasal device, the IV infusion start, or its stop."""
+        return dosing_dialogs.open_dose(self)
+
+    def show_safety_checklist(self) -> QWidget | None:
+        """Open the pre-session safety checklist (before the first dose)."""
+        return dosing_dialogs.open_safety_checklist(self)
+
+    def show_override(self) -> QWidget | None:
+        """Open the prescriber's override of a contraindication answered yes."""
+        return dosing_dialogs.open_override(self)
+
+    def show_waste(self) -> QWidget | None:
+        """Open the drug-wasted dialog (controlled-substance log)."""
+        return dosing_dialogs.open_waste(self)
 
     def show_checklist(self, scale_id: str = "moaas") -> ChecklistDialog:
         """Open the checklist dialog on ``scale_id``."""

@@ -81,7 +81,7 @@ def live_session(console: Console, clock: ManualClock) -> None:
     c.start_baseline()
     c.measure_bp()
     advance(console, clock, 120)
-    c.dose("A. Nurse")
+    c.dose("A. Nurse", confirm_unanswered=True)
     advance(console, clock, 38 * 60, 5.0)
     c.measure_bp()
     advance(console, clock, 4 * 60, 2.0)
