@@ -97,7 +97,6 @@ class DoseDialog(QDialog):
         self.dose_mg = QLabel("")
         self.dose_warning = QLabel("")
         self.dose_warning.setObjectName("fieldError")
-        self.dose_warning.setWordWrap(True)
         if not status.is_nasal and not self.stopping:
             self.weight = self.form_layout.add_field(
                 "weight", "Weight (kg) *", _spin(0, 300, 1, 0.5, " kg")
@@ -233,7 +232,7 @@ class DoseDialog(QDialog):
         low, high = self.status.iv_low_mg_per_kg, self.status.iv_high_mg_per_kg
         warn = ""
         if per_kg and not low <= per_kg <= high:
-            warn = f"{per_kg:.2f} mg/kg is outside {low:g}-{high:g} mg/kg: check the order."
+            warn = f"{per_kg:.2f} mg/kg is outside {low:g}-{high:g} mg/kg"
         self.dose_warning.setText(warn)
 
     def details(self) -> dict[str, Any]:

@@ -60,6 +60,7 @@ class SafetyChecklistDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Safety checklist")
         self.submit: Submit | None = None
+        self.items = tuple(items)
         self.groups: dict[str, QButtonGroup] = {}
         self.buttons: dict[str, dict[str, QRadioButton]] = {}
         self.form_layout = ValidatedForm()
@@ -99,7 +100,7 @@ class SafetyChecklistDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_holder)
-        scroll.setMinimumSize(760, 520)
+        scroll.setMinimumSize(760, 600)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form_layout)
         layout.addWidget(scroll)
