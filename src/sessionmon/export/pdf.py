@@ -35,6 +35,7 @@ from reportlab.platypus import (
 from sessionmon.export.record import Progress, SessionRecord, report, scale_label
 from sessionmon.export.rems import RemsSummary, bp_text, rems_summary, yes_no
 from sessionmon.model import EventKind, Kind
+from sessionmon.protocol.safety import item_label
 
 WATERMARK = "SIMULATION - NOT A PATIENT"
 FONT, FONT_BOLD = "SessionSans", "SessionSans-Bold"
@@ -564,6 +565,40 @@ def _drug_log_table(record: SessionRecord, clock: _Clock, st: _Styles, width: fl
     return _table(rows, [w * width for w in widths])
 
 
+def _safety_table(record: SessionRecord, clock: _Clock, st: _Styles, width: float):
+    """The pre-session safety checklist (answers that matter) and any prescriber override."""
+    rows = [["Time", "Min", "What", "Detail", "By"]]
+    for e in record.active_events:
+        p = e.payload
+        if e.kind is EventKind.CHECKLIST and p.get("scale") == "safety":
+            answers = p.get("answers") or {}
+            parts = [f"yes: {item_label(k)}" for k in p.get("contraindications") or []]
+            parts += [f"caution: {item_label(k)}" for k in p.get("cautions") or []]
+            parts += [f"not answered: {item_label(k)}" for k in p.get("unanswered") or []]
+            if answers.get("first_treatment"):
+                parts.append(f"first treatment: {answers['first_treatment']}")
+            what, detail = "safety checklist", "; ".join(parts) or "all clear"
+        elif e.kind is EventKind.NURSE_ACTION and p.get("action") == "contraindication_override":
+            what, detail = "prescriber override", f"{p.get('prescriber')}: {p.get('reason')}"
+        elif e.kind is EventKind.DOSE_GIVEN and p.get("safety_unanswered_confirmed"):
+            count = len(p["safety_unanswered_confirmed"])
+            what, detail = "dose confirmed", f"given with {count} checklist item(s) unanswered"
+        else:
+            continue
+        rows.append(
+            [
+                clock.local(e.at),
+                clock.since(e.at),
+                what,
+                Paragraph(_clean(detail), st.cell),
+                Paragraph(_clean(e.by or "-"), st.cell),
+            ]
+        )
+    if len(rows) == 1:
+        return None
+    return _table(rows, [w * width for w in (0.11, 0.06, 0.17, 0.5, 0.16)])
+
+
 def _limits_text(limits: dict) -> str:
     parts = []
     for key in ("medium", "high"):
@@ -696,6 +731,8 @@ def export_pdf(
         report(progress, 0.5)
         story += _section("Blood pressure", st, _bp_table(record, clock, st, width))
         story += _section("Checklists", st, _checklist_table(record, clock, st, width))
+        safety = _safety_table(record, clock, st, width)
+        story += _section("Pre-session safety checklist", st, safety)
         log = _drug_log_table(record, clock, st, width)
         story += _section("Controlled-substance log", st, log)
         story += _section("Alarm log", st, _alarm_table(record, clock, st, width))
