@@ -331,3 +331,17 @@ def test_unanswered_items_need_confirmation_which_is_recorded(store, clock):
     assert set(refused.value.items) == {"consent", "pregnant"}
     dose = rt.dose(by="RN A", confirm_unanswered=True)
     assert set(dose.payload["safety_unanswered_confirmed"]) == {"consent", "pregnant"}
+
+
+def test_deidentified_export_drops_witness_and_prescriber_names(store, clock, tmp_path):
+    rt = runtime_for(store, clock)
+    rt.record_safety_checklist({**ALL_CLEAR, "hypersensitivity": "yes"}, by="RN Abel")
+    rt.override_contraindication("Dr Byrne", "tolerated before; Dr Byrne on site")
+    rt.dose(by="RN Abel")
+    rt.record_waste(28, witness="RN Zelda", by="RN Abel")
+    path = tmp_path / "d.json"
+    export_session(store, rt.session_id, "json", path, clock=clock, deidentify=True)
+    text = path.read_text()
+    assert "Zelda" not in text and "Byrne" not in text and "Abel" not in text
+    doc = json.loads(text)
+    assert doc["derived"]["drug_log"][-1]["witness"] == "(staff)"

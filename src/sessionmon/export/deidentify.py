@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sessionmon.export.record import SessionRecord, StoredWaveform
 from sessionmon.model import AlarmLogEntry, AlarmRecord, Event, Measurement, WaveformChunk
@@ -80,7 +81,13 @@ def deidentify(record: SessionRecord, offset: timedelta | None = None) -> Sessio
         ]
     events = [
         Event.model_construct(
-            **{**e.__dict__, "at": e.at + offset, "by": _staff(e.by), "text": scrub(e.text)}
+            **{
+                **e.__dict__,
+                "at": e.at + offset,
+                "by": _staff(e.by),
+                "text": scrub(e.text),
+                "payload": _scrub_payload(e.payload, scrub),
+            }
         )
         for e in record.events
     ]
@@ -116,6 +123,31 @@ def deidentify(record: SessionRecord, offset: timedelta | None = None) -> Sessio
     )
 
 
+#: Payload keys that hold a person's name (waste witness, prescriber of an override).
+_NAME_KEYS = ("witness", "prescriber")
+
+
+def _scrub_payload(value: Any, scrub: Any) -> Any:
+    """An event payload with the names in it replaced (nested values too)."""
+    if isinstance(value, dict):
+        return {
+            k: _staff(v) if k in _NAME_KEYS and isinstance(v, str) else _scrub_payload(v, scrub)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub_payload(v, scrub) for v in value]
+    return scrub(value) if isinstance(value, str) else value
+
+
+def _names_in(payload: Any) -> set[str]:
+    if isinstance(payload, dict):
+        found = {v for k, v in payload.items() if k in _NAME_KEYS and isinstance(v, str)}
+        for v in payload.values():
+            found |= _names_in(v)
+        return found
+    return set()
+
+
 def _staff(name: str | None) -> str | None:
     return None if name is None else "(staff)"
 
@@ -126,6 +158,7 @@ def _scrubber(record: SessionRecord):
     names = {s.patient.name, s.monitoring_provider, s.signed_by, *s.staff}
     names |= {e.by for e in record.events} | {e.by for e in record.alarm_log}
     names |= {a.acknowledged_by for a in record.alarms}
+    names |= {n for e in record.events for n in _names_in(e.payload)}
     known = sorted({n.strip() for n in names if n and len(n.strip()) >= 3}, key=len, reverse=True)
     if not known:
         return lambda text: text
