@@ -95,6 +95,12 @@ EARLY = (
     bp_then_dose("00:01:00", "00:02:00")
     + """\
 [[step]]
+at = "00:07:00"
+action = "dose"
+[[step]]
+at = "00:11:00"
+action = "dose"
+[[step]]
 at = "00:05:00"
 change = { spo2 = 80 }
 [[step]]
@@ -212,7 +218,9 @@ def test_discharge_allowed_when_every_criterion_is_met_and_signing_locks(scenari
     assert [(e["t_s"], e["by"]) for e in signed] == [(126.5 * MIN, "RN B")]
 
 
-IV = bp_then_dose("00:01:00", "00:05:00")
+IV = bp_then_dose("00:01:00", "00:05:00").replace(
+    'action = "dose"\n', 'action = "dose"\nweight_kg = 70\nmg_per_kg = 0.5\n'
+)
 
 
 def test_iv_ketamine_cycles_the_nibp_every_10_min_without_due_reminders(scenario_store):
