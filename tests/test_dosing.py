@@ -345,3 +345,35 @@ def test_deidentified_export_drops_witness_and_prescriber_names(store, clock, tm
     assert "Zelda" not in text and "Byrne" not in text and "Abel" not in text
     doc = json.loads(text)
     assert doc["derived"]["drug_log"][-1]["witness"] == "(staff)"
+
+
+@given(
+    st.one_of(st.none(), st.floats(-10, 400, allow_nan=False)),
+    st.one_of(st.none(), st.floats(-1, 5, allow_nan=False)),
+    st.one_of(st.none(), st.floats(-10, 500, allow_nan=False)),
+)
+def test_any_iv_entry_is_a_consistent_plan_or_a_one_line_refusal(weight, per_kg, mg):
+    try:
+        plan = plan_infusion(IV, weight, mg_per_kg=per_kg, dose_mg=mg)
+    except DoseRefusedError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        assert 20 <= plan.weight_kg <= 300 and plan.dose_mg > 0 and plan.rate_mg_per_h > 0
+        assert abs(plan.dose_mg - plan.mg_per_kg * plan.weight_kg) <= max(0.5, 0.01 * plan.dose_mg)
+        inside = IV.iv_dose_low_mg_per_kg <= plan.mg_per_kg <= IV.iv_dose_high_mg_per_kg
+        assert (plan.warning is None) == inside
+
+
+@given(st.lists(st.floats(0, 1200, allow_nan=False), max_size=4), st.floats(0, 1800))
+def test_any_device_timing_is_accepted_warned_or_refused_by_the_rules(offsets, gap):
+    t0 = ManualClock().now()
+    given_ = [t0 + timedelta(seconds=o) for o in sorted(offsets)]
+    now = (given_[-1] if given_ else t0) + timedelta(seconds=gap)
+    try:
+        check = check_nasal_device(given_, now, 3, ESK)
+    except DoseRefusedError:
+        assert len(given_) >= 3 or gap > 15 * 60
+    else:
+        assert check.number == len(given_) + 1 <= 3
+        if given_:
+            assert (check.warning is None) == (4 * 60 <= gap <= 7 * 60)

@@ -114,7 +114,7 @@ class ScaleDefinition(_Frozen):
 
     def item(self, ref: int | str) -> ScaleItem | None:
         """Find an item by number (int or digit string) or key; None when there is none."""
-        if isinstance(ref, str) and ref.strip().isdigit():
+        if isinstance(ref, str) and ref.strip().isdecimal():
             ref = int(ref)
         for item in self.items:
             if (isinstance(ref, int) and item.number == ref) or item.key == ref:
