@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sessionmon.clock import ManualClock
@@ -18,6 +20,15 @@ from sessionmon.model import (
 )
 
 OXIMETER = "oximeter:sim:1"
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Poll ``predicate`` until it holds: the store's writer thread commits on its own time."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the store's writer thread did not get there in time")
+        time.sleep(0.002)
 
 
 def make_session(clock: ManualClock, pseudonym: str = "PT-0042", **changes) -> Session:

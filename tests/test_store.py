@@ -23,7 +23,7 @@ from sessionmon.model import (
     SessionPhase,
 )
 from sessionmon.store import SessionStore, StoreError, schema
-from store_fixtures import make_chunk, make_measurement, make_session
+from store_fixtures import make_chunk, make_measurement, make_session, wait_until
 
 
 @pytest.fixture
@@ -243,6 +243,7 @@ def test_alarm_versions_latest_wins_and_log_round_trip(store, clock, db):
     )
     store.save_alarm(alarm)
     store.save_alarm(alarm)  # no change, no new row
+    store.flush()
     assert committed_count(db, "alarm_versions") == 1
     clock.advance(20)
     escalated = alarm.model_copy(update={"priority": AlarmPriority.HIGH})
@@ -269,6 +270,7 @@ def test_alarm_versions_latest_wins_and_log_round_trip(store, clock, db):
     ]
     for entry in entries:
         store.add_alarm_log(entry)
+    store.flush()
     assert committed_count(db, "alarm_log") == 3
     assert store.alarm_log(session.id) == entries
 
@@ -281,9 +283,9 @@ def test_measurements_are_committed_once_the_oldest_is_a_second_old(store, clock
     store.append_waveform(make_chunk(session.id, clock.now()))
     assert committed_count(db, "measurements") == 0
     assert store.pending_count == 2
-    clock.advance(0.4)  # the first item is now 1.0 s old
+    clock.advance(0.4)  # the first item is now 1.0 s old: the writer thread commits them
     store.append_measurement(make_measurement(session.id, clock.now()))
-    assert committed_count(db, "measurements") == 2
+    wait_until(lambda: store.pending_count == 0)
     assert committed_count(db, "waveform_chunks") == 1
     assert store.pending_count == 0
     store.append_measurement(make_measurement(session.id, clock.now()))
@@ -328,11 +330,12 @@ def test_audit_chain_names_the_first_broken_entry(db, clock):
         store.create_session(session)
         for _ in range(3):
             store.append_measurement(make_measurement(session.id, clock.now()))
+            store.flush()  # one batch each
             clock.advance(1)
         store.add_event(Event(session_id=session.id, kind=EventKind.ANNOTATION, at=clock.now()))
         assert store.verify_audit().ok
     with sqlite3.connect(db) as raw:
-        raw.execute("UPDATE measurements SET value = 180 WHERE id = 2")
+        raw.execute("UPDATE measurements SET value = 180 WHERE id = 1")
     with SessionStore.open(db, clock) as store:
         report = store.verify_audit()
     assert not report.ok

@@ -103,17 +103,18 @@ def test_a_full_disk_keeps_buffered_measurements_for_retry(tmp_path, clock):
             store.flush()
         assert "full" in one_line(exc) and "kept in memory" in str(exc.value)
         assert store.pending_count == 800
+        assert "full" in str(store.write_problem)
 
-        clock.advance(1.0)  # a due commit on append reports the problem and keeps the sample
-        with pytest.raises(StoreError, match="full"):
-            store.append_measurement(make_measurement(session.id, clock.now()))
-        store.append_measurement(make_measurement(session.id, clock.now()))  # retried later
+        clock.advance(1.0)  # appending never waits nor raises: the writer keeps retrying
+        store.append_measurement(make_measurement(session.id, clock.now()))
+        store.append_measurement(make_measurement(session.id, clock.now()))
         assert store.pending_count == 802
         assert "full" in str(store.last_flush_error)
 
         store._conn.execute("PRAGMA max_page_count = 1000000")  # space freed
         store.flush()
         assert store.pending_count == 0
+        assert store.write_problem is None
         assert len(store.measurements(session.id)) == 502
         assert len(store.waveform(session.id)) == 300
         assert store.verify_audit().ok

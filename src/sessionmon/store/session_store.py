@@ -2,11 +2,18 @@
 
 Durability rules
 ----------------
-* Sessions, events, alarms and alarm-log entries are committed before the call returns.
+* Every write goes through one writer thread (:mod:`sessionmon.store.writer`), so no caller waits
+  on the disk longer than it chooses to.
+* Sessions and events written by a caller (the nurse's intents) are committed before the call
+  returns, or not written at all: a write not committed within ``busy_timeout_s`` is withdrawn
+  and raises. Automatic phase changes (``wait=False``), alarms and alarm-log entries are queued,
+  kept in memory while the database cannot take them, and retried until they are committed.
 * Measurements and waveform chunks are buffered and committed together as soon as the oldest
-  buffered item is one second old (by the injected clock) on the next append, on :meth:`flush`,
-  on any read, on close, and every ``interval_s`` from :meth:`start_autoflush`. A crash therefore
-  loses at most about the last second of samples.
+  buffered item is one second old (by the injected clock), on :meth:`flush`, on any read of them,
+  on close, and once the oldest is ``interval_s`` real seconds old after :meth:`start_autoflush`.
+  A crash therefore loses at most about the last second of samples.
+* :attr:`SessionStore.write_problem` says in one line why writes are not reaching the disk (a
+  lock held for more than 2 s, a full disk, a deleted database file), or is None.
 * Nothing is updated in place: a changed session or alarm is a new version row (the latest wins);
   a corrected event is a new event that supersedes the old one (both kept).
 * Every write adds an entry to a SHA-256 hash-chained audit trail (one entry per committed
@@ -42,6 +49,7 @@ from sessionmon.store import audit, codec, schema
 from sessionmon.store.errors import StoreError, translate
 from sessionmon.store.ownership import SessionLocks
 from sessionmon.store.summary import SessionSummary
+from sessionmon.store.writer import StoreWriter
 
 T = TypeVar("T")
 
@@ -89,7 +97,7 @@ class SessionStore:
     """Every session's record in one SQLite database.
 
     Use :meth:`open` to get one; close it with :meth:`close` or a ``with`` block. All methods
-    are thread-safe.
+    are thread-safe. ``conn`` becomes the writer thread's connection; reads use a second one.
 
     Parameters
     ----------
@@ -101,26 +109,30 @@ class SessionStore:
         The time source for audit entries and the one-second commit rule.
     commit_interval_s : float
         The age of the oldest buffered measurement that triggers a commit.
+    busy_timeout_s : float
+        How long a caller's write waits before it is withdrawn and refused.
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, path: Path, clock: Clock, commit_interval_s: float = 1.0
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        clock: Clock,
+        commit_interval_s: float = 1.0,
+        busy_timeout_s: float = 5.0,
     ) -> None:
         self._conn = conn
         self.path = path
         self._clock = clock
         self._commit_interval_s = commit_interval_s
+        self._busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
         self._locks = SessionLocks(path)
-        self._pending_measurements: list[codec.MeasurementRow] = []
-        self._pending_chunks: list[codec.ChunkRow] = []
-        self._oldest_pending: float | None = None
-        self._retry_at: float | None = None
         self._closed = False
-        self._autoflush_stop: threading.Event | None = None
-        self._autoflush_thread: threading.Thread | None = None
-        #: The last error an automatic (background or append-time) commit hit, if any.
-        self.last_flush_error: StoreError | None = None
+        self._rconn = sqlite3.connect(
+            path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        self._writer = StoreWriter(conn, path, clock, commit_interval_s, self._write_batch)
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -168,7 +180,7 @@ class SessionStore:
         except sqlite3.Error as exc:
             conn.close()
             raise translate(exc, path, "opening") from None
-        return cls(conn, path, clock, commit_interval_s)
+        return cls(conn, path, clock, commit_interval_s, busy_timeout_s)
 
     @staticmethod
     def _prepare(conn: sqlite3.Connection, path: Path) -> None:
@@ -196,14 +208,15 @@ class SessionStore:
             If the buffered measurements cannot be committed (e.g. disk full). The store then
             stays open, with the buffer intact, so the caller can free space and close again.
         """
-        self.stop_autoflush()
         with self._lock:
             if self._closed:
                 return
-            self._flush_pending()
+            self._writer.flush(self._busy_timeout_s)
             self._closed = True
+            self._writer.stop()
             self._locks.release_all()
             self._conn.close()
+            self._rconn.close()
 
     def __enter__(self) -> SessionStore:
         return self
@@ -215,7 +228,7 @@ class SessionStore:
     def schema_version(self) -> int:
         """The schema version of the open database."""
         with self._lock:
-            return schema.schema_version(self._conn)
+            return schema.schema_version(self._rconn)
 
     # ------------------------------------------------------------------ transactions
 
@@ -223,33 +236,35 @@ class SessionStore:
         if self._closed:
             raise StoreError(f"the session database {self.path} is closed")
 
-    def _write(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` in one write transaction; translate SQLite errors; roll back on failure."""
+    def _write(self, doing: str, work: Callable[[sqlite3.Connection], T], wait: bool = True) -> T:
+        """Run ``work(conn)`` in one write transaction on the writer thread.
+
+        With ``wait`` the result is returned once committed (or the write is withdrawn after
+        ``busy_timeout_s`` and raises); without, the write is queued and retried until it is
+        committed (the result is None).
+        """
         self._check_open()
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise translate(exc, self.path, doing) from None
-        try:
-            result = work(conn)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise translate(exc, self.path, doing) from None
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
-        return result
+        if not wait:
+            self._writer.post(doing, work)
+            return None  # type: ignore[return-value]
+        return self._writer.call(doing, work, self._busy_timeout_s)
 
     def _read(self, doing: str, sql: str, params: Iterable[object] = ()) -> list[tuple]:
         self._check_open()
         try:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+            return self._rconn.execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as exc:
             raise translate(exc, self.path, doing) from None
+
+    def _settle(self) -> None:
+        """Let queued record writes reach the disk before a read (waits at most a second)."""
+        self._check_open()
+        self._writer.settle(min(1.0, self._busy_timeout_s))
+
+    @property
+    def write_problem(self) -> str | None:
+        """Why writes are not reaching the disk now (one line), or None when they are."""
+        return self._writer.problem
 
     def _insert_audited(
         self,
@@ -276,20 +291,26 @@ class SessionStore:
 
     # ------------------------------------------------------------------ sessions
 
-    def _latest_version(self, session_id: uuid.UUID) -> tuple[Session, SessionPhase | None] | None:
-        rows = self._read(
-            "reading a session",
+    def _latest_version(
+        self, session_id: uuid.UUID, conn: sqlite3.Connection | None = None
+    ) -> tuple[Session, SessionPhase | None] | None:
+        sql = (
             "SELECT body, phase_before FROM session_versions WHERE session_id = ? "
-            "ORDER BY version_id DESC LIMIT 1",
-            (str(session_id),),
+            "ORDER BY version_id DESC LIMIT 1"
         )
+        if conn is None:
+            rows = self._read("reading a session", sql, (str(session_id),))
+        else:  # inside a write, on the writer's connection
+            rows = conn.execute(sql, (str(session_id),)).fetchall()
         if not rows:
             return None
         body, before = rows[0]
         return Session.model_validate_json(body), None if before is None else SessionPhase(before)
 
-    def _require_session(self, session_id: uuid.UUID) -> tuple[Session, SessionPhase | None]:
-        found = self._latest_version(session_id)
+    def _require_session(
+        self, session_id: uuid.UUID, conn: sqlite3.Connection | None = None
+    ) -> tuple[Session, SessionPhase | None]:
+        found = self._latest_version(session_id, conn)
         if found is None:
             raise StoreError(f"no session {session_id} in {self.path}")
         return found
@@ -338,10 +359,24 @@ class SessionStore:
                 raise StoreError(f"session {session.id} already exists in {self.path}")
             if session.phase in lifecycle.OPEN_PHASES and not self._locks.acquire(session.id):
                 raise StoreError(f"session {session.id} is being recorded by another sessionmon")
-            self._write_version(session, "session.create")
 
-    def update_session(self, session: Session) -> None:
+            def work(conn: sqlite3.Connection) -> None:
+                if self._latest_version(session.id, conn) is not None:
+                    raise StoreError(f"session {session.id} already exists in {self.path}")
+                self._write_version(session, "session.create", conn=conn)
+
+            try:
+                self._write(f"saving session {_short(session.id)}", work)
+            except StoreError:
+                self._locks.release(session.id)
+                raise
+
+    def update_session(self, session: Session, *, wait: bool = True) -> None:
         """Record a changed session as a new version (append-only; committed before return).
+
+        With ``wait=False`` (automatic changes, e.g. dosing complete) the version is queued and
+        retried until committed, like alarms; it is checked when it is written, after every
+        write queued before it.
 
         Raises
         ------
@@ -352,25 +387,40 @@ class SessionStore:
         """
         with self._lock:
             self._check_open()
-            stored, _ = self._require_session(session.id)
-            short = _short(session.id)
-            if stored.phase is SessionPhase.CLOSED:
-                raise StoreError(f"session {short} is closed; add an annotation event instead")
-            if stored.phase in lifecycle.OPEN_PHASES and not self._locks.holds(session.id):
-                if self._locks.writer_alive(session.id):
-                    raise StoreError(f"session {short} is being recorded by another sessionmon")
-                raise StoreError(f"session {short} was interrupted; resume it before changing it")
-            if stored.phase is SessionPhase.INTERRUPTED:
-                raise StoreError(f"session {short} is interrupted; resume it before changing it")
-            if session.phase != stored.phase:
-                try:
-                    lifecycle.transition(stored.phase, session.phase)
-                except lifecycle.IllegalTransition as exc:
-                    raise StoreError(f"session {short}: {exc}") from None
-            before = stored.phase if session.phase is SessionPhase.INTERRUPTED else None
-            self._write_version(session, "session.update", phase_before=before)
+
+            def work(conn: sqlite3.Connection) -> None:
+                stored = self._check_update(session, conn)
+                before = stored if session.phase is SessionPhase.INTERRUPTED else None
+                self._write_version(session, "session.update", before, conn)
+
+            doing = f"saving session {_short(session.id)}"
+            if not wait:
+                if session.phase not in lifecycle.OPEN_PHASES:
+                    raise StoreError("only an open session's changes can be queued")
+                self._write(doing, work, wait=False)
+                return
+            self._write(doing, work)
             if session.phase not in lifecycle.OPEN_PHASES:
                 self._locks.release(session.id, remove=session.phase is SessionPhase.CLOSED)
+
+    def _check_update(self, session: Session, conn: sqlite3.Connection) -> SessionPhase:
+        """Refuse a changed session that cannot be recorded; return the stored phase."""
+        stored, _ = self._require_session(session.id, conn)
+        short = _short(session.id)
+        if stored.phase is SessionPhase.CLOSED:
+            raise StoreError(f"session {short} is closed; add an annotation event instead")
+        if stored.phase in lifecycle.OPEN_PHASES and not self._locks.holds(session.id):
+            if self._locks.writer_alive(session.id):
+                raise StoreError(f"session {short} is being recorded by another sessionmon")
+            raise StoreError(f"session {short} was interrupted; resume it before changing it")
+        if stored.phase is SessionPhase.INTERRUPTED:
+            raise StoreError(f"session {short} is interrupted; resume it before changing it")
+        if session.phase != stored.phase:
+            try:
+                lifecycle.transition(stored.phase, session.phase)
+            except lifecycle.IllegalTransition as exc:
+                raise StoreError(f"session {short}: {exc}") from None
+        return stored.phase
 
     def get_session(self, session_id: uuid.UUID) -> Session:
         """Return the latest version of a session (phase ``interrupted`` if its writer is gone).
@@ -381,6 +431,7 @@ class SessionStore:
             If there is no such session.
         """
         with self._lock:
+            self._settle()
             session, _ = self._require_session(session_id)
             if self._is_abandoned(session.id, session.phase):
                 return session.model_copy(update={"phase": SessionPhase.INTERRUPTED})
@@ -389,6 +440,7 @@ class SessionStore:
     def list_sessions(self) -> list[SessionSummary]:
         """Return every session, oldest first, with abandoned open sessions as ``interrupted``."""
         with self._lock:
+            self._settle()
             rows = self._read("listing sessions", _LATEST_SESSIONS + "ORDER BY l.first")
             summaries = []
             for _, phase, before, body in rows:
@@ -486,134 +538,82 @@ class SessionStore:
         self.append_measurements((measurement,))
 
     def append_measurements(self, measurements: Iterable[Measurement]) -> None:
-        """Buffer measurements; commit if the oldest buffered item is a second old.
+        """Buffer measurements for the writer thread (never waits on the disk).
 
-        Raises
-        ------
-        StoreError
-            If a due commit fails (e.g. the disk is full). Nothing is lost: the buffer is kept
-            and the commit is retried a second later.
+        They are committed once the oldest buffered item is a second old. Nothing is lost when
+        the database cannot take them (locked, disk full): they stay buffered (bounded) and are
+        retried; :attr:`write_problem` says why.
         """
         rows = [codec.measurement_row(m) for m in measurements]
-        with self._lock:
-            self._check_open()
-            self._mark_pending()
-            self._pending_measurements.extend(rows)
-            self._commit_if_due()
+        self._check_open()
+        self._writer.append(measurements=rows)
 
     def append_waveform(self, chunk: WaveformChunk) -> None:
         """Buffer a waveform chunk (one row when committed); same rules as measurements."""
         row = codec.chunk_row(chunk)
-        with self._lock:
-            self._check_open()
-            self._mark_pending()
-            self._pending_chunks.append(row)
-            self._commit_if_due()
-
-    def _mark_pending(self) -> None:
-        if self._oldest_pending is None:
-            self._oldest_pending = self._clock.monotonic()
-
-    def _commit_if_due(self) -> None:
-        now = self._clock.monotonic()
-        # (1e-9: a clock advanced in steps of 0.2 s must commit at 1.0 s, not 1.2 s)
-        if (
-            self._oldest_pending is None
-            or now - self._oldest_pending < self._commit_interval_s - 1e-9
-        ):
-            return
-        if self._retry_at is not None and now < self._retry_at:
-            return
-        try:
-            self._flush_pending()
-        except StoreError as exc:
-            self._retry_at = now + self._commit_interval_s
-            self.last_flush_error = exc
-            raise
+        self._check_open()
+        self._writer.append(chunks=[row])
 
     @property
     def pending_count(self) -> int:
         """Measurements plus waveform chunks buffered and not yet committed."""
-        with self._lock:
-            return len(self._pending_measurements) + len(self._pending_chunks)
+        return self._writer.pending_count
+
+    @property
+    def queued_records(self) -> int:
+        """Alarm versions, alarm-log entries and automatic changes queued, not yet committed."""
+        return self._writer.queued_records
+
+    @property
+    def last_flush_error(self) -> StoreError | None:
+        """The last error a write hit (None once writes succeed again)."""
+        return self._writer.last_error
 
     def flush(self) -> None:
-        """Commit every buffered measurement and waveform chunk now.
+        """Commit every buffered measurement, waveform chunk and queued record now.
 
         Raises
         ------
         StoreError
-            If the commit fails (e.g. disk full); the buffer is kept for the next try.
+            If the commit fails (e.g. disk full) or does not happen within ``busy_timeout_s``;
+            the buffer is kept for the next try.
         """
-        with self._lock:
-            self._check_open()
-            self._flush_pending()
+        self._check_open()
+        self._writer.flush(self._busy_timeout_s)
 
     def _flush_pending(self) -> None:
-        measurements, chunks = self._pending_measurements, self._pending_chunks
-        if not measurements and not chunks:
-            return
+        """Before a read: commit what is buffered if the database takes it (never raises)."""
+        self._check_open()
+        # On failure the read shows what is on disk; write_problem says why the rest is not.
+        with contextlib.suppress(StoreError):
+            self._writer.flush(min(1.0, self._busy_timeout_s))
 
-        def work(conn: sqlite3.Connection) -> None:
-            if measurements:
-                self._insert_audited(
-                    conn, "measurements", _MEASUREMENT_COLUMNS, measurements, "measurements.batch"
-                )
-            if chunks:
-                self._insert_audited(
-                    conn, "waveform_chunks", _CHUNK_COLUMNS, chunks, "waveform.batch"
-                )
-
-        count = len(measurements) + len(chunks)
-        try:
-            self._write(f"saving {count} buffered measurements", work)
-        except StoreError as exc:
-            raise StoreError(f"{exc}; they are kept in memory and will be retried") from None
-        self._pending_measurements, self._pending_chunks = [], []
-        self._oldest_pending = None
-        self._retry_at = None
-        self.last_flush_error = None
+    def _write_batch(
+        self,
+        conn: sqlite3.Connection,
+        measurements: list[codec.MeasurementRow],
+        chunks: list[codec.ChunkRow],
+    ) -> None:
+        """Insert one batch of buffered rows (the writer thread calls it in its transaction)."""
+        if measurements:
+            self._insert_audited(
+                conn, "measurements", _MEASUREMENT_COLUMNS, measurements, "measurements.batch"
+            )
+        if chunks:
+            self._insert_audited(conn, "waveform_chunks", _CHUNK_COLUMNS, chunks, "waveform.batch")
 
     def start_autoflush(self, interval_s: float = 0.5) -> None:
-        """Commit buffered measurements every ``interval_s`` real seconds on a daemon thread.
+        """Also commit buffered samples once the oldest is ``interval_s`` real seconds old.
 
-        For the application, so samples are committed even when appends stop. Errors are kept
-        in :attr:`last_flush_error` (the buffer is kept and retried). Stopped by :meth:`close`.
+        For the application, so samples reach the disk on time whatever the injected clock
+        does. Stopped by :meth:`close`.
         """
-        with self._lock:
-            self._check_open()
-            if self._autoflush_thread is not None:
-                return
-            stop = threading.Event()
-
-            def run() -> None:
-                while not stop.wait(interval_s):
-                    with self._lock:
-                        if self._closed:
-                            return
-                        try:
-                            self._flush_pending()
-                        except StoreError as exc:
-                            self.last_flush_error = exc
-                        except Exception as exc:  # the flusher must not die silently
-                            self.last_flush_error = StoreError(
-                                f"saving buffered measurements failed: {exc}"
-                            )
-
-            self._autoflush_stop = stop
-            self._autoflush_thread = threading.Thread(
-                target=run, name="sessionmon-store-autoflush", daemon=True
-            )
-            self._autoflush_thread.start()
+        self._check_open()
+        self._writer.start_autoflush(interval_s)
 
     def stop_autoflush(self) -> None:
-        """Stop the background flusher, if running, and wait for it."""
-        thread, stop = self._autoflush_thread, self._autoflush_stop
-        if thread is None or stop is None:
-            return
-        stop.set()
-        thread.join(timeout=5.0)
-        self._autoflush_thread = self._autoflush_stop = None
+        """Stop committing by real time (the clock's one-second rule stays)."""
+        self._writer.stop_autoflush()
 
     def measurements(
         self,
@@ -732,30 +732,38 @@ class SessionStore:
         columns = "event_id, session_id, kind, at_us, supersedes, body"
         self._insert_audited(conn, "events", columns, [row], "event.add")
 
-    def add_event(self, event: Event) -> None:
-        """Record an event (committed before return).
+    def add_event(self, event: Event, *, wait: bool = True) -> None:
+        """Record an event (committed before return; checked in the same transaction).
+
+        With ``wait=False`` (automatic events, e.g. "dosing complete") the event is queued and
+        retried until committed, like alarms.
 
         Raises
         ------
         StoreError
-            If the session is unknown, the event id is already recorded, or ``supersedes``
-            names no earlier event of the same session.
+            If the session is unknown, the event id is already recorded, ``supersedes`` names
+            no earlier event of the same session, or the database did not take it in time
+            (then nothing is recorded).
         """
         with self._lock:
             self._check_open()
-            self._require_session(event.session_id)
-            if self._read("reading events", _EVENT_BY_ID, (str(event.id),)):
-                raise StoreError(
-                    f"event {event.id} is already recorded; corrections are new events"
-                )
-            if event.supersedes is not None:
-                found = self._read("reading events", _EVENT_BY_ID, (str(event.supersedes),))
-                if not found or found[0][0] != str(event.session_id):
+
+            def work(conn: sqlite3.Connection) -> None:
+                self._require_session(event.session_id, conn)
+                if conn.execute(_EVENT_BY_ID, (str(event.id),)).fetchall():
                     raise StoreError(
-                        f"event {event.id} corrects event {event.supersedes}, "
-                        "which is not recorded for this session"
+                        f"event {event.id} is already recorded; corrections are new events"
                     )
-            self._write("saving an event", lambda conn: self._insert_event(conn, event))
+                if event.supersedes is not None:
+                    found = conn.execute(_EVENT_BY_ID, (str(event.supersedes),)).fetchall()
+                    if not found or found[0][0] != str(event.session_id):
+                        raise StoreError(
+                            f"event {event.id} corrects event {event.supersedes}, "
+                            "which is not recorded for this session"
+                        )
+                self._insert_event(conn, event)
+
+            self._write("saving an event", work, wait=wait)
 
     def events(
         self,
@@ -775,6 +783,7 @@ class SessionStore:
             Only these kinds (only their rows are decoded); all when omitted.
         """
         with self._lock:
+            self._settle()
             sql = "SELECT body FROM events WHERE session_id = ?"
             params: list[object] = [str(session_id)]
             if kinds is not None:
@@ -793,36 +802,34 @@ class SessionStore:
         return [Event.model_validate_json(body) for (body,) in rows]
 
     def save_alarm(self, record: AlarmRecord) -> None:
-        """Record an alarm or its change as a new version (committed before return).
+        """Queue an alarm or its change as a new version (never waits on the disk).
 
-        A record identical to the latest version is not written again.
+        It is committed within milliseconds while the database works; otherwise it is kept in
+        memory and retried, like measurements. A record identical to the latest version is not
+        written again.
         """
-        with self._lock:
-            self._check_open()
-            body = record.model_dump_json()
-            latest = self._read(
-                "reading alarms",
+        self._check_open()
+        body = record.model_dump_json()
+        row = (str(record.id), str(record.session_id), codec.to_us(record.start), body)
+
+        def work(conn: sqlite3.Connection) -> None:
+            latest = conn.execute(
                 "SELECT body FROM alarm_versions WHERE session_id = ? AND alarm_id = ? "
                 "ORDER BY version_id DESC LIMIT 1",
                 (str(record.session_id), str(record.id)),
-            )
+            ).fetchall()
             if latest and latest[0][0] == body:
                 return
-            row = (str(record.id), str(record.session_id), codec.to_us(record.start), body)
-            self._write(
-                "saving an alarm",
-                lambda conn: self._insert_audited(
-                    conn,
-                    "alarm_versions",
-                    "alarm_id, session_id, start_us, body",
-                    [row],
-                    "alarm.save",
-                ),
+            self._insert_audited(
+                conn, "alarm_versions", "alarm_id, session_id, start_us, body", [row], "alarm.save"
             )
+
+        self._write("saving an alarm", work, wait=False)
 
     def alarms(self, session_id: uuid.UUID) -> list[AlarmRecord]:
         """Return the latest version of each alarm of a session, by start time."""
         with self._lock:
+            self._settle()
             rows = self._read(
                 "reading alarms",
                 "SELECT a.body FROM alarm_versions a JOIN (SELECT MAX(version_id) AS latest "
@@ -833,20 +840,21 @@ class SessionStore:
         return [AlarmRecord.model_validate_json(body) for (body,) in rows]
 
     def add_alarm_log(self, entry: AlarmLogEntry) -> None:
-        """Record one alarm-log entry (committed before return)."""
-        with self._lock:
-            self._check_open()
-            row = (str(entry.session_id), codec.to_us(entry.at), entry.model_dump_json())
-            self._write(
-                "saving the alarm log",
-                lambda conn: self._insert_audited(
-                    conn, "alarm_log", "session_id, at_us, body", [row], "alarm_log.add"
-                ),
-            )
+        """Queue one alarm-log entry (never waits on the disk; retried like alarms)."""
+        self._check_open()
+        row = (str(entry.session_id), codec.to_us(entry.at), entry.model_dump_json())
+        self._write(
+            "saving the alarm log",
+            lambda conn: self._insert_audited(
+                conn, "alarm_log", "session_id, at_us, body", [row], "alarm_log.add"
+            ),
+            wait=False,
+        )
 
     def alarm_log(self, session_id: uuid.UUID) -> list[AlarmLogEntry]:
         """Return a session's alarm log in the order it was written."""
         with self._lock:
+            self._settle()
             rows = self._read(
                 "reading the alarm log",
                 "SELECT body FROM alarm_log WHERE session_id = ? ORDER BY row_id",
@@ -867,7 +875,7 @@ class SessionStore:
             self._check_open()
             self._flush_pending()
             try:
-                return audit.entries_for_session(self._conn, session_id)
+                return audit.entries_for_session(self._rconn, session_id)
             except sqlite3.Error as exc:
                 raise translate(exc, self.path, "reading the audit trail") from None
 
@@ -876,7 +884,7 @@ class SessionStore:
         with self._lock:
             self._flush_pending()
             try:
-                return audit.verify_chain(self._conn)
+                return audit.verify_chain(self._rconn)
             except sqlite3.Error as exc:
                 raise translate(exc, self.path, "checking the audit trail") from None
 
