@@ -32,6 +32,7 @@ from sessionmon.runtime import (
 )
 from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedNibp, SimulatedOximeter
 from sessionmon.store import SessionStore
+from store_fixtures import wait_until
 
 
 class ScriptedSource:
@@ -238,15 +239,20 @@ def test_a_blocked_database_alarms_keeps_the_samples_and_the_alarm_ends_on_recov
         run_for(runtime, oximeter, clock, 2)
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        run_for(runtime, oximeter, clock, 1)
+        wait_until(lambda: store.last_flush_error is not None)  # the writer met the lock
+        assert runtime.engine.alarm("storage_failure") is None  # not yet 2 s
         run_for(runtime, oximeter, clock, 3)
         alarm = runtime.engine.alarm("storage_failure")
-        assert alarm is not None and alarm.priority is AlarmPriority.HIGH
+        assert alarm is not None and alarm.priority is AlarmPriority.MEDIUM
         other.execute("ROLLBACK")
         other.close()
+        wait_until(lambda: store.write_problem is None)
         run_for(runtime, oximeter, clock, 2)
         assert runtime.engine.alarm("storage_failure") is None
         runtime.close()
-        assert len(store.measurements(runtime.session_id, kinds=[Kind.SPO2])) == 7
+        assert len(store.measurements(runtime.session_id, kinds=[Kind.SPO2])) == 8
+        assert [r.condition for r in store.alarms(runtime.session_id)] == ["storage_failure"]
 
 
 def test_discharge_refused_early_then_signing_locks_the_session(store, clock, tmp_path):

@@ -737,7 +737,7 @@ def default_profile() -> AlarmProfile:
             "nibp_disconnected": _condition(tech, med, "BP monitor disconnected"),
             "nibp_failed": _condition(tech, med, "BP measurement failed"),
             "audio_unavailable": _condition(tech, lo, "Alarm sound cannot play"),
-            "storage_failure": _condition(tech, hi, "Session record cannot be saved"),
+            "storage_failure": _condition(tech, med, "Session record cannot be saved"),
             "predose_bp_elevated": _condition(proto, lo, "Pre-dose BP elevated {value}"),
             "bp_check_due": _condition(proto, lo, "BP check due"),
             "bp_check_overdue": _condition(proto, med, "BP check overdue"),

@@ -54,12 +54,19 @@ class EventLog:
         by: str | None = None,
         text: str | None = None,
         payload: dict[str, Any] | None = None,
+        wait: bool = True,
     ) -> Event:
-        """Commit one event, add its marker and tell the listeners."""
+        """Commit one event, add its marker and tell the listeners.
+
+        With ``wait=False`` (automatic events) the store queues the event and retries it.
+        """
         event = Event(
             session_id=self._sid, kind=kind, at=at, by=by, text=text, payload=payload or {}
         )
-        self._store.add_event(event)
+        if wait:
+            self._store.add_event(event)
+        else:
+            self._store.add_event(event, wait=False)
         self.add_marker(event)
         for callback in list(self.listeners):
             try:

@@ -1,5 +1,10 @@
 """The nurse's intents on a running session: each one checked, recorded as an event, applied.
 
+An intent's event is committed before the intent is applied: the store waits for the database at
+most its ``busy_timeout_s`` (2 s in the console) and then refuses it with a one-line message
+(another program holds the database, the disk is full, the file was deleted). A refused intent
+changes nothing, so it is never "applied but not recorded"; entered again, it is recorded once.
+
 :class:`NurseIntents` is the part of :class:`~sessionmon.runtime.SessionRuntime` that holds the
 public intent methods (dose, measure BP, checklist, acknowledge, discharge, sign...). It relies on
 the runtime's wiring (``_store``, ``_engine``, ``_state``, ``_driver``, ``_event``, ``_move``...).
@@ -20,7 +25,6 @@ from sessionmon.runtime.patient_details import (
     describe_changes,
     missing_rems_fields,
 )
-from sessionmon.store import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sessionmon.runtime.session_runtime import SessionRuntime
@@ -76,8 +80,6 @@ class NurseIntents(_Base):
                 f"the NIBP module is {nibp.state.value}; check the cable or enter the BP by hand"
             )
         already = bool(getattr(nibp, "measuring", False))
-        nibp.request_measurement()  # type: ignore[attr-defined]
-        self._driver.note_request(now)
         event = self._event(
             EventKind.NURSE_ACTION,
             now,
@@ -85,6 +87,8 @@ class NurseIntents(_Base):
             text="BP measurement requested",
             payload={"action": "measure_bp", "already_measuring": already},
         )
+        nibp.request_measurement()  # type: ignore[attr-defined]
+        self._driver.note_request(now)
         self._after_intent(now)
         return event
 
@@ -95,8 +99,8 @@ class NurseIntents(_Base):
 
         The event is committed first: if the database refuses it (e.g. locked by another
         program) nothing is recorded and the error is raised, so entering it again records it
-        once. Once the event is saved, the readings are buffered (kept and retried if the
-        database fails meanwhile, which raises the ``storage_failure`` alarm).
+        once. Once the event is saved, the readings are buffered like the devices' values (kept
+        and retried if the database fails meanwhile, which raises the ``storage_failure`` alarm).
         """
         now = self._require_open()
         if not (0 < dia < sys <= 300):
@@ -125,12 +129,7 @@ class NurseIntents(_Base):
             )
             for kind, value in values.items()
         ]
-        try:
-            self._store.append_measurements(batch)
-            self._store.flush()
-        except StoreError as exc:  # kept in memory by the store and retried
-            self._pending_storage_failure = str(exc)
-            self._gate.set("storage_failure", True, now, str(exc))
+        self._store.append_measurements(batch)
         for kind, value in values.items():
             self._ingest.values[kind] = (value, now, "manual")
         self._engine.observe_bp(sys, dia, now)
@@ -183,23 +182,22 @@ class NurseIntents(_Base):
     def acknowledge(self, by: str | None = None, condition: str | None = None) -> Event:
         """Acknowledge every active alarm, or one ``condition``."""
         now = self._require_open()
-        self._engine.acknowledge(by, now, condition)
-        if condition in (None, "discharge_blocked"):
-            self._gate.set("discharge_blocked", False, now)
-        event = self._event(
+        event = self._event(  # recorded first: a refused acknowledge leaves the alarms as they are
             EventKind.NURSE_ACTION,
             now,
             by=by,
             text=f"acknowledged {condition}" if condition else "acknowledged alarms",
             payload={"action": "acknowledge", "condition": condition},
         )
+        self._engine.acknowledge(by, now, condition)
+        if condition in (None, "discharge_blocked"):
+            self._gate.set("discharge_blocked", False, now)
         self._after_intent(now)
         return event
 
     def pause_audio(self, by: str | None = None) -> Event:
         """Pause alarm sounds for the profile's pause time (120 s)."""
         now = self._require_open()
-        self._engine.pause_audio(now)
         event = self._event(
             EventKind.NURSE_ACTION,
             now,
@@ -207,6 +205,7 @@ class NurseIntents(_Base):
             text="alarm audio paused",
             payload={"action": "pause_audio"},
         )
+        self._engine.pause_audio(now)
         self._after_intent(now)
         return event
 
@@ -217,14 +216,15 @@ class NurseIntents(_Base):
             raise IntentRefusedError(
                 f"an NIBP interval of {seconds:g} s is too short (minimum 60 s)"
             )
-        self._driver.nibp_interval_s = seconds
-        return self._event(
+        event = self._event(
             EventKind.NURSE_ACTION,
             now,
             by=by,
             text=f"NIBP auto-cycle {'off' if seconds is None else f'every {seconds / 60:g} min'}",
             payload={"action": "set_nibp_interval", "interval_s": seconds},
         )
+        self._driver.nibp_interval_s = seconds
+        return event
 
     def set_alarm_limits(self, by: str | None = None, /, **changes: Any) -> Event:
         """Adjust alarm rules for this session, e.g.
@@ -247,9 +247,6 @@ class NurseIntents(_Base):
                 "this alarm engine cannot change limits during a session; "
                 "change the clinic profile before starting"
             )
-        set_profile(profile, now)
-        self._profile = profile
-        self._limits = limits_of(profile)
         event = self._event(
             EventKind.NURSE_ACTION,
             now,
@@ -257,6 +254,9 @@ class NurseIntents(_Base):
             text="alarm limits changed: " + ", ".join(sorted(changes)),
             payload={"action": "set_alarm_limits", "changes": plain(changes)},
         )
+        set_profile(profile, now)
+        self._profile = profile
+        self._limits = limits_of(profile)
         self._after_intent(now)
         return event
 

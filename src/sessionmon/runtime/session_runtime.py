@@ -4,8 +4,10 @@
 and no timer: the caller calls :meth:`SessionRuntime.tick` often (the console from a timer, a
 headless run once per simulated second) and the nurse's intents as methods. Each tick drains the
 vitals sources, records what they sent, feeds the alarm engine, evaluates the session protocol,
-moves the lifecycle and lets the store commit. Every intent becomes an :class:`~sessionmon.model.
-Event` committed before the method returns.
+moves the lifecycle and hands the records to the store's writer thread (it never waits on the
+disk: a store that cannot write raises ``storage_failure`` from :attr:`SessionStore.write_problem`).
+Every intent becomes an :class:`~sessionmon.model.Event` committed before the method returns, or is
+refused and not applied.
 
 The work is split by job: :mod:`~sessionmon.runtime.ingest` (source outputs),
 :mod:`~sessionmon.runtime.waveform` (pleth), :mod:`~sessionmon.runtime.conditions` (what the alarm
@@ -123,8 +125,8 @@ class SessionRuntime(DosingIntents, NurseIntents):
     start_devices : bool
         Start the sources now (default True).
     flush_interval_s : float
-        Commit buffered measurements at least this often (clock seconds). The store also commits
-        on its own when items are a second old; a headless run may pass a long interval.
+        Kept for older callers: the store's writer thread commits buffered measurements on its
+        own once they are a second old, so the tick never waits for a commit.
     """
 
     def __init__(
@@ -356,18 +358,12 @@ class SessionRuntime(DosingIntents, NurseIntents):
                 ingest.drain(source, outputs, batch)
             ingest.reconcile(source, now)
         mono = self._clock.monotonic()
-        committed = False
-        try:
+        try:  # buffered for the store's writer thread: never waits on the disk
             if batch:
                 self._store.append_measurements(batch)
-            if mono - self._last_flush >= self._flush_interval_s:
-                self._waveform.flush_if_old(now)
-                committed = self._store.pending_count > 0
-                self._store.flush()
-                self._last_flush = mono
+            self._waveform.flush_if_old(now)
         except StoreError as exc:
             self._pending_storage_failure = str(exc)
-            committed = False
         if self._waveform.store_error is not None:
             self._pending_storage_failure = str(self._waveform.store_error)
             self._waveform.store_error = None
@@ -377,13 +373,15 @@ class SessionRuntime(DosingIntents, NurseIntents):
             self._driver.set_conditions(state, arrived)
         self._driver.evaluate(state, now, self._session.phase, mono)
         self._advance_phase(now)
-        if self._pending_storage_failure is not None:
-            self._gate.set("storage_failure", True, now, self._pending_storage_failure)
-            self._pending_storage_failure = None
-        elif committed:  # buffered samples reached the disk: saving works again
-            self._gate.set("storage_failure", False, now, "saving again")
+        self._update_storage_failure(now)
         self._engine.tick(now)
         self._notify_alarms()
+
+    def _update_storage_failure(self, now: datetime) -> None:
+        """Raise ``storage_failure`` while writes do not reach the disk; end it once they do."""
+        problem = self._pending_storage_failure or getattr(self._store, "write_problem", None)
+        self._pending_storage_failure = None
+        self._gate.set("storage_failure", problem is not None, now, problem or "saving again")
 
     def _after_intent(self, now: datetime) -> None:
         """Bring the protocol conditions and the alarms up to date right after an intent."""
@@ -400,7 +398,7 @@ class SessionRuntime(DosingIntents, NurseIntents):
         if phase is P.DOSING:
             reason = self._dosing_complete_reason(now)
             if reason:
-                self._move(P.OBSERVATION, now, reason)
+                self._move(P.OBSERVATION, now, reason, queued=True)
             return
         if phase not in (P.OBSERVATION, P.DISCHARGE_READY):
             return
@@ -426,9 +424,9 @@ class SessionRuntime(DosingIntents, NurseIntents):
         if decision.allowed:
             self._gate.set("discharge_blocked", False, now)
             if phase is P.OBSERVATION:
-                self._move(P.DISCHARGE_READY, now, "discharge criteria met")
+                self._move(P.DISCHARGE_READY, now, "discharge criteria met", queued=True)
         elif phase is P.DISCHARGE_READY:
-            self._move(P.OBSERVATION, now, "discharge criteria no longer met")
+            self._move(P.OBSERVATION, now, "discharge criteria no longer met", queued=True)
 
     def _minimum_observation_ended(self, now: datetime) -> bool:
         """Whether the minimum observation time ended since the last discharge check."""
@@ -445,22 +443,29 @@ class SessionRuntime(DosingIntents, NurseIntents):
         now: datetime,
         why: str,
         by: str | None = None,
+        queued: bool = False,
         **changes: Any,
     ) -> Event:
-        """Move the lifecycle (with any other session changes in the same version)."""
+        """Move the lifecycle (with any other session changes in the same version).
+
+        A nurse's move is committed before it is applied (a refused write changes nothing); an
+        automatic move from the tick (``queued``) is queued and retried like alarms.
+        """
         current = self._session.phase
         try:
             transition(current, target)
         except IllegalTransition as exc:
             raise IntentRefusedError(str(exc)) from None
-        self._session = self._session.model_copy(update={"phase": target, **changes})
-        self._store.update_session(self._session)
-        return self._event(
+        moved = self._session.model_copy(update={"phase": target, **changes})
+        self._store.update_session(moved, wait=not queued)
+        self._session = moved
+        return self._events.record(
             EventKind.PHASE_CHANGE,
             now,
             by=by,
             text=why,
             payload={"from": current.value, "to": target.value},
+            wait=not queued,
         )
 
     def _event(

@@ -11,8 +11,10 @@ from sessionmon.model import Kind, WaveformChunk
 from sessionmon.runtime.pleth import PlethRing
 from sessionmon.store import StoreError
 
-#: A chunk is stored once it holds this many seconds of samples.
-CHUNK_SECONDS = 2.0
+#: A chunk is handed to the store once it holds this many seconds of samples (or its first sample
+#: is this old). The store commits a chunk once its first sample is a second old (0.5 s with the
+#: console's background flush), so a crash loses at most about a second of pleth (issue 10).
+CHUNK_SECONDS = 0.5
 
 #: A block arriving further than this from where the chunk expects it starts a new chunk.
 GAP_TOLERANCE_S = 1.0
@@ -32,7 +34,7 @@ class _ChunkBuilder:
 
 
 class WaveformRecorder:
-    """Keeps the recent pleth for display and hands about 2-second chunks to the store.
+    """Keeps the recent pleth for display and hands half-second chunks to the store.
 
     Parameters
     ----------

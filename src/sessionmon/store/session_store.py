@@ -549,10 +549,15 @@ class SessionStore:
         self._writer.append(measurements=rows)
 
     def append_waveform(self, chunk: WaveformChunk) -> None:
-        """Buffer a waveform chunk (one row when committed); same rules as measurements."""
+        """Buffer a waveform chunk (one row when committed); same rules as measurements.
+
+        The chunk counts as old as its first sample, so no sample waits longer than the
+        commit interval because it was gathered into a chunk first.
+        """
         row = codec.chunk_row(chunk)
         self._check_open()
-        self._writer.append(chunks=[row])
+        age = (self._clock.now() - chunk.start).total_seconds()
+        self._writer.append(chunks=[row], age_s=min(max(age, 0.0), self._commit_interval_s))
 
     @property
     def pending_count(self) -> int:

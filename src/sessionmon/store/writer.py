@@ -150,14 +150,26 @@ class StoreWriter:
 
     # ------------------------------------------------------------------ callers' side
 
-    def append(self, measurements: list[tuple] = (), chunks: list[tuple] = ()) -> None:  # type: ignore[assignment]
-        """Buffer rows for the next batch commit (never blocks)."""
+    def append(
+        self,
+        measurements: list[tuple] | None = None,
+        chunks: list[tuple] | None = None,
+        age_s: float = 0.0,
+    ) -> None:
+        """Buffer rows for the next batch commit (never blocks).
+
+        ``age_s`` is how old the oldest of them already is (a waveform chunk's first sample):
+        the commit rule counts from then.
+        """
         with self._cond:
             if not measurements and not chunks:
                 return
-            if self._oldest is None:
-                self._oldest = self._clock.monotonic()
-                self._oldest_real = time.monotonic()
+            born = self._clock.monotonic() - age_s
+            if self._oldest is None or born < self._oldest:
+                self._oldest = born
+                self._oldest_real = time.monotonic() - age_s
+            measurements = measurements or []
+            chunks = chunks or []
             self._measurements.extend(measurements)
             self._chunks.extend(chunks)
             excess = len(self._measurements) + len(self._chunks) - MAX_BUFFERED_SAMPLES
@@ -333,6 +345,9 @@ class StoreWriter:
                     return
                 if not self._ready():
                     wait = _POLL_S
+                    if self._oldest is not None:
+                        due = self._oldest + self._commit_interval_s - self._clock.monotonic()
+                        wait = min(wait, due)
                     if self._retry_at > time.monotonic():
                         wait = min(wait, self._retry_at - time.monotonic())
                     self._cond.wait(max(0.001, wait))

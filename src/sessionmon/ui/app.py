@@ -166,7 +166,8 @@ def run_console(db_path: Path, simulator: bool) -> int:
     clock: Clock = ScaledClock(base, 1.0) if simulator else base
     settings = ConsoleSettings.load()
     try:
-        store = SessionStore.open(db_path, clock)
+        # A nurse's intent waits at most 2 s for the database, then is refused (see intents.py).
+        store = SessionStore.open(db_path, clock, busy_timeout_s=2.0)
     except UserError as exc:
         show_startup_error(str(exc))
         raise

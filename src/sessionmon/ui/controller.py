@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 ACQUISITION_MS = 100
 FRAME_MS = 40  # 25 Hz redraw
 
+#: The store's background flush: buffered samples are committed once the oldest is this many real
+#: seconds old, so a crash loses well under a second of them (issue 10 item 6).
+STORE_AUTOFLUSH_S = 0.5
+
 #: Far enough ahead that every physiology ramp has ended (reads the final targets).
 _FAR_FUTURE = timedelta(days=3650)
 
@@ -137,7 +141,10 @@ class ConsoleController(QObject):
     # ------------------------------------------------------------------ timers
 
     def start_timers(self) -> None:
-        """Start acquisition (10 Hz) and redraw (25 Hz)."""
+        """Start acquisition (10 Hz), redraw (25 Hz) and the store's background flush."""
+        start_autoflush = getattr(self.store, "start_autoflush", None)
+        if start_autoflush is not None:
+            start_autoflush(STORE_AUTOFLUSH_S)
         self.acquisition_timer.start()
         self.frame_timer.start()
 
