@@ -337,7 +337,7 @@ CONDITION_CASES = [
     ("nibp_disconnected", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("nibp_failed", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("audio_unavailable", LOW, AlarmCategory.TECHNICAL, 0.0),
-    ("storage_failure", HIGH, AlarmCategory.TECHNICAL, 0.0),
+    ("storage_failure", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("predose_bp_elevated", LOW, AlarmCategory.PROTOCOL, 0.0),
     ("bp_check_due", LOW, AlarmCategory.PROTOCOL, 0.0),
     ("bp_check_overdue", MEDIUM, AlarmCategory.PROTOCOL, 0.0),

@@ -57,7 +57,7 @@ def test_default_profile_is_the_ketamine_session_profile():
     assert profile.conditions["oximeter_disconnected"].escalate_after_s == 60
     assert profile.conditions["oximeter_disconnected"].escalate_to is HIGH
     assert conditions["audio_unavailable"] == (tech, LOW, 0)
-    assert conditions["storage_failure"] == (tech, HIGH, 0)
+    assert conditions["storage_failure"] == (tech, MEDIUM, 0)
     assert conditions["predose_bp_elevated"][:2] == (proto, LOW)
     assert conditions["bp_check_due"][:2] == (proto, LOW)
     assert conditions["bp_check_overdue"][:2] == (proto, MEDIUM)
