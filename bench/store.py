@@ -38,6 +38,8 @@ from sessionmon.store import SessionStore
 PLETH_HZ = 75
 NUMERICS = ((Kind.HR, 72.0, "/min"), (Kind.SPO2, 98.0, "%"), (Kind.PI, 3.5, "%"))
 SOURCE = "oximeter:bench"
+#: Appending waits while this many rows wait for the writer thread (its buffer holds 100,000).
+BACKLOG = 20_000
 
 
 def new_session(clock: ManualClock) -> Session:
@@ -79,6 +81,9 @@ def sustained_rates(folder: Path, seconds: float = 2.0) -> tuple[float, float]:
         while last - start < seconds:
             store.append_measurements(batch)
             rows += len(batch)
+            while store.pending_count > BACKLOG:  # what the writer thread commits, not drops
+                time.sleep(0.001)
+                clock.advance(0.001)
             now = time.perf_counter()
             clock.advance(now - last)
             last = now
@@ -92,6 +97,9 @@ def sustained_rates(folder: Path, seconds: float = 2.0) -> tuple[float, float]:
         while last - start < seconds:
             store.append_waveform(chunk)
             samples += PLETH_HZ
+            while store.pending_count > BACKLOG:
+                time.sleep(0.001)
+                clock.advance(0.001)
             now = time.perf_counter()
             clock.advance(now - last)
             last = now
@@ -110,13 +118,11 @@ def replay_speed(folder: Path, sim_seconds: int = 600) -> tuple[float, list[floa
         wave = np.round(2048 + 1000 * np.sin(np.linspace(0, 2 * np.pi, 15)))
         start = time.perf_counter()
         for poll in range(sim_seconds * 5):
-            before = store.pending_count
-            t0 = time.perf_counter()
+            t0 = time.perf_counter()  # what a tick pays: the writer thread commits meanwhile
             store.append_waveform(pleth_chunk(session, clock, wave))
             if poll % 5 == 0:
                 store.append_measurements(numerics_at(session, clock))
-            if store.pending_count < before:
-                commit_times.append(time.perf_counter() - t0)
+            commit_times.append(time.perf_counter() - t0)
             clock.advance(0.2)
         store.flush()
         elapsed = time.perf_counter() - start
@@ -179,9 +185,9 @@ def main() -> None:
         speed, commits = replay_speed(folder)
         ms = sorted(c * 1000 for c in commits)
         print("realistic stream (3 numerics/s + 75 Hz pleth in 0.2 s chunks, 1 commit per sim s)")
-        print(f"  replay speed: {speed:,.0f}x real time; {len(ms)} commits,")
+        print(f"  replay speed: {speed:,.0f}x real time; {len(ms)} appends,")
         print(
-            f"  commit latency: median {statistics.median(ms):.2f} ms, "
+            f"  append latency (the writer thread commits): median {statistics.median(ms):.3f} ms, "
             f"p99 {ms[int(len(ms) * 0.99)]:.2f} ms, max {ms[-1]:.2f} ms"
         )
 
