@@ -222,3 +222,22 @@ def _oximeter_role():
     from sessionmon.devices.source import DeviceRole
 
     return DeviceRole.OXIMETER, "oximeter:test:/dev/pts/9"
+
+
+def test_a_dose_refused_by_the_database_moves_nothing(tmp_path, clock):
+    with SessionStore.open(tmp_path / "s.db", clock, busy_timeout_s=0.05) as store:
+        runtime = make_runtime(store, clock)
+        runtime.start_baseline(by="RN A")
+        holder = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreError, match="locked by another program"):
+            runtime.dose(by="RN A")
+        holder.execute("ROLLBACK")
+        holder.close()
+        assert runtime.phase.value == "baseline" and runtime.session.dose_at is None
+        assert runtime.protocol_state.dose_at is None
+        assert store.get_session(runtime.session_id).phase.value == "baseline"
+        runtime.dose(by="RN A")  # entered again: recorded once
+        kinds = [e.kind for e in store.events(runtime.session_id)]
+        assert kinds.count(EventKind.DOSE_GIVEN) == 1
+        assert kinds.count(EventKind.PHASE_CHANGE) == 2  # planned -> baseline -> dosing

@@ -60,20 +60,36 @@ class EventLog:
 
         With ``wait=False`` (automatic events) the store queues the event and retries it.
         """
-        event = Event(
-            session_id=self._sid, kind=kind, at=at, by=by, text=text, payload=payload or {}
-        )
+        event = self.make(kind, at, by=by, text=text, payload=payload)
         if wait:
             self._store.add_event(event)
         else:
             self._store.add_event(event, wait=False)
+        self.announce(event)
+        return event
+
+    def make(
+        self,
+        kind: EventKind,
+        at: datetime,
+        *,
+        by: str | None = None,
+        text: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Event:
+        """Build an event of this session (the caller records it, then calls :meth:`announce`)."""
+        return Event(
+            session_id=self._sid, kind=kind, at=at, by=by, text=text, payload=payload or {}
+        )
+
+    def announce(self, event: Event) -> None:
+        """Add a recorded event's marker and tell the listeners."""
         self.add_marker(event)
         for callback in list(self.listeners):
             try:
                 callback(event)
             except Exception:  # a listener's bug must not stop the session
                 log.exception("event listener failed")
-        return event
 
     def add_marker(self, event: Event) -> None:
         """Show ``event`` on the timeline if it is a kind that has a marker."""

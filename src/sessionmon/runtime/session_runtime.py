@@ -444,10 +444,12 @@ class SessionRuntime(DosingIntents, NurseIntents):
         why: str,
         by: str | None = None,
         queued: bool = False,
+        also: tuple[Event, ...] = (),
         **changes: Any,
     ) -> Event:
         """Move the lifecycle (with any other session changes in the same version).
 
+        The new version, its phase-change event and the events in ``also`` are one transaction.
         A nurse's move is committed before it is applied (a refused write changes nothing); an
         automatic move from the tick (``queued``) is queued and retried like alarms.
         """
@@ -457,16 +459,19 @@ class SessionRuntime(DosingIntents, NurseIntents):
         except IllegalTransition as exc:
             raise IntentRefusedError(str(exc)) from None
         moved = self._session.model_copy(update={"phase": target, **changes})
-        self._store.update_session(moved, wait=not queued)
-        self._session = moved
-        return self._events.record(
+        event = self._events.make(
             EventKind.PHASE_CHANGE,
             now,
             by=by,
             text=why,
             payload={"from": current.value, "to": target.value},
-            wait=not queued,
         )
+        events = (event, *also)
+        self._store.update_session(moved, wait=not queued, events=events)
+        self._session = moved
+        for recorded in events:
+            self._events.announce(recorded)
+        return event
 
     def _event(
         self,

@@ -371,12 +371,15 @@ class SessionStore:
                 self._locks.release(session.id)
                 raise
 
-    def update_session(self, session: Session, *, wait: bool = True) -> None:
+    def update_session(
+        self, session: Session, *, wait: bool = True, events: Iterable[Event] = ()
+    ) -> None:
         """Record a changed session as a new version (append-only; committed before return).
 
-        With ``wait=False`` (automatic changes, e.g. dosing complete) the version is queued and
-        retried until committed, like alarms; it is checked when it is written, after every
-        write queued before it.
+        ``events`` (e.g. the phase change and the dose that caused it) are recorded in the same
+        transaction: all of it is committed, or none. With ``wait=False`` (automatic changes,
+        e.g. dosing complete) the version is queued and retried until committed, like alarms;
+        it is checked when it is written, after every write queued before it.
 
         Raises
         ------
@@ -388,10 +391,15 @@ class SessionStore:
         with self._lock:
             self._check_open()
 
+            events = tuple(events)
+
             def work(conn: sqlite3.Connection) -> None:
                 stored = self._check_update(session, conn)
                 before = stored if session.phase is SessionPhase.INTERRUPTED else None
                 self._write_version(session, "session.update", before, conn)
+                for event in events:
+                    self._check_event(conn, event)
+                    self._insert_event(conn, event)
 
             doing = f"saving session {_short(session.id)}"
             if not wait:
@@ -754,21 +762,23 @@ class SessionStore:
             self._check_open()
 
             def work(conn: sqlite3.Connection) -> None:
-                self._require_session(event.session_id, conn)
-                if conn.execute(_EVENT_BY_ID, (str(event.id),)).fetchall():
-                    raise StoreError(
-                        f"event {event.id} is already recorded; corrections are new events"
-                    )
-                if event.supersedes is not None:
-                    found = conn.execute(_EVENT_BY_ID, (str(event.supersedes),)).fetchall()
-                    if not found or found[0][0] != str(event.session_id):
-                        raise StoreError(
-                            f"event {event.id} corrects event {event.supersedes}, "
-                            "which is not recorded for this session"
-                        )
+                self._check_event(conn, event)
                 self._insert_event(conn, event)
 
             self._write("saving an event", work, wait=wait)
+
+    def _check_event(self, conn: sqlite3.Connection, event: Event) -> None:
+        """Refuse an event that cannot be recorded (inside the write, on its connection)."""
+        self._require_session(event.session_id, conn)
+        if conn.execute(_EVENT_BY_ID, (str(event.id),)).fetchall():
+            raise StoreError(f"event {event.id} is already recorded; corrections are new events")
+        if event.supersedes is not None:
+            found = conn.execute(_EVENT_BY_ID, (str(event.supersedes),)).fetchall()
+            if not found or found[0][0] != str(event.session_id):
+                raise StoreError(
+                    f"event {event.id} corrects event {event.supersedes}, "
+                    "which is not recorded for this session"
+                )
 
     def events(
         self,
