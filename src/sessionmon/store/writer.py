@@ -381,7 +381,8 @@ class StoreWriter:
             elif self._identity_problem is None:
                 self._identity_problem = (
                     f"the session database file {self._path} was deleted or replaced while in "
-                    "use; nothing more can be saved to it (restore the file, or save and restart)"
+                    "use; nothing more can be saved until it is put back (closing sessionmon "
+                    "loses what is kept in memory)"
                 )
                 log.error("storage: %s", self._identity_problem)
 
