@@ -231,13 +231,13 @@ def test_a_dose_refused_by_the_database_moves_nothing(tmp_path, clock):
         holder = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         with pytest.raises(StoreError, match="locked by another program"):
-            runtime.dose(by="RN A")
+            runtime.dose(by="RN A", confirm_unanswered=True)
         holder.execute("ROLLBACK")
         holder.close()
         assert runtime.phase.value == "baseline" and runtime.session.dose_at is None
         assert runtime.protocol_state.dose_at is None
         assert store.get_session(runtime.session_id).phase.value == "baseline"
-        runtime.dose(by="RN A")  # entered again: recorded once
+        runtime.dose(by="RN A", confirm_unanswered=True)  # entered again: recorded once
         kinds = [e.kind for e in store.events(runtime.session_id)]
         assert kinds.count(EventKind.DOSE_GIVEN) == 1
         assert kinds.count(EventKind.PHASE_CHANGE) == 2  # planned -> baseline -> dosing

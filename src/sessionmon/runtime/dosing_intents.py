@@ -223,17 +223,20 @@ class DosingIntents(_Base):
             baseline = state.baseline(now)
             payload["first"] = True
             payload["baseline_bp"] = list(baseline) if baseline else None
-            self._move(P.DOSING, now, "first dose given", by=by, dose_at=now)
+        else:
+            payload["first"] = False
+        if text is None:
+            text = self._dose_text(payload)
+        if first:  # the move to dosing and the dose are one transaction: both, or neither
+            event = self._events.make(EventKind.DOSE_GIVEN, now, by=by, text=text, payload=payload)
+            self._move(P.DOSING, now, "first dose given", by=by, dose_at=now, also=(event,))
             state.dose_at = now
             state.first_dose_at = now
             if baseline is not None:
                 state.baseline_bp = (float(baseline[0]), float(baseline[1]))
                 self._engine.set_baseline_bp(*baseline)
         else:
-            payload["first"] = False
-        if text is None:
-            text = self._dose_text(payload)
-        event = self._event(EventKind.DOSE_GIVEN, now, by=by, text=text, payload=payload)
+            event = self._event(EventKind.DOSE_GIVEN, now, by=by, text=text, payload=payload)
         state.dose_times.append(now)
         if not self.is_nasal:
             state.infusion_ends_at = now + timedelta(minutes=float(payload["planned_min"]))
