@@ -232,6 +232,9 @@ def test_a_dose_refused_by_the_database_moves_nothing(tmp_path, clock):
         holder.execute("BEGIN EXCLUSIVE")
         with pytest.raises(StoreError, match="locked by another program"):
             runtime.dose(by="RN A", confirm_unanswered=True)
+        with pytest.raises(StoreError, match="locked by another program"):
+            runtime.update_patient_details("RN A", name="Jane Roe")
+        assert runtime.session.patient.name != "Jane Roe"
         holder.execute("ROLLBACK")
         holder.close()
         assert runtime.phase.value == "baseline" and runtime.session.dose_at is None
@@ -241,3 +244,5 @@ def test_a_dose_refused_by_the_database_moves_nothing(tmp_path, clock):
         kinds = [e.kind for e in store.events(runtime.session_id)]
         assert kinds.count(EventKind.DOSE_GIVEN) == 1
         assert kinds.count(EventKind.PHASE_CHANGE) == 2  # planned -> baseline -> dosing
+        assert EventKind.NURSE_ACTION not in kinds  # the refused correction left no trace
+        assert store.get_session(runtime.session_id).patient.name != "Jane Roe"

@@ -403,10 +403,8 @@ class NurseIntents(_Base):
             raise IntentRefusedError("a correction needs the name of the person making it")
         today = now.astimezone().date()
         session, changed = corrected_session(self._session, today, fields)
-        self._store.update_session(session)
-        self._session = session
         names = describe_changes(changed)
-        return self._event(
+        event = self._events.make(
             EventKind.NURSE_ACTION,
             now,
             by=by,
@@ -419,6 +417,10 @@ class NurseIntents(_Base):
                 },
             },
         )
+        self._store.update_session(session, events=(event,))  # one transaction: both or neither
+        self._session = session
+        self._events.announce(event)
+        return event
 
     def cancel(self, by: str, reason: str) -> Event:
         """Cancel a session before the dose (planned/baseline -> closed)."""
