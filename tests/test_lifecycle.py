@@ -15,7 +15,9 @@ LEGAL = {
     (P.BASELINE, P.DOSING),
     (P.BASELINE, P.CLOSED),
     (P.DOSING, P.OBSERVATION),
+    (P.DOSING, P.CLOSED),  # transferred, left against advice, ended early
     (P.OBSERVATION, P.DISCHARGE_READY),
+    (P.OBSERVATION, P.CLOSED),
     (P.DISCHARGE_READY, P.OBSERVATION),
     (P.DISCHARGE_READY, P.CLOSED),
     # a crash can interrupt any open session
@@ -74,3 +76,27 @@ def test_resume_never_goes_to_a_finished_phase(phase_before):
 
 def test_every_phase_has_an_entry_in_the_table():
     assert set(lifecycle.TRANSITIONS) == set(P)
+
+
+@pytest.mark.parametrize("phase", sorted(lifecycle.OPEN_PHASES))
+def test_every_open_session_has_a_way_to_end_other_than_discharge(phase):
+    endings = lifecycle.endings_for(phase)
+    assert endings, f"a session in {phase.value} could only be left open"
+    for how in endings:
+        lifecycle.check_ending(phase, how)
+        assert lifecycle.can_transition(phase, P.CLOSED)
+
+
+def test_endings_that_do_not_apply_say_why():
+    from sessionmon.model import SessionEnding as E
+
+    assert lifecycle.endings_for(P.BASELINE) == [E.DOSE_NOT_GIVEN, E.TRANSFERRED]
+    assert lifecycle.endings_for(P.OBSERVATION) == [
+        E.TRANSFERRED,
+        E.LEFT_AGAINST_ADVICE,
+        E.ENDED_EARLY,
+    ]
+    with pytest.raises(lifecycle.IllegalTransition, match="already been given"):
+        lifecycle.check_ending(P.OBSERVATION, E.DOSE_NOT_GIVEN)
+    with pytest.raises(lifecycle.IllegalTransition, match="dose not given"):
+        lifecycle.check_ending(P.PLANNED, E.LEFT_AGAINST_ADVICE)

@@ -103,6 +103,16 @@ class SessionPhase(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+class SessionEnding(StrEnum):
+    """How a session ended (see :mod:`sessionmon.lifecycle` for when each one applies)."""
+
+    DISCHARGED = "discharged"
+    DOSE_NOT_GIVEN = "dose_not_given"
+    TRANSFERRED = "transferred"
+    LEFT_AGAINST_ADVICE = "left_against_advice"
+    ENDED_EARLY = "ended_early"
+
+
 class AlarmPriority(StrEnum):
     """IEC 60601-1-8 alarm priorities."""
 
@@ -207,6 +217,20 @@ class Treatment(_Record):
 # --------------------------------------------------------------------------- the session
 
 
+class Ending(_Record):
+    """How, why, by whom and when a session ended (the session is then closed and locked)."""
+
+    how: SessionEnding
+    by: str = Field(min_length=1, max_length=200)
+    at: datetime
+    reason: str | None = Field(default=None, max_length=1000)
+    destination: str | None = Field(
+        default=None, max_length=200, description="Transferred: where the patient went"
+    )
+
+    _aware = field_validator("at")(classmethod(lambda cls, v: _require_aware(v)))
+
+
 class Session(_Record):
     """One supervised dosing session. Immutable: changes are new copies (``model_copy``)."""
 
@@ -226,6 +250,7 @@ class Session(_Record):
     simulated: bool = Field(default=False, description="Training/simulator session, not a patient")
     scenario: str | None = None
     notes: str | None = None
+    ending: Ending | None = Field(default=None, description="How the session ended, once closed")
 
     _aware = field_validator("created_at", "dose_at", "ended_at", "signed_at")(
         classmethod(lambda cls, v: _require_aware(v))

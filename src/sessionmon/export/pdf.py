@@ -34,7 +34,8 @@ from reportlab.platypus import (
 
 from sessionmon.export.record import Progress, SessionRecord, report, scale_label
 from sessionmon.export.rems import RemsSummary, bp_text, rems_summary, yes_no
-from sessionmon.model import EventKind, Kind
+from sessionmon.lifecycle import describe_ending, ending_of
+from sessionmon.model import EventKind, Kind, SessionEnding
 from sessionmon.protocol.safety import item_label
 
 WATERMARK = "SIMULATION - NOT A PATIENT"
@@ -218,14 +219,35 @@ def _identity(record: SessionRecord, clock: _Clock, st: _Styles, width: float) -
             "Started / first dose / ended",
             " / ".join(clock.stamp(x) for x in (s.created_at, record.dose_at, s.ended_at)),
         ),
+        ("How the session ended", _ending_text(s, clock)),
     ]
     if s.simulated:
         pairs.append(("Simulation", f"scenario: {s.scenario or '-'} (not a patient)"))
     return _pairs(pairs, st, width)
 
 
+def _ending_text(session, clock: _Clock) -> str:
+    """``Transferred to emergency care (to ED): chest pain - RN A, 2026-01-05 10:40``."""
+    text = describe_ending(session)
+    if text is None:
+        return "still open (not ended)" if session.phase.value != "interrupted" else "interrupted"
+    who = session.ending.by if session.ending else session.signed_by
+    when = session.ending.at if session.ending else session.ended_at
+    if who or when:
+        text += " - " + ", ".join(x for x in (who, clock.stamp(when) if when else None) if x)
+    return text
+
+
 def _minutes(value: float | None) -> str:
     return "Not recorded" if value is None else f"{value:.0f} min"
+
+
+def _rems_ending(record: SessionRecord, clock: _Clock) -> list[tuple[str, str]]:
+    """The end of monitoring, on the form when it was not a discharge."""
+    found = ending_of(record.session)
+    if found is None or found[0] is SessionEnding.DISCHARGED:
+        return []
+    return [("Monitoring ended", _ending_text(record.session, clock))]
 
 
 def _rems(
@@ -234,6 +256,7 @@ def _rems(
     dose = record.dose_at
     pairs = [
         ("Treatment date", clock.local(rems.treatment_date, "%Y-%m-%d")),
+        *_rems_ending(record, clock),
         ("Dose and lot", f"{rems.dose_mg:g} mg, lot {rems.lot_number or 'not recorded'}"),
         ("Total minutes, first device to end of monitoring", _minutes(rems.total_monitoring_min)),
         (
@@ -638,7 +661,9 @@ def _notes_table(record: SessionRecord, clock: _Clock, st: _Styles, width: float
         EventKind.SIGN_OFF,
         EventKind.EXPORT,
     )
-    events = [e for e in record.events if e.kind in kinds]
+    events = [
+        e for e in record.events if e.kind in kinds or e.payload.get("action") == "end_session"
+    ]
     if not events:
         return None
     rows = [["Time", "Min", "What", "Text", "By"]]
@@ -650,7 +675,9 @@ def _notes_table(record: SessionRecord, clock: _Clock, st: _Styles, width: float
             [
                 clock.local(e.at),
                 clock.since(e.at),
-                e.kind.value.replace("_", " "),
+                "session ended"
+                if e.payload.get("action") == "end_session"
+                else e.kind.value.replace("_", " "),
                 Paragraph(_clean(text), st.cell),
                 e.by or "-",
             ]
@@ -721,6 +748,8 @@ def export_pdf(
         if rems.applies
         else "Monitoring summary (the esketamine REMS form does not apply)"
     )
+    if rems.applies and record.dose_at is None and ending_of(s) is not None:
+        heading = "Monitoring summary (no dose was given: the REMS form does not apply)"
     story += [Paragraph(_clean(heading), st.h2), *_rems(record, rems, clock, st, width)]
     if not rems_only:
         report(progress, 0.2)

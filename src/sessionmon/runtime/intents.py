@@ -423,15 +423,5 @@ class NurseIntents(_Base):
         return event
 
     def cancel(self, by: str, reason: str) -> Event:
-        """Cancel a session before the dose (planned/baseline -> closed)."""
-        now = self._require_open()
-        if self._session.phase not in (P.PLANNED, P.BASELINE):
-            raise IntentRefusedError("only a session that has not been dosed can be cancelled")
-        self._waveform.flush()
-        self._store.flush()
-        self._engine.close(now, "session cancelled")
-        self._notify_alarms()
-        event = self._event(EventKind.ANNOTATION, now, by=by, text=f"cancelled: {reason}")
-        self._move(P.CLOSED, now, "cancelled before dosing", by=by, ended_at=now)
-        self._store.flush()
-        return event
+        """Cancel a session before the dose: ends it as "dose not given" (see ``end_session``)."""
+        return self.end_session("dose_not_given", by=by, reason=reason)  # type: ignore[attr-defined]
