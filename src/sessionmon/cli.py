@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sessionmon import __version__
 from sessionmon.errors import UserError
-from sessionmon.paths import default_db_path
+from sessionmon.paths import default_db_path, training_db_path
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
@@ -42,7 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         type=Path,
         default=None,
-        help="session database (default: $SESSIONMON_DB or sessions.db in the user data folder)",
+        help="session database (default: $SESSIONMON_DB or sessions.db in the user data folder; "
+        "training runs use the training database)",
+    )
+    parser.add_argument(
+        "--training",
+        action="store_true",
+        help="use the training database ($SESSIONMON_TRAINING_DB or training.db in the user data "
+        "folder), where --simulator and simulate record",
     )
     parser.add_argument(
         "--simulator",
@@ -61,15 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_db(args: argparse.Namespace) -> Path:
-    """Return the database path chosen by ``--db``, the environment or the default."""
-    return args.db if args.db is not None else default_db_path()
+def resolve_db(args: argparse.Namespace, training: bool = False) -> Path:
+    """Return the database chosen by ``--db``, else the training database (``--training``, or
+    ``training`` for simulator runs), else ``$SESSIONMON_DB`` or the default."""
+    if args.db is not None:
+        return args.db
+    if training or getattr(args, "training", False):
+        return training_db_path()
+    return default_db_path()
+
+
+def open_console(db_path: Path, simulator: bool, resume: object | None = None) -> int:
+    """Run the console on ``db_path`` until it closes (``resume``: a session id to resume)."""
+    from sessionmon.ui.app import run_console
+
+    return run_console(db_path=db_path, simulator=simulator, resume=resume)
 
 
 def _open_console(args: argparse.Namespace) -> int:
-    from sessionmon.ui.app import run_console
-
-    return run_console(db_path=resolve_db(args), simulator=args.simulator)
+    return open_console(resolve_db(args, training=args.simulator), args.simulator)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -162,7 +162,9 @@ def check_ending(phase: SessionPhase, how: SessionEnding) -> None:
     phase, how = SessionPhase(phase), SessionEnding(how)
     if phase not in ENDING_PHASES[how]:
         raise IllegalTransition(
-            phase, P.CLOSED, f"'{ENDING_LABELS[how].lower()}' does not apply: {_ENDING_WHY_NOT[how]}"
+            phase,
+            P.CLOSED,
+            f"'{ENDING_LABELS[how].lower()}' does not apply: {_ENDING_WHY_NOT[how]}",
         )
 
 

@@ -9,6 +9,7 @@ import platformdirs
 
 APP_NAME = "sessionmon"
 DB_ENV = "SESSIONMON_DB"
+TRAINING_DB_ENV = "SESSIONMON_TRAINING_DB"
 CONFIG_ENV = "SESSIONMON_CONFIG_DIR"
 
 
@@ -37,3 +38,15 @@ def default_db_path() -> Path:
     if override:
         return Path(override)
     return data_dir() / "sessions.db"
+
+
+def training_db_path() -> Path:
+    """Return ``$SESSIONMON_TRAINING_DB`` if set, else ``training.db`` in the user data folder.
+
+    Simulator sessions (``--simulator``, ``simulate``) go here by default, never into the
+    patient record.
+    """
+    override = os.environ.get(TRAINING_DB_ENV)
+    if override:
+        return Path(override)
+    return data_dir() / "training.db"

@@ -58,11 +58,25 @@ def test_new_session_form_validates_in_place_and_keeps_text(qtbot, console, stor
     assert errors.error_text("pseudonym") == ""
     assert dialog.pseudonym.text() == "P-0042"
     assert dialog.date_of_birth.text() == "1985-13-40", "typed text is never lost"
-    # Cancel and reopen: the draft comes back.
-    dialog.reject()
+    # Fixing a field clears its message at once.
+    dialog.date_of_birth.clear()
+    qtbot.keyClicks(dialog.date_of_birth, "1985-12-04")
+    assert errors.error_text("date_of_birth") == ""
+    assert not errors.errors["date_of_birth"].isVisibleTo(dialog)
+    assert "28 mg" in errors.error_text("dose_mg"), "other messages stay until fixed"
+    # Cancel means cancel: the next New session starts empty (no wrong-patient leftovers),
+    # and typing gives exactly what was typed.
+    qtbot.mouseClick(
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton
+    )
+    assert not dialog.isVisible()
     again = window.show_new_session()
-    assert again.pseudonym.text() == "P-0042"
-    assert again.date_of_birth.text() == "1985-13-40"
+    assert again.pseudonym.text() == "" and again.date_of_birth.text() == ""
+    assert again.lot_number.text() == "" and again.monitoring_provider.text() == ""
+    assert not any(box.isChecked() for box in again.concomitant.values())
+    qtbot.keyClicks(again.pseudonym, "REAL-01")
+    assert again.pseudonym.text() == "REAL-01"
+    assert again.form_layout.error_text("date_of_birth") == ""
     assert store.list_sessions() == []
 
 

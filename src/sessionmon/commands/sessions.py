@@ -27,10 +27,32 @@ def register(subparsers: Any) -> None:
     verify.set_defaults(func=verify_handler)
 
     resume = actions.add_parser(
-        "resume", help="take over an interrupted session (returns it to its phase before)"
+        "resume",
+        help="open the console on an interrupted session and go on monitoring it",
+        description="Open the console with this interrupted session resumed: back in its phase "
+        "before the interruption, devices reconnected from the saved device setup.",
     )
     resume.add_argument("session", help="session id, or a unique prefix of it")
     resume.set_defaults(func=resume_handler)
+
+    end = actions.add_parser(
+        "end",
+        help="end an interrupted session: dose not given, transferred, left, ended early",
+        description="Close an interrupted session that will not be resumed, saying how it "
+        "ended, why and who ends it (the record is then locked, signed by --by).",
+    )
+    end.add_argument("session", help="session id, or a unique prefix of it")
+    end.add_argument(
+        "--how",
+        required=True,
+        choices=("dose_not_given", "transferred", "left_against_advice", "ended_early"),
+        help="dose_not_given (before the dose), transferred (with --to), left_against_advice "
+        "or ended_early (after the dose)",
+    )
+    end.add_argument("--reason", required=True, help="why the session ended")
+    end.add_argument("--by", required=True, help="who ends it (signs the record)")
+    end.add_argument("--to", default=None, help="transferred: where the patient went")
+    end.set_defaults(func=end_handler)
 
 
 def _open_store(args: argparse.Namespace, clock: Any = None):
@@ -128,17 +150,63 @@ def verify_handler(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def resume_handler(args: argparse.Namespace) -> int:
-    """Resume an interrupted session by id or unique id prefix."""
+def _find(store: Any, text: str) -> Any:
+    """The summary of the one session whose id starts with ``text``."""
     from sessionmon.errors import UserError
 
+    wanted = text.strip().lower()
+    matches = [s for s in store.list_sessions() if wanted and str(s.id).startswith(wanted)]
+    if not matches:
+        raise UserError(f"no session with id {text} (see 'sessionmon sessions list')")
+    if len(matches) > 1:
+        raise UserError(f"{text} matches {len(matches)} sessions; give more of the id")
+    return matches[0]
+
+
+def _interrupted(store: Any, text: str) -> Any:
+    """The summary of an interrupted session, or a one-line reason why it is not one."""
+    from sessionmon.errors import UserError
+    from sessionmon.model import SessionPhase
+
+    found = _find(store, text)
+    short = str(found.id)[:8]
+    if found.phase is SessionPhase.CLOSED:
+        raise UserError(f"session {short} ({found.pseudonym}) is closed and cannot be resumed")
+    if found.phase is not SessionPhase.INTERRUPTED:
+        raise UserError(
+            f"session {short} ({found.pseudonym}) is being recorded by another sessionmon "
+            "(the console or 'sessionmon monitor'); stop that one first"
+        )
+    return found
+
+
+def resume_handler(args: argparse.Namespace) -> int:
+    """Open the console on an interrupted session (by id or unique id prefix), resumed."""
+    from sessionmon.cli import resolve_db
+
     with _open_store(args) as store:
-        wanted = args.session.strip().lower()
-        matches = [s for s in store.list_sessions() if str(s.id).startswith(wanted)]
-        if not matches:
-            raise UserError(f"no session with id {args.session}")
-        if len(matches) > 1:
-            raise UserError(f"{args.session} matches {len(matches)} sessions; give more of the id")
-        session = store.resume_session(uuid.UUID(str(matches[0].id)))
-    print(f"session {str(session.id)[:8]} resumed in phase {session.phase.value}")
+        found = _interrupted(store, args.session)
+    was = found.phase_before.value if found.phase_before else "planned"
+    print(
+        f"resuming session {str(found.id)[:8]} ({found.pseudonym}, was {was}) in the console",
+        flush=True,
+    )
+    from sessionmon.cli import open_console
+
+    return open_console(resolve_db(args), simulator=found.simulated, resume=found.id)
+
+
+def end_handler(args: argparse.Namespace) -> int:
+    """End an interrupted session with how, why and who; print what was recorded."""
+    from sessionmon.clock import SystemClock
+    from sessionmon.lifecycle import describe_ending
+    from sessionmon.runtime.endings import end_recorded_session
+
+    clock = SystemClock()
+    with _open_store(args, clock) as store:
+        found = _interrupted(store, args.session)
+        session = end_recorded_session(
+            store, clock, uuid.UUID(str(found.id)), args.how, args.by, args.reason, args.to
+        )
+    print(f"session {str(session.id)[:8]} ended: {describe_ending(session)} (by {args.by})")
     return 0

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a scripted scenario headless and record it",
         description="Run a scenario (a TOML file or a built-in name; see 'sessionmon scenarios') "
         "with simulated devices, the alarm engine and the session protocol, and record the "
-        "session in the database (marked as simulated).",
+        "session (marked as simulated) in the training database, not the patient record "
+        "(--db chooses another).",
     )
     parser.add_argument(
         "--scenario", required=True, metavar="FILE|NAME", help="scenario file or built-in name"
@@ -62,7 +63,7 @@ def handler(args: argparse.Namespace) -> int:
             "'sessionmon --simulator')"
         )
     scenario = load_scenario(args.scenario)
-    with SessionStore.open(resolve_db(args), SystemClock()) as store:
+    with SessionStore.open(resolve_db(args, training=True), SystemClock()) as store:
         summary = run_scenario(scenario, store, speed=args.speed)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))

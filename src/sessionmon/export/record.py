@@ -335,18 +335,24 @@ class SessionRecord:
 def resolve_session_id(store: Any, text: str) -> uuid.UUID:
     """Turn ``latest``, a full id or a unique id prefix into a session id.
 
+    ``latest`` is the real (not simulated) session that started last; in a database holding
+    only training sessions, the training session that started last.
+
     Raises
     ------
     UserError
         If the database is empty, or the text matches no session or more than one.
     """
     text = text.strip().lower()
+    summaries = store.list_sessions()
     if text == "latest":
-        latest = store.latest_session_id()
-        if latest is None:
+        # The latest patient session by start time; training sessions only when there are no
+        # others (a training database).
+        real = [s for s in summaries if not s.simulated] or summaries
+        if not real:
             raise UserError(f"no sessions recorded in {store.path}")
-        return latest
-    ids = [s.id for s in store.list_sessions()]
+        return max(real, key=lambda s: s.created_at).id
+    ids = [s.id for s in summaries]
     matches = [sid for sid in ids if str(sid) == text or str(sid).startswith(text)]
     if not text or not matches:
         raise UserError(f"no session {text!r} in {store.path} (see 'sessionmon sessions list')")

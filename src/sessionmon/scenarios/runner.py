@@ -169,8 +169,27 @@ class ScenarioRun:
             self.advance_to(step.at, pace)
             self.apply(index, step)
         self.advance_to(self.scenario.duration, pace)
+        summary = self.summary()
+        summary["ending"] = self.end_unfinished()
         self.runtime.close()
-        return self.summary()
+        return summary
+
+    def end_unfinished(self) -> str:
+        """A session the scenario did not sign ends when it does (never left interrupted).
+
+        Returns how the session ended (``discharged`` when the scenario signed it).
+        """
+        from sessionmon.lifecycle import ending_of, endings_for
+        from sessionmon.model import SessionEnding
+
+        rt = self.runtime
+        if not rt.locked:
+            how = SessionEnding.ENDED_EARLY
+            if how not in endings_for(rt.phase):
+                how = SessionEnding.DOSE_NOT_GIVEN
+            rt.end_session(how, by="scenario", reason="the scenario ended before a sign-off")
+        found = ending_of(rt.session)
+        return found[0].value if found else ""
 
     def summary(self) -> dict[str, Any]:
         """The run as plain data: alarms, events, discharge attempts, times in seconds."""
@@ -264,7 +283,8 @@ def describe(summary: dict[str, Any]) -> str:
     """A readable multi-line account of a run summary."""
     lines = [
         f"session {summary['session_id']}: {summary['scenario']} ({summary['treatment']}, "
-        f"{format_hms(summary['duration_s'])}), final phase {summary['phase']}",
+        f"{format_hms(summary['duration_s'])}), final phase {summary['phase']}"
+        + (f", ended: {summary['ending'].replace('_', ' ')}" if summary.get("ending") else ""),
         f"alarms ({len(summary['alarms'])}):",
     ]
     for a in summary["alarms"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sessionmon.lifecycle import ENDING_LABELS, ending_of
 from sessionmon.model import AlarmCategory, AlarmPriority, Kind, SessionPhase
 from sessionmon.ui.trend_buffer import SessionTrends
 from sessionmon.ui.viewmodel import (
@@ -222,10 +223,14 @@ def console_view(snapshot: Any) -> ConsoleView:
     if treatment.route.value == "intravenous":
         treatment_text += " IV"
     since = snapshot.since_dose_s
+    ending = ending_of(session) if snapshot.locked else None
+    ended = ENDING_LABELS[ending[0]] if ending else None
+    if ended is not None and session.ended_at and snapshot.dose_at:
+        since = (session.ended_at - snapshot.dose_at).total_seconds()  # the clock stops
     header = HeaderView(
         pseudonym=session.patient.pseudonym,
         treatment=treatment_text,
-        phase=PHASE_TEXT.get(snapshot.phase, str(snapshot.phase)),
+        phase=ended or PHASE_TEXT.get(snapshot.phase, str(snapshot.phase)),
         since_dose=f"Dose +{format_duration(since)}" if since is not None else "Not dosed",
         clock=snapshot.now.astimezone().strftime("%H:%M:%S"),
         simulated=session.simulated,
@@ -266,7 +271,7 @@ def console_view(snapshot: Any) -> ConsoleView:
         cuff_pressure=_number(nibp.cuff_pressure),
         auto_interval_min=round(interval / 60) if interval else None,
         priority=tiles.get("nibp"),
-        available=nibp.available,
+        available=nibp.available and not snapshot.locked,
     )
     devices = tuple(
         DeviceView(
@@ -302,6 +307,7 @@ def console_view(snapshot: Any) -> ConsoleView:
         session_start=start,
         now=snapshot.now,
         has_session=True,
+        dose_at=snapshot.dose_at,
     )
 
 

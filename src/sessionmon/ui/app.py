@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +140,13 @@ def show_startup_error(message: str) -> None:
     )
 
 
-def run_console(db_path: Path, simulator: bool) -> int:
+def quit_without_asking(window: MainWindow) -> None:
+    """Close the console now (a signal): a live session stays open, resumable."""
+    window.quit_confirmed = True
+    window.close()
+
+
+def run_console(db_path: Path, simulator: bool, resume: uuid.UUID | None = None) -> int:
     """Open the console and run until the window closes.
 
     Parameters
@@ -149,6 +156,9 @@ def run_console(db_path: Path, simulator: bool) -> int:
     simulator : bool
         Training mode: opens straight into a live simulated session (1x) with the trainer panel
         and a permanent "SIMULATION - NOT A PATIENT" banner.
+    resume : UUID, optional
+        Resume this interrupted session at once (``sessions resume ID``). Otherwise a live
+        console offers to resume the sessions a crash left interrupted.
 
     Returns
     -------
@@ -175,17 +185,29 @@ def run_console(db_path: Path, simulator: bool) -> int:
         console = build_console(store, clock, settings, simulator)
         console.window.restore_layout()
         if simulator:
-            console.controller.start_simulated_session()
+            console.controller.end_interrupted_training()
+            if resume is None:
+                console.controller.start_simulated_session()
         console.controller.start_timers()
         console.window.show_at_launch()
         # Records not finished (unsigned, REMS form due): listed at launch, simulator or not
         # (simulated sessions are never listed).
         console.window.show_launch_reminders()
-        # Ctrl+C or a polite kill closes the window normally (the session stays open, resumable).
-        # The 10 Hz acquisition timer runs Python often enough for the handler to run.
-        for number in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(number, lambda *_: console.window.close())
-        code = app.exec()
+        if resume is not None:
+            console.controller.resume_session(resume)
+        elif not simulator:
+            console.window.offer_resume()  # after a crash: resume, end, or not now
+        # Ctrl+C or a polite kill closes the window without asking (the session stays open,
+        # resumable). The 10 Hz acquisition timer runs Python often enough for the handler.
+        previous = {
+            number: signal.signal(number, lambda *_: quit_without_asking(console.window))
+            for number in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            code = app.exec()
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
         console.close()
         return int(code)
     finally:

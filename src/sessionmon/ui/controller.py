@@ -409,6 +409,7 @@ class ConsoleController(QObject):
 
     def _close_runtime(self) -> None:
         if self.runtime is not None:
+            self._end_training(self.runtime)
             try:
                 self.runtime.close()
             except UserError as exc:
@@ -416,6 +417,64 @@ class ConsoleController(QObject):
         self.runtime = None
         self.devices = None
         self.playback = None
+
+    def _end_training(self, runtime: Any) -> None:
+        """A training session the console leaves ends (never left interrupted)."""
+        if runtime.locked or not runtime.session.simulated:
+            return
+        from sessionmon.lifecycle import endings_for
+        from sessionmon.model import SessionEnding
+
+        how = SessionEnding.ENDED_EARLY
+        if how not in endings_for(runtime.phase):
+            how = SessionEnding.DOSE_NOT_GIVEN
+        try:
+            runtime.end_session(how, self.staff or "trainer", "training session closed")
+        except UserError as exc:
+            log.warning("training session not ended: %s", exc)
+
+    def interrupted_sessions(self) -> list[Any]:
+        """The sessions a crash left interrupted, newest first (empty if they cannot be read)."""
+        try:
+            found = [s for s in self.store.list_sessions() if s.phase is SessionPhase.INTERRUPTED]
+        except UserError as exc:
+            self.error.emit(f"Interrupted sessions not listed: {exc}")
+            return []
+        return sorted(found, key=lambda s: s.created_at, reverse=True)
+
+    def end_interrupted_training(self) -> int:
+        """Training sessions a crash left interrupted end (the simulator never resumes them).
+
+        Returns how many were ended; the status line says so.
+        """
+        from sessionmon.runtime.endings import end_recorded_session
+
+        ended = 0
+        for summary in self.interrupted_sessions():
+            if not summary.simulated:
+                continue
+            how = "ended_early" if summary.dose_at else "dose_not_given"
+            why = "the training console stopped without closing this session"
+            try:
+                end_recorded_session(self.store, self.clock, summary.id, how, "trainer", why)
+            except UserError as exc:
+                log.warning("interrupted training session not ended: %s", exc)
+                continue
+            ended += 1
+        if ended:
+            self.info.emit(f"Ended {ended} training session(s) left open by an earlier crash.")
+        return ended
+
+    def end_session(
+        self, how: str, by: str, reason: str, destination: str | None = None
+    ) -> Any | None:
+        """End the live session other than by discharge (closed and locked)."""
+        self._remember_staff(by)
+        event = self._intent(lambda rt: rt.end_session(how, by, reason, destination))
+        if event is not None:
+            self.session_changed.emit(self.runtime.session)
+            self.info.emit(f"Session ended ({event.text.removeprefix('session ended: ')}).")
+        return event
 
     def _refuse_leaving_patient(self) -> bool:
         """Refuse (with a message) to replace a patient session still being monitored.
@@ -488,6 +547,7 @@ class ConsoleController(QObject):
             markers=markers,
             session_start=start,
             now=end,
+            dose_at=session.dose_at,
         )
         self.session_changed.emit(session)
         self.refresh()

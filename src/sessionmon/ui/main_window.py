@@ -31,14 +31,17 @@ from sessionmon.ui.dialogs.debrief_view import DebriefDialog
 from sessionmon.ui.dialogs.device_setup import DeviceSetupDialog
 from sessionmon.ui.dialogs.discharge import DischargeDialog
 from sessionmon.ui.dialogs.dose import DoseDialog
+from sessionmon.ui.dialogs.end_session import EndSessionDialog
 from sessionmon.ui.dialogs.export_dialog import ExportDialog
 from sessionmon.ui.dialogs.history import HistoryDialog
 from sessionmon.ui.dialogs.manual_bp import ManualBpDialog
 from sessionmon.ui.dialogs.new_session import NewSessionDialog
 from sessionmon.ui.dialogs.patient_details import PatientDetailsDialog
 from sessionmon.ui.dialogs.reminders import ReminderDialog
+from sessionmon.ui.dialogs.session_prompts import QuitPrompt, ResumePrompt
 from sessionmon.ui.dialogs.sign_off import SignOffDialog
 from sessionmon.ui.export_job import ExportJob, ExportRequest
+from sessionmon.ui.forms import NewSessionForm
 from sessionmon.ui.viewmodel import ConsoleView
 from sessionmon.ui.widgets.alarm_bar import AlarmBar
 from sessionmon.ui.widgets.banner import SimulationBanner
@@ -66,6 +69,13 @@ ACTION_LEVELS: tuple[tuple[int, bool], ...] = ((17, True), (15, True), (15, Fals
 TREND_EVERY_N_FRAMES = 5
 
 
+def dose_offset_min(view: ConsoleView) -> float | None:
+    """Minutes from the session start to the dose (the trend axis counts from it), or None."""
+    if view.dose_at is None or view.session_start is None:
+        return None
+    return (view.dose_at - view.session_start).total_seconds() / 60.0
+
+
 class MainWindow(QMainWindow):
     """The nurse's console.
 
@@ -83,6 +93,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("sessionmon - session monitor (not a certified medical device)")
         self.setMinimumSize(*MIN_WINDOW)
         self.open_maximized = False  # set by restore_layout()
+        self.quit_confirmed = False  # set to quit without asking (a signal, the quit prompt)
         self.compact = False  # a short window: lower alarm bar and smaller check chips
         self.available_geometry: QRect | None = None
         self._flash_clock = QElapsedTimer()
@@ -181,6 +192,7 @@ class MainWindow(QMainWindow):
         for text, slot, key in (
             ("New session...", self.show_new_session, None),
             ("Patient details...", self.show_patient_details, None),
+            ("End session...", self.show_end_session, None),
             ("Devices...", self.show_device_setup, None),
             ("Safety checklist...", self.show_safety_checklist, "Ctrl+Shift+S"),
             ("Drug wasted...", self.show_waste, None),
@@ -244,6 +256,7 @@ class MainWindow(QMainWindow):
             if view.now and view.session_start
             else 0.0
         )
+        self.trends.set_dose_offset(dose_offset_min(view))
         self._frames += 1
         if self._frames % TREND_EVERY_N_FRAMES == 0 or view.markers != self._markers_shown:
             # Trends move slowly: redrawn at 5 Hz, the pleth and numerics at the full rate.
@@ -315,7 +328,7 @@ class MainWindow(QMainWindow):
         c = self.controller
 
         def rejected() -> None:
-            c.draft = dialog.form()
+            c.draft = NewSessionForm()  # Cancel means cancel: the next patient starts empty
 
         dialog.submit = lambda: c.submit(lambda: c.new_session(dialog.form()))
         dialog.rejected.connect(rejected)
@@ -503,12 +516,98 @@ class MainWindow(QMainWindow):
             except Exception:  # a state that cannot be worked out leaves the cell empty
                 states[summary.id] = ""
         dialog = HistoryDialog(summaries, self, record_states=states)
-        dialog.open_requested.connect(self.controller.open_read_only)
-        dialog.resume_requested.connect(self.controller.resume_session)
+        dialog.open_requested.connect(
+            lambda sid: self.leave_training_then(lambda: self.controller.open_read_only(sid))
+        )
+        dialog.resume_requested.connect(
+            lambda sid: self.leave_training_then(lambda: self.controller.resume_session(sid))
+        )
         dialog.export_requested.connect(self.show_export)
         if select is not None:
             dialog.select_session(select)
         return self._open("history", dialog)
+
+    def leave_training_then(self, action) -> QMessageBox | None:
+        """Run ``action`` (open or resume another session); a running training session is
+        ended first, once the trainer agrees (returns the question, or None when done)."""
+        runtime = self.controller.runtime
+        if runtime is None or runtime.locked or not runtime.session.simulated:
+            action()
+            return None
+        ask = QMessageBox(
+            QMessageBox.Icon.Question,
+            "End the training session?",
+            f"The training session {runtime.session.patient.pseudonym} is running. Opening "
+            "another session ends it (kept in the training database as ended early).",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        go = ask.addButton("End it and open", QMessageBox.ButtonRole.AcceptRole)
+        ask.addButton("Keep it running", QMessageBox.ButtonRole.RejectRole)
+        ask.buttonClicked.connect(lambda button: action() if button is go else None)
+        self._open("leave_training", ask)
+        return ask
+
+    def show_end_session(self, choose: str | None = None) -> EndSessionDialog | None:
+        """Open End session (dose not given, transferred, left against advice, ended early)."""
+        c = self.controller
+        if c.runtime is None or c.runtime.locked:
+            if c.runtime is not None:
+                c.error.emit("This session has ended and is locked.")
+            elif c.read_only_session is not None:
+                c.error.emit("This session is read-only.")
+            else:
+                c.error.emit("Start a session first.")
+            return None
+        session = c.runtime.session
+        dialog = EndSessionDialog(
+            c.runtime.phase, session.patient.pseudonym, c.settings.staff_name, self
+        )
+        if choose:
+            dialog.choose(choose)
+        dialog.submit = lambda: c.submit(
+            lambda: c.end_session(
+                dialog.ending.value,
+                dialog.by.text().strip(),
+                dialog.reason.text().strip(),
+                dialog.destination.text().strip() or None,
+            )
+        )
+        return self._open("end_session", dialog)
+
+    def offer_resume(self) -> ResumePrompt | None:
+        """At launch: offer to resume (or end) the sessions a crash left interrupted."""
+        found = self.controller.interrupted_sessions()
+        if not found:
+            return None
+        prompt = ResumePrompt(found, self)
+        prompt.resume_requested.connect(self.controller.resume_session)
+
+        def resume_to_end(session_id) -> None:
+            if self.controller.resume_session(session_id) is not None:
+                self.show_end_session()
+
+        prompt.end_requested.connect(resume_to_end)
+        return self._open("resume", prompt)
+
+    def show_quit_prompt(self) -> QuitPrompt:
+        """Ask before quitting with a live session, saying what will happen."""
+        runtime = self.controller.runtime
+        session = runtime.session
+        prompt = QuitPrompt(
+            session.patient.pseudonym,
+            self.header.phase.text() or runtime.phase.value,
+            session.simulated,
+            self,
+        )
+
+        def quit_now() -> None:
+            self.quit_confirmed = True
+            self.close()
+
+        prompt.quit_chosen.connect(quit_now)
+        prompt.end_chosen.connect(self.show_end_session)
+        return self._open("quit", prompt)
 
     def show_manual_bp(self) -> ManualBpDialog | None:
         """Open the manual BP entry (a reading taken with a manual cuff)."""
@@ -738,7 +837,12 @@ class MainWindow(QMainWindow):
         self.controller.save_settings()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Save the layout and stop the session's timers and devices."""
+        """Ask first with a live session; then save the layout, stop timers and devices."""
+        runtime = self.controller.runtime
+        if not self.quit_confirmed and runtime is not None and not runtime.locked:
+            event.ignore()
+            self.show_quit_prompt()
+            return
         self.save_layout()
         if self.export_job is not None:
             self.export_job.wait()  # an export in progress finishes writing its file

@@ -100,6 +100,14 @@ class TrainerPanel(QDockWidget):
         self.start_button = QPushButton("Run scenario")
         s_layout.addWidget(self.scenario)
         s_layout.addWidget(self.start_button)
+        self.trainee_note = QLabel(
+            "The scenario plays the patient and the equipment. Its nurse steps (BP, dose, "
+            "checklists, acknowledge, discharge, sign) are not done for you: the trainee does "
+            "them; the debrief compares."
+        )
+        self.trainee_note.setWordWrap(True)
+        self.trainee_note.setObjectName("dim")
+        s_layout.addWidget(self.trainee_note)
         layout.addWidget(scenario_box)
         time_box = QGroupBox("Time")
         t_layout = QGridLayout(time_box)

@@ -154,6 +154,7 @@ class ConsoleView:
     session_start: datetime | None = None
     now: datetime | None = None
     has_session: bool = False
+    dose_at: datetime | None = None  # the trend axis counts minutes from it
 
     @property
     def top_priority(self) -> AlarmPriority | None:

@@ -39,12 +39,16 @@ class AnnotationDialog(QDialog):
         self.canned = QListWidget()
         for index, note in enumerate(CANNED_NOTES, start=1):
             self.canned.addItem(f"Ctrl+{index}  {note}")
+        # Every canned note whole, with no scrolling; none chosen until the nurse picks one.
+        self.canned.setCurrentRow(-1)
+        rows = self.canned.sizeHintForRow(0) * len(CANNED_NOTES)
+        self.canned.setFixedHeight(rows + 2 * self.canned.frameWidth() + 4)
+        self.setMinimumWidth(max(560, self.canned.sizeHintForColumn(0) + 60))
         self.form_layout = ValidatedForm()
         self.text = self.form_layout.add_field("text", "Note", QPlainTextEdit())
         self.text.setFixedHeight(90)
-        self.canned.currentRowChanged.connect(
-            lambda row: self.text.setPlainText(CANNED_NOTES[row]) if row >= 0 else None
-        )
+        self.canned.itemClicked.connect(self._pick)
+        self.canned.itemActivated.connect(self._pick)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -54,6 +58,14 @@ class AnnotationDialog(QDialog):
         layout.addWidget(self.canned)
         layout.addLayout(self.form_layout)
         layout.addWidget(buttons)
+
+    def _pick(self, item) -> None:
+        self.text.setPlainText(CANNED_NOTES[self.canned.row(item)])
+
+    def pick(self, row: int) -> None:
+        """Choose canned note ``row`` (0-based), as a click on it does."""
+        self.canned.setCurrentRow(row)
+        self._pick(self.canned.item(row))
 
     def note(self) -> str:
         """The note text."""

@@ -22,6 +22,19 @@ from sessionmon.errors import UserError
 from sessionmon.ui.dialogs.form import Submit, submitted
 
 UNANSWERED = "(not answered)"
+NOT_ANSWERED = "Answer every item; not answered: "
+
+
+def total_text(short: str, answers: dict[int, int], count: int) -> str:
+    """``CADSS total 12 so far (5 of 23 items answered)``; nothing answered: no total."""
+    if not answers:
+        return f"{short}: not answered yet" if count == 1 else f"{short}: no item answered yet"
+    total = sum(answers.values())
+    if count == 1:
+        return f"{short} {total}"
+    if len(answers) < count:
+        return f"{short} total {total} so far ({len(answers)} of {count} items answered)"
+    return f"{short} total {total} (all {count} items answered)"
 
 
 class ChecklistDialog(QDialog):
@@ -59,6 +72,10 @@ class ChecklistDialog(QDialog):
         self.scale_box = QComboBox()
         for sid, scale in self.scales.items():
             self.scale_box.addItem(f"{scale.short}: {scale.title}", sid)
+        # The whole scale name shows, in the box and in its list.
+        self.scale_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.scale_box.view().setMinimumWidth(self.scale_box.sizeHint().width())
+        self.setMinimumWidth(max(760, self.scale_box.sizeHint().width() + 300))
         self.wording_button = QPushButton("Load item wording...")
         self.wording_button.setVisible(load_wording is not None)
         self.wording_button.clicked.connect(self._choose_wording)
@@ -155,12 +172,23 @@ class ChecklistDialog(QDialog):
 
     def _update_total(self) -> None:
         self._remember()
-        answers = self.answers()
-        total = sum(answers.values())
-        count = len(self.item_boxes)
-        self.total_label.setText(
-            f"{self.scale.short} total {total}  ({len(answers)} of {count} items answered)"
-        )
+        self.total_label.setText(total_text(self.scale.short, self.answers(), len(self.item_boxes)))
+        if self.error_label.text().startswith(NOT_ANSWERED):
+            self._show_missing()  # the list shrinks as items are answered, and goes
+
+    def missing(self) -> list[int]:
+        """The numbers of the items not answered yet."""
+        return [n for n, box in self.item_boxes.items() if box.currentData() is None]
+
+    def _show_missing(self) -> bool:
+        missing = self.missing()
+        if not missing:
+            self.error_label.setText("")
+            return False
+        shown = ", ".join(str(n) for n in missing[:10])
+        more = "..." if len(missing) > 10 else ""
+        self.error_label.setText(f"{NOT_ANSWERED}{shown}{more}.")
+        return True
 
     def try_accept(self) -> bool:
         """Record when every item is answered; otherwise say which are missing.
@@ -168,11 +196,7 @@ class ChecklistDialog(QDialog):
         A refusal of the core (e.g. a total the scale rejects, a locked session) is shown at
         the top and every answer stays chosen.
         """
-        missing = [n for n, box in self.item_boxes.items() if box.currentData() is None]
-        if missing:
-            shown = ", ".join(str(n) for n in missing[:10])
-            more = "..." if len(missing) > 10 else ""
-            self.error_label.setText(f"Answer every item; not answered: {shown}{more}.")
+        if self._show_missing():
             return False
         self.error_label.setText("")
         if not submitted(self.submit, self.error_label.setText):

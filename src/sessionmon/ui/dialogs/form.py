@@ -32,6 +32,15 @@ def submitted(submit: Submit | None, show_refusal: Callable[[str], None]) -> boo
     return True
 
 
+def _change_signal(widget: QWidget):
+    """The signal a field emits when the nurse edits it (None for compound fields)."""
+    for name in ("textEdited", "textChanged", "currentIndexChanged", "valueChanged", "toggled"):
+        signal = getattr(widget, name, None)
+        if signal is not None and hasattr(signal, "connect"):
+            return signal
+    return None
+
+
 class ValidatedForm(QFormLayout):
     """A :class:`QFormLayout` whose rows carry an error line that :meth:`show_errors` fills.
 
@@ -66,7 +75,22 @@ class ValidatedForm(QFormLayout):
         self.fields[name] = widget
         self.errors[name] = error
         self.labels[name] = label
+        changed = _change_signal(widget)
+        if changed is not None:  # editing a field clears its message (checked again on OK)
+            changed.connect(lambda *_args, n=name: self.clear_error(n))
         return widget
+
+    def clear_error(self, name: str) -> None:
+        """Hide field ``name``'s message and its red mark (the field was edited)."""
+        label = self.errors[name]
+        if not label.text():
+            return
+        label.setText("")
+        label.setVisible(False)
+        widget = self.fields[name]
+        widget.setProperty("invalid", False)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show ``errors`` (field name -> message) and clear the others and the top line."""

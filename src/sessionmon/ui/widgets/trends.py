@@ -41,10 +41,31 @@ MIN_PLOT_HEIGHT = 72
 #: even :data:`MIN_PLOT_HEIGHT`).
 WANTED_PLOT_HEIGHT = 100
 COLLAPSED_TEXT = "Trends hidden: enlarge the window to see them"
+AXIS_FROM_DOSE = "minutes from the dose"
+AXIS_NOT_DOSED = "minutes from the start (not dosed)"
+
+
+class DoseAxis(pg.AxisItem):
+    """A time axis whose ticks count minutes from the dose (the plots' x is minutes from the
+    session start); before a dose it counts from the start, as the header does."""
+
+    def __init__(self, orientation: str = "bottom") -> None:
+        super().__init__(orientation)
+        self.offset_min = 0.0
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+        """Ticks at round minutes from the dose."""
+        o = self.offset_min
+        levels = super().tickValues(minVal - o, maxVal - o, size)
+        return [(spacing, [v + o for v in values]) for spacing, values in levels]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        """Labels in minutes from the dose (negative before it)."""
+        return super().tickStrings([v - self.offset_min for v in values], scale, spacing)
 
 
 def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background=theme.PANEL)
+    plot = pg.PlotWidget(background=theme.PANEL, axisItems={"bottom": DoseAxis()})
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.setMouseEnabled(x=False, y=False)
@@ -82,7 +103,7 @@ def x_range(window_s: float | None, now_s: float) -> tuple[float, float]:
 
 
 class TrendsPanel(QFrame):
-    """Three linked trend plots (x in minutes from the session start).
+    """Three linked trend plots (x in minutes from the session start, labelled from the dose).
 
     Signals
     -------
@@ -103,7 +124,8 @@ class TrendsPanel(QFrame):
             plot.setXLink(self.hr_plot)
         for plot in self.plots[:-1]:
             plot.hideAxis("bottom")
-        self.bp_plot.setLabel("bottom", "minutes")
+        self.bp_plot.setLabel("bottom", AXIS_NOT_DOSED)
+        self.dose_offset_min: float | None = None
         self.curves = {
             "hr": self.hr_plot.plot(pen=pg.mkPen(theme.HR_COLOUR, width=2)),
             "spo2": self.spo2_plot.plot(pen=pg.mkPen(theme.SPO2_COLOUR, width=2)),
@@ -209,6 +231,19 @@ class TrendsPanel(QFrame):
     def stacked(self) -> bool:
         """Whether the plots are stacked (tall panel) rather than side by side."""
         return self.plot_row.direction() == QBoxLayout.Direction.TopToBottom
+
+    def set_dose_offset(self, minutes: float | None) -> None:
+        """Count the time axis from the dose, ``minutes`` after the session start (None: no
+        dose yet, count from the start)."""
+        if minutes == self.dose_offset_min:
+            return
+        self.dose_offset_min = minutes
+        for plot in self.plots:
+            axis = plot.getAxis("bottom")
+            axis.offset_min = minutes or 0.0
+            axis.picture = None  # ticks are cached: draw them again
+            axis.update()
+        self.bp_plot.setLabel("bottom", AXIS_NOT_DOSED if minutes is None else AXIS_FROM_DOSE)
 
     def set_window(self, seconds: float | None) -> None:
         """Show the last ``seconds`` of the session (``None`` = all of it)."""
