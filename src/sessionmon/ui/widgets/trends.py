@@ -53,13 +53,13 @@ class DoseAxis(pg.AxisItem):
         super().__init__(orientation)
         self.offset_min = 0.0
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+    def tickValues(self, minVal, maxVal, size):  # noqa: N803 - pyqtgraph's names
         """Ticks at round minutes from the dose."""
         o = self.offset_min
         levels = super().tickValues(minVal - o, maxVal - o, size)
         return [(spacing, [v + o for v in values]) for spacing, values in levels]
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+    def tickStrings(self, values, scale, spacing):
         """Labels in minutes from the dose (negative before it)."""
         return super().tickStrings([v - self.offset_min for v in values], scale, spacing)
 
