@@ -145,3 +145,18 @@ def test_a_session_without_a_dose_has_no_rems_form(store, clock, tmp_path):
     text = " ".join(pdf_text(out).split())
     assert "Dose not given: pre-dose BP 182/112 - RN A" in text
     assert "no dose was given: the REMS form does not apply" in text
+
+
+def test_a_deidentified_export_keeps_the_ending_without_names_or_real_times(store, clock):
+    from datetime import timedelta
+
+    from sessionmon.export import load_record
+    from sessionmon.export.deidentify import deidentify
+
+    runtime = dosed_runtime(store, clock)
+    runtime.end_session("left_against_advice", by="Dr Byrne", reason="Dr Byrne advised to stay")
+    offset = timedelta(days=-3, minutes=7)
+    shown = deidentify(load_record(store, runtime.session_id), offset).session
+    assert shown.ending.how is SessionEnding.LEFT_AGAINST_ADVICE
+    assert shown.ending.by == "(staff)" and "Byrne" not in shown.ending.reason
+    assert shown.ending.at == runtime.session.ending.at + offset

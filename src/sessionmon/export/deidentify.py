@@ -59,6 +59,16 @@ def deidentify(record: SessionRecord, offset: timedelta | None = None) -> Sessio
             "ended_at": _shift(s.ended_at, offset),
             "signed_at": _shift(s.signed_at, offset),
             "notes": scrub(s.notes),
+            "ending": None
+            if s.ending is None
+            else s.ending.model_copy(
+                update={
+                    "by": "(staff)",
+                    "at": s.ending.at + offset,
+                    "reason": scrub(s.ending.reason),
+                    "destination": scrub(s.ending.destination),
+                }
+            ),
         }
     )
     measurements = [

@@ -94,7 +94,8 @@ class SessionEndings(_Base):
             now,
             by=by,
             text=f"session ended: {text}",
-            payload={"action": "end_session", **ending.model_dump(mode="json")},
+            # who and when are the event's own; the details are in the text (de-identified)
+            payload={"action": "end_session", "how": how.value},
         )
         self._move(
             SessionPhase.CLOSED,
