@@ -71,11 +71,11 @@ def test_trend_axis_counts_minutes_from_the_dose(qtbot, training_console, clock)
     controller.start_simulated_session()
     run_for(training_console, clock, 4 * 60, step_s=10)
     axis = window.trends.bp_plot.getAxis("bottom")
-    assert "not dosed" in axis.labelText
+    assert "no dose" in axis.labelText
     assert axis.tickStrings([0.0, 4.0], 1.0, 1.0) == ["0", "4"]
     controller.dose("RN A")
     run_for(training_console, clock, 10 * 60, step_s=10)
-    assert axis.labelText == "minutes from the dose"
+    assert axis.labelText == "min from dose"
     # 4 minutes after the start is the dose: 0 on the axis, as in the header and the PDF.
     assert axis.tickStrings([4.0, 14.0], 1.0, 10.0) == ["0", "10"]
     assert window.header.since_dose.text().startswith("Dose +10:")

@@ -93,7 +93,7 @@ class SessionEndings(_Base):
             EventKind.NURSE_ACTION,
             now,
             by=by,
-            text=f"session ended: {text}",
+            text=text,
             # who and when are the event's own; the details are in the text (de-identified)
             payload={"action": "end_session", "how": how.value},
         )

@@ -473,7 +473,7 @@ class ConsoleController(QObject):
         event = self._intent(lambda rt: rt.end_session(how, by, reason, destination))
         if event is not None:
             self.session_changed.emit(self.runtime.session)
-            self.info.emit(f"Session ended ({event.text.removeprefix('session ended: ')}).")
+            self.info.emit(f"Session ended: {event.text}. The record is locked.")
         return event
 
     def _refuse_leaving_patient(self) -> bool:

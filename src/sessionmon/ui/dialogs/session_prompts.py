@@ -130,7 +130,7 @@ class ResumePrompt(QDialog):
                 f"{_hm(s.created_at)}, {dose}, was {was or 'open'}{training}"
             )
         self.list.setCurrentRow(0)
-        self.list.setMinimumHeight(min(6, len(self.summaries)) * 34 + 12)
+        self.list.setFixedHeight(min(6, len(self.summaries)) * 34 + 12)
         self.resume_button = QPushButton("Resume monitoring")
         self.resume_button.setDefault(True)
         self.end_button = QPushButton("End session...")

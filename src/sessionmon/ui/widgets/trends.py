@@ -41,8 +41,8 @@ MIN_PLOT_HEIGHT = 72
 #: even :data:`MIN_PLOT_HEIGHT`).
 WANTED_PLOT_HEIGHT = 100
 COLLAPSED_TEXT = "Trends hidden: enlarge the window to see them"
-AXIS_FROM_DOSE = "minutes from the dose"
-AXIS_NOT_DOSED = "minutes from the start (not dosed)"
+AXIS_FROM_DOSE = "min from dose"
+AXIS_NOT_DOSED = "min from start (no dose)"
 
 
 class DoseAxis(pg.AxisItem):
