@@ -256,3 +256,47 @@ def controller_scenario_id() -> str:
     from sessionmon.scenarios.loader import list_builtin
 
     return list_builtin()[0].id
+
+
+def test_a_new_session_never_leaves_the_monitored_patient_open(qtbot, console, pty_port):
+    controller = console.controller
+    controller.settings.devices = {"oximeter": DeviceChoice("cms50-legacy", pty_port)}
+    from test_workflow import fill_new_session
+
+    dialog = console.window.show_new_session()
+    fill_new_session(qtbot, dialog)
+    assert dialog.try_accept()
+    live = controller.runtime.session
+    again = console.window.show_new_session()
+    fill_new_session(qtbot, again)
+    assert not again.try_accept() and again.isVisible()
+    assert "P-0042 is being monitored" in again.form_layout.refusal_text()
+    assert "End session" in again.form_layout.refusal_text()
+    assert controller.runtime.session.id == live.id
+
+
+def test_make_run_then_quit_leaves_no_interrupted_training_session(
+    qtbot, tmp_path, config_dir, monkeypatch
+):
+    training = tmp_path / "training.db"
+    monkeypatch.setenv("SESSIONMON_TRAINING_DB", str(training))
+    monkeypatch.setenv("SESSIONMON_DB", str(tmp_path / "patients.db"))
+    from sessionmon.clock import ManualClock
+    from sessionmon.store import SessionStore
+
+    def quit_from_the_menu(window):
+        assert window.controller.runtime.session.simulated
+        window.quit_confirmed = False
+        window.close()  # Session > Quit
+        prompt = window.dialogs["quit"]
+        assert "ended early" in prompt.text()
+        qtbot.mouseClick(prompt.quit_button, Qt.MouseButton.LeftButton)
+        return window.isVisible()
+
+    for _ in range(2):  # each `make run`
+        code, still_open = run_cli_console(["--simulator"], quit_from_the_menu)
+        assert code == 0 and not still_open
+    assert not (tmp_path / "patients.db").exists()
+    with SessionStore.open(training, ManualClock()) as store:
+        listed = store.list_sessions()
+    assert [(s.pseudonym, s.phase) for s in listed] == [("SIM-0001", SessionPhase.CLOSED)] * 2

@@ -240,8 +240,13 @@ class ConsoleController(QObject):
         return self.clock.now().astimezone().date()
 
     def new_session(self, form: NewSessionForm) -> Session | None:
-        """Start a session from a validated new-session form; keeps the form as the draft."""
+        """Start a session from a validated new-session form; keeps the form as the draft.
+
+        Refused while another patient's session is being monitored (it would be left open).
+        """
         self.draft = form
+        if self._refuse_leaving_patient():
+            return None
         errors = validate_new_session(form, self.today())
         if errors:
             self._refused(next(iter(errors.values())))
@@ -485,9 +490,9 @@ class ConsoleController(QObject):
         runtime = self.runtime
         if runtime is None or runtime.locked or runtime.session.simulated:
             return False
-        self.error.emit(
-            f"Session {runtime.session.patient.pseudonym} is being monitored: sign it off"
-            " before opening another session."
+        self._refused(
+            f"Session {runtime.session.patient.pseudonym} is being monitored: sign it off or"
+            " end it (Session > End session...) before opening another session."
         )
         return True
 
