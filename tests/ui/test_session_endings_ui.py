@@ -300,3 +300,57 @@ def test_make_run_then_quit_leaves_no_interrupted_training_session(
     with SessionStore.open(training, ManualClock()) as store:
         listed = store.list_sessions()
     assert [(s.pseudonym, s.phase) for s in listed] == [("SIM-0001", SessionPhase.CLOSED)] * 2
+
+
+def test_a_monitor_session_stopped_with_ctrl_c_resumes_in_the_console(
+    qtbot, tmp_path, config_dir, capsys
+):
+    import json
+
+    from pty_helpers import LiveDevice
+    from sessionmon.devices.pty_port import PtyPort
+
+    db = tmp_path / "patients.db"
+    ox_port = PtyPort(link=tmp_path / "ttyUSB0")
+    try:
+        with LiveDevice("cms50-v7", ox_port):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sessionmon", "--db", str(db), "monitor"]
+                + ["--oximeter", f"cms50-v7:{ox_port.path}", "--pseudonym", "HEADLESS-2"]
+                + ["--treatment", "esketamine-56", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            )
+            try:
+                first = json.loads(process.stdout.readline())
+                while json.loads(process.stdout.readline()).get("kind") != "spo2":
+                    pass
+                process.send_signal(signal.SIGINT)
+                assert process.wait(timeout=30) == 130
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                process.stdout.close()
+            session_id = first["session_id"]
+            settings = ConsoleSettings.load(config_dir)
+            settings.devices = {"oximeter": DeviceChoice("cms50-v7", str(ox_port.path))}
+            settings.save(config_dir)
+
+            def inside(window):
+                controller = window.controller
+                qtbot.waitUntil(
+                    lambda: window.hr_tile.value.text() not in ("", "--"), timeout=10000
+                )
+                return str(controller.runtime.session.id), controller.runtime.phase
+
+            code, (resumed, phase) = run_cli_console(
+                ["--db", str(db), "sessions", "resume", session_id[:8]], inside
+            )
+    finally:
+        ox_port.close()
+    assert code == 0 and resumed == session_id
+    assert phase is SessionPhase.BASELINE
+    assert "HEADLESS-2, was baseline" in capsys.readouterr().out
