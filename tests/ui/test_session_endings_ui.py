@@ -315,9 +315,11 @@ def test_a_monitor_session_stopped_with_ctrl_c_resumes_in_the_console(
     try:
         with LiveDevice("cms50-v7", ox_port):
             process = subprocess.Popen(
-                [sys.executable, "-m", "sessionmon", "--db", str(db), "monitor"]
-                + ["--oximeter", f"cms50-v7:{ox_port.path}", "--pseudonym", "HEADLESS-2"]
-                + ["--treatment", "esketamine-56", "--json"],
+                [
+                    *(sys.executable, "-m", "sessionmon", "--db", str(db), "monitor"),
+                    *("--oximeter", f"cms50-v7:{ox_port.path}", "--pseudonym", "HEADLESS-2"),
+                    *("--treatment", "esketamine-56", "--json"),
+                ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 text=True,
