@@ -17,8 +17,12 @@ def test_simulate_records_in_the_training_database_by_default(tmp_path, monkeypa
     patients, training = tmp_path / "sessions.db", tmp_path / "training.db"
     monkeypatch.setenv("SESSIONMON_DB", str(patients))
     monkeypatch.setenv("SESSIONMON_TRAINING_DB", str(training))
-    scenario = "uneventful-esketamine-84"
-    assert main(["simulate", "--scenario", scenario, "--headless", "--json"]) == 0
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(
+        'name = "short"\ntreatment = "esketamine-84"\nduration = "00:03:00"\nseed = 1\n'
+        "[baseline]\nhr = 72\nspo2 = 98\nsys = 120\ndia = 80\n"
+    )
+    assert main(["simulate", "--scenario", str(scenario), "--headless", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert not patients.exists(), "a training run never touches the patient record"
     with SessionStore.open(training, ManualClock()) as store:
