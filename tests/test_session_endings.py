@@ -32,7 +32,7 @@ def dosed_runtime(store, clock, pseudonym="END-1"):
     runtime.start_baseline(by="RN A")
     runtime.record_bp(128, 82, by="RN A")
     clock.advance(60)
-    runtime.dose(by="RN A")
+    runtime.dose(by="RN A", confirm_unanswered=True)
     clock.advance(30 * 60)
     runtime.tick()
     assert runtime.phase is SessionPhase.OBSERVATION

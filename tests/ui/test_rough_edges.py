@@ -73,7 +73,7 @@ def test_trend_axis_counts_minutes_from_the_dose(qtbot, training_console, clock)
     axis = window.trends.bp_plot.getAxis("bottom")
     assert "no dose" in axis.labelText
     assert axis.tickStrings([0.0, 4.0], 1.0, 1.0) == ["0", "4"]
-    controller.dose("RN A")
+    controller.dose("RN A", confirm_unanswered=True)
     run_for(training_console, clock, 10 * 60, step_s=10)
     assert axis.labelText == "min from dose"
     # 4 minutes after the start is the dose: 0 on the axis, as in the header and the PDF.

@@ -34,7 +34,7 @@ CRASHING_WRITER = textwrap.dedent(
     )
     runtime.start_baseline(by="RN A")
     runtime.record_bp(128, 82, by="RN A")
-    runtime.dose(by="RN A")
+    runtime.dose(by="RN A", confirm_unanswered=True)
     print(runtime.session_id, flush=True)
     while True:  # writing the session until killed
         runtime.tick()
@@ -179,7 +179,7 @@ def test_end_session_dialog_records_a_transfer(qtbot, console, store, clock):
     fill_new_session(qtbot, dialog)
     dialog.try_accept()
     session = controller.runtime.session
-    controller.dose("RN A")
+    controller.dose("RN A", confirm_unanswered=True)
     run_for(console, clock, 20 * 60, step_s=30)
     end = window.show_end_session()
     assert [end.how.itemText(i) for i in range(end.how.count())] == [
@@ -222,7 +222,7 @@ def test_quitting_with_a_live_session_asks_first(qtbot, console, store, clock, p
     fill_new_session(qtbot, dialog)
     dialog.try_accept()
     session_id = controller.runtime.session.id
-    controller.dose("RN A")
+    controller.dose("RN A", confirm_unanswered=True)
     run_for(console, clock, 30)
     window.close()
     prompt = window.dialogs["quit"]
