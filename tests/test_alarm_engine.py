@@ -334,6 +334,7 @@ CONDITION_CASES = [
     ("oximeter_sensor_off", MEDIUM, AlarmCategory.TECHNICAL, 5.0),
     ("oximeter_disconnected", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("oximeter_no_data", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
+    ("oximeter_no_valid_data", MEDIUM, AlarmCategory.TECHNICAL, 6.0),
     ("nibp_disconnected", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("nibp_failed", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("audio_unavailable", LOW, AlarmCategory.TECHNICAL, 0.0),

@@ -40,7 +40,7 @@ def valid_stream(name, values):
             if failed:
                 emu.fail(0x57)
             else:
-                emu.finish(hr or 0, spo2 or 0)
+                emu.finish((spo2 or 0) + 60, spo2 or 0, hr=hr or 0)  # plausible if spo2 > 9
             out += emu.feed(suntech.get_bp_data())
         return bytes(out)
     enc = spec.make_encoder()

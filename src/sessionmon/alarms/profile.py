@@ -734,6 +734,9 @@ def default_profile() -> AlarmProfile:
                 tech, med, "Oximeter disconnected", escalate_after_s=60.0, escalate_to=hi
             ),
             "oximeter_no_data": _condition(tech, med, "No data from the oximeter"),
+            "oximeter_no_valid_data": _condition(
+                tech, med, "Oximeter data not valid: check the driver and baud", delay_s=6.0
+            ),
             "nibp_disconnected": _condition(tech, med, "BP monitor disconnected"),
             "nibp_failed": _condition(tech, med, "BP measurement failed"),
             "audio_unavailable": _condition(tech, lo, "Alarm sound cannot play"),

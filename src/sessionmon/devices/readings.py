@@ -27,6 +27,9 @@ class TechnicalCondition(StrEnum):
     LOW_BATTERY = "low_battery"
     NIBP_FAILED = "nibp_failed"
     INVALID_VALUE = "invalid_value"  # a value field held the device's "no value" sentinel
+    NO_VALUE = "no_value"  # SpO2 or pulse keeps coming as "no value": treated as sensor off
+    NO_VALID_DATA = "no_valid_data"  # bytes arrive but no valid reading (noise, wrong protocol)
+    TOO_FAST = "too_fast"  # frames arrive far faster than the device sends them
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ thread (:meth:`SuntechNibp.link_tick` / :meth:`SuntechNibp.link_bytes`):
 
 ``abort`` sends the abort command. A measurement that does not finish within
 ``measurement_timeout_s`` is aborted and reported failed; a module that stops answering is
-reported failed too. When idle the driver asks for the cuff pressure every ``idle_poll_s`` so a
-silent module (cable pulled between adapter and module) shows as ``no_data``.
+reported failed too. When idle the driver asks for the cuff pressure every ``idle_poll_s`` (the
+module's keep-alive): a request left unanswered for ``reply_timeout_s`` sets ``no_data`` (a
+silent module, e.g. the cable pulled between adapter and module), which the runtime raises as
+``nibp_disconnected``; the next reply ends it.
 """
 
 from __future__ import annotations
@@ -178,8 +180,14 @@ class SuntechNibp(SerialSourceBase):
             ):
                 self._ask(link, "cuff", _CUFF, now)
         if self._awaiting is not None and now - self._sent_at >= self.reply_timeout_s:
-            self._awaiting = None
+            unanswered, self._awaiting = self._awaiting, None
             self._missed += 1
+            if self._phase is Phase.IDLE:
+                # the idle poll is the module's keep-alive: unanswered, the module is gone
+                # (cable pulled between adapter and module, module unpowered)
+                self._set_condition(
+                    TC.NO_DATA, True, f"module not answering (idle {unanswered} request)"
+                )
             if self._missed >= self.max_missed_replies and self._phase is not Phase.IDLE:
                 self._fail(f"module not answering ({self._missed} requests unanswered)")
                 self._missed = 0
@@ -214,6 +222,7 @@ class SuntechNibp(SerialSourceBase):
             return
         for reply in replies:
             self._missed = 0
+            self._set_condition(TC.NO_DATA, False, "module answers again")
             self._handle(reply)
 
     def on_link_lost(self) -> None:
@@ -294,19 +303,17 @@ class SuntechNibp(SerialSourceBase):
         if result.error_code:
             self._fail(result.error)
             return
-        readings = [
-            Reading.of(Kind.NIBP_SYS, result.systolic),
-            Reading.of(Kind.NIBP_DIA, result.diastolic),
-            Reading.of(Kind.NIBP_MAP, result.map),
-            Reading.of(Kind.NIBP_HR, result.hr),
-        ]
-        if any(r is None for r in readings[:3]) or result.systolic <= 0:
-            self._fail("module returned no valid pressure")
+        # the one plausibility rule, shared with ``decode``: an implausible result is a failed
+        # measurement, and none of its numbers reaches the record or the alarm engine
+        items = suntech.decoded_of(result)
+        failed = [i for i in items if isinstance(i, Condition) and i.name is TC.NIBP_FAILED]
+        if failed:
+            self._fail(failed[0].detail)
             return
         self._set_condition(TC.NIBP_FAILED, False, "measurement succeeded")
-        for reading in readings:
-            if reading is not None:
-                self._emit(reading)
+        for item in items:
+            if isinstance(item, Reading):
+                self._emit(item)
 
 
 def _invalid(what: str) -> Condition:

@@ -8,7 +8,14 @@ from sessionmon.alarms import AlarmEngine
 from sessionmon.model import Kind
 
 #: Oximeter conditions under which its numerics are no longer current.
-OXIMETER_DATA_LOST = frozenset({"oximeter_sensor_off", "oximeter_disconnected", "oximeter_no_data"})
+OXIMETER_DATA_LOST = frozenset(
+    {
+        "oximeter_sensor_off",
+        "oximeter_disconnected",
+        "oximeter_no_data",
+        "oximeter_no_valid_data",
+    }
+)
 
 
 class ConditionGate:

@@ -19,7 +19,12 @@ _DISCONNECTED_STATES = frozenset({LinkState.DISCONNECTED, LinkState.RECONNECTING
 
 #: Every technical alarm condition the runtime may raise for each role.
 TECHNICAL_CONDITIONS: dict[DeviceRole, tuple[str, ...]] = {
-    DeviceRole.OXIMETER: ("oximeter_sensor_off", "oximeter_disconnected", "oximeter_no_data"),
+    DeviceRole.OXIMETER: (
+        "oximeter_sensor_off",
+        "oximeter_disconnected",
+        "oximeter_no_data",
+        "oximeter_no_valid_data",
+    ),
     DeviceRole.NIBP: ("nibp_disconnected", "nibp_failed"),
 }
 
@@ -46,16 +51,40 @@ def alarm_conditions(
         if disconnected:
             out.add("oximeter_disconnected")
         else:
-            if TC.NO_DATA in reported or link is LinkState.STALLED:
+            silent = TC.NO_DATA in reported or link is LinkState.STALLED
+            if silent:
                 out.add("oximeter_no_data")
-            if TC.SENSOR_OFF in reported or TC.SENSOR_FAULT in reported:
+            elif TC.NO_VALID_DATA in reported or TC.TOO_FAST in reported:
+                out.add("oximeter_no_valid_data")
+            if reported_sensor_off(reported):
                 out.add("oximeter_sensor_off")
     else:
-        if disconnected:
+        # an idle module that misses its keep-alive (no_data) is as gone as an unplugged one
+        if disconnected or TC.NO_DATA in reported or (started and link is LinkState.STALLED):
             out.add("nibp_disconnected")
         elif TC.NIBP_FAILED in reported:
             out.add("nibp_failed")
     return out
+
+
+#: Device conditions that mean the oximeter has no sensor reading (a run of "no value" markers
+#: counts like the finger out: the alarm profile's sensor-off delay sets how long a run is).
+SENSOR_OFF_CONDITIONS = frozenset({TC.SENSOR_OFF, TC.SENSOR_FAULT, TC.NO_VALUE})
+
+#: Which device conditions explain each alarm condition (for the alarm's detail).
+_EXPLAINS: dict[str, tuple[TechnicalCondition, ...]] = {
+    "oximeter_sensor_off": (TC.SENSOR_OFF, TC.SENSOR_FAULT, TC.NO_VALUE),
+    "oximeter_no_valid_data": (TC.TOO_FAST, TC.NO_VALID_DATA),
+    "oximeter_no_data": (TC.NO_DATA,),
+    "oximeter_disconnected": (TC.DISCONNECTED,),
+    "nibp_disconnected": (TC.DISCONNECTED, TC.NO_DATA),
+    "nibp_failed": (TC.NIBP_FAILED,),
+}
+
+
+def reported_sensor_off(reported: frozenset[TechnicalCondition] | set) -> bool:
+    """Whether the oximeter reports no sensor reading (finger out, probe fault, "no value")."""
+    return not SENSOR_OFF_CONDITIONS.isdisjoint(reported)
 
 
 @dataclass
@@ -76,6 +105,10 @@ class DeviceTracker:
 
     def condition_detail(self, condition: str) -> str:
         """Return the device's own words for why ``condition`` is in force, if it gave any."""
+        for reported in _EXPLAINS.get(condition, ()):
+            detail = self.reported.get(reported)
+            if detail:
+                return detail
         for reported, detail in self.reported.items():
             if detail and reported.value in condition:
                 return detail

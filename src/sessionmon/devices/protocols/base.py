@@ -95,7 +95,22 @@ class FrameParser:
             self._base += consumed
         return frames
 
+    def restart(self) -> None:
+        """Start afresh on a new connection: drop a partial frame and the value filters.
+
+        The counters in :attr:`stats` are kept. After a re-plug the first complete frame gives
+        its values at once instead of waiting for a value filter (:class:`ValueGate`) that still
+        remembers the values from before the cable was pulled.
+        """
+        self._base += len(self._buf)
+        self._buf.clear()
+        self._expected = self._base
+        self._restart_filters()
+
     # ------------------------------------------------------------------ for subclasses
+
+    def _restart_filters(self) -> None:
+        """Forget value filters and frame-run state (override where a parser keeps some)."""
 
     def _scan(self, frames: list[list[Decoded]]) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -173,6 +188,10 @@ class ValueGate:
         self.every = max(1, every)
         self._last: dict[Kind, tuple[object, int]] = {}
 
+    def reset(self) -> None:
+        """Forget every last value: the next update of each kind passes."""
+        self._last.clear()
+
     def passes(self, kind: Kind, value: object) -> bool:
         """Return whether this update of ``kind`` (``value`` may be ``None``) is emitted."""
         last = self._last.get(kind)
@@ -181,6 +200,70 @@ class ValueGate:
             return True
         self._last[kind] = (value, last[1] + 1)
         return False
+
+
+class ResyncGuard:
+    """Holds frames of a checksum-less protocol after a resync until a run of them agrees.
+
+    Without a checksum any byte pattern that looks like a frame decodes, so random noise (a wrong
+    baud rate, a loose connector) turns into plausible readings. After a resync (a frame that
+    did not start where the previous one ended, or the first frame of a connection) frames are
+    held back until ``run`` consecutive frames have arrived in place, each agreeing with the one
+    before (``agree``); then all of the held frames are released, in order. A frame out of place
+    or disagreeing starts a new run; frames of an abandoned run are dropped and counted in
+    ``stats.extra["unconfirmed_frames"]``. Once confirmed, frames pass until the next resync.
+
+    The guard holds raw frames; the parser decodes only what it releases, so value filters
+    never see a frame that turns out to be noise.
+
+    Parameters
+    ----------
+    run : int
+        Consecutive agreeing frames that confirm framing (1: no holding).
+    agree : callable
+        ``agree(previous_key, key)``: whether two consecutive frames' keys are consistent.
+    stats : ParserStats
+        Where abandoned frames are counted.
+    """
+
+    def __init__(self, run: int, agree: Callable[[Any, Any], bool], stats: ParserStats) -> None:
+        self.run = max(1, run)
+        self._agree = agree
+        self._stats = stats
+        self._confirmed = False
+        self._held: list[tuple[Any, bytes]] = []
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether frames pass now (framing confirmed since the last resync)."""
+        return self._confirmed
+
+    def reset(self) -> None:
+        """Forget the framing: the next frame starts a new run (a new connection)."""
+        self._drop()
+        self._confirmed = False
+
+    def frame(self, in_place: bool, key: Any, raw: bytes) -> list[bytes]:
+        """Take one frame's raw bytes; return the raw frames released by it (oldest first)."""
+        if not in_place:
+            self.reset()
+        if self._confirmed:
+            return [raw]
+        if self._held and not self._agree(self._held[-1][0], key):
+            self._drop()
+        self._held.append((key, raw))
+        if len(self._held) < self.run:
+            return []
+        self._confirmed = True
+        released = [held for _, held in self._held]
+        self._held = []
+        return released
+
+    def _drop(self) -> None:
+        if self._held:
+            extra = self._stats.extra
+            extra["unconfirmed_frames"] = extra.get("unconfirmed_frames", 0) + len(self._held)
+            self._held = []
 
 
 def conditions_of(flags: Sequence[tuple[bool, TechnicalCondition, str]]) -> list[Condition]:

@@ -21,6 +21,12 @@ byte   bits  meaning
 The protocol has no checksum. Pulse rate 0 or 255 and SpO2 0 or 127 are read as "no value"
 (the sentinels of the V7 protocol of the same family; a finger-out frame carries zeros).
 While the finger-out bit is set both are "no value" whatever the bytes hold.
+
+Because there is no checksum, about one byte position in 32 of random noise looks like a frame.
+After a resync (and at the start) frames are held until :data:`CONFIRM_FRAMES` consecutive
+frames arrive in place with the same finger-out bit, SpO2 within 1 and pulse within 2 of the
+frame before (a real device repeats its values in every frame, 60 a second): then they are all
+released (:class:`~sessionmon.devices.protocols.base.ResyncGuard`).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from datetime import datetime
 from sessionmon.devices.protocols.base import (
     TC,
     FrameParser,
+    ResyncGuard,
     ValueGate,
     clamp_int,
     conditions_of,
@@ -41,6 +48,8 @@ from sessionmon.devices.readings import Condition, Decoded, Reading
 from sessionmon.model import Kind
 
 FRAME_LEN = 5
+#: Consecutive in-place, agreeing frames that confirm framing after a resync (83 ms of stream).
+CONFIRM_FRAMES = 5
 _FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{4}")
 _PLETH_READINGS = [Reading.of(Kind.PLETH, v) for v in range(128)]
 
@@ -58,6 +67,11 @@ class Cms50LegacyParser(FrameParser):
     def __init__(self, numerics_every: int = 60) -> None:
         super().__init__()
         self._gate = ValueGate(numerics_every)
+        self._guard = ResyncGuard(CONFIRM_FRAMES, _agree, self.stats)
+
+    def _restart_filters(self) -> None:
+        self._gate.reset()
+        self._guard.reset()
 
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf
@@ -68,8 +82,10 @@ class Cms50LegacyParser(FrameParser):
                 return max(pos, len(buf) - (FRAME_LEN - 1))
             start = match.start()
             end = start + FRAME_LEN
-            self._accept(start, end)
-            frames.append(self._decode(buf[start:end]))
+            raw = bytes(buf[start:end])
+            in_place = self._accept(start, end)
+            for released in self._guard.frame(in_place, _key(raw), raw):
+                frames.append(self._decode(released))
             pos = end
 
     def _decode(self, f: bytes | bytearray) -> list[Decoded]:
@@ -87,6 +103,17 @@ class Cms50LegacyParser(FrameParser):
         if gate(Kind.SPO2, spo2):
             out.append(_SPO2[spo2])
         return out
+
+
+def _key(f: bytes) -> tuple[int, int, int]:
+    """(finger out, pulse, SpO2) of a frame, as the resync guard compares them."""
+    if f[0] & 0x10:
+        return 1, 0, 0
+    return 0, ((f[2] & 0x40) << 1) | f[3], f[4]
+
+
+def _agree(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+    return a[0] == b[0] and abs(a[1] - b[1]) <= 2 and abs(a[2] - b[2]) <= 1
 
 
 def _conditions(bits: int) -> tuple[Condition, ...]:

@@ -123,6 +123,9 @@ class Cms50V7Parser(FrameParser):
         super().__init__()
         self._gate = ValueGate(numerics_every)
 
+    def _restart_filters(self) -> None:
+        self._gate.reset()
+
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf
         pos = 0

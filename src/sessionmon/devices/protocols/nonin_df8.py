@@ -11,7 +11,15 @@ byte   meaning
 =====  ================================================================================
 
 Frames are found by a STATUS byte (bit 7 set) followed by two bytes with bit 7 clear.
-9600 8-N-1.
+9600 8-N-1. An HR of 0 is not a reading ("no value", like 511).
+
+There is no checksum: one byte position in 8 of random noise looks like a frame. After a resync
+(and at the start) frames are held until :data:`CONFIRM_FRAMES` consecutive frames arrive in
+place with SpO2 within 3 and HR within 15 of the frame before ("missing", which random bytes
+rarely hold, agrees with anything: a sensor coming off or back is no reason to wait); then they
+are all released
+(:class:`~sessionmon.devices.protocols.base.ResyncGuard`). The price: the first values of a
+connection come with its third frame, 2 s after the first.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from datetime import datetime
 from sessionmon.devices.protocols.base import (
     TC,
     FrameParser,
+    ResyncGuard,
     clamp_int,
     conditions_of,
     value_or_invalid,
@@ -33,11 +42,20 @@ from sessionmon.model import Kind
 FRAME_LEN = 4
 HR_MISSING = 511
 SPO2_MISSING = 127
+#: Consecutive in-place, agreeing frames that confirm framing after a resync (2 s of stream).
+CONFIRM_FRAMES = 3
 _FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{2}[\x00-\xff]", re.DOTALL)
 
 
 class NoninDf8Parser(FrameParser):
-    """Parser of Nonin data format #8 (every frame's values are emitted)."""
+    """Parser of Nonin data format #8 (every confirmed frame's values are emitted)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._guard = ResyncGuard(CONFIRM_FRAMES, _agree, self.stats)
+
+    def _restart_filters(self) -> None:
+        self._guard.reset()
 
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf
@@ -48,9 +66,25 @@ class NoninDf8Parser(FrameParser):
                 return max(pos, len(buf) - (FRAME_LEN - 1))
             start = match.start()
             end = start + FRAME_LEN
-            self._accept(start, end)
-            frames.append(_decode(buf[start:end]))
+            raw = bytes(buf[start:end])
+            in_place = self._accept(start, end)
+            for released in self._guard.frame(in_place, _key(raw), raw):
+                frames.append(_decode(released))
             pos = end
+
+
+def _key(f: bytes) -> tuple[int | None, int | None]:
+    """(HR, SpO2) of a frame (``None``: missing), as the resync guard compares them."""
+    hr = ((f[0] & 0x03) << 7) | f[1]
+    return None if hr in (0, HR_MISSING) else hr, None if f[2] == SPO2_MISSING else f[2]
+
+
+def _near(x: int | None, y: int | None, by: int) -> bool:
+    return x is None or y is None or abs(x - y) <= by
+
+
+def _agree(a: tuple[int | None, int | None], b: tuple[int | None, int | None]) -> bool:
+    return _near(a[0], b[0], 15) and _near(a[1], b[1], 3)
 
 
 def _status_conditions(status: int, status2: int) -> tuple[Condition, ...]:
@@ -71,7 +105,7 @@ def _status_conditions(status: int, status2: int) -> tuple[Condition, ...]:
 _CONDITIONS = {
     (s, s2): _status_conditions(s, s2) for s in range(0x00, 0x40, 0x04) for s2 in (0, 1, 8, 9)
 }
-_HR = [value_or_invalid(Kind.HR, None if hr == HR_MISSING else hr) for hr in range(512)]
+_HR = [value_or_invalid(Kind.HR, None if hr in (0, HR_MISSING) else hr) for hr in range(512)]
 _SPO2 = {
     flags: [
         value_or_invalid(Kind.SPO2, None if v == SPO2_MISSING else v, flags=flags)

@@ -102,6 +102,11 @@ class PacketTracker:
         self._frame_no = None
         self._slots.clear()
 
+    def restart(self) -> None:
+        """A new connection: forget the packet position and the value filter."""
+        self.lose_place()
+        self._gate.reset()
+
     def frame(self, status: int, value: int) -> list[Decoded]:
         """Take one frame's STATUS and FLOAT; return the numerics completed by it."""
         if status & 0x01:
@@ -151,6 +156,9 @@ class PacketFrameParser(FrameParser):
     def __init__(self, numerics_every: int = 3) -> None:
         super().__init__()
         self._packet = PacketTracker(self.stats, numerics_every)
+
+    def _restart_filters(self) -> None:
+        self._packet.restart()
 
 
 def status_byte(

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from sessionmon.devices.plausibility import DEFAULT_BP_PLAUSIBILITY
 from sessionmon.devices.protocols.base import TC, FrameParser, clamp_int, value_or_invalid
 from sessionmon.devices.readings import Condition, Decoded, Reading
 from sessionmon.model import Kind
@@ -198,20 +199,26 @@ def decoded_of(reply: Reply) -> list[Decoded]:
     """Return the readings / conditions a reply stands for.
 
     A failed measurement is ``Condition(NIBP_FAILED, "57 loose cuff or leak")``; an
-    error acknowledge is ``NIBP_FAILED`` too; a zero value is ``INVALID_VALUE``.
+    error acknowledge is ``NIBP_FAILED`` too; so is a result that fails the plausibility rule
+    (:mod:`sessionmon.devices.plausibility`, the rule the live driver uses): no pressure of it
+    is a reading. A heart rate outside its range is ``INVALID_VALUE``.
     """
     if isinstance(reply, CuffPressure):
         return [value_or_invalid(Kind.CUFF_PRESSURE, reply.mmhg)]
     if isinstance(reply, BpResult):
         if not reply.ok:
             return [Condition(TC.NIBP_FAILED, reply.error)]
+        problem = DEFAULT_BP_PLAUSIBILITY.problem(reply.systolic, reply.diastolic, reply.map)
+        if problem is not None:
+            return [Condition(TC.NIBP_FAILED, problem)]
+        hr = reply.hr if DEFAULT_BP_PLAUSIBILITY.hr_ok(reply.hr) else None
         return [
-            value_or_invalid(kind, value or None)
+            value_or_invalid(kind, value)
             for kind, value in (
                 (Kind.NIBP_SYS, reply.systolic),
                 (Kind.NIBP_DIA, reply.diastolic),
                 (Kind.NIBP_MAP, reply.map),
-                (Kind.NIBP_HR, reply.hr),
+                (Kind.NIBP_HR, hr),
             )
         ]
     if isinstance(reply, Ack) and reply.is_error:
