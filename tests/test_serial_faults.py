@@ -80,7 +80,7 @@ def test_sensor_off_and_unplug_reach_the_real_driver(tmp_path):
         lambda: (clock.now() - start).total_seconds(),
         lines.append,
     )
-    device = SerialOximeter("nonin-df2", port.path, SystemClock())
+    device = SerialOximeter("nonin-df2", port.path, clock)  # the simulator's time
     device.start()
 
     def step() -> None:  # a tenth of a device second per loop

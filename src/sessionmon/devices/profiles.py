@@ -55,6 +55,8 @@ class DeviceProfile:
         Returns a fresh parser.
     pleth_rate_hz : float or None
         Pleth samples per second (``None``: the protocol carries no pleth).
+    frame_rate_hz : float
+        Frames per second the device sends (a stream far faster is dropped as not valid).
     condition_hold_frames : int
         Frames without a flag before its condition ends (flags carried only in some frames of a
         packet need a whole packet).
@@ -71,6 +73,7 @@ class DeviceProfile:
     defaults: PortSettings
     parser_factory: Callable[[], Parser]
     pleth_rate_hz: float | None = None
+    frame_rate_hz: float = 1.0
     condition_hold_frames: int = 1
     start_command: bytes = b""
     keepalive_command: bytes = b""
@@ -139,6 +142,7 @@ def get_profile(name: str) -> DeviceProfile:
         defaults=spec.port_settings,
         parser_factory=spec.make_parser,
         pleth_rate_hz=spec.pleth_rate_hz,
+        frame_rate_hz=spec.frame_rate_hz,
         condition_hold_frames=spec.flag_hold_frames,
         start_command=spec.start_command,
         keepalive_command=spec.keepalive_command,

@@ -11,7 +11,15 @@ feeds the bytes to the protocol parser and turns what comes out into source outp
   or when the link drops; ``invalid_value`` (a "no value" sentinel) ends when every kind it
   was reported for has a value again;
 - link moves as :class:`LinkStateChange`, plus ``disconnected`` when the port is lost and
-  ``no_data`` when it stalls.
+  ``no_data`` when it stalls;
+- what the driver itself judges: ``no_value`` while SpO2 or pulse keeps coming as the device's
+  "no value" marker (the runtime treats it like sensor off), ``no_valid_data`` when bytes
+  arrive but no valid reading or "no value" marker has come for ``no_valid_data_s`` (noise, a
+  wrong baud or protocol), ``too_fast`` while frames arrive far faster than the device sends
+  them (:mod:`~sessionmon.devices.rate_guard`; such frames are dropped, never recorded).
+
+On every new connection the parser restarts (:meth:`FrameParser.restart`): the value filter
+forgets the values from before a re-plug, so the first valid frame gives its values at once.
 
 Everything is put on a thread-safe queue that :meth:`poll` drains.
 """
@@ -26,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sessionmon.clock import Clock
 from sessionmon.devices.link import OPEN_STATES, Backoff, SerialFactory, SerialLink
 from sessionmon.devices.profiles import DeviceConfig, DeviceProfile, PortOverrides, get_profile
+from sessionmon.devices.rate_guard import FrameRateGuard
 from sessionmon.devices.readings import Condition, Decoded, TechnicalCondition
 from sessionmon.devices.source import (
     ConditionChange,
@@ -42,6 +51,18 @@ if TYPE_CHECKING:
 
 #: Conditions owned by the link rather than by device frames.
 LINK_CONDITIONS = frozenset({TechnicalCondition.DISCONNECTED, TechnicalCondition.NO_DATA})
+
+#: Conditions the oximeter driver judges over time (not per frame: no hold-frame rule).
+DRIVER_CONDITIONS = frozenset(
+    {TechnicalCondition.NO_VALUE, TechnicalCondition.NO_VALID_DATA, TechnicalCondition.TOO_FAST}
+)
+
+#: Kinds whose "no value" marker counts towards ``no_value`` (PI may be invalid for good).
+NO_VALUE_KINDS = frozenset({Kind.SPO2.value, Kind.HR.value})
+
+#: Seconds of bytes without a valid reading before ``no_valid_data`` (devices send values at
+#: least once a second; the alarm profile's delay adds the rest of the 10 s).
+NO_VALID_DATA_S = 4.0
 
 
 class SerialSourceBase:
@@ -201,6 +222,8 @@ class SerialOximeter(SerialSourceBase):
         Port settings that differ from the profile's defaults.
     block_samples : int, optional
         Pleth samples per :class:`WaveformBlock` (default: about 0.1 s of samples).
+    no_valid_data_s : float
+        Seconds of bytes without a valid reading before ``no_valid_data``.
     stall_timeout_s, backoff, serial_factory, device_id
         See :class:`~sessionmon.devices.link.SerialLink`.
     """
@@ -213,6 +236,7 @@ class SerialOximeter(SerialSourceBase):
         *,
         overrides: PortOverrides | None = None,
         block_samples: int | None = None,
+        no_valid_data_s: float = NO_VALID_DATA_S,
         stall_timeout_s: float | None = 5.0,
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
@@ -238,6 +262,10 @@ class SerialOximeter(SerialSourceBase):
         self._invalid_kinds: set[str] = set()
         self._frames_seen = 0
         self._last_keepalive = 0.0
+        self.no_valid_data_s = no_valid_data_s
+        self.rate_guard = FrameRateGuard(profile.frame_rate_hz or 1.0)
+        self._junk_since: float | None = None  # first byte since the last valid data
+        self._junk_bytes = 0
 
     # ------------------------------------------------------------------ link callbacks
 
@@ -246,6 +274,8 @@ class SerialOximeter(SerialSourceBase):
         # the keep-alive period counts from before the write: whoever sees the start command
         # may move the clock on, and the next keep-alive must follow from that
         self._last_keepalive = self._clock.monotonic()
+        with self._lock:
+            self._restart_stream()
         if self.profile.start_command:
             link.write(self.profile.start_command)
 
@@ -256,11 +286,14 @@ class SerialOximeter(SerialSourceBase):
         super().stop()
 
     def link_tick(self, link: SerialLink) -> None:
-        """Send the keep-alive when it is due."""
+        """Send the keep-alive when it is due; judge the stream (valid data, rate)."""
+        now = self._clock.monotonic()
         command, every = self.profile.keepalive_command, self.profile.keepalive_s
-        if command and every and self._clock.monotonic() - self._last_keepalive >= every:
-            self._last_keepalive = self._clock.monotonic()
+        if command and every and now - self._last_keepalive >= every:
+            self._last_keepalive = now
             link.write(command)
+        with self._lock:
+            self._judge_stream(now)
 
     def link_bytes(self, data: bytes) -> None:
         """Decode bytes and queue what they mean."""
@@ -270,8 +303,16 @@ class SerialOximeter(SerialSourceBase):
             self.internal_errors += 1
             return
         now = self._now()
+        mono = self._clock.monotonic()
+        admit = self.rate_guard.admit
         with self._lock:
+            if self._junk_since is None:
+                self._junk_since = mono
+                self._junk_bytes = 0
+            self._junk_bytes += len(data)
             for frame in frames:
+                if not admit(mono):
+                    continue  # too fast to be the device: never recorded
                 present: dict[TechnicalCondition, str] = {}
                 for item in frame:
                     if isinstance(item, Condition):
@@ -283,7 +324,14 @@ class SerialOximeter(SerialSourceBase):
                     else:
                         self._invalid_kinds.discard(item.kind.value)
                         self._queue.append(SourceOutput(now, item))
+                        self._valid_data(mono)
+                    if (
+                        isinstance(item, Condition)
+                        and item.name is TechnicalCondition.INVALID_VALUE
+                    ):
+                        self._valid_data(mono)  # the device speaks: it has no value to give
                 self._update_conditions(present)
+            self._judge_stream(mono)
 
     def _decode(self, data: bytes) -> list[list[Decoded]]:
         """Return the decoded items grouped by frame."""
@@ -301,8 +349,52 @@ class SerialOximeter(SerialSourceBase):
         """Drop half-received pleth and numeric history; the next frame starts afresh."""
         with self._lock:
             self._flush_pending()
-            self._frames_without.clear()
-            self._invalid_kinds.clear()
+            self._restart_stream()
+
+    def _restart_stream(self) -> None:
+        """A new connection (or none): parser, value filter, rate and validity timers afresh."""
+        self._frames_without.clear()
+        self._invalid_kinds.clear()
+        restart = getattr(self.parser, "restart", None)
+        if restart is not None:
+            restart()
+        self.rate_guard.reset()
+        self._junk_since = None
+        for condition in DRIVER_CONDITIONS:
+            self._set_condition(condition, False, "new connection")
+
+    def _valid_data(self, now: float) -> None:
+        self._junk_since = None
+        self._set_condition(TechnicalCondition.NO_VALID_DATA, False, "valid data again")
+
+    def _judge_stream(self, now: float) -> None:
+        """Set or end ``too_fast``, ``no_valid_data`` and ``no_value`` (lock held)."""
+        if not self.is_open:
+            return
+        guard = self.rate_guard
+        fast = guard.check(now)
+        self._set_condition(
+            TechnicalCondition.TOO_FAST,
+            fast,
+            guard.describe(self.profile.name) if fast else "rate normal again",
+        )
+        since = self._junk_since
+        if since is not None and now - since >= self.no_valid_data_s:
+            self._set_condition(
+                TechnicalCondition.NO_VALID_DATA,
+                True,
+                f"{self._junk_bytes} bytes in {now - since:.0f} s but no valid "
+                f"{self.profile.name} reading at {self.link.settings.describe()}: "
+                "check the driver and baud",
+            )
+        missing = sorted(NO_VALUE_KINDS & self._invalid_kinds)
+        self._set_condition(
+            TechnicalCondition.NO_VALUE,
+            bool(missing),
+            f"device sends no {' or '.join(k.replace('spo2', 'SpO2') for k in missing)} value"
+            if missing
+            else "values again",
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -327,7 +419,8 @@ class SerialOximeter(SerialSourceBase):
             self._frames_without[condition] = 0
             self._set_condition(condition, True, detail)
         hold = self.profile.condition_hold_frames
-        for condition in [c for c in self._active if c not in LINK_CONDITIONS]:
+        judged = LINK_CONDITIONS | DRIVER_CONDITIONS
+        for condition in [c for c in self._active if c not in judged]:
             if condition is TechnicalCondition.INVALID_VALUE:
                 # numerics are thinned out by the parser: "no value" ends with the next value
                 if not self._invalid_kinds:
