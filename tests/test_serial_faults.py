@@ -35,7 +35,7 @@ def test_parse_fault_forms():
     [
         ("sensor_off", "not NAME@START[:DURATION]"),
         ("sensor_off@-1:2", "not NAME@START[:DURATION]"),
-        ("finger_out@3", "unknown fault 'finger_out'; use one of sensor_off, unplug"),
+        ("finger_out@3", "unknown fault 'finger_out'; use one of sensor_off, unplug, noise"),
         ("sensor_off@3:0", "the duration must be positive"),
         ("sensor_off@3.1.2", "must be numbers"),
     ],

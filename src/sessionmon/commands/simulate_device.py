@@ -35,8 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME@START[:DURATION]",
-        help="timed fault, seconds from the start: sensor_off (finger out, oximeters) or unplug "
-        "(cable pulled); e.g. sensor_off@30:20. Repeatable.",
+        help="timed fault, seconds from the start: sensor_off (finger out, oximeters), unplug "
+        "(cable pulled), noise (random bytes), no_value (SpO2 and pulse as 'no value' markers, "
+        "oximeters), fast (every frame 100 times, oximeters) or silent (the device sends "
+        "nothing); e.g. sensor_off@30:20. Repeatable.",
     )
     parser.set_defaults(func=handler)
 

@@ -170,6 +170,7 @@ class SerialLink:
         self._thread: threading.Thread | None = None
         self._last_data = 0.0
         self.bytes_in = 0
+        self.ticks = 0  # reader loop turns while open (tests wait for the thread's timers)
         self.reconnects = 0
         self.listener_errors = 0
         self._taps: list[Callable[[bytes], None]] = []
@@ -315,6 +316,7 @@ class SerialLink:
             if not data and checks % 8 == 0 and self._port_vanished():
                 return f"{self.port} disappeared"
             self._call(self._listener.link_tick, self)
+            self.ticks += 1
         return None
 
     def _call(self, callback: Callable[..., None], *args: Any) -> None:

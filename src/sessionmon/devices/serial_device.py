@@ -379,7 +379,7 @@ class SerialOximeter(SerialSourceBase):
             guard.describe(self.profile.name) if fast else "rate normal again",
         )
         since = self._junk_since
-        if since is not None and now - since >= self.no_valid_data_s:
+        if since is not None and now - since >= self.no_valid_data_s - 1e-6:
             self._set_condition(
                 TechnicalCondition.NO_VALID_DATA,
                 True,

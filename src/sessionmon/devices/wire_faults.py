@@ -9,6 +9,11 @@ simulator stops).
   protocol says it its own way), then values again.
 - ``unplug``: the pty's master is closed, as a pulled USB cable, and reopened when the fault ends
   (with ``--link`` the port keeps its name, as ``/dev/ttyUSB0`` does).
+- ``noise``: random bytes instead of frames, as many as the device would send (a wrong baud
+  rate, a loose connector).
+- ``no_value``: frames keep coming, SpO2 and pulse as the device's "no value" marker, no flag.
+- ``fast``: every frame sent 100 times (a capture replayed at full speed, a runaway driver).
+- ``silent``: the device stops sending (an NIBP module stops answering its keep-alive).
 """
 
 from __future__ import annotations
@@ -26,10 +31,17 @@ from sessionmon.errors import UserError
 FAULTS: dict[str, str] = {
     "sensor_off": "finger out of the sensor: the device sends its sensor-off flags, no values",
     "unplug": "cable pulled: the port closes, and comes back when the fault ends",
+    "noise": "random bytes instead of frames (a wrong baud rate, a loose connector)",
+    "no_value": "frames with SpO2 and pulse as 'no value' markers, no sensor flag",
+    "fast": "every frame sent 100 times: the stream runs 100x too fast",
+    "silent": "the device sends nothing (an NIBP module stops answering)",
 }
 
 #: Faults that only an oximeter can show.
-OXIMETER_ONLY = frozenset({"sensor_off"})
+OXIMETER_ONLY = frozenset({"sensor_off", "no_value", "fast"})
+
+#: Faults the simulator itself plays (the others act on the port).
+WIRE_FAULTS = frozenset({"noise", "no_value", "fast", "silent"})
 
 _SPEC = re.compile(r"(?P<name>[a-z_]+)@(?P<start>[0-9.]+)(?::(?P<duration>[0-9.]+))?")
 
@@ -194,6 +206,8 @@ class FaultRunner:
                     self._port.unplug()
                 else:
                     self._port.replug()
+            elif fault.name in WIRE_FAULTS:
+                self._sim.set_wire_fault(fault.name, started)
             state = "started" if started else "ended"
             where = f" (port {self._port.path})" if fault.name == "unplug" and not started else ""
             self._report(f"fault {fault.name} {state} at {self._elapsed():.1f} s{where}")

@@ -99,6 +99,8 @@ class WireSimulator:
         self.frames_out = 0
         self._values: dict[Kind, float | None] = {Kind.HR: None, Kind.SPO2: None, Kind.PI: None}
         self._sensor_off = False
+        self.wire_faults: set[str] = set()
+        self._noise = random.Random(seed + 1)
         self._next_record: datetime | None = None
         self.oximeter: Any = None
         if self.spec.role is DeviceRole.OXIMETER:
@@ -132,6 +134,20 @@ class WireSimulator:
             raise ValueError("faults apply to oximeter protocols")
         self.oximeter.clear_fault(name)
 
+    def set_wire_fault(self, name: str, active: bool) -> None:
+        """Start or end a fault the simulator plays on the wire.
+
+        ``noise`` (random bytes instead of frames), ``no_value`` (SpO2 and pulse sent as the
+        device's "no value" marker), ``fast`` (every frame 100 times) or ``silent`` (nothing
+        sent, no command answered).
+        """
+        if name not in ("noise", "no_value", "fast", "silent"):
+            raise ValueError(f"unknown wire fault {name!r}")
+        if active:
+            self.wire_faults.add(name)
+        else:
+            self.wire_faults.discard(name)
+
     def step(self) -> int:
         """Send everything the device would have sent up to the clock's now.
 
@@ -141,6 +157,7 @@ class WireSimulator:
             Bytes written.
         """
         data = self._nibp_tick() if self.is_nibp else self._oximeter_bytes()
+        data = self._apply_wire_faults(data)
         if data:
             self._write(data)
             self.bytes_out += len(data)
@@ -152,6 +169,7 @@ class WireSimulator:
             return 0
         # oximeters stream regardless of start / keep-alive commands
         reply = self._nibp_receive(data) if self.is_nibp else b""
+        reply = self._apply_wire_faults(reply)
         if reply:
             self._write(reply)
             self.bytes_out += len(reply)
@@ -175,6 +193,18 @@ class WireSimulator:
                 self.receive(read_host(0.0))
             self.step()
             stop.wait(period_s)
+
+    def _apply_wire_faults(self, data: bytes) -> bytes:
+        faults = self.wire_faults
+        if not data or not faults:
+            return data
+        if "silent" in faults:
+            return b""
+        if "noise" in faults:
+            return self._noise.randbytes(len(data))
+        if "fast" in faults:
+            return data * 100
+        return data
 
     # ------------------------------------------------------------------ oximeter
 
@@ -214,6 +244,8 @@ class WireSimulator:
 
     def _frames(self, samples: Any, at: datetime) -> bytes:
         hr, spo2, pi = self._values[Kind.HR], self._values[Kind.SPO2], self._values[Kind.PI]
+        if "no_value" in self.wire_faults:
+            hr = spo2 = None
         return self.encoder.frames_for(
             None if hr is None else round(hr),
             None if spo2 is None else round(spo2),
