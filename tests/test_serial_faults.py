@@ -8,7 +8,7 @@ import pytest
 
 from pty_helpers import wait_until
 from sessionmon.cli import main
-from sessionmon.clock import ManualClock, SystemClock
+from sessionmon.clock import ManualClock
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.readings import TechnicalCondition
 from sessionmon.devices.serial_device import SerialOximeter
