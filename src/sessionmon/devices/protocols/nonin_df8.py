@@ -15,7 +15,7 @@ Frames are found by a STATUS byte (bit 7 set) followed by two bytes with bit 7 c
 
 There is no checksum: one byte position in 8 of random noise looks like a frame. After a resync
 (and at the start) frames are held until :data:`CONFIRM_FRAMES` consecutive frames arrive in
-place with SpO2 within 3 and HR within 15 of the frame before ("missing", which random bytes
+place with SpO2 within 2 and HR within 10 of the frame before ("missing", which random bytes
 rarely hold, agrees with anything: a sensor coming off or back is no reason to wait); then they
 are all released
 (:class:`~sessionmon.devices.protocols.base.ResyncGuard`). The price: the first values of a
@@ -84,7 +84,7 @@ def _near(x: int | None, y: int | None, by: int) -> bool:
 
 
 def _agree(a: tuple[int | None, int | None], b: tuple[int | None, int | None]) -> bool:
-    return _near(a[0], b[0], 15) and _near(a[1], b[1], 3)
+    return _near(a[0], b[0], 10) and _near(a[1], b[1], 2)
 
 
 def _status_conditions(status: int, status2: int) -> tuple[Condition, ...]:
