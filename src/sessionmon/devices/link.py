@@ -93,7 +93,7 @@ class Backoff:
     """Reconnect delays: ``first_s`` doubling after each failed attempt up to ``max_s``."""
 
     first_s: float = 0.25
-    max_s: float = 2.0
+    max_s: float = 1.0
 
     def delay(self, attempt: int) -> float:
         """Return the wait before reconnect attempt number ``attempt`` (0-based)."""
