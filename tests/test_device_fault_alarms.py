@@ -286,3 +286,19 @@ def test_implausible_suntech_result_is_failed_and_never_ends_dia_high(
         finally:
             runtime.close()
             port.close()
+
+
+# ---------------------------------------------------------------------- the mapping itself
+
+
+def test_device_conditions_map_to_one_alarm_each():
+    from sessionmon.runtime.technical import TC, alarm_conditions
+
+    ox, nibp, up = DeviceRole.OXIMETER, DeviceRole.NIBP, LinkState.STREAMING
+    assert alarm_conditions(ox, up, {TC.NO_VALUE}, True) == {"oximeter_sensor_off"}
+    assert alarm_conditions(ox, up, {TC.NO_VALID_DATA}, True) == {"oximeter_no_valid_data"}
+    assert alarm_conditions(ox, up, {TC.TOO_FAST}, True) == {"oximeter_no_valid_data"}
+    # silence explains more than noise: one alarm, the one that says what to do
+    assert alarm_conditions(ox, up, {TC.NO_VALID_DATA, TC.NO_DATA}, True) == {"oximeter_no_data"}
+    assert alarm_conditions(nibp, up, {TC.NO_DATA}, True) == {"nibp_disconnected"}
+    assert alarm_conditions(nibp, up, set(), True) == set()

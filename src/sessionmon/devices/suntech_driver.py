@@ -94,7 +94,8 @@ class SuntechNibp(SerialSourceBase):
             port,
             clock,
             overrides=overrides,
-            stall_timeout_s=stall_timeout_s,
+            # a module left silent when idle is not stalled: it only speaks when spoken to
+            stall_timeout_s=stall_timeout_s if idle_poll_s is not None else None,
             backoff=backoff,
             serial_factory=serial_factory,
             device_id=device_id,

@@ -60,7 +60,7 @@ def alarm_conditions(
                 out.add("oximeter_sensor_off")
     else:
         # an idle module that misses its keep-alive (no_data) is as gone as an unplugged one
-        if disconnected or TC.NO_DATA in reported or (started and link is LinkState.STALLED):
+        if disconnected or TC.NO_DATA in reported:
             out.add("nibp_disconnected")
         elif TC.NIBP_FAILED in reported:
             out.add("nibp_failed")
