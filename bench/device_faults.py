@@ -88,10 +88,12 @@ class Rig:
         self.store = SessionStore.open(folder / "sessions.db", self.clock)
         driver = driver or device
         if PROTOCOLS[driver].role is DeviceRole.NIBP:
-            self.driver = SuntechNibp(self.port.path, self.clock, poll_interval_s=0.5)
+            self.driver = SuntechNibp(
+                self.port.path, self.clock, poll_interval_s=0.5, read_timeout_s=0.002
+            )
             devices = {"nibp": self.driver}
         else:
-            self.driver = SerialOximeter(driver, self.port.path, self.clock)
+            self.driver = SerialOximeter(driver, self.port.path, self.clock, read_timeout_s=0.002)
             devices = {"oximeter": self.driver}
         self.runtime = SessionRuntime(
             self.store,

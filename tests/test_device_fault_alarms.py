@@ -43,10 +43,14 @@ class Rig:
         self.store = SessionStore.open(tmp_path / "sessions.db", self.clock)
         driver_protocol = driver_protocol or device_protocol
         if PROTOCOLS[driver_protocol].role is DeviceRole.NIBP:
-            self.driver = SuntechNibp(self.port.path, self.clock, poll_interval_s=0.5)
+            self.driver = SuntechNibp(
+                self.port.path, self.clock, poll_interval_s=0.5, read_timeout_s=0.002
+            )
             devices = {"nibp": self.driver}
         else:
-            self.driver = SerialOximeter(driver_protocol, self.port.path, self.clock)
+            self.driver = SerialOximeter(
+                driver_protocol, self.port.path, self.clock, read_timeout_s=0.002
+            )
             devices = {"oximeter": self.driver}
         self.runtime = SessionRuntime(
             self.store,

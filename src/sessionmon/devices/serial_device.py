@@ -83,6 +83,7 @@ class SerialSourceBase:
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
         device_id: str | None = None,
+        read_timeout_s: float = 0.02,
     ) -> None:
         self.profile = profile
         self._clock = clock
@@ -98,6 +99,7 @@ class SerialSourceBase:
             stall_timeout_s=stall_timeout_s,
             backoff=backoff,
             serial_factory=serial_factory,
+            read_timeout_s=read_timeout_s,
         )
         self.internal_errors = 0
 
@@ -224,7 +226,7 @@ class SerialOximeter(SerialSourceBase):
         Pleth samples per :class:`WaveformBlock` (default: about 0.1 s of samples).
     no_valid_data_s : float
         Seconds of bytes without a valid reading before ``no_valid_data``.
-    stall_timeout_s, backoff, serial_factory, device_id
+    stall_timeout_s, backoff, serial_factory, device_id, read_timeout_s
         See :class:`~sessionmon.devices.link.SerialLink`.
     """
 
@@ -241,6 +243,7 @@ class SerialOximeter(SerialSourceBase):
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
         device_id: str | None = None,
+        read_timeout_s: float = 0.02,
     ) -> None:
         profile = get_profile(protocol) if isinstance(protocol, str) else protocol
         super().__init__(
@@ -252,6 +255,7 @@ class SerialOximeter(SerialSourceBase):
             backoff=backoff,
             serial_factory=serial_factory,
             device_id=device_id,
+            read_timeout_s=read_timeout_s,
         )
         self.parser = profile.new_parser()
         rate = profile.pleth_rate_hz or 1.0

@@ -69,7 +69,7 @@ class SuntechNibp(SerialSourceBase):
         Longest a measurement may take before it is aborted and reported failed.
     idle_poll_s : float or None
         Cuff pressure poll period when idle (``None``: stay silent when idle).
-    stall_timeout_s, backoff, serial_factory, device_id
+    stall_timeout_s, backoff, serial_factory, device_id, read_timeout_s
         See :class:`~sessionmon.devices.link.SerialLink`.
     """
 
@@ -88,6 +88,7 @@ class SuntechNibp(SerialSourceBase):
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
         device_id: str | None = None,
+        read_timeout_s: float = 0.02,
     ) -> None:
         super().__init__(
             get_profile("suntech"),
@@ -99,6 +100,7 @@ class SuntechNibp(SerialSourceBase):
             backoff=backoff,
             serial_factory=serial_factory,
             device_id=device_id,
+            read_timeout_s=read_timeout_s,
         )
         self.parser = self.profile.new_parser()
         self.poll_interval_s = poll_interval_s
