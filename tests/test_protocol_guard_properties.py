@@ -155,3 +155,30 @@ def test_a_stream_many_times_too_fast_is_caught_and_bounded(nominal, times):
     # the burst allowance (plus what refills while it drains), then nothing
     assert admitted <= guard.capacity * (1 + guard.factor / (times - guard.factor)) + 1
     assert admitted < frames / 4
+
+
+# ---------------------------------------------------------------------- decode, as typed
+
+
+def test_decode_prints_an_implausible_suntech_result_as_failed(tmp_path, capsys):
+    import json
+
+    from sessionmon.cli import main
+
+    capture = tmp_path / "bp.hex"
+    frames = [suntech.BpResult(120, 0, 0, 0), suntech.BpResult(128, 84, 99, 0)]
+    capture.write_text(" ".join(suntech.bp_data_frame(r).hex() for r in frames))
+    assert main(["decode", "--device", "suntech", "--hex", str(capture)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == {
+        "kind": "condition",
+        "value": "nibp_failed",
+        "detail": "implausible result 120/0 mmHg, MAP 0: diastolic outside 10-250",
+    }
+    # the second result is a BP; its HR of 0 is no value, not a reading
+    assert [(o["kind"], o["value"]) for o in lines[1:]] == [
+        ("nibp_sys", 128),
+        ("nibp_dia", 84),
+        ("nibp_map", 99),
+        ("condition", "invalid_value"),
+    ]
