@@ -51,9 +51,6 @@ class FrameRateGuard:
         self._over_at: float | None = None
         self.too_fast = False
         self.dropped = 0
-        self._window_start: float | None = None
-        self._window_frames = 0
-        self.observed_hz = 0.0
 
     def reset(self) -> None:
         """A new connection: a full bucket, nothing too fast."""
@@ -62,7 +59,6 @@ class FrameRateGuard:
     def admit(self, now: float) -> bool:
         """Take one frame that arrived at ``now`` (monotonic s); whether it may be used."""
         self._refill(now)
-        self._measure(now)
         if self._tokens >= 1.0:
             self._tokens -= 1.0
         else:
@@ -84,26 +80,14 @@ class FrameRateGuard:
         return self.too_fast
 
     def describe(self, protocol: str) -> str:
-        """One line for the alarm detail, e.g. ``"frames arrive at 6000/s, ..."``."""
-        times = self.observed_hz / self.nominal_hz if self.nominal_hz else 0.0
+        """One line for the alarm detail (true whenever the guard has tripped)."""
         return (
-            f"frames arrive at about {self.observed_hz:.0f}/s, {times:.0f}x what a {protocol} "
-            "sends: readings dropped; check the driver and baud"
+            f"frames arrive faster than a {protocol} sends them (over {self.factor:g}x its "
+            f"{self.nominal_hz:g}/s, {self.dropped} dropped, none recorded): "
+            "check the driver and baud"
         )
 
     def _refill(self, now: float) -> None:
         if self._last is not None and now > self._last:
             self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
         self._last = now if self._last is None else max(self._last, now)
-
-    def _measure(self, now: float) -> None:
-        if self._window_start is None:
-            self._window_start = now
-        self._window_frames += 1
-        elapsed = now - self._window_start
-        if elapsed >= 1.0:
-            self.observed_hz = self._window_frames / elapsed
-            self._window_start = now
-            self._window_frames = 0
-        elif self.too_fast and self._window_frames > self.observed_hz:
-            self.observed_hz = max(self.observed_hz, float(self._window_frames))

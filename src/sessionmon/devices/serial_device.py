@@ -60,6 +60,8 @@ DRIVER_CONDITIONS = frozenset(
 #: Kinds whose "no value" marker counts towards ``no_value`` (PI may be invalid for good).
 NO_VALUE_KINDS = frozenset({Kind.SPO2.value, Kind.HR.value})
 
+_SHOWN_KIND = {Kind.SPO2.value: "SpO2", Kind.HR.value: "pulse rate"}
+
 #: Seconds of bytes without a valid reading before ``no_valid_data`` (devices send values at
 #: least once a second; the alarm profile's delay adds the rest of the 10 s).
 NO_VALID_DATA_S = 4.0
@@ -395,7 +397,7 @@ class SerialOximeter(SerialSourceBase):
         self._set_condition(
             TechnicalCondition.NO_VALUE,
             bool(missing),
-            f"device sends no {' or '.join(k.replace('spo2', 'SpO2') for k in missing)} value"
+            f"device sends no {' or '.join(_SHOWN_KIND[k] for k in missing)} value"
             if missing
             else "values again",
         )
