@@ -114,3 +114,34 @@ def test_simulate_device_refuses_a_bad_fault_in_one_line(capsys):
     assert main(["simulate-device", "--protocol", "suntech", "--fault", "sensor_off@1"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "sessionmon: fault sensor_off applies to oximeters, not to suntech"
+
+
+def test_wire_faults_start_and_end_on_schedule():
+    clock = ManualClock()
+    sent: list[bytes] = []
+    sim = WireSimulator("nonin-df8", sent.append, clock, seed=4)
+    start = clock.now()
+    lines: list[str] = []
+    runner = FaultRunner(
+        sim,
+        None,
+        [ScheduledFault("noise", 1, 2), ScheduledFault("fast", 4, 1)],
+        lambda: (clock.now() - start).total_seconds(),
+        lines.append,
+    )
+    seen = []
+    for _ in range(60):
+        clock.advance(0.1)
+        runner.tick()
+        sim.step()
+        seen.append(frozenset(sim.wire_faults))
+    assert frozenset({"noise"}) in seen and frozenset({"fast"}) in seen
+    assert sim.wire_faults == set()
+    assert lines[0] == "fault noise started at 1.0 s"
+    assert max(len(chunk) for chunk in sent) == 400  # a 4-byte frame sent 100 times
+
+
+def test_oximeter_only_wire_faults_are_refused_for_suntech():
+    sim = WireSimulator("suntech", lambda data: None, ManualClock())
+    with pytest.raises(UserError, match="fault fast applies to oximeters"):
+        FaultRunner(sim, None, [ScheduledFault("fast", 1)], lambda: 0.0)
