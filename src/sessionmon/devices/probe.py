@@ -24,8 +24,9 @@ from sessionmon.devices.source import ConditionChange, DeviceRole, WaveformBlock
 from sessionmon.errors import UserError
 from sessionmon.model import Kind
 
-#: Seconds a connection test waits for data (a 1-per-second device sends two records).
-TEST_TIMEOUT_S = 3.0
+#: Seconds a connection test waits for data (a Nonin #8 gives its first values with its third
+#: 1-per-second frame, which must agree with the two before: it has no checksum).
+TEST_TIMEOUT_S = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,11 @@ def _describe_data(item: object) -> str | None:
         return f"data is arriving ({item.kind.value} {item.value:g} {item.unit})"
     if isinstance(item, WaveformBlock):
         return f"data is arriving (pleth at {item.sample_rate_hz:g} samples/s)"
-    if isinstance(item, ConditionChange) and item.active and item.condition.value != "no_data":
+    if (
+        isinstance(item, ConditionChange)
+        and item.active
+        and item.condition.value not in ("no_data", "no_valid_data", "too_fast")
+    ):
         if item.condition.value in ("disconnected",):
             return None
         return f"the device answers but reports {item.condition.value.replace('_', ' ')}"
