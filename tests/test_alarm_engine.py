@@ -23,6 +23,19 @@ HIGH, MEDIUM, LOW = AlarmPriority.HIGH, AlarmPriority.MEDIUM, AlarmPriority.LOW
 A = AlarmLogAction
 
 
+def instant_profile():
+    """The default profile with its high stages raised at once and no desaturation area.
+
+    The mechanism tests (latching, acknowledge, pause, escalation, the log) use it so that one
+    value makes a high-priority alarm; the tests of the default hold times and the desaturation
+    area (test_alarm_rules.py) use :func:`default_profile` itself.
+    """
+    at_once = {"high": {"delay_s": 0}}
+    return default_profile().with_overrides(
+        spo2_low=at_once, hr_high=at_once, hr_low=at_once, spo2_desat={"enabled": False}
+    )
+
+
 class Rig:
     """An engine on a manual clock, with the records and log it produced."""
 
@@ -33,7 +46,7 @@ class Rig:
         self.records: list[AlarmRecord] = []
         self.log: list[AlarmLogEntry] = []
         self.engine = AlarmEngine(
-            profile or default_profile(),
+            profile or instant_profile(),
             self.clock,
             self.session_id,
             on_record=self.records.append,
@@ -182,14 +195,19 @@ def test_priority_rises_and_falls_in_one_alarm_and_the_record_keeps_the_highest(
     rig.hold(Kind.SPO2, 87, 30, 40)
     alarm = rig.alarm("spo2_low")
     assert alarm.alarm_id == first.alarm_id, "a condition has one alarm at a time"
-    assert alarm.priority is MEDIUM
+    assert alarm.priority is HIGH, "a latched alarm keeps the priority it reached"
     assert alarm.highest_priority is HIGH
     assert alarm.latched, "it latched when it reached high priority"
+    assert alarm.extreme == 84 and "lowest 84" in alarm.message
     assert rig.latest_record("spo2_low").priority is HIGH
+    rig.engine.acknowledge("nurse A")
+    rig.to(41)
+    rig.observe(Kind.SPO2, 87)
+    assert rig.alarm("spo2_low").priority is MEDIUM, "once acknowledged it follows severity"
     changes = [e for e in rig.log if e.action is A.PRIORITY_CHANGED]
     assert [(e.at, e.priority, e.value) for e in changes] == [
         (rig.t(20), HIGH, 84),
-        (rig.t(30), MEDIUM, 87),
+        (rig.t(41), MEDIUM, 87),
     ]
     assert changes[0].detail.startswith("medium -> high")
     assert len({r.id for r in rig.records}) == 1
@@ -266,11 +284,12 @@ def test_a_rise_in_priority_after_acknowledge_sounds_again(rig):
 
 def test_active_alarms_are_sorted_by_priority_then_start(rig):
     rig.engine.set_condition("bp_check_due", True)
-    rig.to(1)
+    rig.to(5)
+    rig.to(6)
     rig.engine.set_condition("nibp_failed", True)
-    rig.to(2)
+    rig.to(7)
     rig.engine.set_condition("oximeter_disconnected", True)
-    rig.to(3)
+    rig.to(8)
     rig.observe(Kind.SPO2, 80)
     assert rig.conditions() == ["spo2_low", "nibp_failed", "oximeter_disconnected", "bp_check_due"]
     assert rig.engine.audio_state().sounding is HIGH
@@ -337,10 +356,10 @@ CONDITION_CASES = [
     ("oximeter_no_valid_data", MEDIUM, AlarmCategory.TECHNICAL, 6.0),
     ("nibp_disconnected", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("nibp_failed", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
-    ("audio_unavailable", LOW, AlarmCategory.TECHNICAL, 0.0),
+    ("audio_unavailable", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("storage_failure", MEDIUM, AlarmCategory.TECHNICAL, 0.0),
     ("predose_bp_elevated", LOW, AlarmCategory.PROTOCOL, 0.0),
-    ("bp_check_due", LOW, AlarmCategory.PROTOCOL, 0.0),
+    ("bp_check_due", LOW, AlarmCategory.PROTOCOL, 5.0),
     ("bp_check_overdue", MEDIUM, AlarmCategory.PROTOCOL, 0.0),
     ("discharge_blocked", MEDIUM, AlarmCategory.PROTOCOL, 0.0),
 ]
@@ -537,7 +556,7 @@ def test_log_and_record_carry_the_limits_in_force():
     assert entry.category is AlarmCategory.PHYSIOLOGICAL
     assert entry.value == 91
     assert entry.limits["medium"] == {"op": "<", "threshold": 92.0, "delay_s": 10.0}
-    assert entry.limits["high"] == {"op": "<=", "threshold": 85.0, "delay_s": 0.0}
+    assert entry.limits["high"] == {"op": "<=", "threshold": 85.0, "delay_s": 5.0}
     assert entry.limits["unit"] == "%"
     record = rig.latest_record("spo2_low")
     assert record.limits == entry.limits
@@ -570,7 +589,7 @@ def test_close_ends_every_alarm(rig):
 
 
 def test_engine_without_callbacks_and_naive_times_refused():
-    engine = AlarmEngine(default_profile(), ManualClock(), uuid.uuid4())
+    engine = AlarmEngine(instant_profile(), ManualClock(), uuid.uuid4())
     engine.observe(Kind.SPO2, 80)
     assert engine.unacknowledged_latched() == ["spo2_low"]
     with pytest.raises(ValueError, match="timezone"):

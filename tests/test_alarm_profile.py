@@ -24,9 +24,9 @@ from sessionmon.model import AlarmCategory, AlarmPriority, Kind
 HIGH, MEDIUM, LOW = AlarmPriority.HIGH, AlarmPriority.MEDIUM, AlarmPriority.LOW
 
 
-def _stage(profile: AlarmProfile, rule: str, priority: str) -> tuple[str, float, float]:
+def _stage(profile: AlarmProfile, rule: str, priority: str) -> tuple[str, float, float] | None:
     stage = getattr(profile.limits[rule], priority)
-    return (stage.op.value, stage.threshold, stage.delay_s)
+    return None if stage is None else (stage.op.value, stage.threshold, stage.delay_s)
 
 
 def test_default_profile_is_the_ketamine_session_profile():
@@ -56,8 +56,19 @@ def test_default_profile_is_the_ketamine_session_profile():
     assert conditions["oximeter_disconnected"] == (tech, MEDIUM, 0)
     assert profile.conditions["oximeter_disconnected"].escalate_after_s == 60
     assert profile.conditions["oximeter_disconnected"].escalate_to is HIGH
-    assert conditions["audio_unavailable"] == (tech, LOW, 0)
+    assert conditions["audio_unavailable"] == (tech, MEDIUM, 0)
+    assert not profile.conditions["audio_unavailable"].pausable
     assert conditions["storage_failure"] == (tech, MEDIUM, 0)
+    for cid in ("oximeter_sensor_off", "oximeter_no_data"):
+        rule = profile.conditions[cid]
+        assert (rule.escalate_after_s, rule.escalate_to, rule.escalate_while.value) == (
+            120,
+            HIGH,
+            "dose_active",
+        )
+    desat = profile.areas["spo2_desat"]
+    assert (desat.limit_rule, desat.area_threshold, desat.priority) == ("spo2_low", 100, HIGH)
+    assert all(rule.source for rule in profile.limits.values()), "every limit names its source"
     assert conditions["predose_bp_elevated"][:2] == (proto, LOW)
     assert conditions["bp_check_due"][:2] == (proto, LOW)
     assert conditions["bp_check_overdue"][:2] == (proto, MEDIUM)

@@ -12,10 +12,16 @@ Behaviour (IEC 60601-1-8 style):
   each change.
 * Condition delays: a stage of a rule must hold for its ``delay_s`` before it counts.
 * Latching: a latched alarm keeps signalling after its condition clears (``CONDITION_CLEARED``)
-  until acknowledged (then ``ENDED``). Non-latched alarms end when the condition clears.
+  until acknowledged (then ``ENDED``), at the highest priority it reached and with the worst
+  value (nadir or peak) in its message. Non-latched alarms end when the condition clears.
+* Desaturation area (SatSeconds style): the %·s below the SpO2 low limit, see
+  :class:`~sessionmon.alarms.profile.AreaRule`.
 * Acknowledge silences an alarm's audio; if its priority rises later it sounds again.
-* Audio pause (default 120 s) silences everything; a new high-priority alarm breaks through it.
-* Escalation: an alarm left unacknowledged for ``escalate_after_s`` rises to ``escalate_to``.
+* Audio pause (default 120 s) silences everything except rules that are not ``pausable``
+  (``audio_unavailable``); a new high-priority alarm breaks through it.
+* Escalation: an alarm left unacknowledged for ``escalate_after_s`` rises to ``escalate_to``;
+  rules with ``escalate_while = "dose_active"`` count only from the dose
+  (:meth:`AlarmEngine.set_dose_active`).
 * Every change goes to ``on_record`` (the alarm record) and ``on_log`` (the alarm log entry), with
   the limits in force.
 """
@@ -32,7 +38,10 @@ from typing import Any
 from sessionmon.alarms.profile import (
     DISPLAY_UNITS,
     AlarmProfile,
+    AreaRule,
     ConditionRule,
+    Direction,
+    EscalateWhile,
     LimitRule,
     RiseRule,
     Rule,
@@ -81,6 +90,9 @@ class ActiveAlarm:
         False for a latched alarm whose condition has cleared.
     message : str
         One line for the alarm bar.
+    extreme : float or None
+        The worst value while the condition held: the nadir of a low limit or desaturation, the
+        peak of a high limit (None for conditions without a value).
     """
 
     alarm_id: uuid.UUID
@@ -99,6 +111,7 @@ class ActiveAlarm:
     detail: str
     value: float | None
     limits: dict[str, Any]
+    extreme: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,9 @@ class _Watch:
     detail: str = ""
     fields: dict[str, str] = field(default_factory=dict)
     observed_at: datetime | None = None
+    #: Desaturation area (AreaRule only), %·s, and the time of the value it was last fed.
+    area: float = 0.0
+    area_at: datetime | None = None
 
 
 @dataclass
@@ -154,6 +170,7 @@ class _Alarm:
     value: float | None = None
     detail: str = ""
     fields: dict[str, str] = field(default_factory=dict)
+    extreme: float | None = None
 
 
 def _fmt(value: float | None) -> str:
@@ -207,6 +224,7 @@ class AlarmEngine:
         self._pause_until: datetime | None = None
         self._baseline: tuple[float, float] | None = None
         self._last_bp: dict[Kind, float] = {}
+        self._dose_since: datetime | None = None
 
     # ------------------------------------------------------------------------------ inputs
 
@@ -259,6 +277,25 @@ class AlarmEngine:
             return
         self._baseline = (float(sys), float(dia))
 
+    def set_dose_active(self, active: bool, at: datetime | None = None) -> None:
+        """Say whether a dose is active (given and the session not yet over).
+
+        Rules with ``escalate_while = "dose_active"`` escalate only while it is, counting from the
+        later of the alarm's start and ``at``.
+        """
+        at = self._now(at)
+        if not active:
+            self._dose_since = None
+        elif self._dose_since is None:
+            self._dose_since = at
+        for cid in list(self._alarms):
+            self._reconcile(cid, at)
+
+    @property
+    def dose_active(self) -> bool:
+        """Whether a dose is active (see :meth:`set_dose_active`)."""
+        return self._dose_since is not None
+
     @property
     def baseline_bp(self) -> tuple[float, float] | None:
         """The pre-dose (sys, dia) baseline, if set."""
@@ -288,6 +325,8 @@ class AlarmEngine:
         at = self._now(at)
         self._expire_pause(at)
         touched = self._observe_limits(kind, value, at)
+        if kind is Kind.SPO2:
+            touched += self._observe_areas(value, at)
         if kind in (Kind.NIBP_SYS, Kind.NIBP_DIA):
             self._last_bp[kind] = value
             touched += self._observe_rise(at)
@@ -322,7 +361,7 @@ class AlarmEngine:
         at = self._now(at)
         self._expire_pause(at)
         detail = detail or f"no current {kind.value} value"
-        for cid in self._limit_ids(kind):
+        for cid in self._limit_ids(kind) + self._area_ids(kind):
             self._forget(cid, detail)
             self._reconcile(cid, at)
         if kind in (Kind.NIBP_SYS, Kind.NIBP_DIA):
@@ -385,6 +424,13 @@ class AlarmEngine:
                     and _seconds(now, watch.observed_at) > stale_after + _EPSILON_S
                 ):
                     self._forget(cid, f"no {measure.value} value for {stale_after:g} s")
+        for cid, _ in self._area_rules:
+            watch = self._watches[cid]
+            if (
+                watch.observed_at is not None
+                and _seconds(now, watch.observed_at) > stale_after + _EPSILON_S
+            ):
+                self._forget(cid, f"no spo2 value for {stale_after:g} s")
         for cid, watch in self._watches.items():
             if watch.since or cid in self._alarms:
                 self._reconcile(cid, now)
@@ -483,20 +529,27 @@ class AlarmEngine:
         Returns
         -------
         AudioState
-            The sounding priority (highest alarm that is not acknowledged, None while paused),
-            whether a pause runs and how long it has left.
+            The sounding priority (highest alarm that is not acknowledged; while paused, only
+            alarms whose rule is not ``pausable`` sound), whether a pause runs and how long it
+            has left.
         """
         now = self._now(now)
         remaining = 0.0
         if self._pause_until is not None:
             remaining = max(0.0, _seconds(self._pause_until, now))
         paused = remaining > 0
-        audible = [a for a in self._alarms.values() if not a.acknowledged]
+        audible = [
+            a
+            for a in self._alarms.values()
+            if not a.acknowledged and not (paused and a.rule.pausable)
+        ]
         sounding = None
-        if audible and not paused:
+        if audible:
             sounding = max((a.priority for a in audible), key=lambda p: p.rank)
         silenced = tuple(
-            a.condition for a in self._sorted(self._alarms.values()) if paused or a.acknowledged
+            a.condition
+            for a in self._sorted(self._alarms.values())
+            if (paused and a.rule.pausable) or a.acknowledged
         )
         return AudioState(
             sounding=sounding,
@@ -515,12 +568,15 @@ class AlarmEngine:
         self._all_ids = set(profile.rules())
         self._by_measure = {}
         self._delays = {}
+        self._area_rules: list[tuple[str, AreaRule]] = []
         for cid, rule in self._rules.items():
+            if isinstance(rule, AreaRule):
+                self._area_rules.append((cid, rule))
             if isinstance(rule, LimitRule):
                 self._by_measure.setdefault(rule.measure, []).append((cid, rule))
                 self._delays[cid] = {p: stage.delay_s for p, stage in rule.stages()}
             else:
-                self._delays[cid] = {rule.priority: rule.delay_s}
+                self._delays[cid] = {rule.priority: getattr(rule, "delay_s", 0.0)}
 
     def _now(self, at: datetime | None) -> datetime:
         if at is None:
@@ -550,6 +606,45 @@ class AlarmEngine:
             fields = {"value": _fmt(value), "unit": DISPLAY_UNITS[kind]}
             self._update_watch(cid, true, at, value, "", fields)
             self._watches[cid].observed_at = at
+            touched.append(cid)
+        return touched
+
+    def _area_ids(self, kind: Kind) -> list[str]:
+        return [cid for cid, _ in self._area_rules] if kind is Kind.SPO2 else []
+
+    def _area_limit(self, rule: AreaRule) -> tuple[float, Any]:
+        stage = self._profile.limits[rule.limit_rule].least_severe()[1]
+        return stage.threshold, stage
+
+    def _observe_areas(self, value: float, at: datetime) -> list[str]:
+        """Integrate the points below the SpO2 low limit (SatSeconds style)."""
+        touched = []
+        for cid, rule in self._area_rules:
+            threshold, stage = self._area_limit(rule)
+            watch = self._watches[cid]
+            if watch.area_at is None:
+                step = 1.0  # the first value stands for one second (oximeters send 1 Hz)
+            else:
+                step = min(max(0.0, _seconds(at, watch.area_at)), self._profile.stale_after_s)
+            below = stage.holds(value)
+            if below:
+                watch.area += max(0.0, threshold - value) * step
+            else:
+                watch.area = max(0.0, watch.area - (value - threshold) * step)
+            watch.area_at = at
+            holds = below and watch.area + _EPSILON_S >= rule.area_threshold
+            if not holds and not watch.since and cid not in self._alarms:
+                watch.value = value
+                watch.observed_at = at
+                continue
+            fields = {
+                "value": _fmt(value),
+                "unit": DISPLAY_UNITS[Kind.SPO2],
+                "limit": f"{threshold:g}",
+                "area": f"{watch.area:.0f}",
+            }
+            self._update_watch(cid, {rule.priority} if holds else set(), at, value, "", fields)
+            watch.observed_at = at
             touched.append(cid)
         return touched
 
@@ -598,6 +693,8 @@ class AlarmEngine:
         watch.since.clear()
         watch.observed_at = None
         watch.detail = detail
+        watch.area = 0.0
+        watch.area_at = None
 
     def _target(self, cid: str, now: datetime) -> AlarmPriority | None:
         """The priority the condition calls for now (stages that held for their delay)."""
@@ -628,23 +725,31 @@ class AlarmEngine:
         alarm.value = watch.value
         alarm.detail = watch.detail
         alarm.fields = dict(watch.fields)
+        alarm.extreme = self._worse(alarm.rule, alarm.extreme, watch.value)
         if not alarm.present:
             alarm.present = True
         wanted = target
         if alarm.escalated and alarm.rule.escalate_to.rank > wanted.rank:
             wanted = alarm.rule.escalate_to
+        if alarm.latched and not alarm.acknowledged and alarm.highest.rank > wanted.rank:
+            wanted = alarm.highest  # a latched alarm keeps what it reached until acknowledged
         if wanted is not alarm.priority:
             self._change_priority(alarm, wanted, now, AlarmLogAction.PRIORITY_CHANGED)
         self._maybe_escalate(alarm, now)
 
     def _maybe_escalate(self, alarm: _Alarm, now: datetime) -> None:
         rule = alarm.rule
+        since = alarm.started_at
+        if rule.escalate_while is EscalateWhile.DOSE_ACTIVE:
+            if self._dose_since is None:
+                return
+            since = max(since, self._dose_since)
         if (
             rule.escalate_after_s is None
             or alarm.escalated
             or alarm.acknowledged
             or not alarm.present
-            or _seconds(now, alarm.started_at) + _EPSILON_S < rule.escalate_after_s
+            or _seconds(now, since) + _EPSILON_S < rule.escalate_after_s
         ):
             return
         alarm.escalated = True
@@ -654,7 +759,8 @@ class AlarmEngine:
                 rule.escalate_to,
                 now,
                 AlarmLogAction.ESCALATED,
-                f"unacknowledged for {rule.escalate_after_s:g} s",
+                f"unacknowledged for {rule.escalate_after_s:g} s"
+                + (" while a dose is active" if since != alarm.started_at else ""),
             )
 
     # ------------------------------------------------------------------------------ changes
@@ -662,7 +768,20 @@ class AlarmEngine:
     def _limits(self, rule: Rule) -> dict[str, Any]:
         if isinstance(rule, LimitRule):
             return rule.limits()
-        found: dict[str, Any] = {"priority": rule.priority.value, "delay_s": rule.delay_s}
+        found: dict[str, Any] = {
+            "priority": rule.priority.value,
+            "delay_s": getattr(rule, "delay_s", 0.0),
+        }
+        if isinstance(rule, AreaRule):
+            threshold, stage = self._area_limit(rule)
+            found.update(
+                {
+                    "measure": Kind.SPO2.value,
+                    "unit": "%",
+                    "below": {"op": stage.op.value, "threshold": threshold},
+                    "area_threshold": rule.area_threshold,
+                }
+            )
         if isinstance(rule, RiseRule):
             found.update(
                 {
@@ -688,7 +807,28 @@ class AlarmEngine:
             fields["limit"] = stage.text
         elif isinstance(rule, RiseRule):
             fields["limit"] = rule.limit_text
-        return rule.render(**fields)
+        suffix = ""
+        worst = alarm.extreme
+        if worst is not None and isinstance(rule, LimitRule | AreaRule):
+            word = "highest" if self._peak_rule(rule) else "lowest"
+            if not alarm.present:
+                fields["value"] = _fmt(worst)
+                suffix = f" - {word} {_fmt(worst)}, condition cleared"
+            elif alarm.value is not None and worst != alarm.value:
+                suffix = f" - {word} {_fmt(worst)}"
+        return rule.render(**fields) + suffix
+
+    @staticmethod
+    def _peak_rule(rule: Rule) -> bool:
+        return isinstance(rule, LimitRule) and rule.direction is Direction.HIGH
+
+    def _worse(self, rule: Rule, worst: float | None, value: float | None) -> float | None:
+        """The nadir (low limits, desaturation) or peak (high limits) including ``value``."""
+        if not isinstance(rule, LimitRule | AreaRule) or value is None:
+            return worst
+        if worst is None:
+            return value
+        return max(worst, value) if self._peak_rule(rule) else min(worst, value)
 
     def _category(self, rule: Rule) -> AlarmCategory:
         if isinstance(rule, ConditionRule):
@@ -720,6 +860,7 @@ class AlarmEngine:
             value=watch.value,
             detail=watch.detail,
             fields=dict(watch.fields),
+            extreme=self._worse(rule, None, watch.value),
         )
         alarm.record = record.model_copy(update={"message": self._message(alarm)})
         self._alarms[cid] = alarm
@@ -825,6 +966,7 @@ class AlarmEngine:
             detail=alarm.detail,
             value=alarm.value,
             limits=dict(alarm.limits),
+            extreme=alarm.extreme,
         )
 
     def _emit_record(self, alarm: _Alarm) -> None:

@@ -10,6 +10,8 @@ Three kinds of rule:
 * :class:`LimitRule` - a physiological limit on one measure (SpO2, pulse rate, NIBP), with a
   medium and/or a high stage, each with its own comparison, threshold and condition delay.
 * :class:`RiseRule` - the NIBP rise over the pre-dose baseline (``nibp_rise``).
+* :class:`AreaRule` - the depth and length of a desaturation, SatSeconds style: the area below
+  a low limit in %·s (``spo2_desat``).
 * :class:`ConditionRule` - a technical or protocol condition that the runtime switches on and off
   (sensor off, disconnected, BP check overdue, ...).
 """
@@ -138,6 +140,17 @@ def _delay(value: float) -> float:
     return value
 
 
+class EscalateWhile(StrEnum):
+    """When the escalation clock of an unacknowledged alarm runs.
+
+    ``always``: from the alarm's start. ``dose_active``: only once a dose has been given (the
+    clock starts at the later of the alarm's start and the first dose).
+    """
+
+    ALWAYS = "always"
+    DOSE_ACTIVE = "dose_active"
+
+
 class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -194,6 +207,11 @@ class _Rule(_Settings):
         default=None, description="Raise an unacknowledged alarm to escalate_to after this long"
     )
     escalate_to: AlarmPriority = AlarmPriority.HIGH
+    escalate_while: EscalateWhile = EscalateWhile.ALWAYS
+    pausable: bool = Field(
+        default=True, description="False: an audio pause does not silence this alarm"
+    )
+    source: str = Field(default="", max_length=500, description="Where the default comes from")
     message: str
 
     #: Placeholders a message template of this kind of rule may use.
@@ -409,6 +427,55 @@ class RiseRule(_Rule):
         return sys_rose or dia_rose
 
 
+class AreaRule(_Rule):
+    """The depth and length of a dip below a low limit, SatSeconds style.
+
+    Each second a value is below the low limit of ``limit_rule`` adds the points it is below
+    (limit - value) to an area (%·s); each second at or above the limit takes back what the value
+    is above it, so the area falls the way it rose. The condition holds while the area has
+    reached ``area_threshold`` and the value is still below the limit: a short shallow dip stays
+    quiet, a deep or long one alarms at once (it is not held back by a condition delay).
+
+    Parameters
+    ----------
+    limit_rule : str
+        The low limit rule whose least severe threshold is the limit (default ``spo2_low``), so
+        the area follows that limit when a clinic or a session changes it.
+    area_threshold : float
+        Points x seconds below the limit at which the alarm starts (default 100 %·s).
+    priority : AlarmPriority
+        Default high.
+    latching : LatchMode
+        Default ``high``: latches once high priority.
+    """
+
+    limit_rule: str = "spo2_low"
+    area_threshold: float = 100.0
+    priority: AlarmPriority = AlarmPriority.HIGH
+    latching: LatchMode = LatchMode.HIGH
+
+    placeholders: ClassVar[frozenset[str]] = frozenset({"value", "limit", "unit", "area", "detail"})
+
+    @field_validator("area_threshold")
+    @classmethod
+    def _check_area(cls, value: float) -> float:
+        _finite(value, "area_threshold")
+        if not 0 < value <= 10_000:
+            raise ValueError(
+                f"area_threshold must be more than 0 and at most 10000 (got {value:g})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_escalation_target(self) -> AreaRule:
+        self._check_escalate_to()
+        return self
+
+    def lowest_priority(self) -> AlarmPriority:
+        """The rule's priority."""
+        return self.priority
+
+
 class ConditionRule(_Rule):
     """A technical or protocol condition that the runtime switches on and off.
 
@@ -446,7 +513,7 @@ class ConditionRule(_Rule):
         return self.priority
 
 
-Rule = LimitRule | RiseRule | ConditionRule
+Rule = LimitRule | RiseRule | AreaRule | ConditionRule
 
 
 class AlarmProfile(_Settings):
@@ -465,6 +532,8 @@ class AlarmProfile(_Settings):
         Physiological limit rules by condition id.
     nibp_rise : RiseRule
         The rise over the pre-dose baseline.
+    areas : dict of str to AreaRule
+        Desaturation depth rules (SatSeconds style) by condition id.
     conditions : dict of str to ConditionRule
         Technical and protocol conditions by condition id.
     """
@@ -474,12 +543,13 @@ class AlarmProfile(_Settings):
     stale_after_s: float = Field(default=15.0, gt=0, le=600)
     limits: dict[str, LimitRule]
     nibp_rise: RiseRule
+    areas: dict[str, AreaRule] = Field(default_factory=dict)
     conditions: dict[str, ConditionRule]
 
     @model_validator(mode="after")
     def _check_rules(self) -> AlarmProfile:
         seen: dict[str, str] = {"nibp_rise": "nibp_rise"}
-        for table in ("limits", "conditions"):
+        for table in ("limits", "areas", "conditions"):
             for rule_id in getattr(self, table):
                 where = f"{table}.{rule_id}"
                 if not _RULE_ID.match(rule_id):
@@ -491,6 +561,14 @@ class AlarmProfile(_Settings):
                     raise ValueError(f"{where}: the id {rule_id!r} is also used by {seen[rule_id]}")
                 seen[rule_id] = where
         self._check_low_below_high()
+        for rule_id, area in self.areas.items():
+            limit = self.limits.get(area.limit_rule)
+            if limit is None or limit.direction is not Direction.LOW:
+                lows = ", ".join(i for i, r in self.limits.items() if r.direction is Direction.LOW)
+                raise ValueError(
+                    f"areas.{rule_id}.limit_rule {area.limit_rule!r} is not a low limit rule "
+                    f"(use one of {lows})"
+                )
         return self
 
     def _check_low_below_high(self) -> None:
@@ -516,9 +594,10 @@ class AlarmProfile(_Settings):
     # ----------------------------------------------------------------------------- look-ups
 
     def rules(self) -> dict[str, Rule]:
-        """Every rule by condition id: limits, then ``nibp_rise``, then conditions."""
+        """Every rule by condition id: limits, ``nibp_rise``, areas, then conditions."""
         found: dict[str, Rule] = dict(self.limits)
         found["nibp_rise"] = self.nibp_rise
+        found.update(self.areas)
         found.update(self.conditions)
         return found
 
@@ -541,10 +620,21 @@ class AlarmProfile(_Settings):
     def to_dict(self) -> dict[str, Any]:
         """Plain data (strings, numbers, booleans, tables; None for a setting not used)."""
         data = self.model_dump(mode="json")
-        rules = [*data["limits"].values(), data["nibp_rise"], *data["conditions"].values()]
+        rules = [
+            *data["limits"].values(),
+            data["nibp_rise"],
+            *data["areas"].values(),
+            *data["conditions"].values(),
+        ]
         for rule in rules:
             if rule.get("escalate_after_s") is None and rule.get("escalate_to") == "high":
                 del rule["escalate_to"]  # the default, and unused without escalate_after_s
+            if rule.get("escalate_after_s") is None and rule.get("escalate_while") == "always":
+                del rule["escalate_while"]
+            if rule.get("pausable") is True:
+                del rule["pausable"]  # the default: written only where a rule cannot be paused
+            if rule.get("source") == "":
+                del rule["source"]
         # A limit rule reads best as: what is watched, in which direction, then the rest.
         data["limits"] = {
             rule_id: {"measure": rule.pop("measure"), "direction": rule.pop("direction"), **rule}
@@ -593,6 +683,8 @@ class AlarmProfile(_Settings):
                 target = data["limits"][key]
             elif key in data["conditions"]:
                 target = data["conditions"][key]
+            elif key in data["areas"]:
+                target = data["areas"][key]
             else:
                 raise UserError(
                     f"session alarm settings: there is no alarm rule or setting {key!r}"
@@ -674,21 +766,75 @@ def _condition(
     return ConditionRule(category=category, priority=priority, message=message, **extra)
 
 
+#: Where each default of :func:`default_profile` comes from (written into the settings file).
+DEFAULT_SOURCES: dict[str, str] = {
+    "spo2_low": (
+        "low limit 90 %: GE CARESCAPE V100, Mindray TM80 and Contec CMS8000 factory defaults; "
+        "<= 85 % high after 5 s: sessionmon decision (issue 9), docs/decisions/alarms.md"
+    ),
+    "hr_high": "50-120 /min: Contec CMS8000, Mindray TM80 factory defaults; >= 140 high after 5 s: "
+    "sessionmon decision (issue 9)",
+    "hr_low": "50-120 /min: Contec CMS8000, Mindray TM80 factory defaults; <= 40 high after 5 s: "
+    "sessionmon decision (issue 9)",
+    "nibp_sys_high": "systolic 90-160: Mindray TM80/TM70 factory defaults",
+    "nibp_sys_low": "systolic 90-160: Mindray TM80/TM70 factory defaults; high < 80: GE V100 80",
+    "nibp_dia_high": "diastolic high 100 / 110: sessionmon v0.1 default (Mindray TM80: 90)",
+    "nibp_dia_low": "diastolic low 50: Mindray TM80/TM70 factory default; high < 30: GE CARESCAPE "
+    "V100 factory default",
+    "nibp_map_low": "mean 60-110: Mindray TM80/TM70 factory defaults",
+    "nibp_map_high": "mean 60-110: Mindray TM80/TM70 factory defaults",
+    "nibp_rise": "+40 systolic / +25 diastolic over pre-dose: Spravato label, blood pressure "
+    "increases",
+    "spo2_desat": "Nellcor SatSeconds (area below the low limit; choices 10, 25, 50, 100 %·s)",
+    "oximeter_sensor_off": "escalation to high after 2 min unacknowledged while a dose is "
+    "active: issue 9 item 4",
+    "oximeter_no_data": "escalation to high after 2 min unacknowledged while a dose is active: "
+    "issue 9 item 4",
+    "audio_unavailable": "medium, not pausable: issue 9 item 4; IEC 60601-1-8 alarm system failure",
+    "storage_failure": "medium: issue 9 item 4",
+    "bp_check_due": "40-min BP: Spravato label, section 2; 5 s delay: a reminder met at once is "
+    "no alarm (issue 9 item 4)",
+}
+
+
+def _with_sources(profile: AlarmProfile) -> AlarmProfile:
+    data = profile.to_dict()
+    for table in ("limits", "areas", "conditions"):
+        for rule_id, rule in data[table].items():
+            if rule_id in DEFAULT_SOURCES:
+                rule["source"] = DEFAULT_SOURCES[rule_id]
+    if "nibp_rise" in DEFAULT_SOURCES:
+        data["nibp_rise"]["source"] = DEFAULT_SOURCES["nibp_rise"]
+    return AlarmProfile.model_validate(data)
+
+
 def default_profile() -> AlarmProfile:
     """The "ketamine session" profile the console ships with.
 
     Returns
     -------
     AlarmProfile
-        SpO2 < 90 % medium after 10 s, <= 85 % high at once; pulse > 120 / < 50 medium after 10 s,
-        >= 140 / <= 40 high; systolic >= 160 medium, >= 180 high, < 90 medium, < 80 high; diastolic
-        >= 100 medium, >= 110 high; a rise of 40/25 mmHg over the pre-dose baseline medium;
-        technical and protocol conditions as in the session protocol.
+        SpO2 < 90 % medium after 10 s, <= 85 % high once it has held 5 s, and ``spo2_desat``
+        high once the area below the SpO2 low limit reaches 100 %·s; pulse > 120 / < 50 medium
+        after 10 s, >= 140 / <= 40 high after 5 s; systolic >= 160 medium, >= 180 high, < 90
+        medium, < 80 high; diastolic >= 100 medium, >= 110 high, < 50 medium, < 30 high; MAP
+        < 60 or > 110 medium; a rise of 40/25 mmHg over the pre-dose baseline medium; technical
+        and protocol conditions as in the session protocol. The sources of every default are in
+        ``docs/decisions/alarms.md`` and in each rule's ``source``.
     """
+    return _with_sources(_default_profile())
+
+
+def _default_profile() -> AlarmProfile:
     low, high = Direction.LOW, Direction.HIGH
     tech, proto = AlarmCategory.TECHNICAL, AlarmCategory.PROTOCOL
     lo, med, hi = AlarmPriority.LOW, AlarmPriority.MEDIUM, AlarmPriority.HIGH
     bp_high = "{value} mmHg (limit {limit})"
+    dose_escalation = {
+        "escalate_after_s": 120.0,
+        "escalate_to": hi,
+        "escalate_while": EscalateWhile.DOSE_ACTIVE,
+    }
     return AlarmProfile(
         name="ketamine session",
         audio_pause_s=120.0,
@@ -699,21 +845,21 @@ def default_profile() -> AlarmProfile:
                 low,
                 "SpO2 low: {value} % (limit {limit} %)",
                 ("<", 90, 10),
-                ("<=", 85, 0),
+                ("<=", 85, 5),
             ),
             "hr_high": _limit(
                 Kind.HR,
                 high,
                 "Pulse high: {value} /min (limit {limit})",
                 (">", 120, 10),
-                (">=", 140, 0),
+                (">=", 140, 5),
             ),
             "hr_low": _limit(
                 Kind.HR,
                 low,
                 "Pulse low: {value} /min (limit {limit})",
                 ("<", 50, 10),
-                ("<=", 40, 0),
+                ("<=", 40, 5),
             ),
             "nibp_sys_high": _limit(
                 Kind.NIBP_SYS, high, "Systolic BP high: " + bp_high, (">=", 160, 0), (">=", 180, 0)
@@ -724,25 +870,52 @@ def default_profile() -> AlarmProfile:
             "nibp_sys_low": _limit(
                 Kind.NIBP_SYS, low, "Systolic BP low: " + bp_high, ("<", 90, 0), ("<", 80, 0)
             ),
+            "nibp_dia_low": _limit(
+                Kind.NIBP_DIA, low, "Diastolic BP low: " + bp_high, ("<", 50, 0), ("<", 30, 0)
+            ),
+            "nibp_map_low": LimitRule(
+                measure=Kind.NIBP_MAP,
+                direction=low,
+                medium=LimitStage(op=Comparison.LT, threshold=60),
+                message="Mean BP low: " + bp_high,
+            ),
+            "nibp_map_high": LimitRule(
+                measure=Kind.NIBP_MAP,
+                direction=high,
+                medium=LimitStage(op=Comparison.GT, threshold=110),
+                message="Mean BP high: " + bp_high,
+            ),
         },
         nibp_rise=RiseRule(
             message="BP {value} mmHg: rise over pre-dose {baseline} (limit {limit})",
         ),
+        areas={
+            "spo2_desat": AreaRule(
+                limit_rule="spo2_low",
+                area_threshold=100.0,
+                message="SpO2 desaturation: {value} % ({area} %·s below {limit} %)",
+            ),
+        },
         conditions={
-            "oximeter_sensor_off": _condition(tech, med, "SpO2 sensor off", delay_s=5.0),
+            "oximeter_sensor_off": _condition(
+                tech, med, "SpO2 sensor off", delay_s=5.0, **dose_escalation
+            ),
             "oximeter_disconnected": _condition(
                 tech, med, "Oximeter disconnected", escalate_after_s=60.0, escalate_to=hi
             ),
-            "oximeter_no_data": _condition(tech, med, "No data from the oximeter"),
+            "oximeter_no_data": _condition(
+                tech, med, "No data from the oximeter", **dose_escalation
+            ),
             "oximeter_no_valid_data": _condition(
                 tech, med, "Oximeter data not valid: check the driver and baud", delay_s=6.0
             ),
             "nibp_disconnected": _condition(tech, med, "BP monitor disconnected"),
             "nibp_failed": _condition(tech, med, "BP measurement failed"),
-            "audio_unavailable": _condition(tech, lo, "Alarm sound cannot play"),
+            "audio_unavailable": _condition(tech, med, "Alarm sound cannot play", pausable=False),
             "storage_failure": _condition(tech, med, "Session record cannot be saved"),
             "predose_bp_elevated": _condition(proto, lo, "Pre-dose BP elevated {value}"),
-            "bp_check_due": _condition(proto, lo, "BP check due"),
+            # A reminder satisfied the moment it is due (the BP is started then) is no alarm.
+            "bp_check_due": _condition(proto, lo, "BP check due", delay_s=5.0),
             "bp_check_overdue": _condition(proto, med, "BP check overdue"),
             "discharge_blocked": _condition(proto, med, "Discharge blocked: criteria not met"),
         },
