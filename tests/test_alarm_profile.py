@@ -34,12 +34,15 @@ def test_default_profile_is_the_ketamine_session_profile():
     assert profile.name == "ketamine session"
     assert profile.audio_pause_s == 120
     expected = {
-        "spo2_low": (Kind.SPO2, ("<", 90, 10), ("<=", 85, 0)),
-        "hr_high": (Kind.HR, (">", 120, 10), (">=", 140, 0)),
-        "hr_low": (Kind.HR, ("<", 50, 10), ("<=", 40, 0)),
+        "spo2_low": (Kind.SPO2, ("<", 90, 10), ("<=", 85, 5)),
+        "hr_high": (Kind.HR, (">", 120, 10), (">=", 140, 5)),
+        "hr_low": (Kind.HR, ("<", 50, 10), ("<=", 40, 5)),
         "nibp_sys_high": (Kind.NIBP_SYS, (">=", 160, 0), (">=", 180, 0)),
         "nibp_dia_high": (Kind.NIBP_DIA, (">=", 100, 0), (">=", 110, 0)),
         "nibp_sys_low": (Kind.NIBP_SYS, ("<", 90, 0), ("<", 80, 0)),
+        "nibp_dia_low": (Kind.NIBP_DIA, ("<", 50, 0), ("<", 30, 0)),
+        "nibp_map_low": (Kind.NIBP_MAP, ("<", 60, 0), None),
+        "nibp_map_high": (Kind.NIBP_MAP, (">", 110, 0), None),
     }
     assert set(profile.limits) == set(expected)
     for rule_id, (measure, medium, high) in expected.items():

@@ -760,7 +760,11 @@ class AlarmEngine:
                 now,
                 AlarmLogAction.ESCALATED,
                 f"unacknowledged for {rule.escalate_after_s:g} s"
-                + (" while a dose is active" if since != alarm.started_at else ""),
+                + (
+                    " while a dose is active"
+                    if rule.escalate_while is EscalateWhile.DOSE_ACTIVE
+                    else ""
+                ),
             )
 
     # ------------------------------------------------------------------------------ changes
