@@ -74,7 +74,7 @@ def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_disc
     due = only(summary, "bp_check_due")
     assert (due["priority"], due["start_s"], due["end_s"]) == (
         "low",
-        dose + 40 * MIN,
+        dose + 40 * MIN + 5,  # the reminder's 5-s condition delay
         dose + 45 * MIN,
     )
     overdue = only(summary, "bp_check_overdue")
@@ -289,6 +289,6 @@ def test_on_request_only_nibp_raises_due_at_40_and_overdue_at_45(scenario_store)
     )
     dose = 2 * MIN
     assert [t for t, _ in values(scenario_store, summary, Kind.NIBP_SYS) if t > dose] == []
-    assert only(summary, "bp_check_due")["start_s"] == dose + 40 * MIN
+    assert only(summary, "bp_check_due")["start_s"] == dose + 40 * MIN + 5  # 5-s delay
     overdue = only(summary, "bp_check_overdue")
     assert (overdue["start_s"], overdue["priority"]) == (dose + 45 * MIN, "medium")

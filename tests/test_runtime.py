@@ -183,7 +183,7 @@ def test_desaturation_is_alarmed_logged_and_stored(store, clock, oximeter):
     seen = []
     runtime.add_alarm_listener(lambda alarms: seen.append([a.condition for a in alarms]))
     run_for(runtime, oximeter, clock, 5)
-    run_for(runtime, oximeter, clock, 3, spo2=84)
+    run_for(runtime, oximeter, clock, 6, spo2=84)  # high priority once <= 85 % has held 5 s
     snap = runtime.snapshot()
     assert [a.condition for a in snap.alarms] == ["spo2_low"]
     assert snap.values[Kind.SPO2].priority is AlarmPriority.HIGH

@@ -146,6 +146,7 @@ class EventKind(StrEnum):
     DISCHARGE_ATTEMPT = "discharge_attempt"
     SIGN_OFF = "sign_off"
     EXPORT = "export"
+    ALARM_LIMITS = "alarm_limits"  # the alarm profile in force (session start, resume, change)
 
 
 class AlarmLogAction(StrEnum):

@@ -628,7 +628,11 @@ class AlarmEngine:
                 step = min(max(0.0, _seconds(at, watch.area_at)), self._profile.stale_after_s)
             below = stage.holds(value)
             if below:
-                watch.area += max(0.0, threshold - value) * step
+                # Capped at the threshold (a full SatSeconds circle): after a long dip the area
+                # drains in seconds once SpO2 is back, instead of re-alarming for minutes.
+                watch.area = min(
+                    rule.area_threshold, watch.area + max(0.0, threshold - value) * step
+                )
             else:
                 watch.area = max(0.0, watch.area - (value - threshold) * step)
             watch.area_at = at
@@ -918,6 +922,9 @@ class AlarmEngine:
         self._end(alarm, now, detail or "condition cleared")
 
     def _end(self, alarm: _Alarm, now: datetime, detail: str) -> None:
+        if isinstance(alarm.rule, AreaRule) and alarm.condition in self._watches:
+            # That desaturation was dealt with: a new alarm needs a new area below the limit.
+            self._watches[alarm.condition].area = 0.0
         alarm.record = alarm.record.model_copy(update={"end": now})
         self._log(alarm, AlarmLogAction.ENDED, now, detail=detail)
         self._emit_record(alarm)

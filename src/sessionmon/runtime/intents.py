@@ -18,6 +18,7 @@ from sessionmon.devices.source import LinkState
 from sessionmon.model import UNITS, Event, EventKind, Kind, Measurement, SessionPhase
 from sessionmon.protocol import DischargeDecision, score_checklist
 from sessionmon.runtime.errors import IntentRefusedError
+from sessionmon.runtime.limits_in_force import record_limits_in_force
 from sessionmon.runtime.patient_details import (
     RemsFieldsMissingError,
     as_json,
@@ -254,6 +255,7 @@ class NurseIntents(_Base):
             text="alarm limits changed: " + ", ".join(sorted(changes)),
             payload={"action": "set_alarm_limits", "changes": plain(changes)},
         )
+        record_limits_in_force(self._events, self._store, self._sid, profile, now, "changed", by)
         set_profile(profile, now)
         self._profile = profile
         self._limits = limits_of(profile)

@@ -61,6 +61,7 @@ def restore_protocol_state(
         if dia is not None:
             state.bp_readings.append((m.received_at, m.value, dia))
     if session.dose_at is not None:
+        engine.set_dose_active(True, session.dose_at)
         state.dose_at = session.dose_at
         state.first_dose_at = session.dose_at
         baseline = state.baseline(session.dose_at)

@@ -50,6 +50,7 @@ from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
 from sessionmon.runtime.events import EventLog
 from sessionmon.runtime.ingest import OBSERVED_KINDS, SourceIngest
 from sessionmon.runtime.intents import NurseIntents, limits_of
+from sessionmon.runtime.limits_in_force import record_limits_in_force
 from sessionmon.runtime.protocol_driver import PROTOCOL_CONDITIONS, ProtocolDriver
 from sessionmon.runtime.restore import restore_protocol_state
 from sessionmon.runtime.snapshot import PlethView, RuntimeSnapshot
@@ -189,6 +190,9 @@ class SessionRuntime(DosingIntents, NurseIntents, SessionEndings):
         self._discharge_facts: tuple[Any, ...] = ()
         self._discharge_checked_at: datetime | None = None
         restore_protocol_state(store, self._session, self._state, self._engine, self._events)
+        if not self.locked:
+            why = "session start" if self._session.phase is P.PLANNED else "session resumed"
+            record_limits_in_force(self._events, store, self._sid, self._profile, clock.now(), why)
         if start_devices:
             self.start_devices()
 
@@ -470,6 +474,8 @@ class SessionRuntime(DosingIntents, NurseIntents, SessionEndings):
         events = (event, *also)
         self._store.update_session(moved, wait=not queued, events=events)
         self._session = moved
+        if target is P.DOSING:
+            self._engine.set_dose_active(True, now)  # oximetry alarms escalate from now on
         for recorded in events:
             self._events.announce(recorded)
         return event
