@@ -48,6 +48,10 @@ CONDITION_TEXT = {
     "nibp_sys_high": "NIBP SYS HIGH",
     "nibp_dia_high": "NIBP DIA HIGH",
     "nibp_sys_low": "NIBP SYS LOW",
+    "nibp_dia_low": "NIBP DIA LOW",
+    "nibp_map_low": "NIBP MEAN LOW",
+    "nibp_map_high": "NIBP MEAN HIGH",
+    "spo2_desat": "SpO2 DESATURATION",
     "nibp_rise": "BP RISE OVER BASELINE",
     "oximeter_sensor_off": "SpO2 SENSOR OFF",
     "oximeter_disconnected": "OXIMETER DISCONNECTED",
@@ -72,6 +76,10 @@ SHORT_TEXT = {
     "nibp_sys_high": "SYS HIGH",
     "nibp_dia_high": "DIA HIGH",
     "nibp_sys_low": "SYS LOW",
+    "nibp_dia_low": "DIA LOW",
+    "nibp_map_low": "MAP LOW",
+    "nibp_map_high": "MAP HIGH",
+    "spo2_desat": "SpO2 DESAT",
     "nibp_rise": "BP RISE",
     "oximeter_sensor_off": "SENSOR OFF",
     "oximeter_disconnected": "SpO2 UNPLUGGED",
@@ -89,7 +97,19 @@ SHORT_TEXT = {
 
 #: Conditions whose measured value is worth showing in the short label.
 _VALUE_CONDITIONS = frozenset(
-    {"spo2_low", "hr_high", "hr_low", "nibp_sys_high", "nibp_dia_high", "nibp_sys_low", "nibp_rise"}
+    {
+        "spo2_low",
+        "spo2_desat",
+        "hr_high",
+        "hr_low",
+        "nibp_sys_high",
+        "nibp_dia_high",
+        "nibp_sys_low",
+        "nibp_dia_low",
+        "nibp_map_low",
+        "nibp_map_high",
+        "nibp_rise",
+    }
 )
 
 
@@ -106,6 +126,7 @@ def short_alarm_text(condition: str, value: float | None = None) -> str:
 #: Which tile an alarm condition colours.
 TILE_OF_CONDITION = {
     "spo2_low": "spo2",
+    "spo2_desat": "spo2",
     "oximeter_sensor_off": "spo2",
     "oximeter_disconnected": "spo2",
     "oximeter_no_data": "spo2",
@@ -115,6 +136,9 @@ TILE_OF_CONDITION = {
     "nibp_sys_high": "nibp",
     "nibp_dia_high": "nibp",
     "nibp_sys_low": "nibp",
+    "nibp_dia_low": "nibp",
+    "nibp_map_low": "nibp",
+    "nibp_map_high": "nibp",
     "nibp_rise": "nibp",
     "nibp_failed": "nibp",
     "nibp_disconnected": "nibp",
@@ -160,6 +184,9 @@ def alarm_views(alarms: tuple[Any, ...]) -> tuple[AlarmItemView, ...]:
             condition, condition.replace("_", " ").upper()
         )
         value = getattr(alarm, "value", None)
+        extreme = getattr(alarm, "extreme", None)
+        if extreme is not None and getattr(alarm, "latched", False):
+            value = extreme  # a latched alarm shows what it reached (nadir or peak)
         items.append(
             AlarmItemView(
                 condition=condition,

@@ -31,10 +31,14 @@ COMPACT_HEIGHT_PX = 44
 LABEL_PADDING_PX = 18
 
 
+#: Shown after an acknowledged alarm's label; never cut away when the text is elided.
+ACK_SUFFIX = " (ACK)"
+
+
 def alarm_text(alarm: AlarmItemView) -> str:
     """Return the bar text of an alarm: marker and short label, e.g. ``*** SpO2 LOW 80``."""
     marker = theme.ALARM_MARKERS[alarm.priority]
-    suffix = " (ACK)" if alarm.acknowledged else ""
+    suffix = ACK_SUFFIX if alarm.acknowledged else ""
     return f"{marker} {alarm.short or alarm.message}{suffix}"
 
 
@@ -134,9 +138,18 @@ class AlarmLabel(QLabel):
         return self.text() != self.full_text
 
     def _elide(self) -> None:
+        """Cut the label to the width, keeping the marker and "(ACK)": acknowledged must show."""
         self.ensurePolished()
         width = max(20, self.width() - 14)
-        self.setText(elide_words(self.full_text, self.fontMetrics(), width))
+        metrics = self.fontMetrics()
+        text = self.full_text
+        suffix = ACK_SUFFIX if text.endswith(ACK_SUFFIX) else ""
+        if suffix and metrics.horizontalAdvance(text) > width:
+            body = text[: -len(suffix)]
+            room = max(20, width - metrics.horizontalAdvance(suffix))
+            self.setText(elide_words(body, metrics, room) + suffix)
+            return
+        self.setText(elide_words(text, metrics, width))
 
     def resizeEvent(self, event) -> None:
         """Re-elide the text to the new width."""
