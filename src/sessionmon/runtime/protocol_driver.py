@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sessionmon.devices.source import LinkState, VitalsSource
@@ -59,6 +60,11 @@ class ProtocolDriver:
         self.last_request_at: datetime | None = None
         self._measured_since_request = False
         self._last_eval: float | None = None
+        #: Called as ``on_protocol_request(at, reason)`` when the protocol itself starts a BP
+        #: (not the nurse, not the nurse's auto-cycle): the runtime logs and announces it.
+        self.on_protocol_request: Callable[[datetime, str], None] | None = None
+        #: Why the running measurement was started by the protocol (None: by the nurse).
+        self.protocol_reason: str | None = None
 
     def evaluate(
         self,
@@ -110,10 +116,11 @@ class ProtocolDriver:
                 return False  # the request failed or was lost: no BP is coming
         return True
 
-    def note_request(self, at: datetime) -> None:
+    def note_request(self, at: datetime, protocol_reason: str | None = None) -> None:
         """A measurement was requested at ``at`` (by the nurse or automatically)."""
         self.last_request_at = at
         self._measured_since_request = False
+        self.protocol_reason = protocol_reason
 
     def _maybe_request_nibp(self, state: ProtocolState, now: datetime, phase: SessionPhase):
         nibp = self._nibp
@@ -123,10 +130,24 @@ class ProtocolDriver:
             return
         last = self.last_request_at
         due = False
+        reason = None
         if self.nibp_interval_s is not None and phase is not SessionPhase.PLANNED:
             due = last is None or (now - last).total_seconds() >= self.nibp_interval_s
         if not due and self.protocol_requests and state.dose_at is not None:
             due = self._protocol.nibp_due(state, now, last)
+            reason = self._reason(state, now) if due else None
         if due:
             nibp.request_measurement()  # type: ignore[attr-defined]
-            self.note_request(now)
+            self.note_request(now, reason)
+            if reason is not None and self.on_protocol_request is not None:
+                self.on_protocol_request(now, reason)
+
+    def _reason(self, state: ProtocolState, now: datetime) -> str:
+        """Why the protocol starts a BP now, as the tile and the event say it."""
+        asked = state.discharge_requested_at
+        if asked is not None and asked <= now:
+            return "BP before discharge"
+        config = getattr(self._protocol, "config", None)
+        if getattr(config, "is_infusion", False):
+            return "scheduled IV ketamine BP"
+        return "40-minute BP"

@@ -181,6 +181,7 @@ class SessionRuntime(DosingIntents, NurseIntents, SessionEndings):
             self._protocol, self._gate, nibp, nibp_interval_s, protocol_nibp_requests
         )
         self._events = EventLog(store, self._sid)
+        self._driver.on_protocol_request = self._log_protocol_bp
         self._last_decision: DischargeDecision | None = None
         self._discharge_attempted_at: datetime | None = None
         self._audio_available = True
@@ -480,6 +481,17 @@ class SessionRuntime(DosingIntents, NurseIntents, SessionEndings):
             self._events.announce(recorded)
         return event
 
+    def _log_protocol_bp(self, at: datetime, reason: str) -> None:
+        """The protocol started a BP itself (the nurse did not): an event says so."""
+        interval = self._driver.nibp_interval_s
+        cycle = "Auto off" if interval is None else f"Auto {interval / 60:g} min"
+        self._event(
+            EventKind.DEVICE,
+            at,
+            text=f"BP started by the console: {reason} ({cycle})",
+            payload={"action": "protocol_bp_request", "reason": reason, "auto": cycle},
+        )
+
     def _event(
         self,
         kind: EventKind,
@@ -523,6 +535,7 @@ class SessionRuntime(DosingIntents, NurseIntents, SessionEndings):
                 self._ingest,
                 self._driver.nibp_interval_s,
                 self._driver.last_request_at,
+                self._driver.protocol_reason,
             ),
             devices=device_statuses(self._ingest),
             alarms=tuple(alarms),

@@ -66,6 +66,8 @@ class NibpStatus:
     auto_interval_s: float | None
     last_request_at: datetime | None
     next_auto_at: datetime | None
+    #: Why the console started the running measurement itself (None: the nurse started it).
+    started_by_console: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

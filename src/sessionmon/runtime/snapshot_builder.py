@@ -19,6 +19,10 @@ CONDITION_KINDS: dict[str, tuple[Kind, ...]] = {
     "nibp_sys_high": (Kind.NIBP_SYS,),
     "nibp_sys_low": (Kind.NIBP_SYS,),
     "nibp_dia_high": (Kind.NIBP_DIA,),
+    "nibp_dia_low": (Kind.NIBP_DIA,),
+    "nibp_map_low": (Kind.NIBP_MAP,),
+    "nibp_map_high": (Kind.NIBP_MAP,),
+    "spo2_desat": (Kind.SPO2,),
     "nibp_rise": (Kind.NIBP_SYS, Kind.NIBP_DIA),
 }
 
@@ -80,6 +84,7 @@ def nibp_status(
     ingest: SourceIngest,
     interval_s: float | None,
     last_request_at: datetime | None,
+    protocol_reason: str | None = None,
 ) -> NibpStatus:
     """The NIBP module: measuring or not, cuff pressure, last result and the auto-cycle."""
     values = ingest.values
@@ -102,4 +107,5 @@ def nibp_status(
         auto_interval_s=interval_s,
         last_request_at=last_request_at,
         next_auto_at=next_auto,
+        started_by_console=protocol_reason if measuring else None,
     )

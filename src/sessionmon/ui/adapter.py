@@ -223,6 +223,15 @@ def _tile_priorities(alarms: tuple[AlarmItemView, ...]) -> dict[str, AlarmPriori
     return result
 
 
+def _tiles_flashing(alarms: tuple[AlarmItemView, ...]) -> set[str]:
+    """Tiles with at least one unacknowledged alarm (acknowledged ones stop flashing)."""
+    return {
+        tile
+        for alarm in alarms
+        if not alarm.acknowledged and (tile := TILE_OF_CONDITION.get(alarm.condition))
+    }
+
+
 def _signal_quality(snapshot: Any) -> tuple[float, str]:
     oximeter = next((d for d in snapshot.devices if str(d.role) == "oximeter"), None)
     if oximeter is None or str(oximeter.state) != "streaming":
@@ -245,6 +254,7 @@ def console_view(snapshot: Any) -> ConsoleView:
     session = snapshot.session
     alarms = alarm_views(tuple(snapshot.alarms))
     tiles = _tile_priorities(alarms)
+    flashing = _tiles_flashing(alarms)
     values = snapshot.values
     hr = values.get(Kind.HR)
     spo2 = values.get(Kind.SPO2)
@@ -278,11 +288,13 @@ def console_view(snapshot: Any) -> ConsoleView:
             "%",
             tiles.get("spo2"),
             bool(spo2 and spo2.stale),
+            "spo2" in flashing,
         ),
         pi_text=_number(pi.value, 1) if pi else NO_VALUE,
         signal_quality=quality,
         quality_text=quality_text,
-        pleth=pleth.samples[-shown:],
+        # No live signal (disconnected, sensor off): no frozen pleth either.
+        pleth=pleth.samples[-shown:] if quality > 0 else pleth.samples[:0],
         pleth_rate_hz=rate,
     )
     nibp = snapshot.nibp
@@ -302,6 +314,8 @@ def console_view(snapshot: Any) -> ConsoleView:
         auto_interval_min=round(interval / 60) if interval else None,
         priority=tiles.get("nibp"),
         available=nibp.available and not snapshot.locked,
+        flashing="nibp" in flashing,
+        started_by_console=getattr(nibp, "started_by_console", None) or "",
     )
     devices = tuple(
         DeviceView(
@@ -326,6 +340,7 @@ def console_view(snapshot: Any) -> ConsoleView:
             "/min",
             tiles.get("hr"),
             bool(hr and hr.stale),
+            "hr" in flashing,
         ),
         spo2=spo2_view,
         nibp=nibp_view,

@@ -25,6 +25,8 @@ class NumericView:
     unit: str = ""
     priority: AlarmPriority | None = None
     stale: bool = False
+    #: False when every alarm colouring the tile is acknowledged: the colour stays, steady.
+    flashing: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class NibpView:
     auto_interval_min: int | None = None
     priority: AlarmPriority | None = None
     available: bool = True
+    flashing: bool = True
+    #: Why the console started the running measurement itself ("40-minute BP"), else "".
+    started_by_console: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from sessionmon.ui.widgets.numeric_tile import NumericTile
 
 #: Font sizes of the tile's buttons, biggest first (a narrow tile steps down so none is cut).
 BUTTON_PX = (16, 14, 13, 12)
+#: The live cuff pressure is drawn at this share of a result's size: it is not a BP.
+CUFF_SCALE = 0.55
 
 #: Auto-interval choices: label -> minutes (None = on request only).
 AUTO_INTERVALS: tuple[tuple[str, int | None], ...] = (
@@ -50,6 +52,10 @@ class NibpTile(NumericTile):
         self.last_label = ElidedLabel("not measured")
         self.measuring_label = QLabel("")
         self.measuring_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        #: Says when the console itself started the measurement (40-minute BP, discharge).
+        self.console_label = ElidedLabel("")
+        self.console_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.console_label.setVisible(False)
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Start a BP measurement now (F3)")
         self.stop_button = QPushButton("Stop")
@@ -64,9 +70,16 @@ class NibpTile(NumericTile):
         info.setSpacing(8)
         info.addWidget(self.mean_label)
         info.addStretch(1)
-        info.addWidget(self.measuring_label)
-        info.addStretch(1)
         info.addWidget(self.last_label)
+        #: Shown while measuring: the status and who started it, on their own line so that
+        #: neither MAP nor the time of the last result is squeezed.
+        self.status_row = QWidget()
+        status = QHBoxLayout(self.status_row)
+        status.setContentsMargins(0, 0, 0, 0)
+        status.setSpacing(8)
+        status.addWidget(self.measuring_label)
+        status.addWidget(self.console_label, 1)
+        self.status_row.setVisible(False)
         self.buttons = FitRow(
             [
                 (self.start_button, 1),
@@ -78,6 +91,7 @@ class NibpTile(NumericTile):
             self._style_buttons,
             spacing=4,
         )
+        self.extra.addWidget(self.status_row)
         self.extra.addLayout(info)
         self.extra.addWidget(self.buttons)
         self.apply_text_colour(theme.NIBP_COLOUR)
@@ -103,14 +117,37 @@ class NibpTile(NumericTile):
                 f"color: {text}; font-size: {theme.LABEL_PX + 4}px; font-weight: bold;"
             )
             self.last_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
+            self.console_label.setStyleSheet(
+                f"color: {text}; font-size: {theme.BODY_PX}px; font-weight: bold;"
+            )
 
     def set_nibp(self, view: NibpView, lit: bool = True) -> None:
-        """Show ``view``."""
+        """Show ``view``: the last result, or while measuring the cuff pressure, labelled and
+        smaller (it is not a blood pressure)."""
         if view.measuring:
-            value = NumericView("NIBP", view.cuff_pressure, "mmHg", view.priority)
+            value = NumericView(
+                "NIBP  cuff pressure",
+                view.cuff_pressure,
+                "mmHg",
+                view.priority,
+                flashing=view.flashing,
+            )
         else:
-            value = NumericView("NIBP", f"{view.systolic}/{view.diastolic}", "mmHg", view.priority)
+            value = NumericView(
+                "NIBP",
+                f"{view.systolic}/{view.diastolic}",
+                "mmHg",
+                view.priority,
+                flashing=view.flashing,
+            )
+        self.set_value_scale(CUFF_SCALE if view.measuring else 1.0)
         self.set_view(value, lit)
+        note = f"Started by the console: {view.started_by_console}" if view.measuring else ""
+        if not view.started_by_console:
+            note = ""
+        self.console_label.set_full_text(note, (view.started_by_console,))
+        self.console_label.setVisible(bool(note))
+        self.status_row.setVisible(view.measuring)
         self.mean_label.setText(f"MAP {view.mean}")
         last = view.last_measured
         short = last.removeprefix("at ")

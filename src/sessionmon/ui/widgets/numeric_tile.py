@@ -142,12 +142,25 @@ class NumericTile(QFrame):
         layout.addLayout(self.extra)
         self.priority: AlarmPriority | None = None
         self.stale = False
+        #: The numeric's size relative to the fitted size (the NIBP tile draws the cuff
+        #: pressure smaller than a result).
+        self.value_scale = 1.0
         self._apply(theme.PANEL, theme.PANEL_BORDER, colour)
 
     @property
     def value_px(self) -> int:
         """The numeric's font size now, px."""
         return self._value_px
+
+    def set_value_scale(self, scale: float) -> None:
+        """Draw the numeric at ``scale`` times its fitted size."""
+        if scale == self.value_scale:
+            return
+        self.value_scale = scale
+        style = self._last_style
+        self._last_style = None
+        if style is not None:
+            self._apply(*style)
 
     def _value_size_changed(self, px: int) -> None:
         if px == self._value_px:
@@ -159,7 +172,9 @@ class NumericTile(QFrame):
             self._apply(*style)
 
     def set_view(self, view: NumericView, lit: bool = True) -> None:
-        """Show ``view``; ``lit`` is the alarm flash phase."""
+        """Show ``view``; ``lit`` is the alarm flash phase (ignored when the view's alarms are
+        all acknowledged: the tile keeps the alarm colour without flashing)."""
+        lit = lit or not view.flashing
         self.label.setText(view.label)
         self.unit.setText(view.unit)
         if self.value.text() != view.value:
@@ -183,9 +198,8 @@ class NumericTile(QFrame):
             f"QFrame#tile {{ background-color: {background}; border: 3px solid {border};"
             f" border-radius: 8px; }}"
         )
-        self.value.setStyleSheet(
-            f"color: {text}; font-size: {self._value_px}px; font-weight: bold;"
-        )
+        px = max(theme.LABEL_PX, round(self._value_px * self.value_scale))
+        self.value.setStyleSheet(f"color: {text}; font-size: {px}px; font-weight: bold;")
         self.label.setStyleSheet(
             f"color: {text}; font-size: {theme.LABEL_PX}px; font-weight: bold;"
         )

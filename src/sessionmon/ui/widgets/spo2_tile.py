@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from sessionmon.ui import theme
@@ -49,8 +50,15 @@ class Spo2Tile(NumericTile):
         # Put numeric and waveform side by side.
         layout = self.layout()
         layout.removeWidget(self.value)
+        #: Stands in for the pleth when there is no live signal (never a frozen waveform).
+        self.no_signal = QLabel("no signal")
+        self.no_signal.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_signal.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.no_signal.setMinimumWidth(120)
+        self.no_signal.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self.plot, 1)  # the pleth fills what the numeric leaves
+        row.addWidget(self.no_signal, 1)
         row.addWidget(self.value, 0)
         self.value.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         layout.insertLayout(1, row, 1)
@@ -86,6 +94,12 @@ class Spo2Tile(NumericTile):
             label = getattr(self, name, None)
             if label is not None:
                 label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
+        no_signal = getattr(self, "no_signal", None)
+        if no_signal is not None:
+            no_signal.setStyleSheet(
+                f"color: {text}; font-size: {theme.LABEL_PX + 6}px; font-weight: bold;"
+                f" border: 2px dashed {text}; border-radius: 6px;"
+            )
 
     def set_spo2(self, view: Spo2View, lit: bool = True) -> None:
         """Show ``view`` (numeric, pleth, quality)."""
@@ -102,6 +116,12 @@ class Spo2Tile(NumericTile):
             self.curve.setData(self._x, samples)
         else:
             self.curve.setData([], [])
+        live = bool(len(samples))
+        if self.plot.isHidden() == live:
+            self.plot.setVisible(live)
+            self.no_signal.setVisible(not live)
+        if not live:
+            self.no_signal.setText(view.quality_text or "no signal")
         self.quality.setValue(round(view.signal_quality * 100))
         self.quality_label.setText(view.quality_text)
         self.pi_label.setText(f"PI {view.pi_text}")
