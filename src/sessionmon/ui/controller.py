@@ -744,6 +744,19 @@ class ConsoleController(QObject):
             self._save_settings(self.settings)
         return result
 
+    def alarm_limits_refusal(self) -> str | None:
+        """Why the alarm limits cannot be changed now (None when they can)."""
+        if self.read_only_session is not None:
+            return "This session is read-only: its alarm limits cannot be changed."
+        if self.runtime is not None and self.runtime.locked:
+            return "This session is closed: its alarm limits cannot be changed."
+        return None
+
+    def alarm_settings_file(self) -> str | None:
+        """The clinic alarm settings file the profile is read from, if any."""
+        path = self.settings.alarm_profile_path or clinic_alarm_file()
+        return str(path) if path else None
+
     def current_profile(self) -> Any:
         """The alarm profile in force (the session's, or the configured one)."""
         if self.runtime is not None:

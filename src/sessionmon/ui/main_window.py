@@ -473,9 +473,15 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(accepted)
         return self._open("devices", dialog)
 
-    def show_alarm_limits(self) -> AlarmLimitsDialog:
-        """Open the alarm limits dialog."""
-        dialog = AlarmLimitsDialog(self.controller.current_profile(), self)
+    def show_alarm_limits(self) -> AlarmLimitsDialog | None:
+        """Open the alarm limits dialog (not for a read-only or closed session)."""
+        refusal = self.controller.alarm_limits_refusal()
+        if refusal:
+            self.controller.error.emit(refusal)
+            return None
+        dialog = AlarmLimitsDialog(
+            self.controller.current_profile(), self, self.controller.alarm_settings_file()
+        )
         dialog.accepted.connect(
             lambda: self.controller.set_alarm_limits(dialog.overrides, dialog.result_profile)
         )

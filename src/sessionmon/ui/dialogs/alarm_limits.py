@@ -1,4 +1,8 @@
-"""Alarm limits dialog: edit thresholds and delays; the alarm profile model validates them."""
+"""Alarm limits dialog: edit thresholds and delays; the alarm profile model validates them.
+
+Rules are shown by name ("SpO2 low"), their condition id and source in the tooltip; the clinic
+settings file in force is named at the top (the clinic edits that file to change the defaults
+of every session; this dialog changes the running session and is remembered for the next)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,35 @@ from sessionmon.errors import UserError
 
 STAGES = ("medium", "high")
 
+#: How each rule is named in the dialog (the condition id is in the tooltip).
+RULE_NAMES = {
+    "spo2_low": "SpO2 low (%)",
+    "hr_high": "Pulse rate high (/min)",
+    "hr_low": "Pulse rate low (/min)",
+    "nibp_sys_high": "Systolic BP high (mmHg)",
+    "nibp_sys_low": "Systolic BP low (mmHg)",
+    "nibp_dia_high": "Diastolic BP high (mmHg)",
+    "nibp_dia_low": "Diastolic BP low (mmHg)",
+    "nibp_map_low": "Mean BP low (mmHg)",
+    "nibp_map_high": "Mean BP high (mmHg)",
+    "nibp_rise": "BP rise over pre-dose (mmHg)",
+    "spo2_desat": "SpO2 desaturation area (%·s below the SpO2 low limit)",
+}
+
+
+def rule_name(rule_id: str) -> str:
+    """The readable name of a rule (its id made readable when it has no name here)."""
+    return RULE_NAMES.get(rule_id) or rule_id.replace("_", " ").capitalize()
+
+
+def _name_label(rule_id: str, rule: dict[str, Any]) -> QLabel:
+    label = QLabel(rule_name(rule_id))
+    tip = f"condition id: {rule_id}"
+    if rule.get("source"):
+        tip += f"\nsource: {rule['source']}"
+    label.setToolTip(tip)
+    return label
+
 
 class AlarmLimitsDialog(QDialog):
     """One row per limit rule (thresholds and delays of its medium and high stage) plus the BP rise.
@@ -28,9 +61,13 @@ class AlarmLimitsDialog(QDialog):
     ----------
     profile : AlarmProfile
         The profile in force; :meth:`AlarmProfile.with_overrides` validates every change.
+    settings_file : str, optional
+        The clinic's alarm settings file the profile was read from (None: built-in defaults).
     """
 
-    def __init__(self, profile: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, profile: Any, parent: QWidget | None = None, settings_file: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Alarm limits: {profile.name}")
         self.setMinimumSize(900, 560)
@@ -40,6 +77,7 @@ class AlarmLimitsDialog(QDialog):
         data = profile.to_dict()
         self._limits = data["limits"]
         self._rise = data["nibp_rise"]
+        self._areas = data.get("areas", {})
         grid_holder = QWidget()
         grid = QGridLayout(grid_holder)
         headers = ("Alarm", "On", "Medium", "delay s", "High", "delay s")
@@ -51,7 +89,7 @@ class AlarmLimitsDialog(QDialog):
         self.cells: dict[tuple[str, str, str], QLineEdit] = {}
         row = 1
         for rule_id, rule in self._limits.items():
-            grid.addWidget(QLabel(rule_id), row, 0)
+            grid.addWidget(_name_label(rule_id, rule), row, 0)
             box = QCheckBox()
             box.setChecked(bool(rule.get("enabled", True)))
             grid.addWidget(box, row, 1)
@@ -77,7 +115,23 @@ class AlarmLimitsDialog(QDialog):
                 self.cells[(rule_id, stage, "threshold")] = threshold
                 self.cells[(rule_id, stage, "delay_s")] = delay
             row += 1
-        grid.addWidget(QLabel("nibp_rise (mmHg over baseline)"), row, 0)
+        self.area_boxes: dict[str, QCheckBox] = {}
+        self.area_cells: dict[str, QLineEdit] = {}
+        for rule_id, rule in self._areas.items():
+            grid.addWidget(_name_label(rule_id, rule), row, 0)
+            box = QCheckBox()
+            box.setChecked(bool(rule.get("enabled", True)))
+            grid.addWidget(box, row, 1)
+            self.area_boxes[rule_id] = box
+            edit = QLineEdit(f"{rule['area_threshold']:g}")
+            edit.setMaximumWidth(110)
+            edit.setToolTip("high priority once the area below the low limit reaches this")
+            grid.addWidget(QLabel("-"), row, 2)
+            grid.addWidget(QLabel("high at %·s"), row, 4)
+            grid.addWidget(edit, row, 5)
+            self.area_cells[rule_id] = edit
+            row += 1
+        grid.addWidget(_name_label("nibp_rise", self._rise), row, 0)
         self.rise_box = QCheckBox()
         self.rise_box.setChecked(bool(self._rise.get("enabled", True)))
         grid.addWidget(self.rise_box, row, 1)
@@ -105,7 +159,20 @@ class AlarmLimitsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply limits")
         buttons.accepted.connect(self.try_accept)
         buttons.rejected.connect(self.reject)
+        source = QLabel(
+            f"Clinic alarm settings file: {settings_file}"
+            if settings_file
+            else "Clinic alarm settings file: none (built-in defaults)"
+        )
+        source.setObjectName("dim")
+        source.setWordWrap(True)
+        source.setToolTip(
+            "Edit that TOML file to change the defaults of every session; "
+            "changes here apply to this session and are remembered for the next."
+        )
+        self.settings_file_label = source
         layout = QVBoxLayout(self)
+        layout.addWidget(source)
         layout.addWidget(area, 1)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
@@ -126,7 +193,11 @@ class AlarmLimitsDialog(QDialog):
                     try:
                         value = float(text)
                     except ValueError:
-                        return {}, f"{rule_id} {stage} {field}: '{edit.text()}' is not a number."
+                        what = "delay" if field == "delay_s" else "limit"
+                        return {}, (
+                            f"{rule_name(rule_id)}, {stage} {what}: "
+                            f"'{edit.text()}' is not a number."
+                        )
                     if value != float(rule[stage].get(field, 0.0)):
                         change.setdefault(stage, {})[field] = value
             if change:
@@ -143,11 +214,24 @@ class AlarmLimitsDialog(QDialog):
                 try:
                     value = float(text.replace(",", "."))
                 except ValueError:
-                    return {}, f"nibp_rise {field}: '{text}' is not a number."
+                    return {}, f"{rule_name('nibp_rise')} {field}: '{text}' is not a number."
             if value != self._rise.get(field):
                 rise[field] = value
         if rise:
             overrides["nibp_rise"] = rise
+        for rule_id, rule in self._areas.items():
+            change = {}
+            if self.area_boxes[rule_id].isChecked() != bool(rule.get("enabled", True)):
+                change["enabled"] = self.area_boxes[rule_id].isChecked()
+            text = self.area_cells[rule_id].text().strip().replace(",", ".")
+            try:
+                value = float(text)
+            except ValueError:
+                return {}, f"{rule_name(rule_id)}: '{text}' is not a number."
+            if value != float(rule["area_threshold"]):
+                change["area_threshold"] = value
+            if change:
+                overrides[rule_id] = change
         return overrides, None
 
     def try_accept(self) -> bool:
