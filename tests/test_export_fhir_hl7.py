@@ -133,7 +133,7 @@ def test_hl7_parses_strictly_with_ihe_pcd_profile(built, tmp_path):
     assert first[14] == (DOSE + timedelta(minutes=-4, seconds=7)).strftime("%Y%m%d%H%M%S+0000")
     assert first[18] == equipment_id(NIBP)
     spo2 = [o for o in obx if o[3].startswith("150456^")]
-    assert spo2[0][7] == "88-", "limit from the session's spo2_low alarm record"
+    assert spo2[0][7] == ">88", "limit from the session's spo2_low alarm record"
     assert spo2[0][18] == equipment_id(OXIMETER)
     assert [int(o[1]) for o in obx] == list(range(1, len(obx) + 1))
 

@@ -28,6 +28,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from sessionmon.export.codes import BP_PANEL_LOINC, BP_PANEL_MDC, LOINC, MDC_SYSTEM, METRICS, UCUM
 from sessionmon.export.downsample import per_interval
+from sessionmon.export.limits import LimitRange, limits_in_force
 from sessionmon.export.record import BpReading, Progress, SessionRecord, report, scale_label
 from sessionmon.model import Kind, Route, SessionPhase
 from sessionmon.protocol.dosing import NDC_SYSTEM, Administration, kit_ndc
@@ -250,8 +251,22 @@ def _body_weight(rid: str, a: Administration, pid: str, eid: str, meta: dict) ->
     }
 
 
+def _reference_range(kind: Kind, limits: dict[Kind, LimitRange]) -> dict[str, Any]:
+    """``referenceRange`` from the alarm limits in force at the session start (empty if none)."""
+    limit = limits.get(kind)
+    if limit is None or (limit.low is None and limit.high is None):
+        return {}
+    entry: dict[str, Any] = {"text": "alarm limits in force at the start of the session"}
+    if limit.low is not None:
+        entry["low"] = _quantity(kind, limit.low)
+    if limit.high is not None:
+        entry["high"] = _quantity(kind, limit.high)
+    return {"referenceRange": [entry]}
+
+
 def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict) -> list:
     origin = record.dose_at or record.session.created_at
+    limits = limits_in_force(record)
     result = []
     for kind in CONTINUOUS:
         for minute in per_interval(record.series(kind), origin):
@@ -267,6 +282,7 @@ def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict
                     "encounter": _ref(eid),
                     "effectivePeriod": {"start": _iso(minute.start), "end": _iso(minute.end)},
                     "valueQuantity": _quantity(kind, minute.median),
+                    **_reference_range(kind, limits),
                     "method": {
                         "text": f"median of {minute.count} values in 1 min "
                         f"(range {minute.low:g}-{minute.high:g})"
@@ -277,9 +293,21 @@ def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict
     return result
 
 
-def _bp(reading: BpReading, ids: _Ids, pid: str, eid: str, meta: dict) -> list:
+def _bp(
+    reading: BpReading,
+    ids: _Ids,
+    pid: str,
+    eid: str,
+    meta: dict,
+    limits: dict[Kind, LimitRange] | None = None,
+) -> list:
+    limits = limits or {}
     components = [
-        {"code": {"coding": _metric_coding(kind)}, "valueQuantity": _quantity(kind, value)}
+        {
+            "code": {"coding": _metric_coding(kind)},
+            "valueQuantity": _quantity(kind, value),
+            **_reference_range(kind, limits),
+        }
         for kind, value in (
             (Kind.NIBP_SYS, reading.sys),
             (Kind.NIBP_DIA, reading.dia),
@@ -413,8 +441,9 @@ def build_bundle(record: SessionRecord, timestamp: datetime, progress: Progress 
     resources += _administrations(record, ids, pid, eid, meta)
     report(progress, 0.1)
     resources += _continuous(record, ids, pid, eid, meta)
+    limits = limits_in_force(record)
     for reading in record.bp_readings:
-        resources += _bp(reading, ids, pid, eid, meta)
+        resources += _bp(reading, ids, pid, eid, meta, limits)
     resources += _scales(record, pid, eid, meta)
     resources += _flags(record, pid, eid, meta)
     report(progress, 0.4)

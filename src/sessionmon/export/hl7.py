@@ -9,7 +9,8 @@ monitoring period, NTE segments for the annotations, then one OBX per metric val
   ``1.1.1.2.n``, respiratory rate ``1.1.1.3.n``), the NIBP monitor MDS 2 (systolic ``2.1.1.1.n``,
   diastolic ``2.1.1.2.n``, mean ``2.1.1.3.n``, pulse ``2.1.1.4.n``), a second device of a role
   MDS 3 / 4; OBX-5 the value; OBX-6 the unit as ``code^MDC_DIM_...^MDC``; OBX-7 the alarm
-  limits in force as ``low-high`` (one side left empty when there is no limit on it); OBX-11
+  limits in force at the start of the session as ``lower-upper``, ``>lower`` or ``<upper``
+  (:mod:`sessionmon.export.limits`); OBX-11
   the result status, the same as OBR-25 (``F`` for a closed session, else ``R``); OBX-14 the
   observation time; OBX-18 the equipment as ``name^^EUI-64^EUI-64``.
 * MSH-3 ``SESSIONMON^<EUI-64>^EUI-64`` and OBR-3 ``<session>^SESSIONMON^<EUI-64>^EUI-64`` (the
@@ -30,10 +31,10 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sessionmon.export.codes import METRICS
 from sessionmon.export.downsample import per_interval
+from sessionmon.export.limits import limits_in_force
 from sessionmon.export.record import Progress, SessionRecord, report
 from sessionmon.model import Kind, SessionPhase
 
@@ -51,15 +52,6 @@ POSITIONS: dict[Kind, str] = {
 }
 CONTINUOUS = (Kind.SPO2, Kind.HR, Kind.RESP_RATE)
 SEXES = {"female": "F", "male": "M", "other": "O", "unknown": "U"}
-#: Default alarm limits (the default profile's medium limits) per kind, used for OBX-7 when no
-#: alarm record of the session states the limits in force.
-DEFAULT_LIMITS: dict[Kind, tuple[float | None, float | None]] = {
-    Kind.SPO2: (90, None),
-    Kind.HR: (50, 120),
-    Kind.NIBP_SYS: (90, 160),
-    Kind.NIBP_DIA: (None, 100),
-}
-
 _ESCAPES = {"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\", "~": "\\R\\"}
 _ESCAPE_RE = re.compile(r"[\\|^&~]")
 _CONTROL_RE = re.compile(r"\r\n|\r|\n")
@@ -80,32 +72,6 @@ def ts(moment: datetime) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-
-
-def _limit_text(low: float | None, high: float | None) -> str:
-    if low is None and high is None:
-        return ""
-    return f"{'' if low is None else _number(low)}-{'' if high is None else _number(high)}"
-
-
-def limits_from_alarms(record: SessionRecord) -> dict[Kind, str]:
-    """OBX-7 texts: the limits the session's alarm records state, else the defaults."""
-    found = {
-        kind: dict(zip(("low", "high"), pair, strict=True)) for kind, pair in DEFAULT_LIMITS.items()
-    }
-    for alarm in record.alarms:
-        limits: dict[str, Any] = alarm.limits or {}
-        measure, direction = limits.get("measure"), limits.get("direction")
-        stage = limits.get("medium") or limits.get("high")
-        if measure is None or direction not in ("low", "high") or not isinstance(stage, dict):
-            continue
-        try:
-            kind = Kind(measure)
-            threshold = float(stage["threshold"])
-        except (ValueError, KeyError, TypeError):
-            continue
-        found.setdefault(kind, {"low": None, "high": None})[direction] = threshold
-    return {kind: _limit_text(v["low"], v["high"]) for kind, v in found.items()}
 
 
 def eui64(name: str) -> str:
@@ -246,7 +212,7 @@ def build_message(
         when = f"{note.at:%H:%M:%S} UTC" + ("" if since is None else f" ({since / 60:+.0f} min)")
         segments.append("|".join(["NTE", str(index), "L", escape(f"{when}: {note.text or ''}")]))
     report(None, 0)
-    limits = limits_from_alarms(record)
+    limits = {kind: limit.obx7() for kind, limit in limits_in_force(record).items()}
     rows: list[tuple[datetime, Kind, float, str]] = []
     origin = record.dose_at or s.created_at
     for kind in CONTINUOUS:

@@ -32,6 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from sessionmon.export.limits import limit_changes, limits_rows
 from sessionmon.export.record import Progress, SessionRecord, report, scale_label
 from sessionmon.export.rems import RemsSummary, bp_text, rems_summary, yes_no
 from sessionmon.lifecycle import describe_ending, ending_of
@@ -631,6 +632,20 @@ def _limits_text(limits: dict) -> str:
     return ", ".join(parts)
 
 
+def _limits_table(record: SessionRecord, st: _Styles, width: float):
+    """The alarm limits at the start of the session (from its ``alarm_limits`` event)."""
+    rows = limits_rows(record)
+    if not rows:
+        return None
+    changes = limit_changes(record)
+    cells = [[Paragraph(_clean(c), st.cell) for c in row] for row in rows]
+    table = _table(cells, [w * width for w in (0.3, 0.25, 0.3, 0.15)])
+    if not changes:
+        return table
+    note = f"Changed {changes} time(s) during the session: see the alarm log and the events."
+    return KeepTogether([table, Paragraph(_clean(note), st.body)])
+
+
 def _alarm_table(record: SessionRecord, clock: _Clock, st: _Styles, width: float):
     if not record.alarm_log:
         return None
@@ -764,6 +779,7 @@ def export_pdf(
         story += _section("Pre-session safety checklist", st, safety)
         log = _drug_log_table(record, clock, st, width)
         story += _section("Controlled-substance log", st, log)
+        story += _section("Alarm limits in force", st, _limits_table(record, st, width))
         story += _section("Alarm log", st, _alarm_table(record, clock, st, width))
         story += _section("Doses, notes and discharge", st, _notes_table(record, clock, st, width))
     story += _section("Sign-off", st, _signoff(record, clock, st, width, exported))
