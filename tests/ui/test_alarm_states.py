@@ -149,7 +149,9 @@ def test_the_40_minute_bp_the_console_starts_is_announced_and_logged(
     window.show()
     c = _dosed(training_console, clock)
     assert c.view.nibp.auto_interval_min is None, "the tile says Auto off"
-    run_until(training_console, clock, lambda: c.view.nibp.measuring, 41 * 60, 5.0)
+    run_for(training_console, clock, 38 * 60, 60.0)
+    assert not c.view.nibp.measuring
+    run_until(training_console, clock, lambda: c.view.nibp.measuring, 3 * 60, 2.0)
     tile = window.nibp_tile
     assert c.view.nibp.started_by_console == "40-minute BP"
     assert tile.console_label.isVisible()

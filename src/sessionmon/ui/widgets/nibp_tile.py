@@ -117,9 +117,7 @@ class NibpTile(NumericTile):
                 f"color: {text}; font-size: {theme.LABEL_PX + 4}px; font-weight: bold;"
             )
             self.last_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
-            self.console_label.setStyleSheet(
-                f"color: {text}; font-size: {theme.BODY_PX}px; font-weight: bold;"
-            )
+            self.console_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
 
     def set_nibp(self, view: NibpView, lit: bool = True) -> None:
         """Show ``view``: the last result, or while measuring the cuff pressure, labelled and
@@ -145,7 +143,16 @@ class NibpTile(NumericTile):
         note = f"Started by the console: {view.started_by_console}" if view.measuring else ""
         if not view.started_by_console:
             note = ""
-        self.console_label.set_full_text(note, (view.started_by_console,))
+        reason = view.started_by_console
+        self.console_label.set_full_text(
+            note,
+            (
+                f"Console: {reason}",
+                f"Console: {reason.replace('-minute', '-min')}",
+                "started by the console",
+                "by console",
+            ),
+        )
         self.console_label.setVisible(bool(note))
         self.status_row.setVisible(view.measuring)
         self.mean_label.setText(f"MAP {view.mean}")
@@ -155,7 +162,7 @@ class NibpTile(NumericTile):
         self.measuring_label.setText("MEASURING" if view.measuring else "")
         self.measuring_label.setStyleSheet(
             "color: #000000; background: #FFFFFF; font-weight: bold; padding: 2px 8px;"
-            f" font-size: {theme.LABEL_PX}px;"
+            f" font-size: {theme.BODY_PX + 2}px;"
             if view.measuring
             else ""
         )

@@ -54,7 +54,7 @@ class Spo2Tile(NumericTile):
         self.no_signal = QLabel("no signal")
         self.no_signal.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_signal.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.no_signal.setMinimumWidth(120)
+        self.no_signal.setMinimumWidth(110)
         self.no_signal.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self.plot, 1)  # the pleth fills what the numeric leaves
@@ -97,7 +97,7 @@ class Spo2Tile(NumericTile):
         no_signal = getattr(self, "no_signal", None)
         if no_signal is not None:
             no_signal.setStyleSheet(
-                f"color: {text}; font-size: {theme.LABEL_PX + 6}px; font-weight: bold;"
+                f"color: {text}; font-size: {theme.LABEL_PX}px; font-weight: bold;"
                 f" border: 2px dashed {text}; border-radius: 6px;"
             )
 
