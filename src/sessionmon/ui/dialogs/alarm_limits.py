@@ -36,7 +36,7 @@ RULE_NAMES = {
     "nibp_map_low": "Mean BP low (mmHg)",
     "nibp_map_high": "Mean BP high (mmHg)",
     "nibp_rise": "BP rise over pre-dose (mmHg)",
-    "spo2_desat": "SpO2 desaturation area (%·s below the SpO2 low limit)",
+    "spo2_desat": "SpO2 desaturation area (%·s)",
 }
 
 
@@ -70,7 +70,7 @@ class AlarmLimitsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Alarm limits: {profile.name}")
-        self.setMinimumSize(900, 560)
+        self.setMinimumSize(960, 600)
         self._profile = profile
         self.result_profile = profile
         self.overrides: dict[str, Any] = {}
@@ -125,7 +125,9 @@ class AlarmLimitsDialog(QDialog):
             self.area_boxes[rule_id] = box
             edit = QLineEdit(f"{rule['area_threshold']:g}")
             edit.setMaximumWidth(110)
-            edit.setToolTip("high priority once the area below the low limit reaches this")
+            edit.setToolTip(
+                "high priority once the area below the SpO2 low limit (points x s) reaches this"
+            )
             grid.addWidget(QLabel("-"), row, 2)
             grid.addWidget(QLabel("high at %·s"), row, 4)
             grid.addWidget(edit, row, 5)
