@@ -20,7 +20,8 @@ def _dosed(console, clock):
     c.start_baseline()
     c.measure_bp()
     run_for(console, clock, 120, 1.0)
-    c.dose("RN A")
+    assert c.dose("RN A", confirm_unanswered=True) is not None
+    assert c.runtime.session.dose_at is not None
     run_for(console, clock, 30, 1.0)
     return c
 
