@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from sessionmon.alarms import default_profile
 from sessionmon.clock import SystemClock
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.serial_device import SerialOximeter
@@ -43,6 +44,9 @@ def test_a_held_exclusive_lock_never_delays_the_tick_nor_the_alarm(tmp_path):
             patient=Patient(pseudonym="LOCK-1"),
             treatment="esketamine-84",
             oximeter=SerialOximeter("cms50-v7", port.path, clock),
+            # High at the first value <= 85 % (the default holds 5 s): this test times the
+            # store, not the alarm delays.
+            profile=default_profile().with_overrides(spo2_low={"high": {"delay_s": 0}}),
         )
         ticks: list[tuple[float, float]] = []  # (start, duration) of every tick
         seen: dict[str, float] = {}  # when SpO2 <= 85 was first shown / the alarm first active
@@ -162,7 +166,7 @@ def test_an_acknowledge_refused_under_a_held_lock_changes_nothing(tmp_path, cloc
     with SessionStore.open(tmp_path / "s.db", clock, busy_timeout_s=0.05) as store:
         oximeter = ScriptedSource(*_oximeter_role())
         runtime = make_runtime(store, clock, oximeter)
-        run_for(runtime, oximeter, clock, 3, spo2=80.0)
+        run_for(runtime, oximeter, clock, 6, spo2=80.0)  # high once <= 85 % has held 5 s
         assert runtime.engine.alarm("spo2_low") is not None
         holder = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
