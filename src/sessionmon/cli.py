@@ -20,6 +20,8 @@ from sessionmon.paths import default_db_path, training_db_path
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "sessions",
+    "patients",
+    "course",
     "simulate",
     "monitor",
     "scenarios",

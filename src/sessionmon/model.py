@@ -252,6 +252,9 @@ class Session(_Record):
     scenario: str | None = None
     notes: str | None = None
     ending: Ending | None = Field(default=None, description="How the session ended, once closed")
+    course_id: uuid.UUID | None = Field(
+        default=None, description="Treatment course (None: a course of this one session)"
+    )
 
     _aware = field_validator("created_at", "dose_at", "ended_at", "signed_at")(
         classmethod(lambda cls, v: _require_aware(v))

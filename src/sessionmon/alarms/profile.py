@@ -918,5 +918,8 @@ def _default_profile() -> AlarmProfile:
             "bp_check_due": _condition(proto, lo, "BP check due", delay_s=5.0),
             "bp_check_overdue": _condition(proto, med, "BP check overdue"),
             "discharge_blocked": _condition(proto, med, "Discharge blocked: criteria not met"),
+            "suicide_risk_screen": _condition(
+                proto, med, "Suicide-risk screen positive: tell the prescriber"
+            ),
         },
     )

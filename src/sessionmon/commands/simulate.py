@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 
 
 def _speed(text: str) -> float | None:
@@ -44,8 +45,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="max|N",
         help="'max' (default) runs as fast as possible; N runs at N times real time",
     )
+    parser.add_argument(
+        "--start",
+        type=_start,
+        default=None,
+        metavar="YYYY-MM-DDTHH:MM",
+        help="when the simulated session starts (local time unless an offset is given; default "
+        "2026-01-05T09:00 UTC), so a course of sessions can be built headless",
+    )
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
     parser.set_defaults(func=handler)
+
+
+def _start(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--start is a date and time like 2026-03-02T09:00, not {text!r}"
+        ) from None
+    if value.tzinfo is None:
+        value = value.astimezone()  # the machine's local time zone
+    return value.astimezone(UTC)
 
 
 def handler(args: argparse.Namespace) -> int:
@@ -64,7 +85,7 @@ def handler(args: argparse.Namespace) -> int:
         )
     scenario = load_scenario(args.scenario)
     with SessionStore.open(resolve_db(args, training=True), SystemClock()) as store:
-        summary = run_scenario(scenario, store, speed=args.speed)
+        summary = run_scenario(scenario, store, speed=args.speed, start=args.start)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:

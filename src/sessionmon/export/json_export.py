@@ -393,7 +393,13 @@ def import_json(path: Path, store: Any, progress: Progress | None = None) -> uui
     UserError
         If the file is not a valid export, or the session already exists in the store.
     """
-    document = read_document(path)
+    return import_document(read_document(path), store, progress)
+
+
+def import_document(
+    document: ExportDocument, store: Any, progress: Progress | None = None
+) -> uuid.UUID:
+    """Restore a validated export document into ``store`` (see :func:`import_json`)."""
     body = document.record
     session = body.session
     if any(s.id == session.id for s in store.list_sessions()):

@@ -238,8 +238,11 @@ def load_scale_file(path: str | Path) -> dict[str, ScaleDefinition]:
 
 
 def _builtin_scales() -> dict[str, ScaleDefinition]:
-    text = resources.files("sessionmon").joinpath("data/scales.toml").read_text(encoding="utf-8")
-    return parse_scales(tomllib.loads(text), source="built-in scales.toml")
+    scales: dict[str, ScaleDefinition] = {}
+    for name in ("scales.toml", "outcomes.toml"):  # outcomes: PHQ-9, GAD-7, PCL-5, anxiety 0-10
+        text = resources.files("sessionmon").joinpath(f"data/{name}").read_text(encoding="utf-8")
+        scales.update(parse_scales(tomllib.loads(text), source=f"built-in {name}"))
+    return scales
 
 
 #: Built-in scales by id: moaas, cadss, cadss6, side_effects, aldrete, rass.

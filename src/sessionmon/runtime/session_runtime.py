@@ -45,6 +45,7 @@ from sessionmon.protocol import DischargeDecision, ProtocolState, SessionProtoco
 from sessionmon.runtime.conditions import OXIMETER_DATA_LOST as _OXIMETER_DATA_LOST
 from sessionmon.runtime.conditions import ConditionGate
 from sessionmon.runtime.dosing_intents import DosingIntents
+from sessionmon.runtime.questionnaire_intents import QuestionnaireIntents
 from sessionmon.runtime.endings import SessionEndings
 from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
 from sessionmon.runtime.events import EventLog
@@ -89,7 +90,7 @@ DISCHARGE_EVALUATE_EVERY_S = 5.0
 _ = _OXIMETER_DATA_LOST  # kept importable from here for older callers
 
 
-class SessionRuntime(DosingIntents, NurseIntents, SessionEndings):
+class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionEndings):
     """Runs one session: sources -> store, alarm engine and protocol; nurse intents -> events.
 
     Parameters

@@ -64,6 +64,7 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     PAUSE_AUDIO = "pause_audio"
     CHECKLIST = "checklist"
+    QUESTIONNAIRE = "questionnaire"
     ANNOTATE = "annotate"
     DISCHARGE = "discharge"
     SIGN = "sign"
@@ -90,9 +91,9 @@ _FAULT_DEVICE = {Fault.SENSOR_OFF: Device.OXIMETER, Fault.NIBP_ERROR: Device.NIB
 
 #: Step fields that only make sense with a given action.
 _ACTION_FIELDS: dict[str, set[Action]] = {
-    "scale": {Action.CHECKLIST},
-    "score": {Action.CHECKLIST},
-    "items": {Action.CHECKLIST},
+    "scale": {Action.CHECKLIST, Action.QUESTIONNAIRE},
+    "score": {Action.CHECKLIST, Action.QUESTIONNAIRE},
+    "items": {Action.CHECKLIST, Action.QUESTIONNAIRE},
     "text": {Action.ANNOTATE, Action.DOSE, Action.DISCHARGE, Action.SIGN},
     "condition": {Action.ACKNOWLEDGE},
     "weight_kg": {Action.DOSE},
@@ -203,11 +204,11 @@ class Step(_Strict):
             if name in self.model_fields_set and self.action not in actions:
                 allowed = ", ".join(sorted(a.value for a in actions))
                 raise ValueError(f"'{name}' goes only with action {allowed}")
-        if self.action is Action.CHECKLIST:
+        if self.action in (Action.CHECKLIST, Action.QUESTIONNAIRE):
             if not self.scale:
-                raise ValueError("a checklist step needs scale = ...")
+                raise ValueError(f"a {self.action.value} step needs scale = ...")
             if self.score is None and self.items is None:
-                raise ValueError("a checklist step needs score = N or items = [...]")
+                raise ValueError(f"a {self.action.value} step needs score = N or items = [...]")
         if self.action is Action.ANNOTATE and not self.text:
             raise ValueError("an annotate step needs text = ...")
         if self.fault is not None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sessionmon.clock import Clock, ManualClock, SystemClock
+from sessionmon.course.enrol import new_course_session
 from sessionmon.errors import UserError
 from sessionmon.model import EventKind, Patient, Treatment
 from sessionmon.runtime import SessionRuntime
@@ -60,9 +61,12 @@ class ScenarioRun:
         Where the session is recorded.
     """
 
-    def __init__(self, scenario: Scenario, store: SessionStore) -> None:
+    def __init__(
+        self, scenario: Scenario, store: SessionStore, start: datetime | None = None
+    ) -> None:
         self.scenario = scenario
-        self.clock = ManualClock(SCENARIO_START)
+        self.origin = start or SCENARIO_START
+        self.clock = ManualClock(self.origin)
         baseline = scenario.baseline
         self.physiology = Physiology(
             self.clock,
@@ -77,9 +81,20 @@ class ScenarioRun:
         )
         self.oximeter = SimulatedOximeter(self.clock, self.physiology, seed=scenario.seed + 1)
         self.nibp = SimulatedNibp(self.clock, self.physiology, seed=scenario.seed + 2)
+        session = None
+        if "patient" in scenario.model_fields_set:  # [patient] links the run to one course
+            session = new_course_session(
+                store,
+                Patient(pseudonym=scenario.patient.pseudonym),
+                scenario.treatment,
+                self.origin,
+                simulated=True,
+                scenario=scenario.name,
+            )
         self.runtime = SessionRuntime(
             store,
             self.clock,
+            session=session,
             patient=Patient(pseudonym=scenario.patient.pseudonym),
             treatment=Treatment.for_protocol(scenario.treatment),
             oximeter=self.oximeter,
@@ -155,6 +170,10 @@ class ScenarioRun:
             rt.pause_audio(by=step.by)
         elif action is Action.CHECKLIST:
             rt.record_checklist(str(step.scale), answers=step.items, total=step.score, by=step.by)
+        elif action is Action.QUESTIONNAIRE:
+            rt.record_questionnaire(
+                str(step.scale), answers=step.items, total=step.score, by=step.by
+            )
         elif action is Action.ANNOTATE:
             rt.annotate(str(step.text), by=step.by)
         elif action is Action.DISCHARGE:
@@ -194,7 +213,7 @@ class ScenarioRun:
     def summary(self) -> dict[str, Any]:
         """The run as plain data: alarms, events, discharge attempts, times in seconds."""
         sid = self.runtime.session_id
-        origin = SCENARIO_START
+        origin = self.origin
 
         def rel(t: datetime | None) -> float | None:
             return None if t is None else _round((t - origin).total_seconds())
@@ -252,6 +271,7 @@ def run_scenario(
     *,
     real_clock: Clock | None = None,
     sleep: Callable[[float], None] | None = None,
+    start: datetime | None = None,
 ) -> dict[str, Any]:
     """Run ``scenario`` headless and record it in ``store``.
 
@@ -265,6 +285,8 @@ def run_scenario(
         None runs as fast as possible; N paces the run at N times real time (for watching it).
     real_clock, sleep : optional
         The real clock and sleep used for pacing (default: the system's).
+    start : datetime, optional
+        When the simulated session starts (default :data:`SCENARIO_START`).
 
     Returns
     -------
@@ -276,7 +298,7 @@ def run_scenario(
     pace = None
     if speed is not None:
         pace = _Pacer(speed, real_clock or SystemClock(), sleep or time.sleep)
-    return ScenarioRun(scenario, store).run(pace)
+    return ScenarioRun(scenario, store, start=start).run(pace)
 
 
 def describe(summary: dict[str, Any]) -> str:

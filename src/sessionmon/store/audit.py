@@ -39,7 +39,13 @@ AUDITED_COLUMNS: dict[str, tuple[str, str]] = {
     "events": ("row_id", "event_id, session_id, kind, at_us, supersedes, body"),
     "alarm_versions": ("version_id", "alarm_id, session_id, start_us, body"),
     "alarm_log": ("row_id", "session_id, at_us, body"),
+    "patient_versions": ("version_id", "pseudonym, written_us, body"),
+    "course_versions": ("version_id", "course_id, pseudonym, written_us, body"),
+    "course_responses": ("row_id", "response_id, course_id, at_us, body"),
 }
+
+#: Audited tables whose rows belong to no one session (patients and courses).
+NOT_PER_SESSION = frozenset({"patient_versions", "course_versions", "course_responses"})
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,8 @@ def entries_for_session(conn: sqlite3.Connection, session_id: uuid.UUID) -> list
     """
     owned: dict[str, list[int]] = {}
     for table, (key, _) in AUDITED_COLUMNS.items():
+        if table in NOT_PER_SESSION:
+            continue
         keys = [
             row[0]
             for row in conn.execute(

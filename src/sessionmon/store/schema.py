@@ -23,6 +23,54 @@ class Migration:
     statements: tuple[str, ...]
 
 
+_LATEST_BODIES = (
+    "SELECT v.session_id, v.created_us, v.body FROM session_versions v JOIN "
+    "(SELECT session_id, MAX(version_id) AS latest FROM session_versions GROUP BY session_id) l "
+    "ON v.version_id = l.latest"
+)
+
+#: Migration 3 (see :mod:`sessionmon.course.model` for the record shapes). Sessions are not
+#: rewritten: a session without ``course_id`` belongs to the migrated course with its own id.
+_COURSE_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE patient_versions (
+        version_id INTEGER PRIMARY KEY,
+        pseudonym TEXT NOT NULL,
+        written_us INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
+    "CREATE INDEX patient_versions_by_pseudonym ON patient_versions(pseudonym, version_id)",
+    """CREATE TABLE course_versions (
+        version_id INTEGER PRIMARY KEY,
+        course_id TEXT NOT NULL,
+        pseudonym TEXT NOT NULL,
+        written_us INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
+    "CREATE INDEX course_versions_by_id ON course_versions(course_id, version_id)",
+    "CREATE INDEX course_versions_by_patient ON course_versions(pseudonym, version_id)",
+    """CREATE TABLE course_responses (
+        row_id INTEGER PRIMARY KEY,
+        response_id TEXT NOT NULL UNIQUE,
+        course_id TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
+    "CREATE INDEX course_responses_by_course ON course_responses(course_id, at_us)",
+    # One patient per pseudonym, with the details of their most recent session.
+    "INSERT INTO patient_versions (pseudonym, written_us, body) "
+    "SELECT json_extract(body, '$.patient.pseudonym'), MAX(created_us), "
+    "json_object('patient', json_extract(body, '$.patient'), 'mrn', NULL, "
+    "'created_at', json_extract(body, '$.created_at')) "
+    f"FROM ({_LATEST_BODIES}) GROUP BY json_extract(body, '$.patient.pseudonym') "
+    "ORDER BY MIN(created_us)",
+    # Each session a closed course of one session, id = the session's id.
+    "INSERT INTO course_versions (course_id, pseudonym, written_us, body) "
+    "SELECT session_id, json_extract(body, '$.patient.pseudonym'), created_us, "
+    "json_object('id', session_id, 'pseudonym', json_extract(body, '$.patient.pseudonym'), "
+    "'indication', 'other', 'treatment', json_extract(body, '$.treatment.protocol'), "
+    "'started_on', substr(json_extract(body, '$.created_at'), 1, 10), 'schedule', json('[]'), "
+    "'status', 'closed', 'created_at', json_extract(body, '$.created_at'), "
+    "'migrated', json('true'), 'notes', NULL) "
+    f"FROM ({_LATEST_BODIES}) ORDER BY created_us",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -101,6 +149,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX measurements_by_kind ON measurements(session_id, kind, received_us)",
             "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ),
+    ),
+    Migration(
+        3,
+        "patients, treatment courses, follow-up questionnaires; each existing session becomes a "
+        "course of one session",
+        _COURSE_STATEMENTS,
     ),
 )
 

@@ -45,6 +45,7 @@ from sessionmon.model import (
 )
 from sessionmon.store import audit, codec, schema
 from sessionmon.store.buffered_writes import MEASUREMENT_COLUMNS, BufferedWrites
+from sessionmon.store.course_records import CourseRecords
 from sessionmon.store.errors import StoreError, translate
 from sessionmon.store.ownership import SessionLocks
 from sessionmon.store.summary import SessionSummary
@@ -89,7 +90,7 @@ def _check_path(path: Path) -> bool:
     return True
 
 
-class SessionStore(BufferedWrites):
+class SessionStore(CourseRecords, BufferedWrites):
     """Every session's record in one SQLite database.
 
     Use :meth:`open` to get one; close it with :meth:`close` or a ``with`` block. All methods

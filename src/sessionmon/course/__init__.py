@@ -1,0 +1,1 @@
+"""The treatment course: one patient across sessions, outcome measures and whether it works."""
