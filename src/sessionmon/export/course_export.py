@@ -82,7 +82,9 @@ def read_course_document(path: Path) -> CourseDocument:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"{path} does not match the course schema at {where}: {first['msg']}")
+        raise UserError(
+            f"{path} does not match the course schema at {where}: {first['msg']}"
+        ) from None
 
 
 def import_course_json(path: Path, store: Any) -> Course:

@@ -45,7 +45,6 @@ from sessionmon.protocol import DischargeDecision, ProtocolState, SessionProtoco
 from sessionmon.runtime.conditions import OXIMETER_DATA_LOST as _OXIMETER_DATA_LOST
 from sessionmon.runtime.conditions import ConditionGate
 from sessionmon.runtime.dosing_intents import DosingIntents
-from sessionmon.runtime.questionnaire_intents import QuestionnaireIntents
 from sessionmon.runtime.endings import SessionEndings
 from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
 from sessionmon.runtime.events import EventLog
@@ -53,6 +52,7 @@ from sessionmon.runtime.ingest import OBSERVED_KINDS, SourceIngest
 from sessionmon.runtime.intents import NurseIntents, limits_of
 from sessionmon.runtime.limits_in_force import record_limits_in_force
 from sessionmon.runtime.protocol_driver import PROTOCOL_CONDITIONS, ProtocolDriver
+from sessionmon.runtime.questionnaire_intents import QuestionnaireIntents
 from sessionmon.runtime.restore import restore_protocol_state
 from sessionmon.runtime.snapshot import PlethView, RuntimeSnapshot
 from sessionmon.runtime.snapshot_builder import (
