@@ -42,6 +42,7 @@ class SessionFigures:
     outcomes: dict[str, int]
     anxiety: dict[str, int]
     alerts: tuple[str, ...]
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def session_figures(store: SessionStore, session: Session) -> SessionFigures:
         outcomes=outcomes,
         anxiety=anxiety,
         alerts=tuple(alerts),
+        simulated=session.simulated,
     )
 
 

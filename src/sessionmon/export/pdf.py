@@ -533,6 +533,10 @@ def _checklist_table(record: SessionRecord, clock: _Clock, st: _Styles, width: f
     rows = [["Time", "Min", "Scale", "Score", "Interpretation", "By"]]
     for e in events:
         note = e.payload.get("interpretation") or ""
+        if e.payload.get("scale") == "phq9" and "9" in (e.payload.get("answers") or {}):
+            note = f"{note}; item 9 (self-harm): {e.payload['answers']['9']}"
+        for alert in e.payload.get("alerts") or ():
+            note = f"{note}. ALERT: {alert}"
         if record.is_superseded(e):
             note = f"(corrected later) {note}"
         rows.append(

@@ -47,8 +47,13 @@ SCALE_LABELS = {
 
 
 def scale_label(scale_id: str) -> str:
-    """``MOAA/S`` for ``moaas`` and so on (the id upper-cased when unknown)."""
-    return SCALE_LABELS.get(scale_id, scale_id.upper())
+    """``MOAA/S`` for ``moaas`` and so on (a scale's short name, else the id upper-cased)."""
+    if scale_id in SCALE_LABELS:
+        return SCALE_LABELS[scale_id]
+    from sessionmon.protocol.scales import SCALES
+
+    found = SCALES.get(scale_id)
+    return found.short if found else scale_id.upper()
 
 
 #: Called with the fraction done, 0.0 to 1.0, as an export proceeds.
