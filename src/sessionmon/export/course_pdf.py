@@ -217,7 +217,7 @@ def export_course_pdf(summary: CourseSummary, path: Path, generated: datetime) -
     st = _Styles()
     width = A4[0] - 30 * mm
     course = summary.course
-    simulated = bool(summary.sessions) and all("sim" in s.phase or False for s in summary.sessions)
+    simulated = bool(summary.sessions) and all(s.simulated for s in summary.sessions)
     story: list = [
         Paragraph(_clean(f"Treatment course - {course.pseudonym}"), st.title),
         Paragraph(
