@@ -91,3 +91,11 @@ def new_course_session(
     if details["treatment"].protocol is not treatment:
         details["treatment"] = Treatment.for_protocol(treatment)
     return Session(created_at=at, course_id=course.id, **details)
+
+
+def link_to_course(store: SessionStore, session: Session) -> tuple[Session, Course]:
+    """``session`` joined to its patient's open course (a new course when there is none)."""
+    course = course_for_new_session(
+        store, session.patient, session.treatment.protocol, session.created_at
+    )
+    return session.model_copy(update={"course_id": course.id}), course

@@ -253,6 +253,7 @@ class ConsoleController(QObject):
             return None
         session = session_from_form(form, self.clock.now(), simulated=self.simulator)
         try:
+            session = self._join_course(session)
             self._start_runtime(session)
         except UserError as exc:
             self._refused(str(exc))
@@ -262,6 +263,35 @@ class ConsoleController(QObject):
             return None
         self.draft = NewSessionForm()
         return session
+
+    def _join_course(self, session: Session) -> Session:
+        """The session in its patient's open treatment course (a new course if none is open)."""
+        from sessionmon.course.enrol import link_to_course
+
+        linked, course = link_to_course(self.store, session)
+        held = len(self.store.course_sessions(course))
+        self.info.emit(
+            f"Treatment course {course.indication.value.replace('_', ' ')} from "
+            f"{course.started_on.isoformat()}: session {held + 1}."
+        )
+        return linked
+
+    def course_details(self, pseudonym: str) -> dict[str, Any]:
+        """What a new session of ``pseudonym`` carries forward from their open course ({}: none)."""
+        from sessionmon.course.enrol import carried_forward
+
+        course = self.store.open_course(pseudonym.strip()) if pseudonym.strip() else None
+        return {} if course is None else carried_forward(self.store, course)
+
+    def record_questionnaire(
+        self, scale_id: str, answers: dict[int, int], context: str = "pre-session"
+    ) -> Any | None:
+        """Record an outcome questionnaire (PHQ-9, GAD-7...) or the 0-10 anxiety rating."""
+        return self._intent(
+            lambda rt: rt.record_questionnaire(
+                scale_id, {str(k): v for k, v in answers.items()}, by=self.staff, context=context
+            )
+        )
 
     def start_simulated_session(
         self,

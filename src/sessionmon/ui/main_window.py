@@ -200,6 +200,9 @@ class MainWindow(QMainWindow):
             ("Alarm limits...", self.show_alarm_limits, None),
             ("Alarm log...", self.show_alarm_log, None),
             ("Session history...", self.show_history, "Ctrl+H"),
+            ("Treatment course...", self.show_course, "Ctrl+Shift+C"),
+            ("Questionnaire...", self.show_questionnaire, "Ctrl+Shift+Q"),
+            ("Questionnaire on the tablet (kiosk)...", self.show_kiosk_questionnaire, None),
             ("Export...", self.show_export, "Ctrl+Shift+E"),
         ):
             action = QAction(text, self)
@@ -486,6 +489,56 @@ class MainWindow(QMainWindow):
             lambda: self.controller.set_alarm_limits(dialog.overrides, dialog.result_profile)
         )
         return self._open("alarm_limits", dialog)
+
+    def show_course(self) -> Any | None:
+        """Show the treatment course of the patient on screen (outcomes, sessions, schedule)."""
+        from sessionmon.course.summary import summarise_course
+        from sessionmon.ui.dialogs.course_view import CourseDialog
+
+        c = self.controller
+        session = c.runtime.session if c.runtime else c.read_only_session
+        if session is None:
+            c.error.emit("Start or open a session first.")
+            return None
+        try:
+            course = c.store.open_course(session.patient.pseudonym)
+            if session.course_id is not None or course is None:
+                course = c.store.get_course(session.course_id or session.id)
+            summary = summarise_course(c.store, course, today=c.today())
+        except UserError as exc:
+            c.error.emit(f"Treatment course not available: {exc}")
+            return None
+        return self._open("course", CourseDialog(summary, self))
+
+    def show_questionnaire(self, scale_id: str | None = None, kiosk: bool = False) -> Any | None:
+        """Give an outcome questionnaire (PHQ-9 unless ``scale_id``; the menu asks which)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from sessionmon.course.measures import MEASURES
+        from sessionmon.ui.dialogs.questionnaire import QuestionnaireForm
+
+        if scale_id is None:
+            names = {f"{m.short} ({k})": k for k, m in MEASURES.items()}
+            picked, ok = QInputDialog.getItem(
+                self, "Questionnaire", "Measure:", list(names), 0, False
+            )
+            if not ok:
+                return None
+            scale_id = names[picked]
+        form = QuestionnaireForm(scale_id, self, kiosk=kiosk)
+        context = "tablet" if kiosk else "pre-session"
+        if scale_id == "anxiety":
+            context = "in-session"
+        form.submitted.connect(
+            lambda sid: self.controller.record_questionnaire(sid, form.answers(), context)
+        )
+        if kiosk:
+            form.setWindowState(Qt.WindowState.WindowFullScreen)
+        return self._open("questionnaire", form)
+
+    def show_kiosk_questionnaire(self) -> Any | None:
+        """The questionnaire in the kiosk view: full screen, large, for the patient's tablet."""
+        return self.show_questionnaire(kiosk=True)
 
     def show_alarm_log(self) -> AlarmLogDialog | None:
         """Show the alarm log of the session on screen."""

@@ -1,0 +1,66 @@
+"""The treatment course in the console: a new session joins the patient's open course, the
+questionnaire form (and its kiosk view) records a PHQ-9, item 9 raises the prescriber's alarm,
+and the course view shows the outcomes and sessions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from sessionmon.ui.forms import NewSessionForm
+from sessionmon.ui.settings import DeviceChoice
+
+
+def _form(pseudonym: str = "P-COURSE") -> NewSessionForm:
+    return NewSessionForm(
+        pseudonym=pseudonym,
+        sex="female",
+        treatment="esketamine-84",
+        dose_mg="84",
+        lot_number="L1",
+        monitoring_provider="Dr. K. Example",
+    )
+
+
+def _answer(qtbot, form, scores: list[int]) -> None:
+    for number, score in enumerate(scores, start=1):
+        qtbot.mouseClick(form.groups[number].button(score), Qt.MouseButton.LeftButton)
+
+
+def test_questionnaire_form_records_phq9_and_item_9_alarms(console, qtbot, store, pty_port):
+    controller, window = console.controller, console.window
+    controller.settings.devices = {"oximeter": DeviceChoice("cms50-v7", pty_port)}
+    session = controller.new_session(_form())
+    assert session is not None and session.course_id is not None
+    course = store.get_course(session.course_id)
+    assert course.pseudonym == "P-COURSE" and course.status.value == "open"
+    form = window.show_questionnaire("phq9")
+    assert not form.done_button.isEnabled()
+    _answer(qtbot, form, [2, 2, 2, 1, 1, 1, 1, 0, 1])
+    assert form.done_button.isEnabled()
+    qtbot.mouseClick(form.done_button, Qt.MouseButton.LeftButton)
+    (event,) = [e for e in store.events(session.id) if e.payload.get("scale") == "phq9"]
+    assert event.payload["total"] == 11 and event.payload["answers"]["9"] == 1
+    store.flush()
+    assert "suicide_risk_screen" in {a.condition for a in store.alarms(session.id)}
+    kiosk = window.show_questionnaire("gad7", kiosk=True)
+    assert kiosk.windowState() & Qt.WindowState.WindowFullScreen
+    _answer(qtbot, kiosk, [1] * 7)
+    qtbot.mouseClick(kiosk.done_button, Qt.MouseButton.LeftButton)
+    (gad,) = [e for e in store.events(session.id) if e.payload.get("scale") == "gad7"]
+    assert gad.payload["context"] == "tablet" and gad.payload["total"] == 7
+    dialog = window.show_course()
+    assert dialog is not None and len(dialog.charts) == 2
+    assert "PHQ-9 11" in dialog.headline.text() and dialog.table.rowCount() == 1
+    assert "ALERT" in dialog.table.item(0, 9).text()
+    assert not dialog.grab().isNull()
+
+
+def test_the_next_session_joins_the_same_course_and_carries_forward(console, store, pty_port):
+    controller = console.controller
+    controller.settings.devices = {"oximeter": DeviceChoice("cms50-v7", pty_port)}
+    first = controller.new_session(_form("P-TWO"))
+    details = controller.course_details("P-TWO")
+    assert details["treatment"].dose_mg == 84
+    assert details["monitoring_provider"] == "Dr. K. Example"
+    assert controller.course_details("NOBODY") == {}
+    assert store.open_course("P-TWO").id == first.course_id
