@@ -55,7 +55,9 @@ def test_questionnaire_form_records_phq9_and_item_9_alarms(console, qtbot, store
     assert not dialog.grab().isNull()
 
 
-def test_the_next_session_joins_the_same_course_and_carries_forward(console, store, pty_port):
+def test_the_next_session_joins_the_same_course_and_carries_forward(
+    console, qtbot, store, pty_port
+):
     controller = console.controller
     controller.settings.devices = {"oximeter": DeviceChoice("cms50-v7", pty_port)}
     first = controller.new_session(_form("P-TWO"))
@@ -64,3 +66,10 @@ def test_the_next_session_joins_the_same_course_and_carries_forward(console, sto
     assert details["monitoring_provider"] == "Dr. K. Example"
     assert controller.course_details("NOBODY") == {}
     assert store.open_course("P-TWO").id == first.course_id
+    dialog = console.window.show_new_session()
+    dialog.set_form(NewSessionForm())
+    qtbot.keyClicks(dialog.pseudonym, "P-TWO")
+    dialog.pseudonym.editingFinished.emit()
+    assert dialog.dose_mg.text() == "84" and dialog.treatment.currentData() == "esketamine-84"
+    assert dialog.monitoring_provider.text() == "Dr. K. Example"
+    assert dialog.sex.currentData() == "female" and "open treatment course" in dialog.note.text()

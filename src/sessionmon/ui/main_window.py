@@ -334,6 +334,7 @@ class MainWindow(QMainWindow):
             c.draft = NewSessionForm()  # Cancel means cancel: the next patient starts empty
 
         dialog.submit = lambda: c.submit(lambda: c.new_session(dialog.form()))
+        dialog.course_details = c.course_details
         dialog.rejected.connect(rejected)
         return self._open("new_session", dialog)
 

@@ -87,6 +87,40 @@ class NewSessionDialog(QDialog):
         layout.addWidget(self.buttons)
         self.treatment.currentIndexChanged.connect(self._treatment_changed)
         self.set_form(draft or NewSessionForm())
+        #: ``pseudonym -> carried-forward details`` of the patient's open course ({}: none).
+        self.course_details: Callable[[str], dict] | None = None
+        self.pseudonym.editingFinished.connect(self._offer_course)
+
+    def _offer_course(self) -> None:
+        """Fill the empty fields from the patient's open treatment course, and say so."""
+        if self.course_details is None:
+            return
+        details = self.course_details(self.pseudonym.text())
+        if not details:
+            return
+        patient = details.get("patient")
+        if patient is not None:
+            if not self.name.text() and patient.name:
+                self.name.setText(patient.name)
+            if not self.date_of_birth.text() and patient.date_of_birth:
+                self.date_of_birth.setText(patient.date_of_birth.isoformat())
+            if patient.sex and self.sex.currentData() in (None, ""):
+                self.sex.setCurrentIndex(max(0, self.sex.findData(patient.sex)))
+        treatment = details.get("treatment")
+        if treatment is not None:
+            self.treatment.setCurrentIndex(
+                max(0, self.treatment.findData(treatment.protocol.value))
+            )
+            self.dose_mg.setText(f"{treatment.dose_mg:g}")
+        for medicine in details.get("concomitant_medicines", ()):
+            if medicine in self.concomitant:
+                self.concomitant[medicine].setChecked(True)
+        if not self.monitoring_provider.text() and details.get("monitoring_provider"):
+            self.monitoring_provider.setText(details["monitoring_provider"])
+        self.note.setText(
+            "This patient has an open treatment course: the session joins it, and the details "
+            "that do not change were carried forward from the last session (check them)."
+        )
 
     def _treatment_changed(self) -> None:
         treatment = TreatmentId(self.treatment.currentData())

@@ -37,6 +37,9 @@ class QuestionnaireForm(QDialog):
         font = QFont(self.font())
         font.setPointSizeF(size)
         self.setFont(font)
+        self.setStyleSheet(
+            "QPushButton:checked { background: #1565c0; color: white; font-weight: bold; }"
+        )
         inner = QWidget()
         grid = QGridLayout(inner)
         self.groups: dict[int, QButtonGroup] = {}
