@@ -271,3 +271,17 @@ def test_phq9_scores_and_keeps_item_9_visible(answers):
                       items=answers)  # fmt: skip
     assert r.total == sum(answers) and r.items[9] == answers[8]
     assert bool(r.alerts) == (answers[8] > 0)
+
+
+def test_a_follow_up_questionnaire_joins_the_course_outcomes(course_db, tmp_path, capsys):
+    db = tmp_path / "copy.db"
+    shutil.copy(course_db, db)
+    argv = ["--db", str(db), "course", "--patient", "COURSE-01", "--record", "phq9"]
+    assert main([*argv, "--items", "0,0,1,0,0,1,0,0,0"]) == 0
+    assert "recorded phq9 2 (minimal)" in capsys.readouterr().out
+    assert main([*argv, "--items", "0,0,x"]) != 0
+    capsys.readouterr()
+    data = _course_json(capsys, db)
+    assert data["measures"]["phq9"]["latest"] == 2 and len(data["measures"]["phq9"]["points"]) == 9
+    assert main([*argv, "--items", "0,0,1,0,0,1,0,0,7"]) != 0
+    assert "item" in capsys.readouterr().err

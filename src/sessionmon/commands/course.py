@@ -37,6 +37,16 @@ def register(subparsers: Any) -> None:
         help="restore a course written by --export (same ids)",
     )
     parser.add_argument(
+        "--record",
+        metavar="SCALE",
+        help="record a questionnaire given outside a session (follow-up): phq9, gad7, pcl5...",
+    )
+    parser.add_argument(
+        "--items", metavar="N,N,...", help="with --record: each item's score, in item order"
+    )
+    parser.add_argument("--score", type=int, help="with --record: the total only")
+    parser.add_argument("--by", default=None, help="with --record: who gave it")
+    parser.add_argument(
         "--today",
         type=date.fromisoformat,
         default=None,
@@ -101,6 +111,32 @@ def _describe(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _record_follow_up(store: Any, course: Any, args: argparse.Namespace, now: Any) -> str:
+    from sessionmon.course.measures import score_outcome
+    from sessionmon.errors import UserError
+
+    items = None
+    if args.items:
+        try:
+            items = [int(v) for v in args.items.split(",")]
+        except ValueError:
+            raise UserError(
+                f"--items are whole numbers separated by commas, not {args.items!r}"
+            ) from None
+    response = score_outcome(
+        args.record,
+        course_id=course.id,
+        at=now,
+        items=items,
+        total=args.score,
+        context="follow-up",
+        by=args.by,
+    )
+    store.add_course_responses([response])
+    line = f"recorded {response.scale} {response.total} ({response.interpretation})"
+    return "\n".join([line, *(f"! {a}" for a in response.alerts)])
+
+
 def handler(args: argparse.Namespace) -> int:
     """Summarise, export or import a course."""
     from sessionmon.cli import resolve_db
@@ -124,6 +160,9 @@ def handler(args: argparse.Namespace) -> int:
             raise UserError("course needs --patient P (or --import FILE)")
         course = pick_course(store, args.patient, args.course)
         now = clock.now()
+        if args.record:
+            print(_record_follow_up(store, course, args, now))
+            return 0
         summary = summarise_course(store, course, today=args.today or now.astimezone().date())
         if args.pdf:
             from sessionmon.export.course_pdf import export_course_pdf
