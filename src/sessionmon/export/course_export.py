@@ -296,7 +296,10 @@ def build_course_bundle(summary: CourseSummary, timestamp: datetime) -> dict[str
 
 
 def export_course_fhir(summary: CourseSummary, path: Path, timestamp: datetime) -> Path:
-    """Write the course's FHIR Bundle to ``path``."""
+    """Write the course's FHIR Bundle to ``path`` once it validates (``fhir.resources`` R4B)."""
+    from fhir.resources.R4B.bundle import Bundle
+
     bundle = build_course_bundle(summary, timestamp)
+    Bundle.model_validate(bundle)  # a bug if it fails: nothing is written
     Path(path).write_text(json.dumps(bundle, indent=1) + "\n", encoding="utf-8")
     return Path(path)
