@@ -20,6 +20,7 @@ from sessionmon.course.enrol import carried_forward, new_course_session
 from sessionmon.course.measures import MEASURES, load_outcome_file, score_outcome
 from sessionmon.errors import UserError
 from sessionmon.model import Patient, TreatmentId
+from sessionmon.protocol.scales import SCALES
 from sessionmon.runtime import SessionRuntime
 from sessionmon.scenarios.model import Scenario
 from sessionmon.store import SessionStore, schema
@@ -243,6 +244,7 @@ def test_licensed_measure_from_a_file_raises_the_alarm_on_a_positive_screen(tmp_
                 rt.record_questionnaire("cssrs", answers=[2, 0])
     finally:
         MEASURES.pop("cssrs", None)
+        SCALES.pop("cssrs", None)
 
 
 def test_bad_outcome_file_says_what_is_wrong(tmp_path):

@@ -22,6 +22,10 @@ def test_registry_has_every_scale_with_its_range():
         "side_effects": (0, 66),
         "aldrete": (0, 10),
         "rass": (-5, 4),
+        "phq9": (0, 27),  # the outcome measures (data/outcomes.toml)
+        "gad7": (0, 21),
+        "pcl5": (0, 80),
+        "anxiety": (0, 10),
     }
 
 
