@@ -43,7 +43,7 @@ from sessionmon.model import (
     SessionPhase,
     WaveformChunk,
 )
-from sessionmon.store import audit, codec, schema
+from sessionmon.store import audit, codec, file_checks, schema
 from sessionmon.store.buffered_writes import MEASUREMENT_COLUMNS, BufferedWrites
 from sessionmon.store.errors import StoreError, translate
 from sessionmon.store.ownership import SessionLocks
@@ -77,6 +77,7 @@ def _check_path(path: Path) -> bool:
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise StoreError(f"cannot open the session database {path}: permission denied")
+        file_checks.refuse_empty(path)
         return False
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -129,6 +130,8 @@ class SessionStore(BufferedWrites):
             path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
         )
         self._writer = StoreWriter(conn, path, clock, commit_interval_s, self._write_batch)
+        #: Lines about files made private at open (also logged as warnings).
+        self.open_warnings: list[str] = []
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -176,7 +179,9 @@ class SessionStore(BufferedWrites):
         except sqlite3.Error as exc:
             conn.close()
             raise translate(exc, path, "opening") from None
-        return cls(conn, path, clock, commit_interval_s, busy_timeout_s)
+        store = cls(conn, path, clock, commit_interval_s, busy_timeout_s)
+        store.open_warnings = file_checks.tighten_mode(path)
+        return store
 
     @staticmethod
     def _prepare(conn: sqlite3.Connection, path: Path) -> None:
@@ -189,6 +194,7 @@ class SessionStore(BufferedWrites):
                 f"{path} was written by a newer sessionmon (schema {version}, this version "
                 f"reads up to {schema.SCHEMA_VERSION}); please update sessionmon"
             )
+        file_checks.quick_check(conn, path)
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"cannot switch {path} to write-ahead logging (mode {mode})")
