@@ -40,8 +40,8 @@ def tighten_mode(path: Path) -> list[str]:
             os.chmod(candidate, mode & 0o700 | DB_MODE)
         except OSError as exc:
             line = (
-                f"warning: {candidate} is readable by other users (mode {mode:04o}) and could not be "
-                f"made private: {exc.strerror or exc}"
+                f"warning: {candidate} is readable by other users (mode {mode:04o}) and could "
+                f"not be made private: {exc.strerror or exc}"
             )
         else:
             line = (
