@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 
 #: Mode of the database file and its journal files.
 DB_MODE = 0o600
-#: How many quick_check problems the message quotes.
-SHOWN_PROBLEMS = 1
 
 
 def tighten_mode(path: Path) -> list[str]:
@@ -67,17 +65,19 @@ def refuse_empty(path: Path) -> None:
 
 
 def quick_check(conn: sqlite3.Connection, path: Path) -> None:
-    """Run ``PRAGMA quick_check`` and refuse a damaged database in one line."""
+    """Run ``PRAGMA quick_check(1)`` (stops at the first problem); refuse a damaged database.
+
+    quick_check reads every page once without the index-to-row cross-check of integrity_check,
+    so it costs about one sequential read of the file (the figure is in the README).
+    """
     try:
-        rows = conn.execute("PRAGMA quick_check").fetchall()
+        rows = conn.execute("PRAGMA quick_check(1)").fetchall()
     except sqlite3.DatabaseError as exc:
         problems = [str(exc)]
     else:
         problems = [str(r[0]) for r in rows if str(r[0]).lower() != "ok"]
     if problems:
-        first = "; ".join(problems[:SHOWN_PROBLEMS])
-        more = f" (and {len(problems) - SHOWN_PROBLEMS} more)" if len(problems) > 1 else ""
         raise StoreError(
-            f"{path} is damaged ({first}{more}); sessionmon will not write to it: restore it "
+            f"{path} is damaged ({problems[0]}); sessionmon will not write to it: restore it "
             "from a backup, or recover it with 'sqlite3 FILE .recover'"
         )
