@@ -34,6 +34,12 @@ def cli(db: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def private_copy(source: Path, target: Path) -> None:
+    """Copy a database as sessionmon keeps it (0600: no permission warning on open)."""
+    shutil.copyfile(source, target)
+    target.chmod(0o600)
+
+
 def row_counts(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
@@ -158,11 +164,11 @@ def test_hostile_import_files_are_refused_in_one_line_and_write_nothing(exported
         path = tmp_path / f"case{index}.json"
         path.write_text(content, encoding="utf-8")
         db = tmp_path / f"case{index}.db"
-        shutil.copyfile(signed_db, db)
+        private_copy(signed_db, db)
         files[name] = (path, db)
     not_utf8 = tmp_path / "latin1.json"
     not_utf8.write_bytes(text.replace("Ada Example", "Ad\xe9 Example").encode("latin-1"))
-    shutil.copyfile(signed_db, tmp_path / "latin1.db")
+    private_copy(signed_db, tmp_path / "latin1.db")
     files["not UTF-8"] = (not_utf8, tmp_path / "latin1.db")
     cases["not UTF-8"] = (None, "not UTF-8")
     before = row_counts(signed_db)
