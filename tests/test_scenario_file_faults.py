@@ -62,7 +62,11 @@ def test_ansi_escapes_in_a_scenario_are_shown_escaped(tmp_path):
     assert checked.returncode == 0, checked.stderr
     assert "\x1b" not in checked.stdout
     assert r"valid: \x1b[2J\x1b[31mRED Uneventful" in checked.stdout
-    run = cli("--db", str(tmp_path / "s.db"), "simulate", "--scenario", str(named), "--headless")
+    short = tmp_path / "short.toml"  # a two-minute run, to keep the test fast
+    short.write_text(
+        'name = "\\u001b[31mRED short"\ntreatment = "esketamine-56"\nduration = "00:02:00"\n'
+    )
+    run = cli("--db", str(tmp_path / "s.db"), "simulate", "--scenario", str(short), "--headless")
     assert run.returncode == 0, run.stderr
     assert "\x1b" not in run.stdout and r"\x1b[31mRED" in run.stdout
     refused = variant(
