@@ -178,7 +178,7 @@ def test_hostile_import_files_are_refused_in_one_line_and_write_nothing(exported
     not_utf8.write_bytes(text.replace("Ada Example", "Ad\xe9 Example").encode("latin-1"))
     private_copy(signed_db, tmp_path / "latin1.db")
     files["not UTF-8"] = (not_utf8, tmp_path / "latin1.db")
-    cases["not UTF-8"] = (None, "not UTF-8")
+    cases["not UTF-8"] = (None, "is a binary file, not a sessionmon JSON export")
     before = row_counts(signed_db)
     # Three through a real process (a traceback would show on stderr), the rest through the
     # same entry point in this process (fast): sessionmon.cli.main with the typed arguments.
