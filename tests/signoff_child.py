@@ -48,7 +48,7 @@ runtime = SessionRuntime(
 )
 runtime.start_baseline()
 runtime.record_bp(124, 78, by="RN A")
-runtime.dose(by="RN A")
+runtime.dose(by="RN A", confirm_unanswered=True)
 for minutes in (41, 80):
     for _ in range(minutes):
         clock.advance(60)

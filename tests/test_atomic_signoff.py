@@ -75,7 +75,7 @@ def test_sigkill_at_each_step_of_sign_off_leaves_it_signed_once_or_unsigned(tmp_
 def to_discharge_ready(runtime: SessionRuntime, clock: ManualClock) -> None:
     runtime.start_baseline()
     runtime.record_bp(124, 78, by="RN A")
-    runtime.dose(by="RN A")
+    runtime.dose(by="RN A", confirm_unanswered=True)
     for minutes in (41, 80):
         for _ in range(minutes):
             clock.advance(60)
