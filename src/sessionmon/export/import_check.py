@@ -20,6 +20,8 @@ from typing import Any
 from sessionmon.errors import UserError
 from sessionmon.model import VALID_RANGES, Event, EventKind, Kind
 
+#: The pre-session safety checklist is recorded as a checklist event without a scored total.
+SAFETY_CHECKLIST = "safety"
 #: Highest waveform sample rate accepted (Hz); pulse oximeters send 50-100 Hz.
 MAX_SAMPLE_RATE_HZ = 1000.0
 
@@ -67,6 +69,8 @@ def _check_checklist(path: Any, index: int, event: Event) -> None:
 
     scale_id = event.payload.get("scale")
     total = event.payload.get("total")
+    if scale_id == SAFETY_CHECKLIST:
+        return  # answers, not a scored total
     try:
         scale = get_scale(str(scale_id))
     except Exception:
