@@ -45,9 +45,10 @@ def test_sigkill_at_each_step_of_sign_off_leaves_it_signed_once_or_unsigned(tmp_
     out, err = dry.communicate(timeout=60)
     assert dry.returncode == 0, err
     statements = out.splitlines()[1:]
-    begin = statements.index("BEGIN IMMEDIATE")
-    commit = statements.index("COMMIT", begin)
     inserts = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO events")]
+    # The transaction holding the event inserts (buffered samples are committed before it).
+    begin = max(i for i, s in enumerate(statements[: inserts[0]]) if s == "BEGIN IMMEDIATE")
+    commit = statements.index("COMMIT", inserts[-1])
     # Before any write, at the BEGIN, at each event insert (the sign-off, the phase change), at
     # the COMMIT (not yet done), and just after sign() returned.
     points = sorted({0, begin, *inserts, commit, len(statements)})

@@ -101,7 +101,7 @@ class SessionEndings(_Base):
             now,
             f"session ended: {ENDING_LABELS[how].lower()}",
             by=by,
-            also=(event,),
+            also_before=(event,),
             ended_at=now,
             signed_by=by,
             signed_at=now,

@@ -358,7 +358,7 @@ class NurseIntents(_Base):
             now,
             "discharged and signed",
             by=by,
-            also=(event,),
+            also_before=(event,),
             signed_by=by,
             signed_at=now,
             ended_at=now,

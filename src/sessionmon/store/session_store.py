@@ -44,7 +44,7 @@ from sessionmon.model import (
     WaveformChunk,
 )
 from sessionmon.store import audit, codec, file_checks, schema
-from sessionmon.store.buffered_writes import MEASUREMENT_COLUMNS, BufferedWrites
+from sessionmon.store.buffered_writes import CHUNK_COLUMNS, MEASUREMENT_COLUMNS, BufferedWrites
 from sessionmon.store.errors import StoreError, translate
 from sessionmon.store.ownership import SessionLocks
 from sessionmon.store.summary import SessionSummary
@@ -465,7 +465,7 @@ class SessionStore(BufferedWrites):
                 )
             if c_rows:
                 self._insert_audited(
-                    conn, "waveform_chunks", _CHUNK_COLUMNS, c_rows, "waveform.batch"
+                    conn, "waveform_chunks", CHUNK_COLUMNS, c_rows, "waveform.batch"
                 )
             for event in events:
                 self._insert_event(conn, event)
@@ -486,7 +486,6 @@ class SessionStore(BufferedWrites):
 
         with self._lock:
             self._check_open()
-            self._flush_pending()
             self._write(f"importing session {short}", work)
 
     def get_session(self, session_id: uuid.UUID) -> Session:
