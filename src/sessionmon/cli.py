@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sessionmon import __version__
-from sessionmon.errors import UserError
+from sessionmon.errors import UserError, printable
 from sessionmon.paths import default_db_path, training_db_path
 
 #: Sub-command modules, in the order ``--help`` lists them.
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except UserError as exc:
-        print(f"sessionmon: {exc}", file=sys.stderr)
+        print(f"sessionmon: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

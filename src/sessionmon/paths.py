@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -14,9 +16,12 @@ CONFIG_ENV = "SESSIONMON_CONFIG_DIR"
 
 
 def data_dir() -> Path:
-    """Return the per-user data folder (created if missing)."""
+    """Return the per-user data folder (created 0700 if missing; made 0700 if it was not)."""
     path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            os.chmod(path, 0o700)  # it holds the session records
     return path
 
 

@@ -22,14 +22,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """List or validate."""
+    from sessionmon.errors import printable
     from sessionmon.scenarios import list_builtin, load_scenario
     from sessionmon.scenarios.model import format_hms
 
     if getattr(args, "scenarios_action", None) == "validate":
         scenario = load_scenario(args.file)
         print(
-            f"{args.file}: valid: {scenario.name} ({scenario.treatment.value}, "
-            f"{format_hms(scenario.duration)}, {len(scenario.steps)} steps)"
+            printable(
+                f"{args.file}: valid: {scenario.name} ({scenario.treatment.value}, "
+                f"{format_hms(scenario.duration)}, {len(scenario.steps)} steps)"
+            )
         )
         return 0
     entries = list_builtin()

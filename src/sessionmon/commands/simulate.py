@@ -73,7 +73,7 @@ def handler(args: argparse.Namespace) -> int:
     """Run the scenario, record it, print the summary."""
     from sessionmon.cli import resolve_db
     from sessionmon.clock import SystemClock
-    from sessionmon.errors import UserError
+    from sessionmon.errors import UserError, printable
     from sessionmon.scenarios import load_scenario
     from sessionmon.scenarios.runner import describe, run_scenario
     from sessionmon.store import SessionStore
@@ -89,5 +89,5 @@ def handler(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
-        print(describe(summary))
+        print("\n".join(printable(line) for line in describe(summary).splitlines()))
     return 0

@@ -109,7 +109,7 @@ def import_course_json(path: Path, store: Any) -> Course:
     store.save_course(course)
     store.add_course_responses(document.responses)
     for session_doc in document.sessions:
-        import_document(session_doc, store)
+        import_document(session_doc, store, source=path)
     return course
 
 

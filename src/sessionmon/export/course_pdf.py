@@ -323,5 +323,5 @@ def export_course_pdf(summary: CourseSummary, path: Path, generated: datetime) -
         author="sessionmon",
         subject="Treatment course summary",
     )
-    doc.build(story, canvasmaker=_numbered_canvas(simulated, footer))
+    doc.build(story, canvasmaker=_numbered_canvas(simulated, footer, generated))
     return Path(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 import uuid
 from datetime import datetime
@@ -317,6 +318,17 @@ def _split_at_waveform(data: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- import
 
 
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number an export can hold")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large a number for an export")
+    return value
+
+
 def read_document(path: Path) -> ExportDocument:
     """Read and validate a JSON export.
 
@@ -342,9 +354,13 @@ def read_document(path: Path) -> ExportDocument:
             "that 'sessionmon export --format json' writes"
         ) from None
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValueError as exc:
+        raise UserError(f"{path} is not a sessionmon export: {exc}") from None
+    except RecursionError:
+        raise UserError(f"{path} is not a sessionmon export: nested too deeply") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise UserError(f"{path} is not a sessionmon session export")
     version = raw.get("schema_version")
@@ -355,6 +371,8 @@ def read_document(path: Path) -> ExportDocument:
         )
     try:
         return ExportDocument.model_validate(raw)
+    except RecursionError:
+        raise UserError(f"{path} is not a sessionmon export: nested too deeply") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -363,62 +381,43 @@ def read_document(path: Path) -> ExportDocument:
         ) from None
 
 
-def _event_order(events: list[ExportedEvent]) -> list[Event]:
-    """Events in file order, moving any correction after the event it corrects."""
-    done: set[uuid.UUID] = set()
-    pending = [e.event for e in events]
-    ordered: list[Event] = []
-    while pending:
-        waiting = []
-        for event in pending:
-            if event.supersedes is None or event.supersedes in done:
-                ordered.append(event)
-                done.add(event.id)
-            else:
-                waiting.append(event)
-        if len(waiting) == len(pending):
-            ordered.extend(waiting)  # the store names the bad reference
-            break
-        pending = waiting
-    return ordered
-
-
 def import_json(path: Path, store: Any, progress: Progress | None = None) -> uuid.UUID:
     """Restore an exported session into ``store`` with the same ids; return its id.
 
-    The whole file is validated before anything is written.
+    The whole file is checked (:func:`sessionmon.export.import_check.check_record`) before
+    anything is written, and then written in one transaction: a refused or failed import leaves
+    the database as it was.
 
     Raises
     ------
     UserError
-        If the file is not a valid export, or the session already exists in the store.
+        If the file is not a valid export, a row belongs to another session, a value is out of
+        range, or the session (or an event or alarm id) is already in the store.
     """
-    return import_document(read_document(path), store, progress)
+    return import_document(read_document(path), store, progress, source=path)
 
 
 def import_document(
-    document: ExportDocument, store: Any, progress: Progress | None = None
+    document: ExportDocument,
+    store: Any,
+    progress: Progress | None = None,
+    source: Any = "the imported document",
 ) -> uuid.UUID:
-    """Restore a validated export document into ``store`` (see :func:`import_json`)."""
+    """Restore a validated export document into ``store`` (see :func:`import_json`).
+
+    ``source`` names the file (or the course export it came in) in messages.
+    """
+    from sessionmon.export.import_check import check_record
+
     body = document.record
     session = body.session
-    if any(s.id == session.id for s in store.list_sessions()):
-        raise UserError(f"session {session.id} is already in {store.path}; nothing was imported")
+    events = check_record(source, body)
     report(progress, 0.1)
     if session.phase is SessionPhase.INTERRUPTED:
         session = session.model_copy(update={"phase": body.phase_before or SessionPhase.PLANNED})
-    store.create_session(session)
-    store.append_measurements(body.measurements)
-    for chunk in body.waveform or ():
-        store.append_waveform(chunk)
-    store.flush()
-    report(progress, 0.7)
-    for event in _event_order(body.events):
-        store.add_event(event)
-    for alarm in body.alarms:
-        store.save_alarm(alarm)
-    for entry in body.alarm_log:
-        store.add_alarm_log(entry)
+    store.import_session(
+        session, body.measurements, body.waveform or (), events, body.alarms, body.alarm_log
+    )
     report(progress, 1.0)
     return session.id
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
@@ -126,12 +126,23 @@ class _Clock:
 # --------------------------------------------------------------------------- page furniture
 
 
-def _numbered_canvas(simulated: bool, footer: str):
-    """A canvas class that writes 'Page i of n' (and the watermark) once all pages are known."""
+def _pdf_date(moment: datetime) -> str:
+    """``D:YYYYMMDDHHmmSS+00'00'``: a PDF date (UTC) for ``/CreationDate`` and ``/ModDate``."""
+    return moment.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def _numbered_canvas(simulated: bool, footer: str, made_at: datetime):
+    """A canvas class that writes 'Page i of n' (and the watermark) once all pages are known.
+
+    The document dates are ``made_at`` (the export time: shifted in a de-identified export),
+    never the computer's clock, and the file id is derived from the content only.
+    """
 
     class NumberedCanvas(pdfcanvas.Canvas):
         def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
+            super().__init__(*args, **{**kwargs, "invariant": 1})
+            stamp = _pdf_date(made_at)
+            self.setDateFormatter(lambda *_: stamp)
             self._pages: list[dict] = []
 
         def showPage(self) -> None:
@@ -802,6 +813,6 @@ def export_pdf(
         author="sessionmon",
         subject="Supervised dosing session record",
     )
-    doc.build(story, canvasmaker=_numbered_canvas(s.simulated, footer))
+    doc.build(story, canvasmaker=_numbered_canvas(s.simulated, footer, exported_at))
     report(progress, 1.0)
     return Path(path)

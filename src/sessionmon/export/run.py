@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 from sessionmon.clock import Clock
 from sessionmon.errors import UserError
 from sessionmon.export.record import Progress, load_record, report
+from sessionmon.export.scratch import make_scratch, remove_stale_scratch
 from sessionmon.model import Event, EventKind
 
 #: The formats, with a short description for ``--help``.
@@ -35,6 +35,8 @@ FORMATS: dict[str, str] = {
 }
 #: Formats that can carry the pleth waveform (``--waveform``).
 WAVEFORM_FORMATS = frozenset({"csv", "parquet", "json"})
+#: File mode of every exported file.
+EXPORT_MODE = 0o600
 #: Formats that fill the REMS monitoring form (when not de-identified).
 REMS_FORMATS = frozenset({"pdf", "rems"})
 
@@ -199,8 +201,9 @@ def export_session(
 
     # Write into a scratch folder beside the target and move the files into place only when the
     # whole export succeeded: a failed export never leaves half a file, nor removes an old one.
+    remove_stale_scratch(out.parent)
     try:
-        scratch = Path(tempfile.mkdtemp(prefix=".sessionmon-export-", dir=out.parent))
+        scratch = make_scratch(out.parent)
     except OSError as exc:
         raise UserError(f"cannot write in {out.parent}: {exc.strerror or exc}") from None
     staged = scratch / out.name
@@ -209,6 +212,7 @@ def export_session(
         written = []
         for path in staged_files:
             target = out.parent / path.name
+            os.chmod(path, EXPORT_MODE)  # a record of a patient: readable by its owner only
             os.replace(path, target)
             written.append(target)
     except OSError as exc:

@@ -86,10 +86,9 @@ class SessionEndings(_Base):
         ending = Ending(how=how, by=by, at=now, reason=reason, destination=destination)
         self._waveform.flush()
         self._store.flush()
-        self._engine.close(now, f"session ended: {label}")
-        self._notify_alarms()
         text = describe_ending(self._session.model_copy(update={"ending": ending}))
-        event = self._event(
+        # The event is committed with the closed version (one transaction), alarms end after.
+        event = self._events.make(
             EventKind.NURSE_ACTION,
             now,
             by=by,
@@ -102,11 +101,14 @@ class SessionEndings(_Base):
             now,
             f"session ended: {ENDING_LABELS[how].lower()}",
             by=by,
+            also_before=(event,),
             ended_at=now,
             signed_by=by,
             signed_at=now,
             ending=ending,
         )
+        self._engine.close(now, f"session ended: {label}")
+        self._notify_alarms()
         self._store.flush()
         return event
 

@@ -350,18 +350,21 @@ class NurseIntents(_Base):
             raise RemsFieldsMissingError(missing)
         self._waveform.flush()
         self._store.flush()
-        self._engine.close(now, "session signed off")
-        self._notify_alarms()
-        event = self._event(EventKind.SIGN_OFF, now, by=by, text=f"signed off by {by}")
+        # One transaction: the signed version, the sign-off and the phase change, or none of
+        # them (a kill or a refused write leaves it unsigned, and signing again signs once).
+        event = self._events.make(EventKind.SIGN_OFF, now, by=by, text=f"signed off by {by}")
         self._move(
             P.CLOSED,
             now,
             "discharged and signed",
             by=by,
+            also_before=(event,),
             signed_by=by,
             signed_at=now,
             ended_at=now,
         )
+        self._engine.close(now, "session signed off")  # only once the sign-off is committed
+        self._notify_alarms()
         self._store.flush()
         return event
 

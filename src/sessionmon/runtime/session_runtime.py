@@ -452,6 +452,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         by: str | None = None,
         queued: bool = False,
         also: tuple[Event, ...] = (),
+        also_before: tuple[Event, ...] = (),
         **changes: Any,
     ) -> Event:
         """Move the lifecycle (with any other session changes in the same version).
@@ -473,7 +474,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
             text=why,
             payload={"from": current.value, "to": target.value},
         )
-        events = (event, *also)
+        events = (*also_before, event, *also)  # also_before: recorded before the phase change
         self._store.update_session(moved, wait=not queued, events=events)
         self._session = moved
         if target is P.DOSING:

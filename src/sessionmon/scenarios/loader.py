@@ -140,10 +140,21 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(_syntax_message(source, text, str(exc))) from exc
+    except RecursionError:
+        raise UserError(_too_deep(source)) from None
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise UserError(_validation_message(source, text, exc)) from exc
+    except RecursionError:
+        raise UserError(_too_deep(source)) from None
+
+
+def _too_deep(source: str) -> str:
+    return (
+        f"{source}: arrays or tables are nested too deeply to be a scenario "
+        "(a scenario nests at most a few levels)"
+    )
 
 
 def _syntax_message(source: str, text: str, message: str) -> str:

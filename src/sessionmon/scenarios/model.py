@@ -234,7 +234,7 @@ class Scenario(_Strict):
     description: str = ""
     treatment: TreatmentId
     duration: Seconds = Field(gt=0)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 3, description="0 to 4294967293")
     patient: PatientInfo = Field(default_factory=PatientInfo)
     baseline: Baseline = Field(default_factory=Baseline)
     nibp: NibpSettings = Field(default_factory=NibpSettings)

@@ -43,8 +43,8 @@ from sessionmon.model import (
     SessionPhase,
     WaveformChunk,
 )
-from sessionmon.store import audit, codec, schema
-from sessionmon.store.buffered_writes import MEASUREMENT_COLUMNS, BufferedWrites
+from sessionmon.store import audit, codec, file_checks, schema
+from sessionmon.store.buffered_writes import CHUNK_COLUMNS, MEASUREMENT_COLUMNS, BufferedWrites
 from sessionmon.store.course_records import CourseRecords
 from sessionmon.store.errors import StoreError, translate
 from sessionmon.store.ownership import SessionLocks
@@ -78,6 +78,7 @@ def _check_path(path: Path) -> bool:
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise StoreError(f"cannot open the session database {path}: permission denied")
+        file_checks.refuse_empty(path)
         return False
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -130,6 +131,8 @@ class SessionStore(CourseRecords, BufferedWrites):
             path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
         )
         self._writer = StoreWriter(conn, path, clock, commit_interval_s, self._write_batch)
+        #: Lines about files made private at open (also logged as warnings).
+        self.open_warnings: list[str] = []
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -177,7 +180,9 @@ class SessionStore(CourseRecords, BufferedWrites):
         except sqlite3.Error as exc:
             conn.close()
             raise translate(exc, path, "opening") from None
-        return cls(conn, path, clock, commit_interval_s, busy_timeout_s)
+        store = cls(conn, path, clock, commit_interval_s, busy_timeout_s)
+        store.open_warnings = file_checks.tighten_mode(path)
+        return store
 
     @staticmethod
     def _prepare(conn: sqlite3.Connection, path: Path) -> None:
@@ -190,6 +195,7 @@ class SessionStore(CourseRecords, BufferedWrites):
                 f"{path} was written by a newer sessionmon (schema {version}, this version "
                 f"reads up to {schema.SCHEMA_VERSION}); please update sessionmon"
             )
+        file_checks.quick_check(conn, path)
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"cannot switch {path} to write-ahead logging (mode {mode})")
@@ -403,6 +409,85 @@ class SessionStore(CourseRecords, BufferedWrites):
             except lifecycle.IllegalTransition as exc:
                 raise StoreError(f"session {short}: {exc}") from None
         return stored.phase
+
+    def import_session(
+        self,
+        session: Session,
+        measurements: Iterable[Measurement],
+        waveform: Iterable[WaveformChunk],
+        events: Iterable[Event],
+        alarms: Iterable[AlarmRecord],
+        alarm_log: Iterable[AlarmLogEntry],
+    ) -> None:
+        """Write a whole exported session in one transaction: all of it, or nothing.
+
+        The caller has checked the rows (see :mod:`sessionmon.export.import_check`): all of this
+        session, events in an order where each correction follows what it corrects. The store
+        does not take ownership: an imported open session is listed as interrupted.
+
+        Raises
+        ------
+        StoreError
+            If the session, an event id or an alarm id is already in the database.
+        """
+        events, alarms = list(events), list(alarms)
+        m_rows = [codec.measurement_row(m) for m in measurements]
+        c_rows = [codec.chunk_row(c) for c in waveform]
+        short = _short(session.id)
+
+        def refuse_known(conn: sqlite3.Connection, table: str, column: str, ids: list) -> None:
+            for start in range(0, len(ids), 500):
+                part = [str(i) for i in ids[start : start + 500]]
+                found = conn.execute(
+                    f"SELECT {column}, session_id FROM {table} WHERE {column} IN "
+                    f"({', '.join('?' * len(part))}) LIMIT 1",
+                    part,
+                ).fetchone()
+                if found:
+                    raise StoreError(
+                        f"{column.replace('_', ' ')} {found[0]} is already recorded for session "
+                        f"{found[1][:8]}; nothing was imported"
+                    )
+
+        def work(conn: sqlite3.Connection) -> None:
+            known = conn.execute(
+                "SELECT 1 FROM session_versions WHERE session_id = ? LIMIT 1", (str(session.id),)
+            ).fetchone()
+            if known:
+                raise StoreError(
+                    f"session {session.id} is already in {self.path}; nothing was imported"
+                )
+            refuse_known(conn, "events", "event_id", [e.id for e in events])
+            refuse_known(conn, "alarm_versions", "alarm_id", [a.id for a in alarms])
+            self._write_version(session, "session.import", None, conn)
+            if m_rows:
+                self._insert_audited(
+                    conn, "measurements", _MEASUREMENT_COLUMNS, m_rows, "measurements.batch"
+                )
+            if c_rows:
+                self._insert_audited(
+                    conn, "waveform_chunks", CHUNK_COLUMNS, c_rows, "waveform.batch"
+                )
+            for event in events:
+                self._insert_event(conn, event)
+            for alarm in alarms:
+                row = (str(alarm.id), str(alarm.session_id), codec.to_us(alarm.start))
+                self._insert_audited(
+                    conn,
+                    "alarm_versions",
+                    "alarm_id, session_id, start_us, body",
+                    [(*row, alarm.model_dump_json())],
+                    "alarm.save",
+                )
+            for entry in alarm_log:
+                row = (str(entry.session_id), codec.to_us(entry.at), entry.model_dump_json())
+                self._insert_audited(
+                    conn, "alarm_log", "session_id, at_us, body", [row], "alarm_log.add"
+                )
+
+        with self._lock:
+            self._check_open()
+            self._write(f"importing session {short}", work)
 
     def get_session(self, session_id: uuid.UUID) -> Session:
         """Return the latest version of a session (phase ``interrupted`` if its writer is gone).

@@ -175,6 +175,9 @@ def run_console(db_path: Path, simulator: bool, resume: uuid.UUID | None = None)
     base = SystemClock()
     clock: Clock = ScaledClock(base, 1.0) if simulator else base
     settings = ConsoleSettings.load()
+    from sessionmon.export.scratch import remove_stale_scratch
+
+    remove_stale_scratch(settings.export_folder)  # left by an export killed halfway
     try:
         # A nurse's intent waits at most 2 s for the database, then is refused (see intents.py).
         store = SessionStore.open(db_path, clock, busy_timeout_s=2.0)
