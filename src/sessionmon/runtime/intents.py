@@ -304,12 +304,75 @@ class NurseIntents(_Base):
             self._gate.set("discharge_blocked", False, now)
             if self._session.phase is P.OBSERVATION:
                 self._move(P.DISCHARGE_READY, now, "discharge criteria met", by=by)
-        else:
+        elif self._discharge_override is None:
             self._gate.set("discharge_blocked", True, now, "; ".join(blocking))
             if self._session.phase is P.DISCHARGE_READY:
                 self._move(P.OBSERVATION, now, "discharge criteria no longer met", by=by)
         self._after_intent(now)
         return decision
+
+    def override_discharge(self, by: str, reason: str) -> Event:
+        """A clinician discharges a patient the criteria refuse, with a written reason.
+
+        The override is recorded as a ``discharge_attempt`` event (``allowed``, with
+        ``override`` naming who and why and ``blocking`` the reasons overridden); the session
+        moves to ``discharge_ready`` and stays there until it is signed. The minimum observation
+        time (the REMS 2-hour minimum) cannot be overridden.
+
+        Raises
+        ------
+        IntentRefusedError
+            No name or no reason, nothing to override (discharge is allowed), no dose yet, or
+            the minimum observation time has not passed.
+        """
+        self._require_open()
+        by, reason = (by or "").strip(), (reason or "").strip()
+        if not by:
+            raise IntentRefusedError("an override needs the clinician's name")
+        if not reason:
+            raise IntentRefusedError("an override needs a written reason")
+        self.tick()
+        now = self._clock.now()
+        if self._session.phase not in (P.OBSERVATION, P.DISCHARGE_READY):
+            raise IntentRefusedError(
+                f"nothing to override: the session is in {self._session.phase.value}"
+            )
+        decision = self._protocol.evaluate_discharge(self.protocol_state, now)
+        if decision.allowed:
+            raise IntentRefusedError("discharge is allowed: no override is needed")
+        if "min_observation" in decision.blocking_ids:
+            minimum = next(c for c in decision.criteria if c.id == "min_observation")
+            raise IntentRefusedError(
+                f"the minimum observation time cannot be overridden: {minimum.message}"
+            )
+        blocking = list(decision.blocking)
+        self._discharge_override = {"by": by, "reason": reason, "at": now.isoformat()}
+        self._last_decision = decision
+        self._discharge_attempted_at = now
+        event = self._event(
+            EventKind.DISCHARGE_ATTEMPT,
+            now,
+            by=by,
+            text=f"discharge overridden by {by}: {reason} (criteria not met: "
+            + "; ".join(blocking)
+            + ")",
+            payload={
+                "allowed": True,
+                "override": {"by": by, "reason": reason},
+                "blocking": blocking,
+                "blocking_ids": list(decision.blocking_ids),
+            },
+        )
+        self._gate.set("discharge_blocked", False, now)
+        if self._session.phase is P.OBSERVATION:
+            self._move(P.DISCHARGE_READY, now, f"discharge overridden by {by}", by=by)
+        self._after_intent(now)
+        return event
+
+    @property
+    def discharge_override(self) -> dict[str, Any] | None:
+        """The clinician's override in force (``by``, ``reason``, ``at``), or None."""
+        return self._discharge_override
 
     def sign(self, by: str) -> Event:
         """Sign the session off: discharge and lock it (closed). Later intents are refused.
@@ -335,10 +398,9 @@ class NurseIntents(_Base):
             raise IntentRefusedError("signing needs the name of the person signing")
         self.tick()
         now = self._clock.now()
-        allowed_before = (
-            self._last_decision is not None
-            and self._last_decision.allowed
-            and self._session.phase is P.DISCHARGE_READY
+        allowed_before = self._session.phase is P.DISCHARGE_READY and (
+            self._discharge_override is not None
+            or (self._last_decision is not None and self._last_decision.allowed)
         )
         if not allowed_before:
             decision = self.attempt_discharge(by=by)
