@@ -34,7 +34,8 @@ from reportlab.platypus import (
 
 from sessionmon.export.limits import limit_changes, limits_rows
 from sessionmon.export.record import Progress, SessionRecord, report, scale_label
-from sessionmon.export.rems import RemsSummary, bp_text, rems_summary, yes_no
+from sessionmon.export.rems import RemsSummary, rems_summary
+from sessionmon.export.rems_rows import rems_rows
 from sessionmon.lifecycle import describe_ending, ending_of
 from sessionmon.model import EventKind, Kind, SessionEnding
 from sessionmon.protocol.safety import item_label
@@ -197,20 +198,46 @@ def _pairs(pairs: list[tuple[str, str]], st: _Styles, width: float) -> Table:
     return _table(rows, [0.34 * width, 0.66 * width], header=False)
 
 
-def _identity(record: SessionRecord, clock: _Clock, st: _Styles, width: float) -> Table:
+def _clinic_text(rems: RemsSummary) -> str:
+    setting = rems.setting
+    parts = [setting["name"], setting["address"], f"{setting['city']} {setting['state']}".strip()]
+    parts.append(setting["zip"])
+    text = ", ".join(p for p in parts if p)
+    return text or "not set: enter it in File > Clinic settings"
+
+
+def _provider_text(record: SessionRecord, rems: RemsSummary) -> str:
+    provider = rems.provider
+    name = f"{provider['first_name']} {provider['last_name']}".strip()
+    contact = ", ".join(p for p in (provider["phone"], provider["email"]) if p)
+    if name:
+        return f"{name} ({contact})" if contact else name
+    return record.session.monitoring_provider or "not recorded"
+
+
+def _staff_text(record: SessionRecord) -> str:
+    s = record.session
+    names = list(dict.fromkeys([*s.staff, *(e.by for e in record.events if e.by)]))
+    names = [n for n in names if n not in ("scenario",)]
+    return ", ".join(names) or "not recorded"
+
+
+def _identity(
+    record: SessionRecord, rems: RemsSummary, clock: _Clock, st: _Styles, width: float
+) -> Table:
     s = record.session
     p = s.patient
     t = s.treatment
-    lot = rems_summary(record).lot_number or "not recorded"
+    lot = rems.lot_number or "not recorded"
     devices = f" ({t.devices_count} x 28 mg device)" if t.devices_count else ""
     pairs = [
         ("Patient", p.name or "(name not given)"),
         ("Pseudonym", p.pseudonym),
         ("Date of birth", p.date_of_birth.isoformat() if p.date_of_birth else "not given"),
         ("Sex", p.sex or "not given"),
-        ("Clinic", s.clinic or "-"),
-        ("Monitoring provider", s.monitoring_provider or "-"),
-        ("Staff", ", ".join(s.staff) or "-"),
+        ("Clinic", _clinic_text(rems)),
+        ("Monitoring provider", _provider_text(record, rems)),
+        ("Staff", _staff_text(record)),
         ("Treatment", f"{t.drug.value}, {t.route.value} ({t.protocol.value})"),
         ("Dose", f"{t.dose_mg:g} mg{devices}; {_given(record)}"),
         ("Lot number", lot),
@@ -239,8 +266,7 @@ def _ending_text(session, clock: _Clock) -> str:
     return text
 
 
-def _minutes(value: float | None) -> str:
-    return "Not recorded" if value is None else f"{value:.0f} min"
+_MARK_FILL = {"open": colors.HexColor("#fff3c4"), "clinician": colors.HexColor("#e3f0ff")}
 
 
 def _rems_ending(record: SessionRecord, clock: _Clock) -> list[tuple[str, str]]:
@@ -254,38 +280,36 @@ def _rems_ending(record: SessionRecord, clock: _Clock) -> list[tuple[str, str]]:
 def _rems(
     record: SessionRecord, rems: RemsSummary, clock: _Clock, st: _Styles, width: float
 ) -> list:
-    dose = record.dose_at
-    pairs = [
-        ("Treatment date", clock.local(rems.treatment_date, "%Y-%m-%d")),
-        *_rems_ending(record, clock),
-        ("Dose and lot", f"{rems.dose_mg:g} mg, lot {rems.lot_number or 'not recorded'}"),
-        ("Total minutes, first device to end of monitoring", _minutes(rems.total_monitoring_min)),
-        (
-            "Minutes until ready to leave (had there been no 2-hour minimum)",
-            _minutes(rems.minutes_until_ready),
-        ),
-        ("Vital signs acceptable before dosing", yes_no(rems.vitals_ok_before_dose)),
-        ("BP before dosing", bp_text(rems.bp_before_dose, dose)),
-        ("BP at 40 minutes", bp_text(rems.bp_at_40_min, dose)),
-        ("BP before leaving", bp_text(rems.bp_before_discharge, dose)),
-        ("Vital signs acceptable before leaving", yes_no(rems.vitals_ok_before_leaving)),
-        ("Sedation", f"{rems.sedation.answer()}: {rems.sedation.details}"),
-        ("Dissociation", f"{rems.dissociation.answer()}: {rems.dissociation.details}"),
-        (
-            "Respiratory depression",
-            f"{rems.respiratory_depression.answer()}: {rems.respiratory_depression.details}",
-        ),
-        (
-            "Serious adverse events",
-            f"{rems.serious_adverse_events.answer()}: {rems.serious_adverse_events.details}",
-        ),
-    ]
-    flow: list = [_pairs(pairs, st, width)]
+    """Every field of the Patient Monitoring Form; open questions shaded yellow, the
+    clinician's answers blue."""
+    flow: list = []
+    ending = _rems_ending(record, clock)
+    if ending:
+        flow += [_pairs(ending, st, width), Spacer(1, 3)]
+    for title, rows in rems_rows(rems, record.dose_at, lambda t: clock.local(t, "%Y-%m-%d")):
+        flow.append(Paragraph(f"<b>{_clean(title)}</b>", st.small))
+        table = _pairs([(label, value) for label, value, _ in rows], st, width)
+        marks = [
+            ("BACKGROUND", (0, i), (-1, i), _MARK_FILL[mark])
+            for i, (_, _, mark) in enumerate(rows)
+            if mark in _MARK_FILL
+        ]
+        if marks:
+            table.setStyle(TableStyle(marks))
+        flow += [table, Spacer(1, 3)]
+    flow.append(
+        Paragraph(
+            "Yellow: not supported by the record, for the clinician to answer at sign-off. "
+            "Blue: answered by the clinician at sign-off.",
+            st.small,
+        )
+    )
     if rems.missing:
         flow.append(Spacer(1, 2))
         flow.append(
             Paragraph(
-                "<b>Not in the record (fill in by hand):</b> " + _clean(", ".join(rems.missing)),
+                "<b>Still empty (to complete before the form is sent):</b> "
+                + _clean(", ".join(rems.missing)),
                 st.small,
             )
         )
@@ -761,7 +785,18 @@ def export_pdf(
     story: list = [Paragraph(_clean(title), st.title)]
     if s.clinic:
         story.append(Paragraph(_clean(s.clinic), st.body))
-    story += _section("Patient and treatment", st, _identity(record, clock, st, width))
+    if rems_only:
+        story.append(
+            Paragraph(
+                _clean(
+                    f"Session {s.patient.pseudonym} ({str(s.id)[:8]}), {s.treatment.protocol.value}"
+                    f", phase {s.phase.value}"
+                ),
+                st.small,
+            )
+        )
+    else:
+        story += _section("Patient and treatment", st, _identity(record, rems, clock, st, width))
     heading = (
         "REMS patient monitoring form"
         if rems.applies
