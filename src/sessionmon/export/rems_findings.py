@@ -98,7 +98,7 @@ def dissociation(record: SessionRecord, dose: datetime | None, config: ProtocolC
     )
     full = [c for c in entries if c.scale == "cadss"]
     if any(c.total > config.cadss_cutoff for c in full):
-        return Finding(True, f"{listing} (above {config.cadss_cutoff})")
+        return Finding(True, f"{listing} (CADSS above {config.cadss_cutoff} is dissociation)")
     if any(c.scale == "cadss6" and c.total > 0 for c in entries):
         return _open(
             f"{listing}: the 6-item CADSS has no validated cut-off; an item above 0 is for the "

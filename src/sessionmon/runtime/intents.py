@@ -26,6 +26,11 @@ from sessionmon.runtime.patient_details import (
     describe_changes,
     missing_rems_fields,
 )
+from sessionmon.runtime.rems_sign_off import (
+    RemsFormIncompleteError,
+    checked_entries,
+    still_needed,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sessionmon.runtime.session_runtime import SessionRuntime
@@ -374,7 +379,26 @@ class NurseIntents(_Base):
         """The clinician's override in force (``by``, ``reason``, ``at``), or None."""
         return self._discharge_override
 
-    def sign(self, by: str) -> Event:
+    def rems_form(self, entries: dict[str, Any] | None = None) -> Any:
+        """The REMS monitoring form of this session as it stands (with ``entries``, the
+        clinician's sign-off entries, applied): a
+        :class:`~sessionmon.export.rems.RemsSummary` with the computed suggestion for the
+        minutes until ready and the questions the record cannot answer."""
+        from sessionmon.export.record import load_record
+        from sessionmon.export.rems import rems_summary
+
+        self._waveform.flush()
+        self._store.flush()
+        return rems_summary(load_record(self._store, self._sid), entries or {})
+
+    def rems_sign_off_needs(self, entries: dict[str, Any] | None = None) -> list[str]:
+        """What signing still needs on the REMS form (``[]`` when nothing, or no form)."""
+        session = self._session
+        if session.simulated or session.treatment.drug.value != "esketamine":
+            return []
+        return still_needed(self.rems_form(entries).missing)
+
+    def sign(self, by: str, rems: dict[str, Any] | None = None) -> Event:
         """Sign the session off: discharge and lock it (closed). Later intents are refused.
 
         Signing discharges the patient, so unless the last discharge attempt was allowed (and
@@ -383,7 +407,10 @@ class NurseIntents(_Base):
 
         A real (not simulated) esketamine session is not signed while a field the REMS
         monitoring form needs is empty (see :meth:`missing_rems_fields`): the session stays
-        open (``discharge_ready``) until they are filled.
+        open (``discharge_ready``) until they are filled. Nor is it signed until the clinician's
+        REMS entries (``rems``: minutes until ready, answers to the questions the record
+        cannot support, provider and setting) complete the form's required fields; they are
+        recorded with the sign-off.
 
         Raises
         ------
@@ -410,11 +437,23 @@ class NurseIntents(_Base):
         missing = self.missing_rems_fields()
         if missing:
             raise RemsFieldsMissingError(missing)
+        from sessionmon.export.rems import QUESTIONS
+
+        entries = checked_entries(rems, set(QUESTIONS))
+        needed = self.rems_sign_off_needs(entries)
+        if needed:
+            raise RemsFormIncompleteError(needed)
         self._waveform.flush()
         self._store.flush()
         self._engine.close(now, "session signed off")
         self._notify_alarms()
-        event = self._event(EventKind.SIGN_OFF, now, by=by, text=f"signed off by {by}")
+        event = self._event(
+            EventKind.SIGN_OFF,
+            now,
+            by=by,
+            text=f"signed off by {by}",
+            payload={"rems": entries} if entries else None,
+        )
         self._move(
             P.CLOSED,
             now,
