@@ -230,8 +230,7 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(
     qtbot.mouseClick(discharge.recheck_button, Qt.MouseButton.LeftButton)
     # The oximeter's "no data" alarm ended a minute ago: ten quiet minutes are needed.
     assert discharge.view.blocking == (
-        "oximetry technical alarm in the last 10 min: No data from the oximeter "
-        "(ended 1 min ago)",
+        "oximetry technical alarm in the last 10 min: No data from the oximeter (ended 1 min ago)",
     )
     oximeter_streams(console, clock, master, 9 * 60)
     controller.record_manual_bp(125, 78)

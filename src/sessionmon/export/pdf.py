@@ -353,7 +353,7 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
         return drawing
     t0 = min(0.0, (min(times) - dose).total_seconds() / 60)
     t1 = max(t0 + 10, (max(times) - dose).total_seconds() / 60)
-    left, right, bottom, top = 34.0, width - 8.0, 26.0, height - 16.0
+    left, right, bottom, top = 34.0, width - 8.0, 26.0, height - 24.0
     gap = 8.0
     strip_h = (top - bottom - 2 * gap) / 3
 
@@ -384,9 +384,10 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
             ),
         ),
     ]
-    # alarm periods shaded across the strips
+    # physiological alarm periods shaded across the strips (technical ones are listed below
+    # the chart: an alarm sound that cannot play all session is no patient event)
     for alarm in record.alarms:
-        if alarm.category.value == "protocol":
+        if alarm.category.value != "physiological":
             continue
         a0 = (alarm.start - dose).total_seconds() / 60
         a1 = ((alarm.end or alarm.start) - dose).total_seconds() / 60
@@ -495,20 +496,33 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
                     strokeDashArray=[3, 2],
                 )
             )
-        drawing.add(
-            String(x(0), top + 4, "Dose", fontName=FONT_BOLD, fontSize=6.5, textAnchor="middle")
-        )
     markers = {
         EventKind.CHECKLIST: "C",
         EventKind.ANNOTATION: "N",
         EventKind.DISCHARGE_ATTEMPT: "D",
         EventKind.SIGN_OFF: "S",
     }
-    for event in record.active_events:
-        letter = markers.get(event.kind)
-        if letter is None or not t0 <= (event.at - dose).total_seconds() / 60 <= t1:
+    placed = _marker_rows(
+        [
+            (x((event.at - dose).total_seconds() / 60), markers[event.kind])
+            for event in record.active_events
+            if event.kind in markers and t0 <= (event.at - dose).total_seconds() / 60 <= t1
+        ]
+        + ([(x(0), "Dose")] if record.dose_at is not None else [])
+    )
+    for ex, letter, row in placed:
+        if letter == "Dose":
+            drawing.add(
+                String(
+                    ex,
+                    top + 4 + 6.5 * row,
+                    "Dose",
+                    fontName=FONT_BOLD,
+                    fontSize=6.5,
+                    textAnchor="middle",
+                )
+            )
             continue
-        ex = x((event.at - dose).total_seconds() / 60)
         drawing.add(
             Polygon(
                 [ex - 2.5, top + 1, ex + 2.5, top + 1, ex, top - 3],
@@ -516,17 +530,59 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
                 strokeColor=None,
             )
         )
-        drawing.add(String(ex, top + 4, letter, fontName=FONT, fontSize=5.5, textAnchor="middle"))
+        drawing.add(
+            String(
+                ex, top + 4 + 6.5 * row, letter, fontName=FONT, fontSize=5.5, textAnchor="middle"
+            )
+        )
     return drawing
 
 
-def _legend(st: _Styles) -> Paragraph:
-    return Paragraph(
-        "HR and SpO2: mean per interval. BP: bar from diastolic to systolic, dot at the mean. "
-        "Dashed line: dose. Shaded: physiological or technical alarm active. "
-        "Markers: C checklist, N note, D discharge attempt, S sign-off.",
-        st.small,
+#: Space kept between two labels on one row above the chart (points).
+MARKER_GAP = 1.5
+
+
+def _label_width(letter: str) -> float:
+    _register_fonts()
+    bold = letter == "Dose"
+    return pdfmetrics.stringWidth(letter, FONT_BOLD if bold else FONT, 6.5 if bold else 5.5)
+
+
+def _marker_rows(markers: list[tuple[float, str]]) -> list[tuple[float, str, int]]:
+    """Give each label a row above the chart so that no two labels overlap.
+
+    A letter that would touch the same letter is drawn once (``C`` for three checklists in a
+    minute); different labels that would overlap go one row up (at most three rows, then the
+    letter is left out: its triangle still marks the moment).
+    """
+    placed: list[tuple[float, str, int]] = []
+    right_edge: list[float | None] = [None, None, None]
+    for ex, letter in sorted(markers):
+        half = _label_width(letter) / 2
+        if any(pl == letter and abs(px - ex) < 2 * half + MARKER_GAP for px, pl, _ in placed[-3:]):
+            continue
+        for row, edge in enumerate(right_edge):
+            if edge is None or ex - half >= edge + MARKER_GAP:
+                placed.append((ex, letter, row))
+                right_edge[row] = ex + half
+                break
+    return placed
+
+
+def _legend(record: SessionRecord, clock: _Clock, st: _Styles) -> Paragraph:
+    technical = [a for a in record.alarms if a.category.value == "technical"]
+    listing = "; ".join(
+        f"{a.message or a.condition} {clock.local(a.start, '%H:%M')}"
+        f"-{clock.local(a.end, '%H:%M') if a.end else 'end'}"
+        for a in technical
     )
+    text = (
+        "HR and SpO2: mean per interval. BP: bar from diastolic to systolic, dot at the mean. "
+        "Dashed line: dose. Shaded: physiological alarm active. "
+        "Markers: C checklist, N note, D discharge attempt, S sign-off. "
+        + (f"Technical alarms (not shaded): {listing}." if technical else "No technical alarm.")
+    )
+    return Paragraph(_clean(text), st.small)
 
 
 # --------------------------------------------------------------------------- sections
@@ -809,7 +865,7 @@ def export_pdf(
         report(progress, 0.2)
         story += [
             Paragraph("Trend", st.h2),
-            KeepTogether([trend_chart(record, width), Spacer(1, 2), _legend(st)]),
+            KeepTogether([trend_chart(record, width), Spacer(1, 2), _legend(record, clock, st)]),
         ]
         report(progress, 0.5)
         story += _section("Blood pressure", st, _bp_table(record, clock, st, width))

@@ -797,7 +797,7 @@ class MainWindow(QMainWindow):
         self.controller.settings.export_folder = str(Path(paths[0]).parent)
         self.controller.save_settings()
         text = "Exported to " + " and ".join(paths)
-        if result.rems_form:
+        if result.format == "rems":
             text += " (REMS monitoring form)"
         self.show_message(text)
         self._show_export_result(QMessageBox.Icon.Information, "Export done", text)
