@@ -259,7 +259,7 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(
     # answer (no SpO2 before the dose, none for most of the session).
     box = sign.rems_box
     assert box.provider["email"].text() == "kim.lee@harbour.example"
-    assert "Harbour Clinic, 1 Quay Street, Portland ME, 04101" in box.setting_label.text()
+    assert box.setting_label.text() == "Harbour Clinic, 1 Quay Street\nPortland ME 04101"
     assert box.minutes.value() == -1 and box.suggestion is not None
     assert set(box.answers) == {"vitals_before_dose", "respiratory_depression"}
     click_ok(qtbot, sign)
@@ -291,3 +291,23 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(
     assert final.phase is SessionPhase.CLOSED and final.patient.name == "Jane Example"
     assert window.show_patient_details() is None
     assert "locked" in window.message.text()
+
+
+def test_discharge_override_needs_a_reason_and_shows_the_refusal_in_place(
+    qtbot, training_console, clock
+):
+    controller = training_console.controller
+    controller.start_simulated_session()
+    controller.start_baseline()
+    controller.record_manual_bp(124, 78)
+    controller.dose("A. Nurse")
+    run_for(training_console, clock, 30 * 60, 60)
+    dialog = training_console.window.show_discharge()
+    assert not dialog.view.allowed and dialog.override_box.isVisibleTo(dialog)
+    qtbot.keyClicks(dialog.override_by, "Dr K")
+    qtbot.mouseClick(dialog.override_button, Qt.MouseButton.LeftButton)
+    assert dialog.override_error.text() == "Write the reason for the override."
+    qtbot.keyClicks(dialog.override_reason, "patient well")
+    qtbot.mouseClick(dialog.override_button, Qt.MouseButton.LeftButton)
+    assert "minimum observation time cannot be overridden" in dialog.override_error.text()
+    assert not dialog.sign_button.isEnabled()

@@ -121,7 +121,7 @@ class _Clock:
 
     def since(self, moment: datetime) -> str:
         seconds = self.record.seconds_since_dose(moment)
-        return "" if seconds is None else f"{seconds / 60:+.0f}"
+        return "" if seconds is None else f"{round(seconds / 60):+d}"
 
 
 # --------------------------------------------------------------------------- page furniture

@@ -335,5 +335,5 @@ def bp_text(reading: BpReading | None, dose: datetime | None = None) -> str:
         return "Not recorded"
     text = f"{reading.sys:g}/{reading.dia:g} mmHg"
     if dose is not None:
-        text += f" at {(reading.at - dose).total_seconds() / 60:.0f} min"
+        text += f" at {round((reading.at - dose).total_seconds() / 60) + 0:d} min"
     return text

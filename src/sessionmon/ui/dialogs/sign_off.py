@@ -93,12 +93,16 @@ class SignOffDialog(QDialog):
         layout.addWidget(self.missing_box)
         self.rems_box = RemsSignOffBox(rems) if rems is not None else None
         if self.rems_box is not None:
+            self.setMinimumWidth(1180)
             self.rems_box.clinic_requested.connect(self.clinic_requested)
             layout.addWidget(self.rems_box)
         layout.addLayout(self.form_layout)
         layout.addWidget(buttons)
         self.missing: list[str] = []
         self.set_missing(missing or [])
+        # Opened at its full size: Qt would clamp a first show to 2/3 of a laptop screen and
+        # squash the wrapped rows of the REMS part.
+        self.resize(self.sizeHint())
 
     def set_missing(self, missing: list[str]) -> None:
         """Show the REMS-required details still empty (none: the line is hidden)."""

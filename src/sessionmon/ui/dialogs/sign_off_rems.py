@@ -46,8 +46,13 @@ class RemsSignOffBox(QGroupBox):
     def __init__(self, rems: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__("REMS patient monitoring form: the clinician's entries", parent)
         self.staff = list(rems.get("staff") or [])
-        layout = QVBoxLayout(self)
+        columns = QHBoxLayout(self)
+        left = QVBoxLayout()
+        layout = QVBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(layout, 1)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.provider_pick = QComboBox()
         self.provider_pick.addItem("(type below)")
         for person in self.staff:
@@ -66,13 +71,10 @@ class RemsSignOffBox(QGroupBox):
         if len(self.staff) == 1:
             self.provider_pick.setCurrentIndex(1)
         self.setting_label = QLabel()
-        self.setting_label.setWordWrap(True)
         self.clinic_button = QPushButton("Clinic settings...")
         self.clinic_button.clicked.connect(self.clinic_requested)
-        setting_row = QHBoxLayout()
-        setting_row.addWidget(self.setting_label, 1)
-        setting_row.addWidget(self.clinic_button)
-        form.addRow("Healthcare setting *", setting_row)
+        form.addRow("Healthcare setting *", self.setting_label)
+        form.addRow("", self.clinic_button)
         self.minutes = QSpinBox()
         self.minutes.setRange(-1, 24 * 60)
         self.minutes.setSpecialValueText("- enter -")
@@ -81,11 +83,10 @@ class RemsSignOffBox(QGroupBox):
         suggestion = rems.get("suggestion")
         self.suggestion = None if suggestion is None else round(suggestion)
         self.suggestion_label = QLabel(
-            f"Suggested from the record: {self.suggestion} min after the first device"
+            f"Suggested from the record: {self.suggestion} min"
             if self.suggestion is not None
-            else "No suggestion: the record never met every criterion before the end"
+            else "No suggestion from the record\n(the criteria were never all met)"
         )
-        self.suggestion_label.setWordWrap(True)
         self.use_suggestion = QPushButton("Use suggestion")
         self.use_suggestion.setEnabled(self.suggestion is not None)
         self.use_suggestion.clicked.connect(lambda: self.minutes.setValue(self.suggestion or 0))
@@ -94,9 +95,12 @@ class RemsSignOffBox(QGroupBox):
         minutes_row.addWidget(self.use_suggestion)
         form.addRow("Minutes until ready to leave *", minutes_row)
         form.addRow("", self.suggestion_label)
-        layout.addLayout(form)
+        left.addLayout(form)
+        left.addStretch(1)
         self.answers: dict[str, tuple[QComboBox, QLineEdit]] = {}
         questions = rems.get("questions") or []
+        if not questions:
+            layout.addWidget(QLabel("The record answers every yes/no question of the form."))
         if questions:
             title = QLabel("The record cannot answer these; answer each (Yes or No):")
             title.setStyleSheet("font-weight: bold; color: #FFD400;")
@@ -122,6 +126,7 @@ class RemsSignOffBox(QGroupBox):
             column.addLayout(row)
             layout.addWidget(box)
             self.answers[question] = (choice, note)
+        layout.addStretch(1)
         self.set_setting(rems.get("setting") or {}, rems.get("setting_missing") or [])
 
     def _picked(self, index: int) -> None:
@@ -134,19 +139,13 @@ class RemsSignOffBox(QGroupBox):
     def set_setting(self, setting: dict[str, str], missing: list[str]) -> None:
         """Show the healthcare setting from the clinic settings (and what it lacks)."""
         self.setting = dict(setting)
-        where = ", ".join(
-            p
-            for p in (
-                setting.get("name"),
-                setting.get("address"),
-                f"{setting.get('city', '')} {setting.get('state', '')}".strip(),
-                setting.get("zip"),
-            )
-            if p
+        first = ", ".join(p for p in (setting.get("name"), setting.get("address")) if p)
+        second = " ".join(
+            p for p in (setting.get("city"), setting.get("state"), setting.get("zip")) if p
         )
-        text = where or "not set"
+        text = "\n".join(p for p in (first, second) if p) or "not set"
         if missing:
-            text += f"  (missing: {', '.join(missing)})"
+            text += f"\nmissing: {', '.join(missing)}"
             self.setting_label.setStyleSheet("color: #FF8A8A;")
         else:
             self.setting_label.setStyleSheet("")
