@@ -288,7 +288,7 @@ class NurseIntents(_Base):
         self.tick()
         now = self._clock.now()
         self._state.discharge_requested_at = now
-        decision = self._protocol.evaluate_discharge(self.protocol_state, now)
+        decision = self._protocol.evaluate_discharge(self.discharge_state(), now)
         self._last_decision = decision
         self._discharge_attempted_at = now
         blocking = list(decision.blocking)
@@ -342,7 +342,7 @@ class NurseIntents(_Base):
             raise IntentRefusedError(
                 f"nothing to override: the session is in {self._session.phase.value}"
             )
-        decision = self._protocol.evaluate_discharge(self.protocol_state, now)
+        decision = self._protocol.evaluate_discharge(self.discharge_state(), now)
         if decision.allowed:
             raise IntentRefusedError("discharge is allowed: no override is needed")
         if "min_observation" in decision.blocking_ids:

@@ -58,6 +58,16 @@ class AlarmHistory:
         return (*live.values(), *ended)
 
 
+_LAST_LIMITS: list[Any] = [None, None]
+
+
+def _limits(profile: Any) -> tuple:
+    """The profile's limits, worked out once per profile object (the tick asks every second)."""
+    if _LAST_LIMITS[0] is not profile:
+        _LAST_LIMITS[:] = [profile, limits_from_profile(profile)]
+    return _LAST_LIMITS[1]
+
+
 def patient_now(
     values: dict[Kind, tuple[float, datetime, str]],
     profile: Any,
@@ -65,7 +75,7 @@ def patient_now(
     active: list[Any],
 ) -> PatientNow:
     """The current SpO2 and pulse, the profile's limits and the session's alarms."""
-    limits, rise = limits_from_profile(profile)
+    limits, rise = _limits(profile)
     vitals = {}
     for name, kind in _VITALS.items():
         entry = values.get(kind)

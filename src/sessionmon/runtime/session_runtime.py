@@ -304,10 +304,16 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
     def protocol_state(self) -> ProtocolState:
         """The facts the protocol evaluates (read only, please)."""
         self._state.unacknowledged_latched = list(self._engine.unacknowledged_latched())
-        self._state.patient = patient_now(
+        return self._state
+
+    def discharge_state(self) -> ProtocolState:
+        """:attr:`protocol_state` with the patient now (current vital signs, the limits in
+        force, the session's alarms) for the discharge criteria."""
+        state = self.protocol_state
+        state.patient = patient_now(
             self._ingest.values, self._profile, self._alarm_history, self._engine.active_alarms
         )
-        return self._state
+        return state
 
     @property
     def nibp_interval_s(self) -> float | None:
@@ -440,7 +446,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._last_discharge_eval = mono
         self._discharge_facts = facts
         self._discharge_checked_at = now
-        decision = self._protocol.evaluate_discharge(state, now)
+        decision = self._protocol.evaluate_discharge(self.discharge_state(), now)
         if decision.allowed:
             self._gate.set("discharge_blocked", False, now)
             if phase is P.OBSERVATION:
