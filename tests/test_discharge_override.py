@@ -34,7 +34,7 @@ def advance(runtime, clock, minutes):
 def test_override_needs_name_and_reason_and_is_recorded(runtime, clock):
     runtime.start_baseline()
     runtime.record_bp(124, 78, by="RN A")
-    runtime.dose(by="RN A")
+    runtime.dose(by="RN A", confirm_unanswered=True)
     advance(runtime, clock, 70)  # the 40-min BP is missed
     with pytest.raises(IntentRefusedError, match="minimum observation time cannot be overridden"):
         runtime.override_discharge("Dr B", "patient well")

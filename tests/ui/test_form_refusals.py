@@ -300,7 +300,7 @@ def test_discharge_override_needs_a_reason_and_shows_the_refusal_in_place(
     controller.start_simulated_session()
     controller.start_baseline()
     controller.record_manual_bp(124, 78)
-    controller.dose("A. Nurse")
+    controller.dose("A. Nurse", confirm_unanswered=True)
     run_for(training_console, clock, 30 * 60, 60)
     dialog = training_console.window.show_discharge()
     assert not dialog.view.allowed and dialog.override_box.isVisibleTo(dialog)
