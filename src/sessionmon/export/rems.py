@@ -279,7 +279,14 @@ def rems_summary(record: SessionRecord, entries: dict[str, Any] | None = None) -
         treatment_date=dose or session.created_at,
         dose_mg=sum(a.dose_mg for a in record.administrations) or treatment.dose_mg,
         lot_number=_lot(record),
-        devices_count=treatment.devices_count,
+        devices_count=(
+            round(
+                sum(a.dose_mg for a in record.administrations)
+                / (config.nasal_device_mg if config else 28.0)
+            )
+            if treatment.drug is Drug.ESKETAMINE and record.administrations
+            else treatment.devices_count
+        ),
         first_dose_at=dose,
         end_of_monitoring=end,
         total_monitoring_min=None if dose is None or end is None else _min(end - dose),

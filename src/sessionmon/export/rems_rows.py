@@ -54,7 +54,7 @@ def rems_rows(
     if rems.dose_mg not in (56, 84):
         dose_text += " (other)"
     if rems.devices_count:
-        dose_text += f", {rems.devices_count} devices"
+        dose_text += f", {rems.devices_count} device{'s' if rems.devices_count != 1 else ''} given"
     dob = rems.date_of_birth.isoformat() if rems.date_of_birth else ""
     sections: list[tuple[str, list[Row]]] = [
         (
