@@ -232,7 +232,7 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(
     assert discharge.view.blocking == (
         "oximetry technical alarm in the last 10 min: No data from the oximeter (ended 1 min ago)",
     )
-    oximeter_streams(console, clock, master, 9 * 60)
+    oximeter_streams(console, clock, master, 13 * 60)  # also past the no-valid-data alarm
     controller.record_manual_bp(125, 78)
     qtbot.mouseClick(discharge.recheck_button, Qt.MouseButton.LeftButton)
     assert discharge.view.allowed, discharge.view.blocking
