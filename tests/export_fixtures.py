@@ -64,6 +64,26 @@ def hr_at(minute: float) -> float:
     return 70.0 + int(minute) % 7
 
 
+#: The clinician's REMS entries recorded with the sign-off.
+SIGNED_REMS = {
+    "minutes_until_ready": 100,
+    "answers": {},
+    "provider": {
+        "first_name": "Kim",
+        "last_name": "Lee",
+        "phone": "555-0100",
+        "email": "kim.lee@harbour.example",
+    },
+    "setting": {
+        "name": "Harbour Clinic",
+        "address": "1 Quay Street",
+        "city": "Portland",
+        "state": "ME",
+        "zip": "04101",
+    },
+}
+
+
 def build_session(path: Path, *, simulated: bool = False) -> Built:
     """A closed, signed esketamine-84 session with every kind of record, in a new ``path``
     (copied from a database built once per test run)."""
@@ -185,7 +205,13 @@ def _build(path: Path, *, simulated: bool, monitored_min: int = 130) -> Built:
     )
     event(EventKind.ANNOTATION, 50, by="RN Kim", text=NOTE)
     event(EventKind.DISCHARGE_ATTEMPT, 121, by="RN Kim", payload={"allowed": True, "blocking": []})
-    event(EventKind.SIGN_OFF, monitored_min, by="RN Kim", text="signed off by RN Kim")
+    event(
+        EventKind.SIGN_OFF,
+        monitored_min,
+        by="RN Kim",
+        text="signed off by RN Kim",
+        payload={"rems": SIGNED_REMS},
+    )
     alarm = AlarmRecord(
         session_id=sid,
         condition="spo2_low",

@@ -46,7 +46,7 @@ fault = "disconnect"
 device = "nibp"
 duration = "00:20:00"
 [[step]]
-at = "01:00:00"
+at = "01:49:00"
 action = "checklist"
 scale = "moaas"
 score = 5
@@ -62,14 +62,23 @@ action = "measure_bp"
 at = "02:04:00"
 action = "sign"
 by = "RN D"
+[[step]]
+at = "02:04:30"
+action = "override_discharge"
+by = "Dr F"
+text = "40-min BP missed (NIBP unplugged); BP before discharge normal, patient well"
+[[step]]
+at = "02:05:00"
+action = "sign"
+by = "RN D"
 """
 )
 
 
-def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_discharge(
+def test_missed_40_minute_bp_is_due_then_overdue_and_blocks_until_a_clinician_overrides(
     scenario_store,
 ):
-    summary = run_text(scenario_store, scenario_text(MISSED_40, duration="02:05:00", seed=21))
+    summary = run_text(scenario_store, scenario_text(MISSED_40, duration="02:06:00", seed=21))
     dose = 4 * MIN
     due = only(summary, "bp_check_due")
     assert (due["priority"], due["start_s"], due["end_s"]) == (
@@ -86,8 +95,23 @@ def test_missed_40_minute_bp_is_due_then_overdue_and_a_late_bp_still_allows_disc
         dose + 45 * MIN,
         late_bp,
     )
-    # Signing is a discharge: recorded as an attempt, allowed at exactly 120 min after the dose.
-    assert summary["discharge"] == [{"t_s": dose + 120 * MIN, "allowed": True, "blocking": []}]
+    # Signing is a discharge: recorded as an attempt, refused at 120 min for the missed 40-min
+    # BP alone (the BP at 108 min does not replace it); a clinician's override lets it sign.
+    missed = (
+        "no BP at 40 min: none was taken 30-60 min after the dose (a later BP does not replace it)"
+    )
+    refused, override = summary["discharge"]
+    assert refused == {"t_s": dose + 120 * MIN, "allowed": False, "blocking": [missed]}
+    assert override == {
+        "t_s": dose + 120.5 * MIN,
+        "allowed": True,
+        "blocking": [missed],
+        "override": {
+            "by": "Dr F",
+            "reason": "40-min BP missed (NIBP unplugged); BP before discharge normal, patient well",
+        },
+    }
+    assert [r["what"] for r in summary["refused"]] == ["sign"]
     assert summary["phase"] == "closed"
 
 
@@ -135,18 +159,20 @@ def test_early_discharge_lists_every_missing_criterion_and_sign_is_refused(scena
     first, second = summary["discharge"]
     assert first["t_s"] == 12 * MIN and not first["allowed"]
     attempts = [e for e in summary["events"] if e["kind"] == "discharge_attempt"]
+    # The SpO2 alarm is latched (the dip to 80 % is over): an active physiological alarm.
     assert attempts[0]["payload"]["blocking_ids"] == [
         "min_observation",
+        "physiological_alarms",
         "peak_bp",
         "discharge_bp",
         "moaas",
-        "latched_alarms",
         "aldrete",
     ]
     assert (
         first["blocking"][0] == "only 10 min since the first dose; 120 min required (110 min to go)"
     )
-    assert "spo2_low" in first["blocking"][4]
+    assert first["blocking"][1].startswith("physiological alarm active: SpO2 low")
+    assert "latched" in first["blocking"][1]
     assert len(first["blocking"]) == 6
     # A sign-off before the criteria are met is an early discharge attempt: refused, recorded.
     assert (second["t_s"], second["allowed"]) == (12.5 * MIN, False)
@@ -162,7 +188,7 @@ ALLOWED = (
     bp_then_dose("00:02:00", "00:05:00")
     + """\
 [[step]]
-at = "00:50:00"
+at = "01:50:00"
 action = "checklist"
 scale = "moaas"
 score = 5
@@ -206,7 +232,7 @@ def test_discharge_allowed_when_every_criterion_is_met_and_signing_locks(scenari
     assert (
         early["blocking"][0] == "only 116 min since the first dose; 120 min required (4 min to go)"
     )
-    assert any("no BP in the last 15 min" in b for b in early["blocking"])
+    assert any("no BP in the last 30 min" in b for b in early["blocking"])
     assert any("Aldrete" in b for b in early["blocking"])
     assert allowed == {"t_s": 126 * MIN, "allowed": True, "blocking": []}
     assert summary["phase"] == "closed"

@@ -49,8 +49,15 @@ def test_rems_fields_from_the_record(built):
     assert "lowest 86 %" in rems.respiratory_depression.details
     assert rems.vitals_ok_before_dose is True and rems.vitals_ok_before_leaving is True
     assert rems.lot_number == "LOT-77" and rems.missing == []
-    # ready when BP at 118 min arrived after every other criterion was met
-    assert rems.minutes_until_ready == pytest.approx(118 + 7 / 60)
+    # The clinician's entry at sign-off; the computed suggestion beside it: ready when the
+    # Aldrete at 112 min completed the criteria (the BP at 90 min is within 30 min then).
+    assert rems.minutes_until_ready == 100
+    assert rems.minutes_until_ready_suggested == pytest.approx(112)
+    assert rems.provider["email"] == "kim.lee@harbour.example"
+    assert rems.setting["zip"] == "04101"
+    assert (rems.patient_first_name, rems.patient_middle_initial) == ("Ada", None)
+    assert rems.patient_last_name == "Example"
+    assert rems.medicines == dict.fromkeys(rems.medicines, False)
 
 
 def test_pdf_report_shows_the_record(built, tmp_path):

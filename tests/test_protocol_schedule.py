@@ -93,7 +93,7 @@ def test_esketamine_timeline_statuses():
     end = by_id(proto, state, m(121))
     assert end["min_observation"].status is CheckState.DONE
     assert end["bp_discharge"].status is CheckState.DUE
-    assert end["bp_discharge"].window_start == m(105)
+    assert end["bp_discharge"].window_start == m(90)
     assert end["aldrete_discharge"].status is CheckState.DUE
     ids = [c.id for c in proto.checks(state, m(60))]
     assert ids[0] == "bp_predose" and ids.index("bp_40") < ids.index("bp_discharge")

@@ -27,6 +27,7 @@ from sessionmon.model import (
 from sessionmon.runtime import (
     IntentRefusedError,
     RemsFieldsMissingError,
+    RemsFormIncompleteError,
     SessionLockedError,
     SessionRuntime,
 )
@@ -72,6 +73,18 @@ class ScriptedSource:
 def store(tmp_path, clock):
     with SessionStore.open(tmp_path / "sessions.db", clock) as s:
         yield s
+
+
+REMS_ENTRIES = {
+    "minutes_until_ready": 100,
+    "provider": {
+        "first_name": "B",
+        "last_name": "Doe",
+        "phone": "555-0100",
+        "email": "b@d.example",
+    },
+    "setting": {"name": "C", "address": "1 Main St", "city": "X", "state": "NY", "zip": "10001"},
+}
 
 
 @pytest.fixture
@@ -298,7 +311,11 @@ def test_discharge_refused_early_then_signing_locks_the_session(store, clock, tm
         lot_number="L-1",
         monitoring_provider="Dr. B",
     )
-    runtime.sign(by="RN A")
+    # ... and the clinician's REMS entries (the record answers every yes/no here).
+    with pytest.raises(RemsFormIncompleteError, match="minutes until ready to leave"):
+        runtime.sign(by="RN A")
+    assert runtime.rems_form().open_questions == []
+    runtime.sign(by="RN A", rems=REMS_ENTRIES)
     stored = store.get_session(runtime.session_id)
     assert stored.phase is SessionPhase.CLOSED and stored.signed_by == "RN A"
     with pytest.raises(SessionLockedError, match="locked"):

@@ -11,9 +11,11 @@ from sessionmon.model import EventKind, Patient, SessionPhase
 from sessionmon.runtime import (
     IntentRefusedError,
     RemsFieldsMissingError,
+    RemsFormIncompleteError,
     SessionLockedError,
     SessionRuntime,
 )
+from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedOximeter
 from sessionmon.store import SessionStore
 
 FULL = {
@@ -25,6 +27,21 @@ FULL = {
 }
 
 
+PROVIDER = {"first_name": "Bea", "last_name": "Byrne", "phone": "555-0101", "email": "b@c.example"}
+SIGN_OFF = {
+    "minutes_until_ready": 95,
+    "answers": {"vitals_before_dose": {"occurred": True, "details": "SpO2 98 % on the monitor"}},
+    "provider": PROVIDER,
+    "setting": {
+        "name": "Harbour Clinic",
+        "address": "1 Quay St",
+        "city": "Portland",
+        "state": "ME",
+        "zip": "04101",
+    },
+}
+
+
 @pytest.fixture
 def store(tmp_path, clock):
     with SessionStore.open(tmp_path / "sessions.db", clock) as s:
@@ -32,12 +49,14 @@ def store(tmp_path, clock):
 
 
 def runtime_for(store, clock, treatment="esketamine-84", simulated=False):
+    phys = Physiology(clock, PhysiologyTargets(hr=70, spo2=98, sys=124, dia=78), seed=4)
     return SessionRuntime(
         store,
         clock,
         patient=Patient(pseudonym="PD-1"),
         treatment=treatment,
         simulated=simulated,
+        oximeter=SimulatedOximeter(clock, phys, seed=5),
     )
 
 
@@ -141,8 +160,35 @@ def test_signing_a_real_esketamine_session_waits_for_the_rems_fields(store, cloc
     runtime.update_patient_details(
         "RN A", name="Bo Example", date_of_birth=date(1966, 5, 1), monitoring_provider="Dr. B"
     )
-    runtime.sign(by="RN A")
+    # The REMS form itself: provider, setting, the clinician's minutes and open answers.
+    with pytest.raises(RemsFormIncompleteError) as incomplete:
+        runtime.sign(by="RN A")
+    assert incomplete.value.missing == [
+        "provider first name",
+        "provider last name",
+        "provider telephone",
+        "provider email",
+        "setting name",
+        "setting address",
+        "setting city",
+        "setting state",
+        "setting ZIP",
+        "minutes until ready to leave",
+        # No SpO2 was recorded before the dose (the oximeter's first tick came after it).
+        "vital signs acceptable before dosing (clinician)",
+    ]
+    form = runtime.rems_form()
+    assert form.minutes_until_ready_suggested is not None
+    assert form.open_questions == ["vitals_before_dose"]
+    with pytest.raises(IntentRefusedError, match="provider email: email 'b@' is not an email"):
+        runtime.sign(by="RN A", rems={**SIGN_OFF, "provider": {**PROVIDER, "email": "b@"}})
+    with pytest.raises(IntentRefusedError, match="minutes until ready -5 must be from 0"):
+        runtime.sign(by="RN A", rems={**SIGN_OFF, "minutes_until_ready": -5})
+    runtime.sign(by="RN A", rems=SIGN_OFF)
     assert store.get_session(runtime.session_id).phase is SessionPhase.CLOSED
+    signed = [e for e in store.events(runtime.session_id) if e.kind is EventKind.SIGN_OFF]
+    assert signed[0].payload["rems"]["minutes_until_ready"] == 95
+    assert signed[0].payload["rems"]["answers"]["vitals_before_dose"]["occurred"] is True
     with pytest.raises(SessionLockedError):
         runtime.update_patient_details("RN A", name="Changed Later")
     assert store.get_session(runtime.session_id).patient.name == "Bo Example"

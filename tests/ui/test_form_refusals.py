@@ -5,6 +5,7 @@ Also Patient details after a pseudonymous start, and sign-off waiting for the RE
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
@@ -14,6 +15,8 @@ from console_helpers import run_for
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
+from pty_helpers import wait_until
+from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.model import EventKind, Kind, SessionPhase
 from sessionmon.ui.forms import NewSessionForm
 from sessionmon.ui.settings import DeviceChoice
@@ -143,10 +146,71 @@ def test_patient_details_are_corrected_as_a_new_version(qtbot, console, store, c
     assert again.isVisible() and "nothing to correct" in again.form_layout.refusal_text()
 
 
-def test_sign_off_waits_for_the_rems_fields_then_locks(qtbot, console, store, clock, pty_port):
-    session = pseudonymous_session(console, pty_port)
+@pytest.fixture
+def oximeter_pty() -> Iterator[tuple[int, str]]:
+    """A pseudo-terminal pair: the master fd a simulated oximeter writes to, the port name."""
+    master, slave = os.openpty()
+    try:
+        yield master, os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def oximeter_streams(console, clock, master: int, seconds: int) -> None:
+    """Play a CMS50 oximeter into the pty for ``seconds`` (device time), then until the console
+    has a current SpO2."""
+    sim = WireSimulator("cms50-v7", master, clock, hr=72, spo2=97, seed=3)
     controller = console.controller
+
+    def step() -> None:
+        clock.advance(0.5)
+        sim.step()
+        controller.acquire()
+
+    def current() -> bool:
+        value = controller.runtime.snapshot().values.get(Kind.SPO2)
+        return value is not None and value.age_s < 5
+
+    assert wait_until(current, 10.0, step=step)
+    for _ in range(seconds):
+        clock.advance(1)
+        sim.step()
+        wait_until(current, 2.0, step=controller.acquire)
+        controller.acquire()
+    assert wait_until(current, 10.0, step=step)
+
+
+def fill_clinic(qtbot, window) -> None:
+    dialog = window.show_clinic_settings()
+    for name, text in (
+        ("name", "Harbour Clinic"),
+        ("address", "1 Quay Street"),
+        ("city", "Portland"),
+        ("state", "ME"),
+        ("zip", "4101"),
+    ):
+        qtbot.keyClicks(dialog.edits[name], text)
+    row = dialog.add_staff_row(["Kim", "Lee", "555-0101", "kim.lee@harbour.example", "MD"])
+    assert row == 0
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "must be 5 digits" in dialog.form_layout.error_text("zip")
+    dialog.edits["zip"].setText("04101")
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+
+
+def test_sign_off_waits_for_the_rems_fields_then_locks(
+    qtbot, console, store, clock, oximeter_pty, config_dir
+):
+    master, port = oximeter_pty
     window = console.window
+    fill_clinic(qtbot, window)
+    assert (config_dir / "clinic.json").is_file()
+    session = pseudonymous_session(console, port)
+    assert session.clinic == "Harbour Clinic"
+    controller = console.controller
     controller.start_baseline()
     controller.record_manual_bp(124, 78)
     controller.dose("A. Nurse", confirm_unanswered=True)
@@ -159,6 +223,18 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(qtbot, console, store, cl
     controller.record_checklist("cadss6", {n: 0 for n in (1, 2, 6, 7, 15, 22)})
     controller.acknowledge()
     discharge = window.show_discharge()
+    assert not discharge.view.allowed
+    assert any("no SpO2 recorded" in b for b in discharge.view.blocking)
+    assert discharge.override_box.isVisibleTo(discharge)
+    oximeter_streams(console, clock, master, 60)
+    qtbot.mouseClick(discharge.recheck_button, Qt.MouseButton.LeftButton)
+    # The oximeter's "no data" alarm ended a minute ago: ten quiet minutes are needed.
+    assert discharge.view.blocking == (
+        "oximetry technical alarm in the last 10 min: No data from the oximeter (ended 1 min ago)",
+    )
+    oximeter_streams(console, clock, master, 13 * 60)  # also past the no-valid-data alarm
+    controller.record_manual_bp(125, 78)
+    qtbot.mouseClick(discharge.recheck_button, Qt.MouseButton.LeftButton)
     assert discharge.view.allowed, discharge.view.blocking
 
     qtbot.mouseClick(discharge.sign_button, Qt.MouseButton.LeftButton)
@@ -178,9 +254,60 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(qtbot, console, store, cl
     assert not details.isVisible(), details.form_layout.refusal_text()
     assert sign.missing == [] and sign.missing_box.isHidden()
     assert sign.form_layout.refusal_text() == ""
+    # The REMS entries: the provider picked from the staff list, the clinic's setting, the
+    # minutes (the computed suggestion is only offered) and the questions the record cannot
+    # answer (no SpO2 before the dose, none for most of the session).
+    box = sign.rems_box
+    assert box.provider["email"].text() == "kim.lee@harbour.example"
+    assert box.setting_label.text() == "Harbour Clinic, 1 Quay Street\nPortland ME 04101"
+    assert box.minutes.value() == -1 and box.suggestion is not None
+    assert set(box.answers) == {"vitals_before_dose", "respiratory_depression"}
+    click_ok(qtbot, sign)
+    assert sign.isVisible()
+    refusal = sign.form_layout.refusal_text()
+    assert "minutes until ready to leave" in refusal
+    assert "respiratory depression (clinician)" in refusal
+    qtbot.mouseClick(box.use_suggestion, Qt.MouseButton.LeftButton)
+    assert box.minutes.value() == box.suggestion
+    box.minutes.setValue(box.suggestion + 5)
+    for question, answer, note in (
+        ("vitals_before_dose", "Yes", "SpO2 98 % on the spot check"),
+        ("respiratory_depression", "No", "breathing watched throughout"),
+    ):
+        choice, details_edit = box.answers[question]
+        choice.setCurrentText(answer)
+        qtbot.keyClicks(details_edit, note)
     click_ok(qtbot, sign)
     assert not sign.isVisible(), sign.form_layout.refusal_text()
+    signed = [e for e in store.events(session.id) if e.kind is EventKind.SIGN_OFF][-1]
+    rems = signed.payload["rems"]
+    assert rems["minutes_until_ready"] == box.suggestion + 5
+    assert rems["answers"]["respiratory_depression"] == {
+        "occurred": False,
+        "details": "breathing watched throughout",
+    }
+    assert rems["provider"]["last_name"] == "Lee" and rems["setting"]["zip"] == "04101"
     final = store.get_session(session.id)
     assert final.phase is SessionPhase.CLOSED and final.patient.name == "Jane Example"
     assert window.show_patient_details() is None
     assert "locked" in window.message.text()
+
+
+def test_discharge_override_needs_a_reason_and_shows_the_refusal_in_place(
+    qtbot, training_console, clock
+):
+    controller = training_console.controller
+    controller.start_simulated_session()
+    controller.start_baseline()
+    controller.record_manual_bp(124, 78)
+    controller.dose("A. Nurse", confirm_unanswered=True)
+    run_for(training_console, clock, 30 * 60, 60)
+    dialog = training_console.window.show_discharge()
+    assert not dialog.view.allowed and dialog.override_box.isVisibleTo(dialog)
+    qtbot.keyClicks(dialog.override_by, "Dr K")
+    qtbot.mouseClick(dialog.override_button, Qt.MouseButton.LeftButton)
+    assert dialog.override_error.text() == "Write the reason for the override."
+    qtbot.keyClicks(dialog.override_reason, "patient well")
+    qtbot.mouseClick(dialog.override_button, Qt.MouseButton.LeftButton)
+    assert "minimum observation time cannot be overridden" in dialog.override_error.text()
+    assert not dialog.sign_button.isEnabled()

@@ -34,7 +34,8 @@ from reportlab.platypus import (
 
 from sessionmon.export.limits import limit_changes, limits_rows
 from sessionmon.export.record import Progress, SessionRecord, report, scale_label
-from sessionmon.export.rems import RemsSummary, bp_text, rems_summary, yes_no
+from sessionmon.export.rems import RemsSummary, rems_summary
+from sessionmon.export.rems_rows import rems_rows
 from sessionmon.lifecycle import describe_ending, ending_of
 from sessionmon.model import EventKind, Kind, SessionEnding
 from sessionmon.protocol.safety import item_label
@@ -120,7 +121,7 @@ class _Clock:
 
     def since(self, moment: datetime) -> str:
         seconds = self.record.seconds_since_dose(moment)
-        return "" if seconds is None else f"{seconds / 60:+.0f}"
+        return "" if seconds is None else f"{round(seconds / 60):+d}"
 
 
 # --------------------------------------------------------------------------- page furniture
@@ -208,20 +209,46 @@ def _pairs(pairs: list[tuple[str, str]], st: _Styles, width: float) -> Table:
     return _table(rows, [0.34 * width, 0.66 * width], header=False)
 
 
-def _identity(record: SessionRecord, clock: _Clock, st: _Styles, width: float) -> Table:
+def _clinic_text(rems: RemsSummary) -> str:
+    setting = rems.setting
+    parts = [setting["name"], setting["address"], f"{setting['city']} {setting['state']}".strip()]
+    parts.append(setting["zip"])
+    text = ", ".join(p for p in parts if p)
+    return text or "not set: enter it in File > Clinic settings"
+
+
+def _provider_text(record: SessionRecord, rems: RemsSummary) -> str:
+    provider = rems.provider
+    name = f"{provider['first_name']} {provider['last_name']}".strip()
+    contact = ", ".join(p for p in (provider["phone"], provider["email"]) if p)
+    if name:
+        return f"{name} ({contact})" if contact else name
+    return record.session.monitoring_provider or "not recorded"
+
+
+def _staff_text(record: SessionRecord) -> str:
+    s = record.session
+    names = list(dict.fromkeys([*s.staff, *(e.by for e in record.events if e.by)]))
+    names = [n for n in names if n not in ("scenario",)]
+    return ", ".join(names) or "not recorded"
+
+
+def _identity(
+    record: SessionRecord, rems: RemsSummary, clock: _Clock, st: _Styles, width: float
+) -> Table:
     s = record.session
     p = s.patient
     t = s.treatment
-    lot = rems_summary(record).lot_number or "not recorded"
+    lot = rems.lot_number or "not recorded"
     devices = f" ({t.devices_count} x 28 mg device)" if t.devices_count else ""
     pairs = [
         ("Patient", p.name or "(name not given)"),
         ("Pseudonym", p.pseudonym),
         ("Date of birth", p.date_of_birth.isoformat() if p.date_of_birth else "not given"),
         ("Sex", p.sex or "not given"),
-        ("Clinic", s.clinic or "-"),
-        ("Monitoring provider", s.monitoring_provider or "-"),
-        ("Staff", ", ".join(s.staff) or "-"),
+        ("Clinic", _clinic_text(rems)),
+        ("Monitoring provider", _provider_text(record, rems)),
+        ("Staff", _staff_text(record)),
         ("Treatment", f"{t.drug.value}, {t.route.value} ({t.protocol.value})"),
         ("Dose", f"{t.dose_mg:g} mg{devices}; {_given(record)}"),
         ("Lot number", lot),
@@ -250,8 +277,7 @@ def _ending_text(session, clock: _Clock) -> str:
     return text
 
 
-def _minutes(value: float | None) -> str:
-    return "Not recorded" if value is None else f"{value:.0f} min"
+_MARK_FILL = {"open": colors.HexColor("#fff3c4"), "clinician": colors.HexColor("#e3f0ff")}
 
 
 def _rems_ending(record: SessionRecord, clock: _Clock) -> list[tuple[str, str]]:
@@ -265,38 +291,36 @@ def _rems_ending(record: SessionRecord, clock: _Clock) -> list[tuple[str, str]]:
 def _rems(
     record: SessionRecord, rems: RemsSummary, clock: _Clock, st: _Styles, width: float
 ) -> list:
-    dose = record.dose_at
-    pairs = [
-        ("Treatment date", clock.local(rems.treatment_date, "%Y-%m-%d")),
-        *_rems_ending(record, clock),
-        ("Dose and lot", f"{rems.dose_mg:g} mg, lot {rems.lot_number or 'not recorded'}"),
-        ("Total minutes, first device to end of monitoring", _minutes(rems.total_monitoring_min)),
-        (
-            "Minutes until ready to leave (had there been no 2-hour minimum)",
-            _minutes(rems.minutes_until_ready),
-        ),
-        ("Vital signs acceptable before dosing", yes_no(rems.vitals_ok_before_dose)),
-        ("BP before dosing", bp_text(rems.bp_before_dose, dose)),
-        ("BP at 40 minutes", bp_text(rems.bp_at_40_min, dose)),
-        ("BP before leaving", bp_text(rems.bp_before_discharge, dose)),
-        ("Vital signs acceptable before leaving", yes_no(rems.vitals_ok_before_leaving)),
-        ("Sedation", f"{rems.sedation.answer()}: {rems.sedation.details}"),
-        ("Dissociation", f"{rems.dissociation.answer()}: {rems.dissociation.details}"),
-        (
-            "Respiratory depression",
-            f"{rems.respiratory_depression.answer()}: {rems.respiratory_depression.details}",
-        ),
-        (
-            "Serious adverse events",
-            f"{rems.serious_adverse_events.answer()}: {rems.serious_adverse_events.details}",
-        ),
-    ]
-    flow: list = [_pairs(pairs, st, width)]
+    """Every field of the Patient Monitoring Form; open questions shaded yellow, the
+    clinician's answers blue."""
+    flow: list = []
+    ending = _rems_ending(record, clock)
+    if ending:
+        flow += [_pairs(ending, st, width), Spacer(1, 3)]
+    for title, rows in rems_rows(rems, record.dose_at, lambda t: clock.local(t, "%Y-%m-%d")):
+        flow.append(Paragraph(f"<b>{_clean(title)}</b>", st.small))
+        table = _pairs([(label, value) for label, value, _ in rows], st, width)
+        marks = [
+            ("BACKGROUND", (0, i), (-1, i), _MARK_FILL[mark])
+            for i, (_, _, mark) in enumerate(rows)
+            if mark in _MARK_FILL
+        ]
+        if marks:
+            table.setStyle(TableStyle(marks))
+        flow += [table, Spacer(1, 3)]
+    flow.append(
+        Paragraph(
+            "Yellow: not supported by the record, for the clinician to answer at sign-off. "
+            "Blue: answered by the clinician at sign-off.",
+            st.small,
+        )
+    )
     if rems.missing:
         flow.append(Spacer(1, 2))
         flow.append(
             Paragraph(
-                "<b>Not in the record (fill in by hand):</b> " + _clean(", ".join(rems.missing)),
+                "<b>Still empty (to complete before the form is sent):</b> "
+                + _clean(", ".join(rems.missing)),
                 st.small,
             )
         )
@@ -340,7 +364,7 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
         return drawing
     t0 = min(0.0, (min(times) - dose).total_seconds() / 60)
     t1 = max(t0 + 10, (max(times) - dose).total_seconds() / 60)
-    left, right, bottom, top = 34.0, width - 8.0, 26.0, height - 16.0
+    left, right, bottom, top = 34.0, width - 8.0, 26.0, height - 24.0
     gap = 8.0
     strip_h = (top - bottom - 2 * gap) / 3
 
@@ -371,9 +395,10 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
             ),
         ),
     ]
-    # alarm periods shaded across the strips
+    # physiological alarm periods shaded across the strips (technical ones are listed below
+    # the chart: an alarm sound that cannot play all session is no patient event)
     for alarm in record.alarms:
-        if alarm.category.value == "protocol":
+        if alarm.category.value != "physiological":
             continue
         a0 = (alarm.start - dose).total_seconds() / 60
         a1 = ((alarm.end or alarm.start) - dose).total_seconds() / 60
@@ -482,20 +507,33 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
                     strokeDashArray=[3, 2],
                 )
             )
-        drawing.add(
-            String(x(0), top + 4, "Dose", fontName=FONT_BOLD, fontSize=6.5, textAnchor="middle")
-        )
     markers = {
         EventKind.CHECKLIST: "C",
         EventKind.ANNOTATION: "N",
         EventKind.DISCHARGE_ATTEMPT: "D",
         EventKind.SIGN_OFF: "S",
     }
-    for event in record.active_events:
-        letter = markers.get(event.kind)
-        if letter is None or not t0 <= (event.at - dose).total_seconds() / 60 <= t1:
+    placed = _marker_rows(
+        [
+            (x((event.at - dose).total_seconds() / 60), markers[event.kind])
+            for event in record.active_events
+            if event.kind in markers and t0 <= (event.at - dose).total_seconds() / 60 <= t1
+        ]
+        + ([(x(0), "Dose")] if record.dose_at is not None else [])
+    )
+    for ex, letter, row in placed:
+        if letter == "Dose":
+            drawing.add(
+                String(
+                    ex,
+                    top + 4 + 6.5 * row,
+                    "Dose",
+                    fontName=FONT_BOLD,
+                    fontSize=6.5,
+                    textAnchor="middle",
+                )
+            )
             continue
-        ex = x((event.at - dose).total_seconds() / 60)
         drawing.add(
             Polygon(
                 [ex - 2.5, top + 1, ex + 2.5, top + 1, ex, top - 3],
@@ -503,17 +541,59 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
                 strokeColor=None,
             )
         )
-        drawing.add(String(ex, top + 4, letter, fontName=FONT, fontSize=5.5, textAnchor="middle"))
+        drawing.add(
+            String(
+                ex, top + 4 + 6.5 * row, letter, fontName=FONT, fontSize=5.5, textAnchor="middle"
+            )
+        )
     return drawing
 
 
-def _legend(st: _Styles) -> Paragraph:
-    return Paragraph(
-        "HR and SpO2: mean per interval. BP: bar from diastolic to systolic, dot at the mean. "
-        "Dashed line: dose. Shaded: physiological or technical alarm active. "
-        "Markers: C checklist, N note, D discharge attempt, S sign-off.",
-        st.small,
+#: Space kept between two labels on one row above the chart (points).
+MARKER_GAP = 1.5
+
+
+def _label_width(letter: str) -> float:
+    _register_fonts()
+    bold = letter == "Dose"
+    return pdfmetrics.stringWidth(letter, FONT_BOLD if bold else FONT, 6.5 if bold else 5.5)
+
+
+def _marker_rows(markers: list[tuple[float, str]]) -> list[tuple[float, str, int]]:
+    """Give each label a row above the chart so that no two labels overlap.
+
+    A letter that would touch the same letter is drawn once (``C`` for three checklists in a
+    minute); different labels that would overlap go one row up (at most three rows, then the
+    letter is left out: its triangle still marks the moment).
+    """
+    placed: list[tuple[float, str, int]] = []
+    right_edge: list[float | None] = [None, None, None]
+    for ex, letter in sorted(markers):
+        half = _label_width(letter) / 2
+        if any(pl == letter and abs(px - ex) < 2 * half + MARKER_GAP for px, pl, _ in placed[-3:]):
+            continue
+        for row, edge in enumerate(right_edge):
+            if edge is None or ex - half >= edge + MARKER_GAP:
+                placed.append((ex, letter, row))
+                right_edge[row] = ex + half
+                break
+    return placed
+
+
+def _legend(record: SessionRecord, clock: _Clock, st: _Styles) -> Paragraph:
+    technical = [a for a in record.alarms if a.category.value == "technical"]
+    listing = "; ".join(
+        f"{a.message or a.condition} {clock.local(a.start, '%H:%M')}"
+        f"-{clock.local(a.end, '%H:%M') if a.end else 'end'}"
+        for a in technical
     )
+    text = (
+        "HR and SpO2: mean per interval. BP: bar from diastolic to systolic, dot at the mean. "
+        "Dashed line: dose. Shaded: physiological alarm active. "
+        "Markers: C checklist, N note, D discharge attempt, S sign-off. "
+        + (f"Technical alarms (not shaded): {listing}." if technical else "No technical alarm.")
+    )
+    return Paragraph(_clean(text), st.small)
 
 
 # --------------------------------------------------------------------------- sections
@@ -772,7 +852,18 @@ def export_pdf(
     story: list = [Paragraph(_clean(title), st.title)]
     if s.clinic:
         story.append(Paragraph(_clean(s.clinic), st.body))
-    story += _section("Patient and treatment", st, _identity(record, clock, st, width))
+    if rems_only:
+        story.append(
+            Paragraph(
+                _clean(
+                    f"Session {s.patient.pseudonym} ({str(s.id)[:8]}), {s.treatment.protocol.value}"
+                    f", phase {s.phase.value}"
+                ),
+                st.small,
+            )
+        )
+    else:
+        story += _section("Patient and treatment", st, _identity(record, rems, clock, st, width))
     heading = (
         "REMS patient monitoring form"
         if rems.applies
@@ -785,7 +876,7 @@ def export_pdf(
         report(progress, 0.2)
         story += [
             Paragraph("Trend", st.h2),
-            KeepTogether([trend_chart(record, width), Spacer(1, 2), _legend(st)]),
+            KeepTogether([trend_chart(record, width), Spacer(1, 2), _legend(record, clock, st)]),
         ]
         report(progress, 0.5)
         story += _section("Blood pressure", st, _bp_table(record, clock, st, width))

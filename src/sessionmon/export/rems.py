@@ -1,54 +1,87 @@
-"""The REMS patient monitoring form fields, derived from a session record.
+"""The REMS patient monitoring form, filled only as far as the session record supports it.
 
 Definitions (each states what the console can know from the record):
 
+* patient first name, middle initial, last name: the recorded name split at spaces (first word,
+  initial of the second of three or more words, last word); date of birth, sex as recorded;
+* concomitant medicines: yes/no per REMS class, from the classes recorded for the session;
+* monitoring provider (first and last name, telephone, email) and healthcare setting (name,
+  address, city, state, ZIP): as confirmed at sign-off (from the clinic settings);
 * total monitoring minutes: first dose to the end of monitoring (sign-off, else the last thing
   recorded);
-* minutes until ready to leave: from the session protocol, the first moment every discharge
-  criterion other than the minimum observation time was met;
+* minutes until ready to leave: the clinician's entry at sign-off; the computed suggestion is the
+  first moment every discharge criterion other than the minimum time was met (the record replayed:
+  vital signs, alarms, assessments, BP);
 * BP before dosing: the last reading before the first dose; at 40 minutes: the reading in the
-  protocol's peak window (35-45 min) closest to 40; before leaving: the last reading after the dose;
-* sedation: any MOAA/S below 5 after the dose; dissociation: any CADSS total above 4 (or any
-  CADSS-6 total above 0) after the dose; respiratory depression: any ``spo2_low`` alarm;
-* vital signs acceptable before dosing: the pre-dose BP below the protocol's pre-dose limits and
-  the last pre-dose SpO2 and pulse inside the default alarm limits; before leaving: the last
-  discharge attempt was allowed;
-* serious adverse events: annotations flagged ``serious_adverse_event`` in their payload, or whose
-  text mentions "serious adverse event".
+  protocol's acceptance window (30-60 min) closest to 40; before leaving: the last after the dose;
+* vital signs acceptable before dosing / before leaving: SpO2, pulse and BP inside the session's
+  alarm limits then (before leaving: also the last discharge check was met without an override);
+* sedation, dissociation, respiratory depression, serious adverse events: see
+  :mod:`sessionmon.export.rems_findings`. What the record cannot support is left to the
+  clinician, who answers at sign-off; until then the form says so and never says "No".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sessionmon.errors import UserError
-from sessionmon.export.record import BpReading, SessionRecord, scale_label
-from sessionmon.model import Drug, EventKind, Kind
-from sessionmon.protocol import ProtocolState, SessionProtocol
+from sessionmon.export import rems_findings as findings
+from sessionmon.export.record import BpReading, SessionRecord
+from sessionmon.export.rems_findings import ASK_CLINICIAN, Finding
+from sessionmon.export.rems_replay import PatientReplay
+from sessionmon.model import Drug, EventKind
+from sessionmon.protocol import ProtocolConfig, ProtocolState, SessionProtocol
 
-#: SpO2 at or above this, and pulse within these bounds, count as acceptable before dosing
-#: (the default profile's medium alarm limits).
-SPO2_ACCEPTABLE = 90.0
-PULSE_ACCEPTABLE = (50.0, 120.0)
+__all__ = [
+    "ASK_CLINICIAN",
+    "MEDICINE_CLASSES",
+    "QUESTIONS",
+    "Finding",
+    "RemsSummary",
+    "bp_text",
+    "protocol_state",
+    "rems_summary",
+    "yes_no",
+]
 
+#: REMS concomitant-medicine classes.
+MEDICINE_CLASSES: tuple[str, ...] = (
+    "benzodiazepines",
+    "non-benzodiazepine sedative hypnotics",
+    "psychostimulants",
+    "MAOIs",
+    "opioids",
+)
 
-@dataclass(frozen=True)
-class Finding:
-    """Whether something occurred (``None`` when nothing was recorded to tell), and details."""
+#: The yes/no questions a clinician may have to answer, id -> how the form names them.
+QUESTIONS: dict[str, str] = {
+    "vitals_before_dose": "Vital signs acceptable before dosing",
+    "vitals_before_leaving": "Vital signs acceptable before leaving",
+    "sedation": "Sedation",
+    "dissociation": "Dissociation",
+    "respiratory_depression": "Respiratory depression",
+    "serious_adverse_events": "Serious adverse events",
+}
 
-    occurred: bool | None
-    details: str
-
-    def answer(self) -> str:
-        """``Yes``, ``No`` or ``Not recorded``."""
-        return {True: "Yes", False: "No", None: "Not recorded"}[self.occurred]
+PROVIDER_FIELDS = ("first_name", "last_name", "phone", "email")
+SETTING_FIELDS = ("name", "address", "city", "state", "zip")
 
 
 @dataclass(frozen=True)
 class RemsSummary:
-    """The REMS monitoring-form fields a session record can fill."""
+    """The REMS monitoring-form fields of a session record."""
 
+    patient_first_name: str | None
+    patient_middle_initial: str | None
+    patient_last_name: str | None
+    date_of_birth: Any
+    sex: str | None
+    medicines: dict[str, bool]
+    provider: dict[str, str]
+    setting: dict[str, str]
     treatment_date: datetime | None
     dose_mg: float
     lot_number: str | None
@@ -57,17 +90,38 @@ class RemsSummary:
     end_of_monitoring: datetime | None
     total_monitoring_min: float | None
     minutes_until_ready: float | None
+    minutes_until_ready_suggested: float | None
     bp_before_dose: BpReading | None
     bp_at_40_min: BpReading | None
     bp_before_discharge: BpReading | None
-    vitals_ok_before_dose: bool | None
-    vitals_ok_before_leaving: bool | None
+    vitals_before_dose: Finding
+    vitals_before_leaving: Finding
     sedation: Finding
     dissociation: Finding
     respiratory_depression: Finding
     serious_adverse_events: Finding
     applies: bool
+    signed_answers: bool
     missing: list[str] = field(default_factory=list)
+
+    @property
+    def vitals_ok_before_dose(self) -> bool | None:
+        """Yes/No, or None while the clinician has to answer."""
+        return self.vitals_before_dose.occurred
+
+    @property
+    def vitals_ok_before_leaving(self) -> bool | None:
+        """Yes/No, or None while the clinician has to answer."""
+        return self.vitals_before_leaving.occurred
+
+    @property
+    def open_questions(self) -> list[str]:
+        """Ids (keys of :data:`QUESTIONS`) of the yes/no questions still to answer."""
+        return [q for q in QUESTIONS if getattr(self, q).open]
+
+    def finding(self, question: str) -> Finding:
+        """The answer to one of :data:`QUESTIONS`."""
+        return getattr(self, question)
 
 
 def _min(delta: timedelta) -> float:
@@ -106,158 +160,180 @@ def _lot(record: SessionRecord) -> str | None:
     return None
 
 
-def _at_min(record: SessionRecord, moment: datetime) -> str:
-    since = record.seconds_since_dose(moment)
-    return f"{moment:%H:%M} UTC" if since is None else f"{since / 60:.0f} min"
+def _split_name(name: str | None) -> tuple[str | None, str | None, str | None]:
+    words = (name or "").split()
+    if not words:
+        return None, None, None
+    if len(words) == 1:
+        return words[0], None, None
+    middle = words[1][0].upper() if len(words) >= 3 else None
+    return words[0], middle, words[-1]
 
 
-def _scale_finding(record: SessionRecord, dose: datetime | None, scales: dict[str, int]) -> Finding:
-    """Any entry of ``scales`` (id -> 'occurred above this total') after the dose."""
-    entries = [c for c in record.checklists if c.scale in scales and (dose is None or c.at >= dose)]
-    if not entries:
-        return Finding(None, "no assessment recorded after the dose")
-    hits = [c for c in entries if c.total > scales[c.scale]]
-    listing = ", ".join(
-        f"{scale_label(c.scale)} {c.total} at {_at_min(record, c.at)}" for c in entries
-    )
-    return Finding(bool(hits), listing)
+def signed_rems(record: SessionRecord) -> dict[str, Any]:
+    """The clinician's REMS entries recorded with the sign-off (``{}`` when not signed)."""
+    for event in reversed(record.events_of(EventKind.SIGN_OFF)):
+        rems = event.payload.get("rems")
+        if isinstance(rems, dict):
+            return rems
+    return {}
 
 
-def _sedation(record: SessionRecord, dose: datetime | None) -> Finding:
-    entries = [
-        c for c in record.checklists if c.scale == "moaas" and (dose is None or c.at >= dose)
-    ]
-    if not entries:
-        return Finding(None, "no MOAA/S recorded after the dose")
-    lowest = min(entries, key=lambda c: c.total)
-    listing = ", ".join(f"{c.total} at {_at_min(record, c.at)}" for c in entries)
-    if lowest.total < 5:
-        return Finding(True, f"MOAA/S {listing} (lowest {lowest.total})")
-    return Finding(False, f"MOAA/S {listing}")
+def _last_attempt(record: SessionRecord) -> dict | None:
+    attempts = record.events_of(EventKind.DISCHARGE_ATTEMPT)
+    return dict(attempts[-1].payload) if attempts else None
 
 
-def _respiratory(record: SessionRecord) -> Finding:
-    alarms = [a for a in record.alarms if a.condition == "spo2_low"]
-    if not alarms:
-        spo2 = record.series(Kind.SPO2)
-        if not spo2:
-            return Finding(None, "no pulse oximetry recorded")
-        lowest = min(m.value for m in spo2)
-        return Finding(False, f"no SpO2 alarm; lowest SpO2 {lowest:g} %")
-    parts = []
-    for alarm in alarms:
-        end = alarm.end or record.end_of_monitoring or alarm.start
-        values = [m.value for m in record.series(Kind.SPO2) if alarm.start <= m.received_at <= end]
-        low = f", lowest {min(values):g} %" if values else ""
-        seconds = (end - alarm.start).total_seconds()
-        parts.append(
-            f"SpO2 low ({alarm.priority.value}) at {_at_min(record, alarm.start)} "
-            f"for {seconds / 60:.0f} min{low}"
-        )
-    return Finding(True, "; ".join(parts))
+def _with_answers(found: dict[str, Finding], answers: dict[str, Any]) -> dict[str, Finding]:
+    result = dict(found)
+    for question, finding in found.items():
+        given = answers.get(question)
+        if finding.open and isinstance(given, dict) and given.get("occurred") is not None:
+            result[question] = finding.answered(
+                bool(given["occurred"]), str(given.get("details", ""))
+            )
+    return result
 
 
-def _serious(record: SessionRecord) -> Finding:
-    flagged = [
-        e
-        for e in record.annotations
-        if e.payload.get("serious_adverse_event")
-        or "serious adverse event" in (e.text or "").lower()
-    ]
-    if not flagged:
-        return Finding(False, "none recorded")
-    return Finding(True, "; ".join(f"{_at_min(record, e.at)}: {e.text or ''}" for e in flagged))
-
-
-def _last_before(values: list, moment: datetime):
-    before = [m for m in values if m.received_at < moment]
-    return before[-1] if before else None
-
-
-def _vitals_ok_before_dose(
-    record: SessionRecord, proto: SessionProtocol | None, bp: BpReading | None
-) -> bool | None:
+def _at_40(record: SessionRecord, config: ProtocolConfig | None, after: list[BpReading]):
     dose = record.dose_at
-    if dose is None or bp is None:
+    if dose is None or config is None:
         return None
-    ok = True
-    if proto is not None:
-        cfg = proto.config
-        ok = bp.sys <= cfg.predose_sys_above and bp.dia <= cfg.predose_dia_above
-    spo2 = _last_before(record.series(Kind.SPO2), dose)
-    pulse = _last_before(record.series(Kind.HR), dose)
-    if spo2 is not None and spo2.value < SPO2_ACCEPTABLE:
-        ok = False
-    if pulse is not None and not PULSE_ACCEPTABLE[0] <= pulse.value <= PULSE_ACCEPTABLE[1]:
-        ok = False
-    return ok
+    window = [
+        r
+        for r in after
+        if config.peak_bp_accept_start_min <= _min(r.at - dose) <= config.peak_bp_accept_end_min
+    ]
+    if not window:
+        return None
+    return min(window, key=lambda r: abs(_min(r.at - dose) - config.peak_bp_at_min))
 
 
-def rems_summary(record: SessionRecord) -> RemsSummary:
-    """Fill the REMS monitoring-form fields from a record (see the module docstring)."""
+def _suggested(record: SessionRecord, proto: SessionProtocol | None, replay: PatientReplay):
+    end = record.end_of_monitoring
+    if proto is None or record.dose_at is None or end is None:
+        return None
+    quiet = proto.config.discharge_technical_quiet_min
+    return proto.minutes_until_ready(
+        protocol_state(record), end, replay.at, replay.alarm_ends(quiet)
+    )
+
+
+def rems_summary(record: SessionRecord, entries: dict[str, Any] | None = None) -> RemsSummary:
+    """Fill the REMS monitoring-form fields from a record (see the module docstring).
+
+    Parameters
+    ----------
+    record : SessionRecord
+        The session.
+    entries : dict, optional
+        The clinician's entries (as recorded with the sign-off: ``minutes_until_ready``,
+        ``answers``, ``provider``, ``setting``); by default those of the record's sign-off.
+    """
     session = record.session
     treatment = session.treatment
     dose = record.dose_at
     end = record.end_of_monitoring
     proto = _protocol(record)
+    config = proto.config if proto is not None else None
+    replay = PatientReplay(record)
+    entries = signed_rems(record) if entries is None else entries
     readings = record.bp_readings
     before = [r for r in readings if dose is not None and r.at < dose]
     after = [r for r in readings if dose is not None and r.at >= dose]
-    at_40 = None
-    if dose is not None and proto is not None:
-        cfg = proto.config
-        window = [
-            r
-            for r in after
-            if cfg.peak_bp_window_start_min <= _min(r.at - dose) <= cfg.peak_bp_window_end_min
-        ]
-        if window:
-            at_40 = min(window, key=lambda r: abs(_min(r.at - dose) - cfg.peak_bp_at_min))
-    until_ready = None
-    if proto is not None and dose is not None and end is not None:
-        until_ready = proto.minutes_until_ready(protocol_state(record), end)
-    attempts = record.events_of(EventKind.DISCHARGE_ATTEMPT)
-    ok_leaving = bool(attempts[-1].payload.get("allowed")) if attempts else None
     bp_before = before[-1] if before else None
+    bp_leaving = after[-1] if after else None
+    first, middle, last = _split_name(session.patient.name)
+    found = {
+        "vitals_before_dose": findings.vitals_before_dose(
+            record, replay, (bp_before.sys, bp_before.dia) if bp_before else None
+        ),
+        "vitals_before_leaving": findings.vitals_before_leaving(
+            record,
+            replay,
+            (bp_leaving.sys, bp_leaving.dia) if bp_leaving else None,
+            _last_attempt(record),
+        ),
+        "sedation": findings.sedation(record, dose),
+        "dissociation": findings.dissociation(
+            record, dose, config or ProtocolConfig.for_treatment(treatment.protocol)
+        ),
+        "respiratory_depression": findings.respiratory_depression(record, replay, dose),
+        "serious_adverse_events": findings.serious_adverse_events(record),
+    }
+    found = _with_answers(found, entries.get("answers") or {})
+    entered = entries.get("minutes_until_ready")
+    provider = {k: str((entries.get("provider") or {}).get(k) or "") for k in PROVIDER_FIELDS}
+    setting = {k: str((entries.get("setting") or {}).get(k) or "") for k in SETTING_FIELDS}
+    if not setting["name"] and session.clinic:
+        setting["name"] = session.clinic
     summary = RemsSummary(
+        patient_first_name=first,
+        patient_middle_initial=middle,
+        patient_last_name=last,
+        date_of_birth=session.patient.date_of_birth,
+        sex=session.patient.sex,
+        medicines={m: m in session.concomitant_medicines for m in MEDICINE_CLASSES},
+        provider=provider,
+        setting=setting,
         treatment_date=dose or session.created_at,
         dose_mg=sum(a.dose_mg for a in record.administrations) or treatment.dose_mg,
         lot_number=_lot(record),
-        devices_count=treatment.devices_count,
+        devices_count=(
+            round(
+                sum(a.dose_mg for a in record.administrations)
+                / (config.nasal_device_mg if config else 28.0)
+            )
+            if treatment.drug is Drug.ESKETAMINE and record.administrations
+            else treatment.devices_count
+        ),
         first_dose_at=dose,
         end_of_monitoring=end,
         total_monitoring_min=None if dose is None or end is None else _min(end - dose),
-        minutes_until_ready=until_ready,
+        minutes_until_ready=float(entered) if isinstance(entered, int | float) else None,
+        minutes_until_ready_suggested=_suggested(record, proto, replay),
         bp_before_dose=bp_before,
-        bp_at_40_min=at_40,
-        bp_before_discharge=after[-1] if after else None,
-        vitals_ok_before_dose=_vitals_ok_before_dose(record, proto, bp_before),
-        vitals_ok_before_leaving=ok_leaving,
-        sedation=_sedation(record, dose),
-        dissociation=_scale_finding(record, dose, {"cadss": 4, "cadss6": 0}),
-        respiratory_depression=_respiratory(record),
-        serious_adverse_events=_serious(record),
+        bp_at_40_min=_at_40(record, config, after),
+        bp_before_discharge=bp_leaving,
         applies=treatment.drug is Drug.ESKETAMINE,
+        signed_answers=bool(entries),
+        **found,
     )
-    missing = [
-        label
-        for label, value in (
-            ("first dose time", summary.first_dose_at),
-            ("lot number", summary.lot_number),
-            ("BP before dosing", summary.bp_before_dose),
-            ("BP at 40 minutes", summary.bp_at_40_min),
-            ("BP before leaving", summary.bp_before_discharge),
-            ("sedation assessment", summary.sedation.occurred),
-            ("dissociation assessment", summary.dissociation.occurred),
-        )
-        if value is None
+    return RemsSummary(**{**summary.__dict__, "missing": missing_fields(summary)})
+
+
+def missing_fields(summary: RemsSummary) -> list[str]:
+    """The form's fields the record and the sign-off entries leave empty, as the form names
+    them (the required ones, and the lot number and BPs the form asks for)."""
+    checks: list[tuple[str, Any]] = [
+        ("patient first name", summary.patient_first_name),
+        ("patient last name", summary.patient_last_name),
+        ("date of birth", summary.date_of_birth),
+        ("sex", summary.sex),
+        ("provider first name", summary.provider["first_name"]),
+        ("provider last name", summary.provider["last_name"]),
+        ("provider telephone", summary.provider["phone"]),
+        ("provider email", summary.provider["email"]),
+        ("setting name", summary.setting["name"]),
+        ("setting address", summary.setting["address"]),
+        ("setting city", summary.setting["city"]),
+        ("setting state", summary.setting["state"]),
+        ("setting ZIP", summary.setting["zip"]),
+        ("first dose time", summary.first_dose_at),
+        ("lot number", summary.lot_number),
+        ("BP before dosing", summary.bp_before_dose),
+        ("BP at 40 minutes", summary.bp_at_40_min),
+        ("BP before leaving", summary.bp_before_discharge),
+        ("minutes until ready to leave", summary.minutes_until_ready),
     ]
-    return RemsSummary(**{**summary.__dict__, "missing": missing})
+    missing = [label for label, value in checks if value in (None, "")]
+    missing += [f"{QUESTIONS[q].lower()} (clinician)" for q in summary.open_questions]
+    return missing
 
 
 def yes_no(value: bool | None) -> str:
-    """``Yes``, ``No`` or ``Not recorded``."""
-    return {True: "Yes", False: "No", None: "Not recorded"}[value]
+    """``Yes``, ``No`` or :data:`ASK_CLINICIAN`."""
+    return {True: "Yes", False: "No", None: ASK_CLINICIAN}[value]
 
 
 def bp_text(reading: BpReading | None, dose: datetime | None = None) -> str:
@@ -266,5 +342,5 @@ def bp_text(reading: BpReading | None, dose: datetime | None = None) -> str:
         return "Not recorded"
     text = f"{reading.sys:g}/{reading.dia:g} mmHg"
     if dose is not None:
-        text += f" at {(reading.at - dose).total_seconds() / 60:.0f} min"
+        text += f" at {round((reading.at - dose).total_seconds() / 60) + 0:d} min"
     return text

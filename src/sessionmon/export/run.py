@@ -229,7 +229,7 @@ def export_session(
                 at=clock.now(),
                 by=by,
                 text=f"exported as {fmt}"
-                + (" (REMS monitoring form)" if rems_form else "")
+                + (" (REMS monitoring form)" if fmt == "rems" and rems_form else "")
                 + (", de-identified" if deidentify else ""),
                 payload={
                     "format": fmt,

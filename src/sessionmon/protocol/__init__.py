@@ -10,6 +10,7 @@ from sessionmon.protocol.discharge import (
     evaluate_discharge,
     minutes_until_ready,
 )
+from sessionmon.protocol.patient_now import AlarmFact, PatientNow, VitalLimit, limits_from_profile
 from sessionmon.protocol.protocol import SessionProtocol
 from sessionmon.protocol.scales import (
     SCALES,
@@ -36,6 +37,7 @@ from sessionmon.protocol.state import BpReading, ChecklistEntry, ProtocolState
 
 __all__ = [
     "SCALES",
+    "AlarmFact",
     "Band",
     "BpReading",
     "BpSlot",
@@ -47,16 +49,19 @@ __all__ = [
     "Criterion",
     "DischargeDecision",
     "ItemAnswer",
+    "PatientNow",
     "ProtocolConfig",
     "ProtocolState",
     "ScaleDefinition",
     "ScaleItem",
     "SessionProtocol",
+    "VitalLimit",
     "active_conditions",
     "bp_slots",
     "checks",
     "evaluate_discharge",
     "get_scale",
+    "limits_from_profile",
     "load_item_wording",
     "load_scale_file",
     "minutes_until_ready",

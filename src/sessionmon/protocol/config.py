@@ -27,12 +27,20 @@ class ProtocolConfig(BaseModel):
     peak_bp_at_min: float = Field(40.0, gt=0)
     peak_bp_window_start_min: float = Field(35.0, ge=0)
     peak_bp_window_end_min: float = Field(45.0, gt=0)
+    peak_bp_accept_start_min: float = Field(
+        30.0, ge=0, description="Discharge: the 40-min BP counts from this long after the dose"
+    )
+    peak_bp_accept_end_min: float = Field(
+        60.0, gt=0, description="Discharge: the 40-min BP counts until this long after the dose"
+    )
     # --- assessments around the peak and before discharge
     assessment_at_min: float = Field(40.0, gt=0, description="MOAA/S and CADSS around the peak")
     assessment_window_start_min: float = Field(30.0, ge=0)
     assessment_window_end_min: float = Field(50.0, gt=0)
     predischarge_assessment_window_min: float = Field(
-        30.0, gt=0, description="MOAA/S, CADSS, Aldrete 'before discharge' window"
+        30.0,
+        gt=0,
+        description="MOAA/S, CADSS, Aldrete count for discharge only if this recent (minutes)",
     )
     # --- IV infusion cadence (ignored for esketamine)
     infusion_min: float = Field(40.0, ge=0, description="IV infusion length; 0 for esketamine")
@@ -55,18 +63,28 @@ class ProtocolConfig(BaseModel):
     predose_dia_above: float = Field(90.0, gt=0)
     # --- discharge
     discharge_bp_recent_min: float = Field(
-        15.0, gt=0, description="The pre-discharge BP must be this recent"
+        30.0, gt=0, description="The pre-discharge BP must be this recent (minutes)"
     )
+    # Used only when the session's alarm limits are not known (the limits in force decide).
     discharge_sys_limit: float = Field(160.0, gt=0, description="Systolic at or above blocks")
     discharge_dia_limit: float = Field(100.0, gt=0, description="Diastolic at or above blocks")
     discharge_sys_rise: float = Field(40.0, gt=0, description="Rise over baseline that blocks")
     discharge_dia_rise: float = Field(25.0, gt=0, description="Rise over baseline that blocks")
+    discharge_technical_quiet_min: float = Field(
+        10.0,
+        ge=0,
+        description="No oximetry technical alarm (sensor off, no data, disconnected) this recent",
+    )
+    cadss_cutoff: int = Field(
+        4, ge=0, le=92, description="CADSS-23 total above this counts as dissociation"
+    )
     discharge_moaas: int = Field(5, ge=0, le=5, description="Latest MOAA/S must be at least this")
     discharge_aldrete_min: int = Field(9, ge=0, le=10)
     require_peak_bp: bool = True
     require_aldrete: bool = True
     require_cadss_resolved: bool = Field(
-        False, description="Also require the latest CADSS total to be 4 or less"
+        True,
+        description="Where dissociation was recorded, a recent CADSS must be back at the cut-off",
     )
     nibp_slot_tolerance_min: float = Field(
         2.0, ge=0, description="A BP this long before a scheduled auto-cycle slot satisfies it"
@@ -94,6 +112,11 @@ class ProtocolConfig(BaseModel):
             raise ValueError("nasal_device_gap_warn_below_min must be below ..._above_min")
         if self.iv_dose_low_mg_per_kg >= self.iv_dose_high_mg_per_kg:
             raise ValueError("iv_dose_low_mg_per_kg must be below iv_dose_high_mg_per_kg")
+        if not self.peak_bp_accept_start_min < self.peak_bp_accept_end_min:
+            raise ValueError(
+                f"peak_bp_accept_start_min {self.peak_bp_accept_start_min:g} must be before "
+                f"peak_bp_accept_end_min {self.peak_bp_accept_end_min:g}"
+            )
         return self
 
     @property

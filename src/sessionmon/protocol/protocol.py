@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from sessionmon.model import TreatmentId
 from sessionmon.protocol import discharge, schedule
 from sessionmon.protocol.config import ProtocolConfig
 from sessionmon.protocol.discharge import DischargeDecision
+from sessionmon.protocol.patient_now import PatientNow
 from sessionmon.protocol.schedule import CheckState, CheckStatus
 from sessionmon.protocol.state import ProtocolState
 
@@ -64,9 +66,16 @@ class SessionProtocol:
         """Whether discharge is allowed now, with every unmet criterion as a sentence."""
         return discharge.evaluate_discharge(self.config, state, now)
 
-    def minutes_until_ready(self, state: ProtocolState, until: datetime) -> float | None:
-        """REMS: minutes after the first dose until ready, had there been no 2-hour minimum."""
-        return discharge.minutes_until_ready(self.config, state, until)
+    def minutes_until_ready(
+        self,
+        state: ProtocolState,
+        until: datetime,
+        patient_at: Callable[[datetime], PatientNow] | None = None,
+        moments: Iterable[datetime] = (),
+    ) -> float | None:
+        """REMS: minutes after the first dose until ready, had there been no 2-hour minimum
+        (see :func:`discharge.minutes_until_ready`)."""
+        return discharge.minutes_until_ready(self.config, state, until, patient_at, moments)
 
     def reminders(self, state: ProtocolState, now: datetime) -> list[str]:
         """One sentence per check that is due or overdue now, for the reminder strip."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from sessionmon.protocol.patient_now import PatientNow
+
 
 class BpReading(NamedTuple):
     """One blood pressure: when, systolic, diastolic (mmHg). Plain tuples work too."""
@@ -50,6 +52,9 @@ class ProtocolState:
         counts from it.
     discharge_requested_at : datetime or None
         When the nurse last asked to discharge (prompts a pre-discharge NIBP request).
+    patient : PatientNow or None
+        Current vital signs, the alarm limits in force and the alarms (the runtime fills it
+        before each evaluation); None when unknown, which blocks discharge.
     """
 
     dose_at: datetime | None = None
@@ -66,6 +71,7 @@ class ProtocolState:
     #: The latest pre-session safety checklist verdict (payload) and prescriber override.
     safety: dict[str, Any] | None = None
     safety_override: dict[str, Any] | None = None
+    patient: PatientNow | None = None
 
     # Sorted copies of bp_readings / checklists, rebuilt only when the lists change (the
     # protocol is evaluated every second and these are read many times per evaluation).

@@ -2,6 +2,7 @@
 
 from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
 from sessionmon.runtime.patient_details import RemsFieldsMissingError
+from sessionmon.runtime.rems_sign_off import RemsFormIncompleteError
 from sessionmon.runtime.session_runtime import SessionRuntime
 from sessionmon.runtime.snapshot import (
     DeviceStatus,
@@ -19,6 +20,7 @@ __all__ = [
     "NibpStatus",
     "PlethView",
     "RemsFieldsMissingError",
+    "RemsFormIncompleteError",
     "RuntimeSnapshot",
     "SessionLockedError",
     "SessionRuntime",

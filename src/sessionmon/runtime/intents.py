@@ -26,6 +26,11 @@ from sessionmon.runtime.patient_details import (
     describe_changes,
     missing_rems_fields,
 )
+from sessionmon.runtime.rems_sign_off import (
+    RemsFormIncompleteError,
+    checked_entries,
+    still_needed,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sessionmon.runtime.session_runtime import SessionRuntime
@@ -283,7 +288,7 @@ class NurseIntents(_Base):
         self.tick()
         now = self._clock.now()
         self._state.discharge_requested_at = now
-        decision = self._protocol.evaluate_discharge(self.protocol_state, now)
+        decision = self._protocol.evaluate_discharge(self.discharge_state(), now)
         self._last_decision = decision
         self._discharge_attempted_at = now
         blocking = list(decision.blocking)
@@ -304,14 +309,96 @@ class NurseIntents(_Base):
             self._gate.set("discharge_blocked", False, now)
             if self._session.phase is P.OBSERVATION:
                 self._move(P.DISCHARGE_READY, now, "discharge criteria met", by=by)
-        else:
+        elif self._discharge_override is None:
             self._gate.set("discharge_blocked", True, now, "; ".join(blocking))
             if self._session.phase is P.DISCHARGE_READY:
                 self._move(P.OBSERVATION, now, "discharge criteria no longer met", by=by)
         self._after_intent(now)
         return decision
 
-    def sign(self, by: str) -> Event:
+    def override_discharge(self, by: str, reason: str) -> Event:
+        """A clinician discharges a patient the criteria refuse, with a written reason.
+
+        The override is recorded as a ``discharge_attempt`` event (``allowed``, with
+        ``override`` naming who and why and ``blocking`` the reasons overridden); the session
+        moves to ``discharge_ready`` and stays there until it is signed. The minimum observation
+        time (the REMS 2-hour minimum) cannot be overridden.
+
+        Raises
+        ------
+        IntentRefusedError
+            No name or no reason, nothing to override (discharge is allowed), no dose yet, or
+            the minimum observation time has not passed.
+        """
+        self._require_open()
+        by, reason = (by or "").strip(), (reason or "").strip()
+        if not by:
+            raise IntentRefusedError("an override needs the clinician's name")
+        if not reason:
+            raise IntentRefusedError("an override needs a written reason")
+        self.tick()
+        now = self._clock.now()
+        if self._session.phase not in (P.OBSERVATION, P.DISCHARGE_READY):
+            raise IntentRefusedError(
+                f"nothing to override: the session is in {self._session.phase.value}"
+            )
+        decision = self._protocol.evaluate_discharge(self.discharge_state(), now)
+        if decision.allowed:
+            raise IntentRefusedError("discharge is allowed: no override is needed")
+        if "min_observation" in decision.blocking_ids:
+            minimum = next(c for c in decision.criteria if c.id == "min_observation")
+            raise IntentRefusedError(
+                f"the minimum observation time cannot be overridden: {minimum.message}"
+            )
+        blocking = list(decision.blocking)
+        self._discharge_override = {"by": by, "reason": reason, "at": now.isoformat()}
+        self._last_decision = decision
+        self._discharge_attempted_at = now
+        event = self._event(
+            EventKind.DISCHARGE_ATTEMPT,
+            now,
+            by=by,
+            text=f"discharge overridden by {by}: {reason} (criteria not met: "
+            + "; ".join(blocking)
+            + ")",
+            payload={
+                "allowed": True,
+                "override": {"by": by, "reason": reason},
+                "blocking": blocking,
+                "blocking_ids": list(decision.blocking_ids),
+            },
+        )
+        self._gate.set("discharge_blocked", False, now)
+        if self._session.phase is P.OBSERVATION:
+            self._move(P.DISCHARGE_READY, now, f"discharge overridden by {by}", by=by)
+        self._after_intent(now)
+        return event
+
+    @property
+    def discharge_override(self) -> dict[str, Any] | None:
+        """The clinician's override in force (``by``, ``reason``, ``at``), or None."""
+        return self._discharge_override
+
+    def rems_form(self, entries: dict[str, Any] | None = None) -> Any:
+        """The REMS monitoring form of this session as it stands (with ``entries``, the
+        clinician's sign-off entries, applied): a
+        :class:`~sessionmon.export.rems.RemsSummary` with the computed suggestion for the
+        minutes until ready and the questions the record cannot answer."""
+        from sessionmon.export.record import load_record
+        from sessionmon.export.rems import rems_summary
+
+        self._waveform.flush()
+        self._store.flush()
+        return rems_summary(load_record(self._store, self._sid), entries or {})
+
+    def rems_sign_off_needs(self, entries: dict[str, Any] | None = None) -> list[str]:
+        """What signing still needs on the REMS form (``[]`` when nothing, or no form)."""
+        session = self._session
+        if session.simulated or session.treatment.drug.value != "esketamine":
+            return []
+        return still_needed(self.rems_form(entries).missing)
+
+    def sign(self, by: str, rems: dict[str, Any] | None = None) -> Event:
         """Sign the session off: discharge and lock it (closed). Later intents are refused.
 
         Signing discharges the patient, so unless the last discharge attempt was allowed (and
@@ -320,7 +407,10 @@ class NurseIntents(_Base):
 
         A real (not simulated) esketamine session is not signed while a field the REMS
         monitoring form needs is empty (see :meth:`missing_rems_fields`): the session stays
-        open (``discharge_ready``) until they are filled.
+        open (``discharge_ready``) until they are filled. Nor is it signed until the clinician's
+        REMS entries (``rems``: minutes until ready, answers to the questions the record
+        cannot support, provider and setting) complete the form's required fields; they are
+        recorded with the sign-off.
 
         Raises
         ------
@@ -335,10 +425,9 @@ class NurseIntents(_Base):
             raise IntentRefusedError("signing needs the name of the person signing")
         self.tick()
         now = self._clock.now()
-        allowed_before = (
-            self._last_decision is not None
-            and self._last_decision.allowed
-            and self._session.phase is P.DISCHARGE_READY
+        allowed_before = self._session.phase is P.DISCHARGE_READY and (
+            self._discharge_override is not None
+            or (self._last_decision is not None and self._last_decision.allowed)
         )
         if not allowed_before:
             decision = self.attempt_discharge(by=by)
@@ -348,11 +437,23 @@ class NurseIntents(_Base):
         missing = self.missing_rems_fields()
         if missing:
             raise RemsFieldsMissingError(missing)
+        from sessionmon.export.rems import QUESTIONS
+
+        entries = checked_entries(rems, set(QUESTIONS))
+        needed = self.rems_sign_off_needs(entries)
+        if needed:
+            raise RemsFormIncompleteError(needed)
         self._waveform.flush()
         self._store.flush()
         # One transaction: the signed version, the sign-off and the phase change, or none of
         # them (a kill or a refused write leaves it unsigned, and signing again signs once).
-        event = self._events.make(EventKind.SIGN_OFF, now, by=by, text=f"signed off by {by}")
+        event = self._events.make(
+            EventKind.SIGN_OFF,
+            now,
+            by=by,
+            text=f"signed off by {by}",
+            payload={"rems": entries} if entries else None,
+        )
         self._move(
             P.CLOSED,
             now,

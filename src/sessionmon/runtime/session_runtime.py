@@ -51,6 +51,7 @@ from sessionmon.runtime.events import EventLog
 from sessionmon.runtime.ingest import OBSERVED_KINDS, SourceIngest
 from sessionmon.runtime.intents import NurseIntents, limits_of
 from sessionmon.runtime.limits_in_force import record_limits_in_force
+from sessionmon.runtime.patient_facts import AlarmHistory, patient_now
 from sessionmon.runtime.protocol_driver import PROTOCOL_CONDITIONS, ProtocolDriver
 from sessionmon.runtime.questionnaire_intents import QuestionnaireIntents
 from sessionmon.runtime.restore import restore_protocol_state
@@ -165,6 +166,8 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._alarm_listeners: list[Callable[[list[Any]], None]] = []
         self._alarms_dirty = False
         self._pending_storage_failure: str | None = None
+        self._alarm_history = AlarmHistory()
+        self._discharge_override: dict[str, Any] | None = None
         self._engine = AlarmEngine(
             self._profile,
             clock,
@@ -195,6 +198,11 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         if not self.locked:
             why = "session start" if self._session.phase is P.PLANNED else "session resumed"
             record_limits_in_force(self._events, store, self._sid, self._profile, clock.now(), why)
+        try:
+            for record in store.alarms(self._sid):
+                self._alarm_history.record(record)
+        except StoreError as exc:  # the discharge check then sees only this run's alarms
+            log.error("could not read the session's alarms: %s", exc)
         if start_devices:
             self.start_devices()
 
@@ -298,6 +306,15 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._state.unacknowledged_latched = list(self._engine.unacknowledged_latched())
         return self._state
 
+    def discharge_state(self) -> ProtocolState:
+        """:attr:`protocol_state` with the patient now (current vital signs, the limits in
+        force, the session's alarms) for the discharge criteria."""
+        state = self.protocol_state
+        state.patient = patient_now(
+            self._ingest.values, self._profile, self._alarm_history, self._engine.active_alarms
+        )
+        return state
+
     @property
     def nibp_interval_s(self) -> float | None:
         """The nurse's NIBP auto-cycle interval, or None."""
@@ -334,6 +351,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
 
     def _on_alarm_record(self, record: AlarmRecord) -> None:
         self._alarms_dirty = True
+        self._alarm_history.record(record)
         try:
             self._store.save_alarm(record)
         except StoreError as exc:
@@ -407,7 +425,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
             if reason:
                 self._move(P.OBSERVATION, now, reason, queued=True)
             return
-        if phase not in (P.OBSERVATION, P.DISCHARGE_READY):
+        if phase not in (P.OBSERVATION, P.DISCHARGE_READY) or self._discharge_override:
             return
         state = self.protocol_state
         mono = self._clock.monotonic()
@@ -415,6 +433,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
             len(state.bp_readings),
             len(state.checklists),
             tuple(state.unacknowledged_latched),
+            tuple(a.condition for a in self._engine.active_alarms),
             phase,
         )
         if (
@@ -427,7 +446,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._last_discharge_eval = mono
         self._discharge_facts = facts
         self._discharge_checked_at = now
-        decision = self._protocol.evaluate_discharge(state, now)
+        decision = self._protocol.evaluate_discharge(self.discharge_state(), now)
         if decision.allowed:
             self._gate.set("discharge_blocked", False, now)
             if phase is P.OBSERVATION:

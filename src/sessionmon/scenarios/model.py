@@ -67,6 +67,7 @@ class Action(StrEnum):
     QUESTIONNAIRE = "questionnaire"
     ANNOTATE = "annotate"
     DISCHARGE = "discharge"
+    OVERRIDE_DISCHARGE = "override_discharge"
     SIGN = "sign"
 
 
@@ -94,7 +95,13 @@ _ACTION_FIELDS: dict[str, set[Action]] = {
     "scale": {Action.CHECKLIST, Action.QUESTIONNAIRE},
     "score": {Action.CHECKLIST, Action.QUESTIONNAIRE},
     "items": {Action.CHECKLIST, Action.QUESTIONNAIRE},
-    "text": {Action.ANNOTATE, Action.DOSE, Action.DISCHARGE, Action.SIGN},
+    "text": {
+        Action.ANNOTATE,
+        Action.DOSE,
+        Action.DISCHARGE,
+        Action.OVERRIDE_DISCHARGE,
+        Action.SIGN,
+    },
     "condition": {Action.ACKNOWLEDGE},
     "weight_kg": {Action.DOSE},
     "mg_per_kg": {Action.DOSE},
@@ -211,6 +218,8 @@ class Step(_Strict):
                 raise ValueError(f"a {self.action.value} step needs score = N or items = [...]")
         if self.action is Action.ANNOTATE and not self.text:
             raise ValueError("an annotate step needs text = ...")
+        if self.action is Action.OVERRIDE_DISCHARGE and not self.text:
+            raise ValueError("an override_discharge step needs the reason as text = ...")
         if self.fault is not None:
             implied = _FAULT_DEVICE.get(self.fault)
             if self.device is None and implied is None:

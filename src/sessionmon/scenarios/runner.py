@@ -178,6 +178,8 @@ class ScenarioRun:
             rt.annotate(str(step.text), by=step.by)
         elif action is Action.DISCHARGE:
             rt.attempt_discharge(by=step.by)
+        elif action is Action.OVERRIDE_DISCHARGE:
+            rt.override_discharge(step.by, str(step.text or ""))
         elif action is Action.SIGN:
             rt.sign(by=step.by)
 
@@ -252,6 +254,7 @@ class ScenarioRun:
                     "t_s": rel(e.at),
                     "allowed": bool(e.payload.get("allowed")),
                     "blocking": list(e.payload.get("blocking", [])),
+                    **({"override": e.payload["override"]} if e.payload.get("override") else {}),
                 }
                 for e in events
                 if e.kind is EventKind.DISCHARGE_ATTEMPT

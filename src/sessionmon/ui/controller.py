@@ -17,6 +17,7 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from sessionmon.clinic import ClinicSettings
 from sessionmon.clock import Clock
 from sessionmon.errors import UserError
 from sessionmon.model import Kind, Session, SessionPhase
@@ -124,6 +125,7 @@ class ConsoleController(QObject):
         self.trends = SessionTrends()
         self.view = ConsoleView()
         self.draft = NewSessionForm()
+        self.clinic = self._load_clinic()
         self.audio_unavailable_reason: str | None = None
         self._alarm_starts: dict[str, float] = {}
         self._alarm_markers: list[TrendMarker] = []
@@ -252,6 +254,8 @@ class ConsoleController(QObject):
             self._refused(next(iter(errors.values())))
             return None
         session = session_from_form(form, self.clock.now(), simulated=self.simulator)
+        if self.clinic.name and not session.clinic:
+            session = session.model_copy(update={"clinic": self.clinic.name})
         try:
             session = self._join_course(session)
             self._start_runtime(session)
@@ -728,10 +732,68 @@ class ConsoleController(QObject):
         decision = self._intent(lambda rt: rt.attempt_discharge(by=self.staff))
         return adapter.discharge_view(decision) if decision is not None else None
 
-    def sign(self, by: str) -> Any | None:
-        """Sign off: the session is closed and its record locked."""
+    def override_discharge(self, by: str, reason: str) -> Any | None:
+        """A clinician allows a refused discharge with a written reason (recorded)."""
+        return self._intent(lambda rt: rt.override_discharge(by, reason))
+
+    # ------------------------------------------------------------------ clinic and REMS
+
+    def _load_clinic(self) -> ClinicSettings:
+        try:
+            return ClinicSettings.load()
+        except UserError as exc:
+            log.error("clinic settings not loaded: %s", exc)
+            return ClinicSettings()
+
+    def save_clinic(self, clinic: ClinicSettings) -> None:
+        """Keep the clinic settings (validated by the model) in the settings folder.
+
+        Raises
+        ------
+        UserError
+            The file cannot be written.
+        """
+        try:
+            clinic.save()
+        except OSError as exc:
+            raise UserError(f"cannot save the clinic settings: {exc.strerror or exc}") from None
+        self.clinic = clinic
+        self.info.emit("Clinic settings saved.")
+
+    def rems_sign_off(self) -> dict[str, Any] | None:
+        """What the sign-off dialog asks for the REMS form (None: no form for this session).
+
+        Returns
+        -------
+        dict or None
+            ``suggestion`` (computed minutes until ready, or None), ``questions`` (id, label,
+            what the record shows, what it suggests) for each yes/no the record cannot
+            support, ``setting`` (from the clinic settings) and ``staff`` (for the picker).
+        """
+        from sessionmon.export.rems import QUESTIONS
+
+        rt = self.runtime
+        if rt is None or rt.locked:
+            return None
+        session = rt.session
+        if session.simulated or session.treatment.drug.value != "esketamine":
+            return None
+        form = rt.rems_form()
+        return {
+            "suggestion": form.minutes_until_ready_suggested,
+            "questions": [
+                (q, QUESTIONS[q], form.finding(q).details, form.finding(q).suggestion)
+                for q in form.open_questions
+            ],
+            "setting": self.clinic.setting(),
+            "setting_missing": self.clinic.missing,
+            "staff": list(self.clinic.staff),
+        }
+
+    def sign(self, by: str, rems: dict[str, Any] | None = None) -> Any | None:
+        """Sign off: the session is closed and its record locked (with the REMS entries)."""
         self._remember_staff(by)
-        event = self._intent(lambda rt: rt.sign(by))
+        event = self._intent(lambda rt: rt.sign(by, rems))
         if event is not None:
             self.info.emit(f"Session signed by {by} and locked.")
             self.session_changed.emit(self.runtime.session)

@@ -27,6 +27,7 @@ from sessionmon.ui.dialogs.alarm_limits import AlarmLimitsDialog
 from sessionmon.ui.dialogs.alarm_log import AlarmLogDialog
 from sessionmon.ui.dialogs.annotation import CANNED_NOTES, AnnotationDialog
 from sessionmon.ui.dialogs.checklist import ChecklistDialog
+from sessionmon.ui.dialogs.clinic_settings import ClinicSettingsDialog
 from sessionmon.ui.dialogs.debrief_view import DebriefDialog
 from sessionmon.ui.dialogs.device_setup import DeviceSetupDialog
 from sessionmon.ui.dialogs.discharge import DischargeDialog
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
             ("Manual BP...", self.show_manual_bp, "Ctrl+M"),
             ("Alarm limits...", self.show_alarm_limits, None),
             ("Alarm log...", self.show_alarm_log, None),
+            ("Clinic settings...", self.show_clinic_settings, None),
             ("Session history...", self.show_history, "Ctrl+H"),
             ("Treatment course...", self.show_course, "Ctrl+Shift+C"),
             ("Questionnaire...", self.show_questionnaire, "Ctrl+Shift+Q"),
@@ -406,6 +408,12 @@ class MainWindow(QMainWindow):
             dialog.accept()
             self.show_sign_off()
 
+        c = self.controller
+        dialog.override = lambda: c.submit(
+            lambda: c.override_discharge(
+                dialog.override_by.text().strip(), dialog.override_reason.toPlainText().strip()
+            )
+        )
         dialog.recheck_requested.connect(recheck)
         dialog.sign_requested.connect(sign)
         return self._open("discharge", dialog)
@@ -413,21 +421,37 @@ class MainWindow(QMainWindow):
     def show_sign_off(self) -> SignOffDialog:
         """Open the sign-off dialog (with the REMS details still missing, if any)."""
         c = self.controller
-        dialog = SignOffDialog(c.settings.staff_name, c.missing_rems_fields(), self)
+        dialog = SignOffDialog(
+            c.settings.staff_name, c.missing_rems_fields(), self, rems=c.rems_sign_off()
+        )
 
         def sign() -> str | None:
-            refusal = c.submit(lambda: c.sign(dialog.by.text().strip()))
+            refusal = c.submit(lambda: c.sign(dialog.by.text().strip(), dialog.rems_entries()))
             if refusal is not None:
                 dialog.set_missing(c.missing_rems_fields())
             return refusal
 
         dialog.submit = sign
+        dialog.clinic_requested.connect(
+            lambda: self.show_clinic_settings(
+                on_saved=lambda: dialog.set_setting(c.clinic.setting(), c.clinic.missing)
+            )
+        )
         dialog.details_requested.connect(
             lambda: self.show_patient_details(
                 on_saved=lambda: dialog.set_missing(c.missing_rems_fields())
             )
         )
         return self._open("sign_off", dialog)
+
+    def show_clinic_settings(self, on_saved=None) -> ClinicSettingsDialog:
+        """Open Clinic settings (name, address, phone, staff), entered once for the REMS form."""
+        c = self.controller
+        dialog = ClinicSettingsDialog(c.clinic, self)
+        dialog.save = c.save_clinic
+        if on_saved is not None:
+            dialog.accepted.connect(on_saved)
+        return self._open("clinic_settings", dialog)
 
     def show_patient_details(self, on_saved=None) -> PatientDetailsDialog | None:
         """Open Patient details of the running session (refused once it is signed).
@@ -773,7 +797,7 @@ class MainWindow(QMainWindow):
         self.controller.settings.export_folder = str(Path(paths[0]).parent)
         self.controller.save_settings()
         text = "Exported to " + " and ".join(paths)
-        if result.rems_form:
+        if result.format == "rems":
             text += " (REMS monitoring form)"
         self.show_message(text)
         self._show_export_result(QMessageBox.Icon.Information, "Export done", text)

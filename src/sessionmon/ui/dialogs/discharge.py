@@ -6,14 +6,19 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDialog,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
 )
 
+from sessionmon.ui.dialogs.form import Submit, submitted
 from sessionmon.ui.viewmodel import DischargeView
 
 
@@ -25,7 +30,13 @@ class DischargeDialog(QDialog):
     recheck_requested()
         Evaluate the criteria again (a new discharge attempt).
     sign_requested()
-        Criteria met: go on to sign-off.
+        Criteria met (or overridden): go on to sign-off.
+
+    Attributes
+    ----------
+    override : callable, optional
+        Records the clinician's override (name and reason typed in the dialog); returns the
+        core's refusal, shown in place.
     """
 
     recheck_requested = Signal()
@@ -51,6 +62,25 @@ class DischargeDialog(QDialog):
         self.recheck_button = QPushButton("Check again")
         self.sign_button = QPushButton("Discharge and sign off...")
         self.close_button = QPushButton("Close")
+        self.override: Submit | None = None
+        self.overridden = False
+        self.override_box = QGroupBox("Clinician override (only with a written reason)")
+        self.override_by = QLineEdit()
+        self.override_by.setPlaceholderText("clinician's name")
+        self.override_reason = QPlainTextEdit()
+        self.override_reason.setPlaceholderText("why the patient may leave although refused")
+        self.override_reason.setFixedHeight(64)
+        self.override_button = QPushButton("Override and allow discharge")
+        self.override_error = QLabel("")
+        self.override_error.setObjectName("fieldError")
+        self.override_error.setWordWrap(True)
+        self.override_error.setVisible(False)
+        override_form = QFormLayout(self.override_box)
+        override_form.addRow("Clinician *", self.override_by)
+        override_form.addRow("Reason *", self.override_reason)
+        override_form.addRow(self.override_error)
+        override_form.addRow("", self.override_button)
+        self.override_button.clicked.connect(self.try_override)
         buttons = QHBoxLayout()
         buttons.addWidget(self.recheck_button)
         buttons.addStretch(1)
@@ -62,6 +92,7 @@ class DischargeDialog(QDialog):
         layout.addWidget(self.criteria, 3)
         layout.addWidget(self.blocking_title)
         layout.addWidget(self.blocking, 2)
+        layout.addWidget(self.override_box)
         layout.addLayout(buttons)
         self.recheck_button.clicked.connect(self.recheck_requested)
         self.sign_button.clicked.connect(self.sign_requested)
@@ -99,4 +130,30 @@ class DischargeDialog(QDialog):
             self.blocking.addItem(f"\u2716 {reason}")
         self.blocking_title.setVisible(bool(view.blocking))
         self.blocking.setVisible(bool(view.blocking))
-        self.sign_button.setEnabled(view.allowed)
+        self.override_box.setVisible(not view.allowed and not self.overridden)
+        self.sign_button.setEnabled(view.allowed or self.overridden)
+
+    def try_override(self) -> bool:
+        """Record the override; a refusal (no reason, the 2-hour minimum) stays in place."""
+        by = self.override_by.text().strip()
+        reason = self.override_reason.toPlainText().strip()
+        problem = "" if by else "Enter the clinician's name."
+        problem = problem or ("" if reason else "Write the reason for the override.")
+
+        def show(message: str) -> None:
+            self.override_error.setText(message)
+            self.override_error.setVisible(bool(message))
+
+        show(problem)
+        if problem or self.override is None:
+            return False
+        if not submitted(self.override, show):
+            return False
+        self.overridden = True
+        self.verdict.setText(f"DISCHARGE OVERRIDDEN by {by}: {reason}")
+        self.verdict.setStyleSheet(
+            "font-size: 22px; font-weight: bold; color: #000000; background: #FF9F43; padding: 8px;"
+        )
+        self.override_box.setVisible(False)
+        self.sign_button.setEnabled(True)
+        return True

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from sessionmon.ui.dialogs.form import Submit, ValidatedForm, submitted
+from sessionmon.ui.dialogs.sign_off_rems import RemsSignOffBox
 from sessionmon.ui.forms import validate_sign_off
 
 
@@ -28,6 +29,9 @@ class SignOffDialog(QDialog):
     missing : list of str
         REMS-required details the session still lacks (the core refuses to sign until they
         are filled); shown with a "Patient details..." button.
+    rems : dict, optional
+        The REMS entries to ask for (from ``ConsoleController.rems_sign_off``); None when the
+        session has no REMS form.
 
     Attributes
     ----------
@@ -38,12 +42,19 @@ class SignOffDialog(QDialog):
     -------
     details_requested()
         Open Patient details to fill the missing fields.
+    clinic_requested()
+        Open Clinic settings (the healthcare setting is incomplete).
     """
 
     details_requested = Signal()
+    clinic_requested = Signal()
 
     def __init__(
-        self, by: str = "", missing: list[str] | None = None, parent: QWidget | None = None
+        self,
+        by: str = "",
+        missing: list[str] | None = None,
+        parent: QWidget | None = None,
+        rems: dict | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sign off session")
@@ -80,10 +91,18 @@ class SignOffDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(warning)
         layout.addWidget(self.missing_box)
+        self.rems_box = RemsSignOffBox(rems) if rems is not None else None
+        if self.rems_box is not None:
+            self.setMinimumWidth(1180)
+            self.rems_box.clinic_requested.connect(self.clinic_requested)
+            layout.addWidget(self.rems_box)
         layout.addLayout(self.form_layout)
         layout.addWidget(buttons)
         self.missing: list[str] = []
         self.set_missing(missing or [])
+        # Opened at its full size: Qt would clamp a first show to 2/3 of a laptop screen and
+        # squash the wrapped rows of the REMS part.
+        self.resize(self.sizeHint())
 
     def set_missing(self, missing: list[str]) -> None:
         """Show the REMS-required details still empty (none: the line is hidden)."""
@@ -95,6 +114,15 @@ class SignOffDialog(QDialog):
         self.missing_box.setVisible(bool(self.missing))
         if not self.missing and "REMS" in self.form_layout.refusal_text():
             self.form_layout.show_errors({})
+
+    def rems_entries(self) -> dict | None:
+        """The clinician's REMS entries (None when the session has no REMS form)."""
+        return self.rems_box.entries() if self.rems_box is not None else None
+
+    def set_setting(self, setting: dict[str, str], missing: list[str]) -> None:
+        """Show the clinic's setting again (after Clinic settings was saved)."""
+        if self.rems_box is not None:
+            self.rems_box.set_setting(setting, missing)
 
     def try_accept(self) -> bool:
         """Sign if a signer is named; a refusal (e.g. missing REMS details) keeps it open."""

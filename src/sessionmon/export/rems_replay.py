@@ -1,0 +1,99 @@
+"""The patient at a past moment, replayed from a session record (for the REMS form).
+
+The discharge criteria judge a :class:`~sessionmon.protocol.PatientNow`; an export has only the
+record, so :class:`PatientReplay` rebuilds one at any moment: the latest SpO2 and pulse then,
+the alarm limits in force and the alarms the record keeps.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import datetime, timedelta
+from typing import Any
+
+from sessionmon.alarms import default_profile
+from sessionmon.export.record import SessionRecord
+from sessionmon.model import Kind
+from sessionmon.protocol import AlarmFact, PatientNow, limits_from_profile
+
+
+def limits_in_force(record: SessionRecord) -> tuple[tuple, Any]:
+    """The alarm limits of the session: those the record names, else the default profile.
+
+    A session that recorded its profile (``limits`` in the alarm records is per alarm only)
+    has no place for it yet, so the console's default profile is used; the clinic's own limits
+    take its place once the session record keeps the limits in force at its start.
+    """
+    in_force = getattr(record, "limits_in_force", None)
+    profile = in_force if in_force is not None else default_profile()
+    return limits_from_profile(profile)
+
+
+class PatientReplay:
+    """Build the patient facts of ``record`` at any moment.
+
+    Parameters
+    ----------
+    record : SessionRecord
+        The session.
+    """
+
+    def __init__(self, record: SessionRecord) -> None:
+        self.limits, self.rise = limits_in_force(record)
+        self._series: dict[str, tuple[list[datetime], list[float]]] = {}
+        for name, kind in (("spo2", Kind.SPO2), ("hr", Kind.HR)):
+            values = [m for m in record.series(kind) if "searching" not in m.flags]
+            self._series[name] = ([m.received_at for m in values], [m.value for m in values])
+        end = record.end_of_monitoring
+        self.alarms = tuple(
+            AlarmFact(
+                condition=a.condition,
+                category=a.category.value,
+                started_at=a.start,
+                ended_at=a.end or end,
+                message=a.message or "",
+            )
+            for a in record.alarms
+        )
+
+    def latest(self, measure: str, moment: datetime) -> tuple[float, datetime] | None:
+        """The last ``(value, at)`` of ``spo2`` or ``hr`` at or before ``moment``."""
+        times, values = self._series[measure]
+        index = bisect_right(times, moment)
+        return (values[index - 1], times[index - 1]) if index else None
+
+    def between(self, measure: str, start: datetime, end: datetime) -> list[datetime]:
+        """The times of ``measure`` values from ``start`` to ``end``."""
+        times, _ = self._series[measure]
+        return times[
+            bisect_right(times, start - timedelta(microseconds=1)) : bisect_right(times, end)
+        ]
+
+    def values(self, measure: str, start: datetime, end: datetime) -> list[float]:
+        """The values of ``measure`` from ``start`` to ``end``."""
+        times, values = self._series[measure]
+        first = bisect_right(times, start - timedelta(microseconds=1))
+        return values[first : bisect_right(times, end)]
+
+    def at(self, moment: datetime) -> PatientNow:
+        """The patient facts at ``moment``."""
+        vitals = {}
+        for name in ("spo2", "hr"):
+            found = self.latest(name, moment)
+            if found is not None:
+                vitals[name] = found
+        return PatientNow(
+            vitals=vitals,
+            limits=self.limits,
+            rise=self.rise,
+            alarms=tuple(a for a in self.alarms if a.started_at <= moment),
+        )
+
+    def alarm_ends(self, quiet_min: float) -> list[datetime]:
+        """Moments when a criterion may become met: alarm ends, and ``quiet_min`` later."""
+        moments = []
+        for alarm in self.alarms:
+            if alarm.ended_at is not None:
+                moments.append(alarm.ended_at)
+                moments.append(alarm.ended_at + timedelta(minutes=quiet_min, seconds=1))
+        return moments
