@@ -11,22 +11,30 @@ from bisect import bisect_right
 from datetime import datetime, timedelta
 from typing import Any
 
-from sessionmon.alarms import default_profile
+from pydantic import ValidationError
+
+from sessionmon.alarms import AlarmProfile, default_profile
+from sessionmon.export.limits import profile_at_start
 from sessionmon.export.record import SessionRecord
 from sessionmon.model import Kind
 from sessionmon.protocol import AlarmFact, PatientNow, limits_from_profile
 
 
 def limits_in_force(record: SessionRecord) -> tuple[tuple, Any]:
-    """The alarm limits of the session: those the record names, else the default profile.
+    """The alarm limits and rise thresholds the session ran with.
 
-    A session that recorded its profile (``limits`` in the alarm records is per alarm only)
-    has no place for it yet, so the console's default profile is used; the clinic's own limits
-    take its place once the session record keeps the limits in force at its start.
+    They are those of the profile recorded at the start of the session (its first
+    ``alarm_limits`` event); a record made before sessions kept that event (or one whose
+    recorded profile no longer validates) is judged by the default profile.
     """
-    in_force = getattr(record, "limits_in_force", None)
-    profile = in_force if in_force is not None else default_profile()
-    return limits_from_profile(profile)
+    data = profile_at_start(record)
+    profile = None
+    if data is not None:
+        try:
+            profile = AlarmProfile.model_validate(data)
+        except ValidationError:
+            profile = None
+    return limits_from_profile(profile if profile is not None else default_profile())
 
 
 class PatientReplay:
