@@ -15,6 +15,7 @@ import sys
 from sessionmon.clock import ManualClock
 from sessionmon.model import Patient
 from sessionmon.runtime import SessionRuntime
+from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedOximeter
 from sessionmon.store import SessionStore
 
 db, kill_at = sys.argv[1], int(sys.argv[2])
@@ -43,8 +44,14 @@ def connect(*args, **kwargs):
 sqlite3.connect = connect
 clock = ManualClock()
 store = SessionStore.open(db, clock)
+patient = Physiology(clock, PhysiologyTargets(hr=70, spo2=98, sys=124, dia=78), seed=4)
 runtime = SessionRuntime(
-    store, clock, patient=Patient(pseudonym="KILL-1"), treatment="esketamine-56", simulated=True
+    store,
+    clock,
+    patient=Patient(pseudonym="KILL-1"),
+    treatment="esketamine-56",
+    simulated=True,
+    oximeter=SimulatedOximeter(clock, patient, seed=5),
 )
 runtime.start_baseline()
 runtime.record_bp(124, 78, by="RN A")

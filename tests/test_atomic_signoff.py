@@ -13,6 +13,7 @@ import pytest
 from sessionmon.clock import ManualClock
 from sessionmon.model import EventKind, Patient, SessionPhase
 from sessionmon.runtime import SessionRuntime
+from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedOximeter
 from sessionmon.store import SessionStore, StoreError
 
 CHILD = Path(__file__).with_name("signoff_child.py")
@@ -73,6 +74,12 @@ def test_sigkill_at_each_step_of_sign_off_leaves_it_signed_once_or_unsigned(tmp_
     assert [k for k, o in outcomes.items() if o == "signed"] == [len(statements)]
 
 
+def steady_oximeter(clock: ManualClock) -> SimulatedOximeter:
+    """A simulated oximeter on a well patient: discharge judges the SpO2 and pulse now."""
+    patient = Physiology(clock, PhysiologyTargets(hr=70, spo2=98, sys=124, dia=78), seed=4)
+    return SimulatedOximeter(clock, patient, seed=5)
+
+
 def to_discharge_ready(runtime: SessionRuntime, clock: ManualClock) -> None:
     runtime.start_baseline()
     runtime.record_bp(124, 78, by="RN A")
@@ -97,6 +104,7 @@ def test_sign_off_refused_by_a_held_lock_changes_nothing_and_signing_again_signs
             patient=Patient(pseudonym="LOCK-1"),
             treatment="esketamine-56",
             simulated=True,
+            oximeter=steady_oximeter(clock),
         )
         to_discharge_ready(runtime, clock)
         seen = []
