@@ -51,7 +51,7 @@ runtime = SessionRuntime(
     patient=Patient(pseudonym="KILL-1"),
     treatment="esketamine-56",
     simulated=True,
-    oximeter=SimulatedOximeter(clock, patient, seed=5),
+    oximeter=SimulatedOximeter(clock, patient, seed=5, sample_rate_hz=1.0),  # no pleth to speak of
 )
 runtime.start_baseline()
 runtime.record_bp(124, 78, by="RN A")

@@ -77,7 +77,7 @@ def test_sigkill_at_each_step_of_sign_off_leaves_it_signed_once_or_unsigned(tmp_
 def steady_oximeter(clock: ManualClock) -> SimulatedOximeter:
     """A simulated oximeter on a well patient: discharge judges the SpO2 and pulse now."""
     patient = Physiology(clock, PhysiologyTargets(hr=70, spo2=98, sys=124, dia=78), seed=4)
-    return SimulatedOximeter(clock, patient, seed=5)
+    return SimulatedOximeter(clock, patient, seed=5, sample_rate_hz=1.0)
 
 
 def to_discharge_ready(runtime: SessionRuntime, clock: ManualClock) -> None:
