@@ -442,8 +442,6 @@ class StoreWriter:
             error = StoreError("saving failed unexpectedly")
             self._failed(error, False, jobs, measurements, chunks, oldest)
             raise
-        if anchor is not None:
-            anchor.after_commit()
         with self._cond:
             self._in_flight = 0
             if self._waiting_since is not None or self._failure is not None:
@@ -457,6 +455,8 @@ class StoreWriter:
                 if job.error is not None and not job.waited:
                     log.error("storage: %s refused: %s", job.doing, job.error)
                 job.done.set()
+        if anchor is not None:
+            anchor.after_commit()  # after the callers are answered: it fsyncs
 
     @staticmethod
     def _run_job(conn: sqlite3.Connection, job: _Job) -> None:
