@@ -24,6 +24,8 @@ import numpy as np
 
 from sessionmon.clock import ManualClock
 from sessionmon.model import (
+    Event,
+    EventKind,
     Kind,
     Measurement,
     Patient,
@@ -174,6 +176,28 @@ def time_open_list_load(path: Path) -> dict[str, float]:
     return timings
 
 
+def event_commit_ms(folder: Path, anchored: bool, events: int = 300) -> float:
+    """Median real time of one waited ``add_event`` (one commit each), with or without the
+    ``<db>.audit-head`` anchor writes (two atomic, fsynced sidecar writes per commit)."""
+    clock = ManualClock()
+    name = "anchored.db" if anchored else "unanchored.db"
+    times = []
+    with SessionStore.open(folder / name, clock) as store:
+        if not anchored:
+            store._writer._anchor = None  # the write path as it was before the anchor
+        session = new_session(clock)
+        store.create_session(session)
+        for n in range(events):
+            event = Event(
+                session_id=session.id, kind=EventKind.ANNOTATION, at=clock.now(), text=f"{n}"
+            )
+            t0 = time.perf_counter()
+            store.add_event(event)
+            times.append(time.perf_counter() - t0)
+            clock.advance(0.1)
+    return statistics.median(times) * 1000
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sessionmon-bench-") as name:
         folder = Path(name)
@@ -190,6 +214,10 @@ def main() -> None:
             f"  append latency (the writer thread commits): median {statistics.median(ms):.3f} ms, "
             f"p99 {ms[int(len(ms) * 0.99)]:.2f} ms, max {ms[-1]:.2f} ms"
         )
+
+        plain, anchored = event_commit_ms(folder, False), event_commit_ms(folder, True)
+        print("one waited commit (add_event, synchronous=FULL): median")
+        print(f"  without the audit head anchor {plain:.2f} ms, with it {anchored:.2f} ms")
 
         path = folder / "eight_hours.db"
         t0 = time.perf_counter()

@@ -23,7 +23,10 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print a JSON array (full ids, UTC)")
     listing.set_defaults(func=list_handler)
 
-    verify = actions.add_parser("verify", help="check the audit trail's hash chain")
+    verify = actions.add_parser(
+        "verify",
+        help="check the audit trail: hash chain, every row covered, head against <db>.audit-head",
+    )
     verify.set_defaults(func=verify_handler)
 
     resume = actions.add_parser(
@@ -143,8 +146,13 @@ def list_handler(args: argparse.Namespace) -> int:
 
 
 def verify_handler(args: argparse.Namespace) -> int:
-    """Check the audit chain; exit 1 and name the first broken entry if it is broken."""
+    """Check the audit chain, its row coverage and its anchored head; exit 1 on any problem.
+
+    Each problem is printed on its own line, named (``truncated chain: ...``).
+    """
     with _open_store(args) as store:
+        if store.anchor_notice:
+            print(store.anchor_notice)
         report = store.verify_audit()
     print(report.message)
     return 0 if report.ok else 1

@@ -186,15 +186,24 @@ def verify_chain(conn: sqlite3.Connection) -> AuditReport:
         where = f"audit entry {index} (#{seq}, {action} {target} rows {first}-{last})"
         if stored_prev != prev:
             return AuditReport(
-                False, checked, index, f"{where} does not carry the hash of the entry before it"
+                False,
+                checked,
+                index,
+                f"broken chain: {where} does not carry the hash of the entry before it",
             )
         if entry_digest(prev, seq, at_us, action, target, first, last, payload) != stored:
-            return AuditReport(False, checked, index, f"{where} was altered after it was written")
+            return AuditReport(False, checked, index, f"altered entry: {where} was changed")
         if target not in AUDITED_COLUMNS:
-            return AuditReport(False, checked, index, f"{where} names an unknown table")
-        if rows_digest(_current_rows(conn, target, first, last)) != payload:
             return AuditReport(
-                False, checked, index, f"{where}: the recorded rows were changed or removed"
+                False, checked, index, f"forged entry: {where} names an unknown table"
+            )
+        current = _current_rows(conn, target, first, last)
+        if rows_digest(current) != payload:
+            if len(current) < last - first + 1:
+                what = f"missing session rows: {last - first + 1 - len(current)} row(s) of"
+                return AuditReport(False, checked, index, f"{what} {where} were deleted")
+            return AuditReport(
+                False, checked, index, f"changed rows: the rows of {where} were altered"
             )
         prev = stored
     return AuditReport(True, checked, None, f"audit trail intact: {checked} entries checked")

@@ -44,6 +44,7 @@ from sessionmon.model import (
     WaveformChunk,
 )
 from sessionmon.store import audit, codec, file_checks, schema
+from sessionmon.store.anchor import Anchor, HeadAnchor, chain_head, read_anchor, write_anchor
 from sessionmon.store.buffered_writes import CHUNK_COLUMNS, MEASUREMENT_COLUMNS, BufferedWrites
 from sessionmon.store.course_records import CourseRecords
 from sessionmon.store.errors import StoreError, translate
@@ -130,9 +131,14 @@ class SessionStore(CourseRecords, BufferedWrites):
         self._rconn = sqlite3.connect(
             path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
         )
-        self._writer = StoreWriter(conn, path, clock, commit_interval_s, self._write_batch)
         #: Lines about files made private at open (also logged as warnings).
         self.open_warnings: list[str] = []
+        self._anchor = HeadAnchor(path)
+        #: One line when this open created the head anchor of an existing database, else None.
+        self.anchor_notice: str | None = None
+        self._writer = StoreWriter(
+            conn, path, clock, commit_interval_s, self._write_batch, self._anchor
+        )
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -173,7 +179,7 @@ class SessionStore(CourseRecords, BufferedWrites):
         except sqlite3.Error as exc:
             raise translate(exc, path, "opening") from None
         try:
-            cls._prepare(conn, path)
+            migrated = cls._prepare(conn, path)
         except StoreError:
             conn.close()
             raise
@@ -182,10 +188,48 @@ class SessionStore(CourseRecords, BufferedWrites):
             raise translate(exc, path, "opening") from None
         store = cls(conn, path, clock, commit_interval_s, busy_timeout_s)
         store.open_warnings = file_checks.tighten_mode(path)
+        store._ensure_anchor(migrated)
         return store
 
+    def _ensure_anchor(self, migrated: bool) -> None:
+        """Create the head anchor of a database that has none (new, or older than anchors).
+
+        Rows written before every row was audited (migration 3's patients and courses) get
+        ``anchor.adopt`` audit entries first, so that every row is covered from now on.
+        """
+        try:
+            anchored = read_anchor(self._anchor.path) is not None
+        except ValueError:
+            return  # a damaged anchor is reported by verify, never overwritten
+        if anchored and not migrated:
+            return
+        from sessionmon.store.verify import adopt_unaudited
+
+        def work(conn: sqlite3.Connection) -> tuple[int, int]:
+            adopted = adopt_unaudited(conn, codec.to_us(self._clock.now()))
+            head = chain_head(conn)
+            if not adopted and not anchored:  # no audit entries to commit: anchor the head here
+                write_anchor(self._anchor.path, Anchor(head))
+            return head.seq, adopted
+
+        try:
+            seq, adopted = self._writer.call(
+                "anchoring the audit trail", work, self._busy_timeout_s
+            )
+        except StoreError as exc:  # the database stays usable; verify reports the missing anchor
+            self.anchor_notice = f"cannot create the audit head anchor {self._anchor.path}: {exc}"
+            return
+        if seq > adopted and not anchored:
+            self.anchor_notice = (
+                f"this database had no audit head anchor; created {self._anchor.path.name} at "
+                f"entry #{seq}"
+                + (f" ({adopted} earlier unaudited rows adopted)" if adopted else "")
+                + ": deleted newest entries are detected from now on, not before"
+            )
+
     @staticmethod
-    def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    def _prepare(conn: sqlite3.Connection, path: Path) -> bool:
+        """Check, configure and migrate the database; return whether a migration ran."""
         app_id = schema.application_id(conn)
         version = schema.schema_version(conn)
         if app_id != schema.APPLICATION_ID and (version != 0 or schema.has_tables(conn)):
@@ -200,7 +244,7 @@ class SessionStore(CourseRecords, BufferedWrites):
         if str(mode).lower() != "wal":
             raise StoreError(f"cannot switch {path} to write-ahead logging (mode {mode})")
         conn.execute("PRAGMA synchronous = FULL")
-        schema.migrate(conn)
+        return bool(schema.migrate(conn)) and version > 0
 
     def close(self) -> None:
         """Commit what is buffered, stop the background flusher and give up owned sessions.
@@ -830,11 +874,24 @@ class SessionStore(CourseRecords, BufferedWrites):
                 raise translate(exc, self.path, "reading the audit trail") from None
 
     def verify_audit(self) -> audit.AuditReport:
-        """Check the whole audit chain (commits buffered measurements first)."""
+        """Check the chain, that it covers every row, and its head against the anchor.
+
+        Commits buffered measurements first. See :mod:`sessionmon.store.verify`.
+        """
+        from sessionmon.store.verify import verify_store
+
         with self._lock:
             self._flush_pending()
             try:
-                return audit.verify_chain(self._rconn)
+                for _attempt in range(3):  # another process may commit between DB and sidecar
+                    self._rconn.execute("BEGIN")
+                    try:
+                        report = verify_store(self._rconn, self._anchor.path)
+                    finally:
+                        self._rconn.execute("COMMIT")
+                    if report.ok:
+                        break
+                return report
             except sqlite3.Error as exc:
                 raise translate(exc, self.path, "checking the audit trail") from None
 

@@ -107,6 +107,8 @@ class StoreWriter:
     write_rows : callable
         ``write_rows(conn, measurement_rows, chunk_rows)`` inserts one batch (in the open
         transaction).
+    anchor : HeadAnchor, optional
+        Told the chain head around each commit (:mod:`sessionmon.store.anchor`).
     """
 
     def __init__(
@@ -116,8 +118,10 @@ class StoreWriter:
         clock: Clock,
         commit_interval_s: float,
         write_rows: RowsWriter,
+        anchor: Any = None,
     ) -> None:
         self._conn = conn
+        self._anchor = anchor
         self._path = path
         self._clock = clock
         self._commit_interval_s = commit_interval_s
@@ -415,11 +419,16 @@ class StoreWriter:
                 self._measurements, self._chunks = [], []
                 self._in_flight = len(measurements) + len(chunks)
                 self._oldest = self._oldest_real = None
+        anchor = self._anchor
         try:
+            if anchor is not None:
+                anchor.begin(conn)
             for job in jobs:
                 self._run_job(conn, job)
             if measurements or chunks:
                 self._write_rows(conn, measurements, chunks)
+            if anchor is not None:
+                anchor.before_commit(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
@@ -446,6 +455,8 @@ class StoreWriter:
                 if job.error is not None and not job.waited:
                     log.error("storage: %s refused: %s", job.doing, job.error)
                 job.done.set()
+        if anchor is not None:
+            anchor.after_commit()  # after the callers are answered: it fsyncs
 
     @staticmethod
     def _run_job(conn: sqlite3.Connection, job: _Job) -> None:

@@ -1,0 +1,173 @@
+"""The audit chain's head, anchored outside the database: the ``<db>.audit-head`` sidecar.
+
+A hash chain inside the database cannot tell that its newest entries were deleted (what is
+left still links up). The writer therefore records the chain head (last sequence number and
+entry hash) in a sidecar file next to the database with every commit that adds audit entries:
+
+1. just before ``COMMIT`` (still holding SQLite's write lock, so writers of several processes
+   take turns) it writes ``{"head": new, "previous": head before this commit}``;
+2. just after ``COMMIT`` it confirms ``{"head": new, "previous": null}`` unless another process
+   has written a newer head meanwhile.
+
+The database head must then be ``head`` (or ``previous`` when the program died between the
+commit and the confirmation, or the commit failed). Each file write is atomic (a temporary file
+and ``os.replace``): a process killed mid-write leaves the old or the new sidecar, never half of
+one. Only the confirmation is fsynced, and the writer does it after answering the waiting
+callers, so a nurse's intent waits for one small unsynced file write more than before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessionmon.store.audit import GENESIS
+
+log = logging.getLogger(__name__)
+
+#: Suffix of the sidecar file that holds the anchored chain head.
+HEAD_SUFFIX = ".audit-head"
+
+
+@dataclass(frozen=True)
+class Head:
+    """One chain head: the last entry's sequence number and hash (0 and GENESIS when empty)."""
+
+    seq: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What the sidecar holds: the head, and the head before a commit not yet confirmed."""
+
+    head: Head
+    previous: Head | None = None
+
+    def accepts(self, db_head: Head) -> bool:
+        """Whether ``db_head`` is the anchored head (or the one before an unconfirmed commit)."""
+        return db_head == self.head or db_head == self.previous
+
+
+def head_path(db_path: Path) -> Path:
+    """Return the sidecar path of the database ``db_path``."""
+    return db_path.with_name(db_path.name + HEAD_SUFFIX)
+
+
+def chain_head(conn: sqlite3.Connection) -> Head:
+    """Return the newest audit entry's head (``Head(0, GENESIS)`` for an empty chain)."""
+    row = conn.execute("SELECT seq, entry_sha256 FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    return Head(0, GENESIS) if row is None else Head(int(row[0]), str(row[1]))
+
+
+def read_anchor(path: Path) -> Anchor | None:
+    """Read the sidecar; None when it does not exist.
+
+    Raises
+    ------
+    ValueError
+        If the file exists but is not a head anchor (edited or damaged).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+        head = Head(int(data["head"]["seq"]), str(data["head"]["sha256"]))
+        prev = data.get("previous")
+        previous = None if prev is None else Head(int(prev["seq"]), str(prev["sha256"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not an audit head anchor ({exc})") from None
+    return Anchor(head, previous)
+
+
+def write_anchor(path: Path, anchor: Anchor, *, durable: bool = True) -> None:
+    """Replace the sidecar atomically (temporary file, rename), mode 0600.
+
+    ``durable`` also fsyncs it before the rename (survives power loss, not only a crash).
+    """
+
+    def as_json(head: Head | None) -> dict[str, object] | None:
+        return None if head is None else {"seq": head.seq, "sha256": head.sha256}
+
+    text = json.dumps({"head": as_json(anchor.head), "previous": as_json(anchor.previous)})
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode())
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an advisory lock shared by every process writing this sidecar."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+class HeadAnchor:
+    """Keeps the sidecar of one database up to date from the store's writer thread.
+
+    Parameters
+    ----------
+    db_path : Path
+        The database file; the sidecar is :func:`head_path` of it.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = head_path(db_path)
+        self._before: Head | None = None
+        self._pending: Head | None = None
+        #: The last error writing the sidecar (None once a write succeeds).
+        self.last_error: str | None = None
+
+    def begin(self, conn: sqlite3.Connection) -> None:
+        """Note the chain head at the start of a write transaction."""
+        self._before = chain_head(conn)
+        self._pending = None
+
+    def before_commit(self, conn: sqlite3.Connection) -> None:
+        """Anchor the new head (with the old one) if this transaction added audit entries."""
+        head = chain_head(conn)
+        if head == self._before:
+            return
+        self._pending = head
+        self._write(Anchor(head, self._before), confirm=False)
+
+    def after_commit(self) -> None:
+        """Confirm the committed head, unless another process has anchored a newer one."""
+        head, self._pending = self._pending, None
+        if head is not None:
+            self._write(Anchor(head), confirm=True)
+
+    def _write(self, anchor: Anchor, *, confirm: bool) -> None:
+        try:
+            with _locked(self.path):
+                if confirm:
+                    current = read_anchor(self.path)
+                    if current is not None and current.head != anchor.head:
+                        return  # another process committed after us
+                write_anchor(self.path, anchor, durable=confirm)
+        except (OSError, ValueError) as exc:
+            # The database write goes on: monitoring must not stop for the sidecar.
+            if self.last_error is None:
+                log.error("storage: cannot write the audit head anchor %s: %s", self.path, exc)
+            self.last_error = str(exc)
+        else:
+            self.last_error = None
