@@ -29,6 +29,7 @@ class DeviceRole(StrEnum):
 
     OXIMETER = "oximeter"
     NIBP = "nibp"
+    RESPIRATION = "respiration"
 
 
 @dataclass(frozen=True, slots=True)
