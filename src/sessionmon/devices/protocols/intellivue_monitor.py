@@ -212,6 +212,7 @@ class MonitorSession:
     associated: bool = False
     numerics: dict[int, SimNumeric] = field(default_factory=dict)
     nibp: tuple[float | None, float | None, float | None, datetime | None] | None = None
+    nibp_state: int = 0
     waves: dict[int, SimWave] = field(default_factory=dict)
     alarms: list[iv.DeviceAlarm] = field(default_factory=list)
     polls_answered: int = 0
@@ -268,7 +269,7 @@ class MonitorSession:
             for handle, n in enumerate(self.numerics.values(), start=0x100):
                 observations.append(numeric_observation(handle, n))
             if self.nibp is not None:
-                observations.append(nibp_observation(0x1FF, *self.nibp))
+                observations.append(nibp_observation(0x1FF, *self.nibp, self.nibp_state))
         elif request.obj_class == nom.NOM_MOC_VMO_METRIC_SA_RT:
             for handle, w in enumerate(self.waves.values(), start=0x200):
                 observations.append(wave_observation(handle, w))
