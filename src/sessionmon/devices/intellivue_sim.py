@@ -83,12 +83,14 @@ class SimulatedIntelliVue:
         self._next_nibp: float | None = self._started + nibp_first_s
         self._nibp_started: float | None = None
         self.faults: set[str] = set()
+        self.protocol = "intellivue"
+        self.is_nibp = False
         self.messages_in = 0
         self.messages_out = 0
 
     # ------------------------------------------------------------------ faults and controls
 
-    def inject_fault(self, name: str) -> None:
+    def inject_fault(self, name: str, duration_s: float | None = None) -> None:
         """Start a fault: ``refuse``, ``silent`` or ``invalid`` (``unplug``: the transport)."""
         if name not in FAULTS:
             raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
@@ -227,6 +229,11 @@ class PtyTransport:
         self.deframer = Deframer()
         self.bytes_out = 0
 
+    @property
+    def path(self) -> str:
+        """The port a client opens."""
+        return self.pty.path
+
     def step(self) -> int:
         """Answer what the client sent since the last step; returns bytes written."""
         data = self.pty.read_available()
@@ -280,6 +287,11 @@ class UdpTransport:
         self.replug()
         assert self.sock is not None
         self.port = self.sock.getsockname()[1]  # port 0: the one the system chose
+
+    @property
+    def path(self) -> str:
+        """The port setting a client uses (as :attr:`address`)."""
+        return self.address
 
     @property
     def address(self) -> str:

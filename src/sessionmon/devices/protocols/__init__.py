@@ -139,8 +139,9 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             role=_OX,
             port_settings=PortSettings(baud=115200),
             parser_factory=intellivue_stream.IntelliVueStreamParser,
-            encoder_factory=intellivue_monitor.MonitorSession,
+            encoder_factory=intellivue_monitor.IntelliVueWireEncoder,
             pleth_rate_hz=125.0,
+            pleth_max=4095,
             frame_rate_hz=0.0,  # answers polls only
             roles=(_OX, DeviceRole.NIBP, DeviceRole.RESPIRATION),
         ),

@@ -127,15 +127,15 @@ class PollDecoder:
             value = n.value
             if n.physio_id in nom.CO2_IDS:
                 converted = _to_mmhg(value, n.unit)
-                if converted is None:
-                    return Condition(TC.INVALID_VALUE, f"{detail}: unit {n.unit} unknown")
+                if converted is None:  # a unit sessionmon does not know: no value
+                    return Condition(TC.INVALID_VALUE, detail)
                 value = converted
             flags = tuple(f for f in (origin, _quality(n.state)) if f)
             reading = Reading.of(kind, value, n.device_time, flags)
             if reading is not None:
                 return reading
-            return Condition(TC.INVALID_VALUE, f"{detail}: {value:g} out of range")
-        return Condition(TC.INVALID_VALUE, f"{detail}: {state_words(n.state)}")
+            return Condition(TC.INVALID_VALUE, detail)
+        return Condition(TC.INVALID_VALUE, detail)  # invalid / unavailable / NaN: no value
 
     def _nibp(self, parts: list[iv.NumericValue]) -> list[Decoded]:
         self.nibp_measuring = any(p.state & nom.MS_MSMT_ONGOING for p in parts)

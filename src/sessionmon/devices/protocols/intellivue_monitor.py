@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sessionmon.devices.protocols import intellivue as iv
 from sessionmon.devices.protocols import intellivue_nom as nom
@@ -288,3 +289,67 @@ class MonitorSession:
             observations,
             extended=request.extended,
         )
+
+
+class IntelliVueWireEncoder:
+    """What a monitor sends, as RS232 frames, for the registry's generic encoder interface.
+
+    Each :meth:`frames_for` call is one numerics poll result (ECG HR, SpO2; ``None`` or
+    ``sensor_off`` export NaN with the invalid state) and, with samples, one pleth wave result.
+    Used for captures and property tests; the simulated monitor answers polls instead.
+    """
+
+    def __init__(self) -> None:
+        self._sequence = 0
+
+    def frames_for(
+        self,
+        hr: int | None,
+        spo2: int | None,
+        pleth_samples: Any = (),
+        pi: float | None = None,
+        *,
+        sensor_off: bool = False,
+        device_time: datetime | None = None,
+        **_flags: bool,
+    ) -> bytes:
+        """Return the framed poll results for these values."""
+        from sessionmon.devices.protocols.intellivue_frame import frame
+
+        def numeric(physio: int, value: int | None, unit: int, label: int) -> SimNumeric:
+            bad = sensor_off or value is None
+            return SimNumeric(physio, None if bad else value, unit, label, nom.MS_INVALID * bad)
+
+        numerics = [
+            numeric(nom.NOM_ECG_CARD_BEAT_RATE, hr, nom.NOM_DIM_BEAT_PER_MIN, 0x00024182),
+            numeric(nom.NOM_PULS_OXIM_SAT_O2, spo2, nom.NOM_DIM_PERCENT, 0x00024BB8),
+        ]
+        self._sequence += 1
+        rel = self._sequence * 8000
+        observations = [numeric_observation(0x100 + i, n) for i, n in enumerate(numerics)]
+        out = frame(
+            poll_result(
+                self._sequence,
+                1,
+                self._sequence,
+                rel,
+                device_time,
+                nom.NOM_MOC_VMO_METRIC_NU,
+                observations,
+            )
+        )
+        samples = tuple(max(0, min(4095, round(s))) for s in pleth_samples)
+        if samples:
+            wave = SimWave(nom.NOM_PLETH, samples, 1 / 125, (0.0, 100.0, 0, 4095), 0x24BB4)
+            out += frame(
+                poll_result(
+                    self._sequence,
+                    2,
+                    self._sequence,
+                    rel,
+                    device_time,
+                    nom.NOM_MOC_VMO_METRIC_SA_RT,
+                    [wave_observation(0x200, wave)],
+                )
+            )
+        return out

@@ -28,6 +28,11 @@ class IntelliVueStreamParser:
         self._deframer = Deframer()
         self._decoder = PollDecoder()
 
+    @property
+    def _buf(self) -> bytearray:
+        """The partial frame kept for the next call (as the other parsers' buffer)."""
+        return self._deframer._body
+
     def feed(self, data: bytes) -> list[Decoded]:
         """Decode ``data``; keep any partial frame for the next call."""
         return [item for frame in self.feed_frames(data) for item in frame]
