@@ -128,14 +128,12 @@ def handler(args: argparse.Namespace) -> int:
 
 def _run_intellivue(args: argparse.Namespace, faults: list) -> int:
     """Run the simulated IntelliVue on a pty (RS232 framing) or on UDP 127.0.0.1."""
-    import threading
 
     from pydantic import ValidationError
 
     from sessionmon.clock import SystemClock
     from sessionmon.devices.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
     from sessionmon.devices.pty_port import PtyPort
-    from sessionmon.devices.wire_faults import FaultRunner
     from sessionmon.errors import UserError
     from sessionmon.sim import Physiology, PhysiologyTargets
 
@@ -163,6 +161,20 @@ def _run_intellivue(args: argparse.Namespace, faults: list) -> int:
         transport = PtyTransport(monitor, PtyPort(link=args.link))
         where = f"a pty, 115200 8-N-1 framing, {transport.path}"
         port = transport.path
+    try:
+        _serve(transport, monitor, faults, clock, where, port, args.duration)
+    finally:
+        transport.close()
+    print(f"answered {monitor.messages_in} messages, sent {transport.bytes_out} bytes", flush=True)
+    return 0
+
+
+def _serve(transport, monitor, faults, clock, where: str, port: str, duration) -> None:
+    """Schedule the faults and answer in real time until Ctrl-C or ``duration``."""
+    import threading
+
+    from sessionmon.devices.wire_faults import FaultRunner
+
     started = clock.monotonic()
     runner = FaultRunner(
         monitor,
@@ -180,14 +192,11 @@ def _run_intellivue(args: argparse.Namespace, faults: list) -> int:
     for fault in faults:
         print(f"scheduled: {fault.describe()}", flush=True)
     stop = threading.Event()
-    if args.duration is not None:
-        threading.Timer(args.duration, stop.set).start()
+    if duration is not None:
+        threading.Timer(duration, stop.set).start()
     try:
         transport.run(stop, on_tick=runner.tick)
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
-        transport.close()
-    print(f"answered {monitor.messages_in} messages, sent {transport.bytes_out} bytes", flush=True)
-    return 0

@@ -45,6 +45,17 @@ def parse_address(text: str, default_port: int = PROTOCOL_PORT) -> tuple[str, in
     return host.strip(), number
 
 
+class UdpSettings:
+    """What ``describe`` says about a UDP link (as :class:`PortSettings` does for a port)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    def describe(self) -> str:
+        """Return e.g. ``"UDP 192.168.1.20:24105"``."""
+        return f"UDP {self.host}:{self.port}"
+
+
 class UdpLink:
     """A UDP socket to one monitor, read by one thread.
 
@@ -74,7 +85,7 @@ class UdpLink:
     ) -> None:
         self.port = address
         self.host, self.udp_port = parse_address(address)
-        self.settings = None
+        self.settings = UdpSettings(self.host, self.udp_port)
         self._clock = clock
         self._listener = listener
         self._stall_timeout_s = stall_timeout_s
