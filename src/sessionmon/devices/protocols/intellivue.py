@@ -747,10 +747,14 @@ def _wave(handle: int, raw: bytes, attrs: dict[int, bytes]) -> WaveValue:
         sample_bytes = max(1, s.u8() // 8)
         significant = s.u8() or 16
     mask = (1 << min(significant, 8 * sample_bytes)) - 1
-    samples = tuple(
-        int.from_bytes(array[i : i + sample_bytes], "big") & mask
-        for i in range(0, len(array) - sample_bytes + 1, sample_bytes)
-    )
+    count = len(array) // sample_bytes
+    if sample_bytes == 2:
+        samples = tuple(v & mask for v in struct.unpack_from(f">{count}H", array))
+    else:
+        samples = tuple(
+            int.from_bytes(array[i : i + sample_bytes], "big") & mask
+            for i in range(0, count * sample_bytes, sample_bytes)
+        )
     period = None
     if (pd := attrs.get(nom.NOM_ATTR_TIME_PD_SAMP)) is not None and len(pd) == 4:
         ticks = int.from_bytes(pd, "big")

@@ -91,54 +91,54 @@ class Deframer:
     """Incremental RS232 deframer: bytes in, the user data of each good frame out.
 
     A frame that fails its FCS, whose header is wrong or whose length does not match is dropped
-    and counted; bytes outside BOF ... EOF are skipped (counted).
+    and counted; bytes outside BOF ... EOF are skipped (counted). EOF never occurs inside a
+    frame (transparency), so frames are cut at each EOF and start at the last BOF before it.
     """
 
     stats: DeframerStats = field(default_factory=DeframerStats)
     _body: bytearray = field(default_factory=bytearray)
-    _in_frame: bool = False
-    _escaped: bool = False
 
     def feed(self, data: bytes) -> list[bytes]:
         """Return the user data of every frame that ``data`` completed, in order."""
         out: list[bytes] = []
-        body = self._body
-        for byte in data:
-            if byte == BOF:
-                if self._in_frame and body:
-                    self.stats.malformed += 1  # a new frame started before EOF
-                body.clear()
-                self._in_frame, self._escaped = True, False
-            elif not self._in_frame:
-                self.stats.skipped_bytes += 1
-            elif byte == EOF:
-                self._in_frame = False
-                if self._escaped:
-                    self.stats.aborted += 1  # 7D C1: frame abort
-                else:
-                    message = self._finish(body)
-                    if message is not None:
-                        out.append(message)
-                self._escaped = False
-                body.clear()
-            elif self._escaped:
-                body.append(byte ^ XOR)
-                self._escaped = False
-            elif byte == ESC:
-                self._escaped = True
-            else:
-                body.append(byte)
-                if len(body) > MAX_USER_DATA + HEADER_LEN + FCS_LEN:
-                    self.stats.malformed += 1
-                    body.clear()
-                    self._in_frame = False
+        buf = self._body
+        buf += data
+        stats = self.stats
+        while True:
+            end = buf.find(EOF)
+            if end < 0:
+                break
+            chunk = bytes(buf[:end])
+            del buf[: end + 1]
+            start = chunk.rfind(BOF)
+            if start < 0:
+                stats.skipped_bytes += len(chunk) + 1
+                continue
+            before = chunk[:start]
+            if BOF in before:
+                stats.malformed += 1  # a frame started again before its EOF
+                before = before[: before.find(BOF)]
+            stats.skipped_bytes += len(before)
+            body = chunk[start + 1 :]
+            if body.endswith(b"\x7d"):
+                stats.aborted += 1  # 7D C1: frame abort
+                continue
+            message = self._finish(_unescape(body))
+            if message is not None:
+                out.append(message)
+        if len(buf) > MAX_USER_DATA + HEADER_LEN + FCS_LEN + 16:
+            start = buf.rfind(BOF)
+            keep = buf[start:] if start >= 0 and len(buf) - start < MAX_USER_DATA else b""
+            stats.malformed += 1
+            stats.skipped_bytes += len(buf) - len(keep)
+            self._body = buf = bytearray(keep)
         return out
 
-    def _finish(self, body: bytearray) -> bytes | None:
+    def _finish(self, body: bytes) -> bytes | None:
         if len(body) < HEADER_LEN + FCS_LEN:
             self.stats.malformed += 1
             return None
-        content, fcs = bytes(body[:-FCS_LEN]), bytes(body[-FCS_LEN:])
+        content, fcs = body[:-FCS_LEN], body[-FCS_LEN:]
         if fcs_bytes(content) != fcs:
             self.stats.fcs_errors += 1
             return None
@@ -148,3 +148,16 @@ class Deframer:
             return None
         self.stats.frames += 1
         return content[HEADER_LEN:]
+
+
+def _unescape(body: bytes) -> bytes:
+    """Undo transparency: ``7D x`` is ``x ^ 0x20``."""
+    if ESC not in body:
+        return body
+    parts = body.split(b"\x7d")
+    out = bytearray(parts[0])
+    for part in parts[1:]:
+        if part:
+            out.append(part[0] ^ XOR)
+            out += part[1:]
+    return bytes(out)

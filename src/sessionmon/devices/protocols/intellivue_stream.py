@@ -12,7 +12,10 @@ from sessionmon.devices.protocols import intellivue as iv
 from sessionmon.devices.protocols.intellivue_client import PollDecoder, Wave
 from sessionmon.devices.protocols.intellivue_frame import Deframer
 from sessionmon.devices.readings import Condition, Decoded, ParserStats, Reading
-from sessionmon.model import Kind
+from sessionmon.model import UNITS, Kind
+
+_PLETH = Kind.PLETH
+_PLETH_UNIT = UNITS[Kind.PLETH]
 
 
 class IntelliVueStreamParser:
@@ -62,9 +65,8 @@ class IntelliVueStreamParser:
             if isinstance(item, Reading | Condition):
                 items.append(item)
             elif isinstance(item, Wave) and item.kind is Kind.PLETH:
-                items.extend(
-                    r for s in item.samples if (r := Reading.of(Kind.PLETH, s)) is not None
-                )
+                # raw samples are at most 16 bits: always inside the pleth range
+                items.extend([Reading(_PLETH, s, _PLETH_UNIT) for s in item.samples])
             elif isinstance(item, Wave):
                 self._count("co2_samples", len(item.samples))
         return items
