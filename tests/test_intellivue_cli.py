@@ -69,5 +69,5 @@ def test_monitor_faults_and_udp_only_for_intellivue(capsys):
     assert "--transport udp is for intellivue" in capsys.readouterr().err
     assert main(["simulate-device", "--protocol", "intellivue", "--fault", "sensor_off@1"]) != 0
     assert "applies to oximeters" in capsys.readouterr().err
-    assert main(["simulate-device", "--protocol", "cms50-v7", "--fault", "silent@1"]) != 0
+    assert main(["simulate-device", "--protocol", "cms50-v7", "--fault", "refuse@1"]) != 0
     assert "applies to intellivue" in capsys.readouterr().err
