@@ -8,7 +8,8 @@ Run: ``.venv/bin/python bench/devices.py [--mb 1] [--frames 500]``
    line or record) written to a pty master; the real driver (pyserial reader thread, parser,
    queue) delivers it; the time from ``os.write`` of the byte that completes the HR to the
    reading coming out of ``poll()`` (polled every 0.1 ms), p50 / p99 / max over ``--frames``
-   updates, real clock. SunTech: a cuff-pressure reply to the driver's own poll.
+   updates, real clock. SunTech: a cuff-pressure reply to the driver's own poll. IntelliVue
+   (RS232 on a pty and UDP on 127.0.0.1): a poll result answering the driver's own poll.
 """
 
 from __future__ import annotations
@@ -147,6 +148,100 @@ def nibp_latency(requests: int) -> list[float]:
     return latencies
 
 
+def intellivue_latency(frames: int, transport: str = "rs232") -> list[float]:
+    """Seconds from writing the last byte of a poll result with a new HR to its reading.
+
+    The bench plays the monitor (the protocol's own monitor side): it answers the driver's
+    association and, for each numerics poll request the driver sends, writes a poll result
+    carrying a new ECG HR; the time runs from the write of its last byte (RS232: the EOF;
+    UDP: the datagram) to the HR leaving ``poll()``. The driver polls every 10 ms here (1 s in
+    a session) so the bench does not wait for the poll timer.
+    """
+    import socket as socket_module
+
+    from sessionmon.devices.intellivue_driver import IntelliVueMonitor
+    from sessionmon.devices.protocols import intellivue as iv
+    from sessionmon.devices.protocols import intellivue_monitor as mon
+    from sessionmon.devices.protocols import intellivue_nom as nom
+    from sessionmon.devices.protocols.intellivue_frame import Deframer, frame
+
+    session = mon.MonitorSession()
+    if transport == "udp":
+        sock = socket_module.socket(socket_module.AF_INET, socket_module.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.01)
+        where = f"udp:127.0.0.1:{sock.getsockname()[1]}"
+        peer: list[Any] = [None]
+
+        def receive() -> list[bytes]:
+            try:
+                data, peer[0] = sock.recvfrom(65535)
+            except TimeoutError:
+                return []
+            return [data]
+
+        def send(message: bytes) -> tuple[bytes, bytes]:
+            return b"", message
+
+        def write(data: bytes) -> None:
+            if data:
+                sock.sendto(data, peer[0])
+
+        close = sock.close
+    else:
+        port = PtyPort()
+        deframer = Deframer()
+        where = port.path
+
+        def receive() -> list[bytes]:
+            return deframer.feed(port.read_available(0.01))
+
+        def send(message: bytes) -> tuple[bytes, bytes]:
+            wire = frame(message)
+            return wire[:-1], wire[-1:]
+
+        write = port.write
+        close = port.close
+    device = IntelliVueMonitor(
+        where,
+        SystemClock(),
+        poll_period_s=0.01,
+        wave_period_s=None,
+        alarm_period_s=None,
+        stall_timeout_s=None,
+        answer_timeout_s=5.0,
+    )
+    device.start()
+    latencies: list[float] = []
+    try:
+        hr, done = 60, 0
+        deadline = time.perf_counter() + 60
+        while done < frames + 20 and time.perf_counter() < deadline:
+            for message in receive():
+                request = iv.parse_message(message)
+                if isinstance(request, iv.PollRequest) and request.extended:
+                    hr = 60 + done % 60
+                    session.set_numeric(
+                        mon.SimNumeric(
+                            nom.NOM_ECG_CARD_BEAT_RATE, hr, nom.NOM_DIM_BEAT_PER_MIN, 0x24182
+                        )
+                    )
+                for reply in session.handle(message, 0, None):
+                    head, last = send(reply)
+                    write(head)
+                    written = time.perf_counter()
+                    write(last)
+                    if isinstance(request, iv.PollRequest) and request.extended:
+                        delivered = _wait(lambda hr=hr: _has_hr(device.poll(), hr))
+                        if done >= 20:
+                            latencies.append(delivered - written)
+                        done += 1
+    finally:
+        device.stop()
+        close()
+    return latencies
+
+
 def _has_hr(outputs, hr: int) -> bool:
     return any(
         isinstance(o.item, Reading) and o.item.kind is Kind.HR and o.item.value == hr
@@ -192,6 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'device':<14} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, spec in PROTOCOLS.items():
         if spec.role is not DeviceRole.OXIMETER:
+            continue
+        if name == "intellivue":  # a monitor answers polls: its own exchange
+            for transport in ("rs232", "udp"):
+                lat = intellivue_latency(args.frames, transport)
+                label = f"intellivue {transport}"
+                p50, p99, top = _ms(lat, 0.5), _ms(lat, 0.99), max(lat) * 1000
+                print(f"  {label:<14} {p50:8.2f} {p99:8.2f} {top:8.2f}")
             continue
         lat = oximeter_latency(name, args.frames)
         print(f"  {name:<14} {_ms(lat, 0.5):8.2f} {_ms(lat, 0.99):8.2f} {max(lat) * 1000:8.2f}")

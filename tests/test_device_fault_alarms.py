@@ -29,7 +29,8 @@ from sessionmon.store import SessionStore
 
 pytestmark = pytest.mark.usefixtures("no_serial_reader_left")
 
-OXIMETERS = sorted(n for n, s in PROTOCOLS.items() if s.role is DeviceRole.OXIMETER)
+# streaming oximeters (the IntelliVue monitor answers polls: tests/test_intellivue_*.py)
+OXIMETERS = sorted(n for n, s in PROTOCOLS.items() if s.role is DeviceRole.OXIMETER and not s.roles)
 STEP_S = 0.1
 
 

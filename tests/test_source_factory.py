@@ -66,6 +66,10 @@ def test_every_protocol_builds_its_driver_with_its_overrides(protocol, port):
     config = parse_device(f"{protocol}:{port.path},baud=4800")
     source = build_source(config, ManualClock())
     expected = SuntechNibp if PROTOCOLS[protocol].role is DeviceRole.NIBP else SerialOximeter
+    if protocol == "intellivue":
+        from sessionmon.devices.intellivue_driver import IntelliVueMonitor
+
+        expected = IntelliVueMonitor  # one monitor, several roles
     assert type(source) is expected
     assert source.link.settings.baud == 4800
     assert source.profile.name == protocol
@@ -150,6 +154,14 @@ def _capture(protocol: str, seconds: float = 3.0) -> bytes:
             sim.step()
             sim.receive(suntech.get_cuff_pressure())
         sim.receive(suntech.get_bp_data())
+    elif protocol == "intellivue":  # a monitor answers the Data Export dialog only
+        from sessionmon.devices.protocols import intellivue as iv
+        from sessionmon.devices.protocols.intellivue_frame import frame
+
+        sim.receive(frame(iv.association_request()) + frame(iv.mds_create_result()))
+        for n in range(int(seconds * 10)):
+            clock.advance(0.1)
+            sim.receive(frame(iv.ext_poll_request(n, 1, 6)) + frame(iv.ext_poll_request(n, 1, 9)))
     else:
         for _ in range(int(seconds * 10)):
             clock.advance(0.1)

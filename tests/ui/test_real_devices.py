@@ -27,7 +27,10 @@ from sessionmon.ui.settings import DeviceChoice
 
 pytestmark = pytest.mark.usefixtures("no_serial_reader_left")
 
-OXIMETERS = sorted(n for n, spec in PROTOCOLS.items() if spec.role is DeviceRole.OXIMETER)
+# streaming oximeters (a multiparameter monitor answers polls: tests/test_intellivue_*.py)
+OXIMETERS = sorted(
+    n for n, spec in PROTOCOLS.items() if spec.role is DeviceRole.OXIMETER and not spec.roles
+)
 NIBPS = sorted(n for n, spec in PROTOCOLS.items() if spec.role is DeviceRole.NIBP)
 
 

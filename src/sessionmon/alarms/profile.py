@@ -487,24 +487,23 @@ class ConditionRule(_Rule):
         The alarm's priority (escalation may raise it).
     delay_s : float
         How long the condition must persist before the alarm starts.
+    reported_by_device : bool
+        A device's own alarm list (a multiparameter monitor's alarms), shown as the device
+        says; only such a rule may be physiological.
     """
 
     category: AlarmCategory
     priority: AlarmPriority
     delay_s: float = 0.0
+    reported_by_device: bool = False
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"value", "detail"})
     _check_delay = field_validator("delay_s")(classmethod(lambda cls, v: _delay(v)))
 
-    @field_validator("category")
-    @classmethod
-    def _check_category(cls, value: AlarmCategory) -> AlarmCategory:
-        if value is AlarmCategory.PHYSIOLOGICAL:
-            raise ValueError("physiological alarms are limit rules; use technical or protocol")
-        return value
-
     @model_validator(mode="after")
     def _check_escalation_target(self) -> ConditionRule:
+        if self.category is AlarmCategory.PHYSIOLOGICAL and not self.reported_by_device:
+            raise ValueError("physiological alarms are limit rules; use technical or protocol")
         self._check_escalate_to()
         return self
 
@@ -911,6 +910,13 @@ def _default_profile() -> AlarmProfile:
             ),
             "nibp_disconnected": _condition(tech, med, "BP monitor disconnected"),
             "nibp_failed": _condition(tech, med, "BP measurement failed"),
+            "monitor_physiological_alarm": _condition(
+                AlarmCategory.PHYSIOLOGICAL, med, "Monitor alarm: {detail}", reported_by_device=True
+            ),
+            "monitor_technical_alarm": _condition(
+                tech, lo, "Monitor technical alarm: {detail}", reported_by_device=True
+            ),
+            "bp_start_on_monitor": _condition(proto, lo, "Start a BP measurement on the monitor"),
             "audio_unavailable": _condition(tech, med, "Alarm sound cannot play", pausable=False),
             "storage_failure": _condition(tech, med, "Session record cannot be saved"),
             "predose_bp_elevated": _condition(proto, lo, "Pre-dose BP elevated {value}"),

@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
         required=True,
         metavar="NAME",
         help="protocol: cms50-legacy, cms50-v7, nonin-df2, nonin-df7, nonin-df8, nonin-ascii, "
-        "masimo-ascii, suntech",
+        "masimo-ascii, suntech, intellivue (--port udp:HOST[:PORT] for its LAN interface)",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="capture file ('-' = stdin)")
     parser.add_argument("--port", help="read this serial port live instead of a file")
@@ -234,7 +234,14 @@ def _read_port(
     nibp = spec.name == "suntech"
     options: dict[str, Any] = {"idle_poll_s": None} if nibp else {}
     clock = SystemClock()
-    source = start_checked(config, clock, tap=chunks.put, **options)
+    tap = chunks.put
+    if spec.name == "intellivue" and args.port.lower().startswith("udp:"):
+        from sessionmon.devices.protocols.intellivue_frame import frame
+
+        def tap(datagram: bytes) -> None:  # one datagram is one message: frame it to decode
+            chunks.put(frame(datagram))
+
+    source = start_checked(config, clock, tap=tap, **options)
     settings = source.link.settings.describe()
     print(f"reading {args.port} at {settings} for {duration:g} s", file=sys.stderr)
     watch = _PortWatch(source, args.port, nibp)

@@ -38,7 +38,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="timed fault, seconds from the start: sensor_off (finger out, oximeters), unplug "
         "(cable pulled), noise (random bytes), no_value (SpO2 and pulse as 'no value' markers, "
         "oximeters), fast (every frame 100 times, oximeters) or silent (the device sends "
-        "nothing); e.g. sensor_off@30:20. Repeatable.",
+        "nothing; intellivue: stops answering), and for intellivue refuse (association refused) "
+        "and invalid (invalid numerics); e.g. sensor_off@30:20. Repeatable.",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("rs232", "udp"),
+        default="rs232",
+        help="intellivue only: the MIB/RS232 port on a pty (default) or the LAN interface (UDP "
+        "on 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--udp-port",
+        type=int,
+        default=24105,
+        help="intellivue --transport udp: the protocol port (default 24105, the monitor's own)",
     )
     parser.set_defaults(func=handler)
 
@@ -60,6 +74,10 @@ def handler(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         raise UserError("--duration must be positive")
     faults = [parse_fault(text) for text in args.fault]
+    if args.protocol == "intellivue":
+        return _run_intellivue(args, faults)
+    if args.transport != "rs232":
+        raise UserError(f"--transport udp is for intellivue; {args.protocol} speaks on a pty")
     pty = PtyPort(link=args.link)
     sim_clock = SystemClock()
     try:
@@ -106,3 +124,79 @@ def handler(args: argparse.Namespace) -> int:
     finally:
         pty.close()
     return 0
+
+
+def _run_intellivue(args: argparse.Namespace, faults: list) -> int:
+    """Run the simulated IntelliVue on a pty (RS232 framing) or on UDP 127.0.0.1."""
+
+    from pydantic import ValidationError
+
+    from sessionmon.clock import SystemClock
+    from sessionmon.devices.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
+    from sessionmon.devices.pty_port import PtyPort
+    from sessionmon.errors import UserError
+    from sessionmon.sim import Physiology, PhysiologyTargets
+
+    if not 0 < args.udp_port < 65536:
+        raise UserError(f"--udp-port {args.udp_port} is not 1..65535")
+    clock = SystemClock()
+    try:
+        targets = PhysiologyTargets(hr=args.hr, spo2=args.spo2, sys=args.sys, dia=args.dia)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UserError(f"bad patient value {first['loc'][0]}: {first['msg']}") from None
+    monitor = SimulatedIntelliVue(clock, Physiology(clock, targets, seed=args.seed), seed=args.seed)
+    transport: PtyTransport | UdpTransport
+    if args.transport == "udp":
+        try:
+            transport = UdpTransport(monitor, "127.0.0.1", args.udp_port)
+        except OSError as exc:
+            raise UserError(
+                f"cannot listen on UDP 127.0.0.1:{args.udp_port}: {exc.strerror or exc} "
+                "(another simulator running? move it with --udp-port)"
+            ) from None
+        where = f"UDP {transport.host}:{transport.port}"
+        port = transport.address
+    else:
+        transport = PtyTransport(monitor, PtyPort(link=args.link))
+        where = f"a pty, 115200 8-N-1 framing, {transport.path}"
+        port = transport.path
+    try:
+        _serve(transport, monitor, faults, clock, where, port, args.duration)
+    finally:
+        transport.close()
+    print(f"answered {monitor.messages_in} messages, sent {transport.bytes_out} bytes", flush=True)
+    return 0
+
+
+def _serve(transport, monitor, faults, clock, where: str, port: str, duration) -> None:
+    """Schedule the faults and answer in real time until Ctrl-C or ``duration``."""
+    import threading
+
+    from sessionmon.devices.wire_faults import FaultRunner
+
+    started = clock.monotonic()
+    runner = FaultRunner(
+        monitor,
+        transport,
+        faults,
+        lambda: clock.monotonic() - started,
+        lambda line: print(line, flush=True),
+    )
+    print(
+        f"intellivue (Data Export) on {where}\n"
+        f"connect with: sessionmon decode --device intellivue --port {port}\n"
+        "Ctrl-C to stop",
+        flush=True,
+    )
+    for fault in faults:
+        print(f"scheduled: {fault.describe()}", flush=True)
+    stop = threading.Event()
+    if duration is not None:
+        threading.Timer(duration, stop.set).start()
+    try:
+        transport.run(stop, on_tick=runner.tick)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()

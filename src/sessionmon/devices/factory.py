@@ -119,15 +119,20 @@ def build_source(
     UserError
         If the protocol is unknown or is not of ``role``.
     """
+    from sessionmon.devices.intellivue_driver import IntelliVueMonitor
+    from sessionmon.devices.profiles import get_spec
     from sessionmon.devices.serial_device import SerialOximeter
     from sessionmon.devices.suntech_driver import SuntechNibp
 
     profile = config.profile()
-    if role is not None and profile.role is not DeviceRole(role):
+    roles = get_spec(config.protocol).all_roles
+    if role is not None and DeviceRole(role) not in roles:
         kind = "an NIBP" if profile.role is DeviceRole.NIBP else "an oximeter"
         wanted = "NIBP" if DeviceRole(role) is DeviceRole.NIBP else "oximeter"
         raise UserError(f"{config.protocol} is {kind} driver; choose an {wanted} driver")
-    if profile.role is DeviceRole.NIBP:
+    if config.protocol == "intellivue":
+        source: Any = IntelliVueMonitor(config.port, clock, overrides=config.overrides(), **options)
+    elif profile.role is DeviceRole.NIBP:
         source: Any = SuntechNibp(config.port, clock, overrides=config.overrides(), **options)
     else:
         source = SerialOximeter(
@@ -149,7 +154,11 @@ def start_source(
 
 @dataclass
 class DeviceSources:
-    """The started sources of a session: an oximeter and, optionally, an NIBP module."""
+    """The started sources of a session: an oximeter and, optionally, an NIBP module.
+
+    A multiparameter monitor set up as the oximeter is also the NIBP when no other NIBP is
+    set up (``nibp`` is then the same object).
+    """
 
     oximeter: Any | None = None
     nibp: Any | None = None
@@ -157,9 +166,8 @@ class DeviceSources:
 
     def stop(self) -> None:
         """Stop every source; idempotent."""
-        for source in (self.oximeter, self.nibp):
-            if source is not None:
-                source.stop()
+        for source in {id(s): s for s in (self.oximeter, self.nibp) if s is not None}.values():
+            source.stop()
 
 
 def start_sources(
@@ -198,6 +206,8 @@ def start_sources(
         if nibp is not None:
             sources.configs["nibp"] = nibp
             sources.nibp = _start(nibp, clock, DeviceRole.NIBP, open_timeout_s, options)
+        elif DeviceRole.NIBP in getattr(sources.oximeter, "roles", ()):
+            sources.nibp = sources.oximeter  # the monitor measures the BP too
     except BaseException:
         sources.stop()
         raise

@@ -120,7 +120,7 @@ def _describe_data(item: object) -> str | None:
             return f"the module answers (last BP systolic {item.value:g} mmHg)"
         return f"data is arriving ({item.kind.value} {item.value:g} {item.unit})"
     if isinstance(item, WaveformBlock):
-        return f"data is arriving (pleth at {item.sample_rate_hz:g} samples/s)"
+        return f"data is arriving ({item.kind.value} at {item.sample_rate_hz:g} samples/s)"
     if (
         isinstance(item, ConditionChange)
         and item.active

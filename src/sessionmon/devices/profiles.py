@@ -105,6 +105,7 @@ USB_HINTS: dict[str, str] = {
     "nonin-ascii": _ADAPTER,
     "masimo-ascii": _ADAPTER,
     "suntech": _ADAPTER,
+    "intellivue": "the monitor's MIB/RS232 port via a USB-serial adapter, or its LAN (udp:HOST)",
 }
 
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from sessionmon.devices.readings import Condition, Reading, TechnicalCondition
+from sessionmon.model import Kind
 
 
 class LinkState(StrEnum):
@@ -29,6 +30,7 @@ class DeviceRole(StrEnum):
 
     OXIMETER = "oximeter"
     NIBP = "nibp"
+    RESPIRATION = "respiration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,21 @@ class ConditionChange:
 
 @dataclass(frozen=True, slots=True)
 class WaveformBlock:
-    """Consecutive waveform samples (pleth) received together."""
+    """Consecutive waveform samples (pleth, or ``kind`` CO2) received together."""
 
     samples: tuple[float, ...]
     sample_rate_hz: float
+    kind: Kind = Kind.PLETH
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAlarms:
+    """The alarms a multiparameter monitor reports now: ``(category, priority, text)`` each.
+
+    ``category`` is ``"technical"`` or ``"physiological"`` as the monitor says.
+    """
+
+    alarms: tuple[tuple[str, str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,7 @@ class SourceOutput:
     """One item from a source, stamped with the host receive time (UTC)."""
 
     at: datetime
-    item: Reading | WaveformBlock | ConditionChange | LinkStateChange | Condition
+    item: Reading | WaveformBlock | ConditionChange | LinkStateChange | Condition | DeviceAlarms
 
 
 @runtime_checkable

@@ -35,6 +35,8 @@ FAULTS: dict[str, str] = {
     "no_value": "frames with SpO2 and pulse as 'no value' markers, no sensor flag",
     "fast": "every frame sent 100 times: the stream runs 100x too fast",
     "silent": "the device sends nothing (an NIBP module stops answering)",
+    "refuse": "IntelliVue: the monitor refuses every association request",
+    "invalid": "IntelliVue: numerics exported as invalid (NaN, state invalid)",
 }
 
 #: Faults that only an oximeter can show.
@@ -42,6 +44,9 @@ OXIMETER_ONLY = frozenset({"sensor_off", "no_value", "fast"})
 
 #: Faults the simulator itself plays (the others act on the port).
 WIRE_FAULTS = frozenset({"noise", "no_value", "fast", "silent"})
+
+#: Faults that only the simulated IntelliVue monitor can show.
+MONITOR_ONLY = frozenset({"refuse", "invalid"})
 
 _SPEC = re.compile(r"(?P<name>[a-z_]+)@(?P<start>[0-9.]+)(?::(?P<duration>[0-9.]+))?")
 
@@ -184,9 +189,15 @@ class FaultRunner:
         elapsed: Callable[[], float],
         report: Callable[[str], None] | None = None,
     ) -> None:
+        monitor = sim.protocol == "intellivue"
         for fault in faults:
-            if fault.name in OXIMETER_ONLY and sim.is_nibp:
+            if fault.name in OXIMETER_ONLY and (sim.is_nibp or monitor):
                 raise UserError(f"fault {fault.name} applies to oximeters, not to {sim.protocol}")
+            if fault.name in MONITOR_ONLY and not monitor:
+                raise UserError(f"fault {fault.name} applies to intellivue, not to {sim.protocol}")
+            if monitor and fault.name == "noise":
+                raise UserError("fault noise is not simulated for intellivue")
+        self._monitor = monitor
         self._sim = sim
         self._port = port
         self._schedule = FaultSchedule(faults)
@@ -196,11 +207,12 @@ class FaultRunner:
     def tick(self) -> None:
         """Start and end whatever is due now."""
         for fault, started in self._schedule.advance(self._elapsed()):
-            if fault.name == "sensor_off":
+            monitor_fault = fault.name in MONITOR_ONLY or (self._monitor and fault.name == "silent")
+            if fault.name == "sensor_off" or monitor_fault:
                 if started:
-                    self._sim.inject_fault("sensor_off")
+                    self._sim.inject_fault(fault.name)
                 else:
-                    self._sim.clear_fault("sensor_off")
+                    self._sim.clear_fault(fault.name)
             elif fault.name == "unplug":
                 if started:
                     self._port.unplug()

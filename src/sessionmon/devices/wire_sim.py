@@ -103,7 +103,15 @@ class WireSimulator:
         self._noise = random.Random(seed + 1)
         self._next_record: datetime | None = None
         self.oximeter: Any = None
-        if self.spec.role is DeviceRole.OXIMETER:
+        self.monitor: Any = None
+        if protocol == "intellivue":
+            from sessionmon.devices.intellivue_sim import SimulatedIntelliVue
+            from sessionmon.devices.protocols.intellivue_frame import Deframer
+
+            # a monitor only answers: the real Data Export dialog (see intellivue_sim)
+            self.monitor = SimulatedIntelliVue(clock, self.physiology, seed=seed)
+            self._deframer = Deframer()
+        elif self.spec.role is DeviceRole.OXIMETER:
             self.oximeter = SimulatedOximeter(
                 clock,
                 self.physiology,
@@ -123,13 +131,19 @@ class WireSimulator:
         return self.spec.role is DeviceRole.NIBP
 
     def inject_fault(self, name: str, duration_s: float | None = None) -> None:
-        """Inject a fault into the simulated oximeter (``"sensor_off"``)."""
+        """Inject a fault into the simulated oximeter (``"sensor_off"``) or monitor."""
+        if self.monitor is not None:
+            self.monitor.inject_fault("invalid" if name == "sensor_off" else name)
+            return
         if self.oximeter is None:
             raise ValueError("faults apply to oximeter protocols")
         self.oximeter.inject_fault(name, duration_s)
 
     def clear_fault(self, name: str) -> None:
         """End a fault injected with :meth:`inject_fault` now."""
+        if self.monitor is not None:
+            self.monitor.clear_fault("invalid" if name == "sensor_off" else name)
+            return
         if self.oximeter is None:
             raise ValueError("faults apply to oximeter protocols")
         self.oximeter.clear_fault(name)
@@ -156,6 +170,8 @@ class WireSimulator:
         int
             Bytes written.
         """
+        if self.monitor is not None:
+            return 0  # the monitor sends only answers (see receive)
         data = self._nibp_tick() if self.is_nibp else self._oximeter_bytes()
         data = self._apply_wire_faults(data)
         if data:
@@ -167,8 +183,14 @@ class WireSimulator:
         """Handle bytes the host sent (commands); write any reply. Returns bytes written."""
         if not data:
             return 0
-        # oximeters stream regardless of start / keep-alive commands
-        reply = self._nibp_receive(data) if self.is_nibp else b""
+        if self.monitor is not None:
+            from sessionmon.devices.protocols.intellivue_frame import frame
+
+            messages = self._deframer.feed(data)
+            reply = b"".join(frame(r) for m in messages for r in self.monitor.handle(m))
+        else:
+            # oximeters stream regardless of start / keep-alive commands
+            reply = self._nibp_receive(data) if self.is_nibp else b""
         reply = self._apply_wire_faults(reply)
         if reply:
             self._write(reply)

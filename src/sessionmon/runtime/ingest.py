@@ -16,6 +16,7 @@ from sessionmon.alarms import AlarmEngine
 from sessionmon.devices.readings import Condition, Reading, TechnicalCondition
 from sessionmon.devices.source import (
     ConditionChange,
+    DeviceAlarms,
     DeviceRole,
     LinkStateChange,
     SourceOutput,
@@ -25,7 +26,7 @@ from sessionmon.devices.source import (
 from sessionmon.model import Kind, Measurement
 from sessionmon.protocol import ProtocolState
 from sessionmon.runtime.conditions import ConditionGate
-from sessionmon.runtime.technical import TECHNICAL_CONDITIONS, DeviceTracker
+from sessionmon.runtime.technical import DeviceTracker
 from sessionmon.runtime.waveform import WaveformRecorder
 
 #: Numerics the alarm engine evaluates.
@@ -121,8 +122,16 @@ class SourceIngest:
         self._waveform = waveform
         self._state = state
         self.trackers: dict[int, DeviceTracker] = {
-            id(s): DeviceTracker(role=s.role, device_id=s.device_id, link=s.state) for s in sources
+            id(s): DeviceTracker(
+                role=s.role,
+                device_id=s.device_id,
+                link=s.state,
+                roles=tuple(getattr(s, "roles", ())),
+            )
+            for s in sources
         }
+        #: The latest alarm list of each device that reports its own alarms.
+        self.device_alarms: dict[str, tuple[tuple[str, str, str], ...]] = {}
         self.values: dict[Kind, tuple[float, datetime, str]] = {}
         self.cuff: tuple[float, datetime] | None = None
         self._pending_sys: tuple[datetime, float] | None = None
@@ -136,7 +145,7 @@ class SourceIngest:
         """Take one poll's ``outputs``; readings are appended to ``batch`` as measurements."""
         tracker = self.trackers[id(source)]
         device_id = tracker.device_id
-        is_nibp = tracker.role is DeviceRole.NIBP
+        is_nibp = DeviceRole.NIBP in tracker.all_roles()
         sid = self._sid
         append = batch.append
         for out in outputs:
@@ -159,7 +168,10 @@ class SourceIngest:
                 self._on_reading(tracker, item, at, is_nibp)
             elif isinstance(item, WaveformBlock):
                 tracker.last_data_at = at
-                self._waveform.add(item, at, device_id)
+                if item.kind is Kind.PLETH:
+                    self._waveform.add(item, at, device_id)
+            elif isinstance(item, DeviceAlarms):
+                self._on_device_alarms(device_id, item, at)
             elif isinstance(item, ConditionChange):
                 if item.active:
                     tracker.reported[item.condition] = item.detail
@@ -196,6 +208,18 @@ class SourceIngest:
         elif kind in OBSERVED_KINDS:
             self._engine.observe(kind, item.value, at)
 
+    def _on_device_alarms(self, device_id: str, item: DeviceAlarms, at: datetime) -> None:
+        """A monitor's own alarm list: one alarm per category, the monitor's words as detail."""
+        before = self.device_alarms.get(device_id, ())
+        self.device_alarms[device_id] = item.alarms
+        for category in ("physiological", "technical"):
+            texts = [f"{text} ({prio})" for cat, prio, text in item.alarms if cat == category]
+            if texts == [f"{t} ({p})" for c, p, t in before if c == category]:
+                continue
+            self._gate.set(f"monitor_{category}_alarm", False, at)  # a new list: a new alarm
+            if texts:
+                self._gate.set(f"monitor_{category}_alarm", True, at, "; ".join(texts))
+
     def take_bp_arrival(self) -> datetime | None:
         """When a BP measurement arrived since the last call (the latest), or None."""
         arrived, self.bp_arrived_at = self.bp_arrived_at, None
@@ -212,7 +236,7 @@ class SourceIngest:
     def apply_technical(self, tracker: DeviceTracker, at: datetime) -> None:
         """Set the technical alarm conditions that the device's state implies."""
         active = tracker.conditions()
-        for condition in TECHNICAL_CONDITIONS[tracker.role]:
+        for condition in tracker.alarm_ids():
             self._gate.set(
                 condition,
                 condition in active,

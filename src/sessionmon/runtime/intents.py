@@ -86,15 +86,17 @@ class NurseIntents(_Base):
                 f"the NIBP module is {nibp.state.value}; check the cable or enter the BP by hand"
             )
         already = bool(getattr(nibp, "measuring", False))
+        manual = getattr(nibp, "starts_measurements", True) is False
         event = self._event(
             EventKind.NURSE_ACTION,
             now,
             by=by,
-            text="BP measurement requested",
+            text="BP requested: start it on the monitor" if manual else "BP measurement requested",
             payload={"action": "measure_bp", "already_measuring": already},
         )
         nibp.request_measurement()  # type: ignore[attr-defined]
         self._driver.note_request(now)
+        self._driver.prompt_if_manual(now)
         self._after_intent(now)
         return event
 

@@ -139,6 +139,7 @@ class ProtocolDriver:
         if due:
             nibp.request_measurement()  # type: ignore[attr-defined]
             self.note_request(now, reason)
+            self.prompt_if_manual(now)
             if reason is not None and self.on_protocol_request is not None:
                 self.on_protocol_request(now, reason)
 
@@ -151,3 +152,12 @@ class ProtocolDriver:
         if getattr(config, "is_infusion", False):
             return "scheduled IV ketamine BP"
         return "40-minute BP"
+
+    def prompt_if_manual(self, at: datetime) -> None:
+        """Ask the nurse to start the BP on the monitor when sessionmon cannot start it."""
+        if getattr(self._nibp, "starts_measurements", True) is False:
+            self._gate.set("bp_start_on_monitor", True, at, "sessionmon cannot start it")
+
+    def bp_arrived(self, at: datetime) -> None:
+        """A BP arrived: the prompt to start one on the monitor is over."""
+        self._gate.set("bp_start_on_monitor", False, at)

@@ -159,7 +159,10 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._sid = self._session.id
         self._oximeter = oximeter
         self._nibp = nibp
-        self._sources: list[VitalsSource] = [s for s in (oximeter, nibp) if s is not None]
+        # one monitor may be both the oximeter and the NIBP: drain it once
+        self._sources: list[VitalsSource] = list(
+            {id(s): s for s in (oximeter, nibp) if s is not None}.values()
+        )
         self._profile = profile or default_profile()
         self._limits = limits_of(self._profile)
         self._protocol = protocol or SessionProtocol.for_treatment(self._session.treatment.protocol)
@@ -395,6 +398,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         state = self.protocol_state
         arrived = ingest.take_bp_arrival()
         if arrived is not None:
+            self._driver.bp_arrived(arrived)
             self._driver.set_conditions(state, arrived)
         self._driver.evaluate(state, now, self._session.phase, mono)
         self._advance_phase(now)

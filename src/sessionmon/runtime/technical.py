@@ -94,14 +94,28 @@ class DeviceTracker:
     role: DeviceRole
     device_id: str
     link: LinkState = LinkState.DISCONNECTED
+    roles: tuple[DeviceRole, ...] = ()  # every role a multiparameter monitor fills
     reported: dict[TechnicalCondition, str] = field(default_factory=dict)
     started: bool = False
     last_data_at: datetime | None = None
     detail: str = ""
 
+    def all_roles(self) -> tuple[DeviceRole, ...]:
+        """The roles this device fills (its own role if it fills only one)."""
+        return self.roles or (self.role,)
+
+    def alarm_ids(self) -> tuple[str, ...]:
+        """Every technical alarm condition this device may raise, over all its roles."""
+        return tuple(c for r in self.all_roles() for c in TECHNICAL_CONDITIONS.get(r, ()))
+
     def conditions(self) -> set[str]:
         """Return the technical alarm conditions this device's state implies."""
-        return alarm_conditions(self.role, self.link, frozenset(self.reported), self.started)
+        reported = frozenset(self.reported)
+        out: set[str] = set()
+        for role in self.all_roles():
+            if role in TECHNICAL_CONDITIONS:
+                out |= alarm_conditions(role, self.link, reported, self.started)
+        return out
 
     def condition_detail(self, condition: str) -> str:
         """Return the device's own words for why ``condition`` is in force, if it gave any."""

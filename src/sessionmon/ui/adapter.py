@@ -93,7 +93,11 @@ SHORT_TEXT = {
     "bp_check_due": "BP CHECK DUE",
     "bp_check_overdue": "BP CHECK OVERDUE",
     "discharge_blocked": "DISCHARGE BLOCKED",
+    "bp_start_on_monitor": "START BP ON THE MONITOR",
 }
+
+#: A monitor's own alarms show its words (the full message) in the bar.
+_MONITOR_CONDITIONS = frozenset({"monitor_physiological_alarm", "monitor_technical_alarm"})
 
 #: Conditions whose measured value is worth showing in the short label.
 _VALUE_CONDITIONS = frozenset(
@@ -114,7 +118,12 @@ _VALUE_CONDITIONS = frozenset(
 
 
 def short_alarm_text(condition: str, value: float | None = None) -> str:
-    """Return the alarm bar's short label, e.g. ``SpO2 LOW 80`` or ``SENSOR OFF``."""
+    """Return the alarm bar's short label, e.g. ``SpO2 LOW 80`` or ``SENSOR OFF``.
+
+    ``""`` for a monitor's own alarms: the bar shows their message, the monitor's words.
+    """
+    if condition in _MONITOR_CONDITIONS:
+        return ""
     text = SHORT_TEXT.get(condition) or CONDITION_TEXT.get(
         condition, condition.replace("_", " ").upper()
     )

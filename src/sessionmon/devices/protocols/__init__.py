@@ -18,6 +18,8 @@ from __future__ import annotations
 from sessionmon.devices.protocols import (
     cms50_legacy,
     cms50_v7,
+    intellivue_monitor,
+    intellivue_stream,
     masimo_ascii,
     nonin_ascii,
     nonin_df2,
@@ -130,6 +132,18 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             parser_factory=suntech.SuntechReplyParser,
             encoder_factory=suntech.SuntechModuleEmulator,
             frame_rate_hz=0.0,  # answers commands only: see suntech.start_adult() & co
+        ),
+        ProtocolSpec(
+            name="intellivue",
+            description="Philips IntelliVue MP/MX/X2/X3 Data Export (MIB/RS232 or udp:HOST)",
+            role=_OX,
+            port_settings=PortSettings(baud=115200),
+            parser_factory=intellivue_stream.IntelliVueStreamParser,
+            encoder_factory=intellivue_monitor.IntelliVueWireEncoder,
+            pleth_rate_hz=125.0,
+            pleth_max=4095,
+            frame_rate_hz=0.0,  # answers polls only
+            roles=(_OX, DeviceRole.NIBP, DeviceRole.RESPIRATION),
         ),
     )
 }

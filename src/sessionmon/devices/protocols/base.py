@@ -375,6 +375,9 @@ class ProtocolSpec:
         streams; 1 elsewhere). The link layer and ``decode`` both use it.
     alternative_settings : tuple of PortSettings
         Other settings units of this family are reported to use.
+    roles : tuple of DeviceRole
+        Every role one device fills when it is more than ``role`` (a multiparameter monitor:
+        oximeter, NIBP and respiration); empty for single-role devices.
     """
 
     name: str
@@ -393,6 +396,12 @@ class ProtocolSpec:
     numerics_every_default: int | None = None
     flag_hold_frames: int = 1
     alternative_settings: tuple[PortSettings, ...] = field(default=())
+    roles: tuple[DeviceRole, ...] = field(default=())
+
+    @property
+    def all_roles(self) -> tuple[DeviceRole, ...]:
+        """Every role one device of this protocol fills (a monitor: several)."""
+        return self.roles or (self.role,)
 
     def make_parser(self, numerics_every: int | None = None) -> FrameParser:
         """Return a fresh parser.

@@ -37,6 +37,20 @@ def drivers_by_role() -> dict[str, list[str]]:
     return result
 
 
+def supplies_text(protocol: str) -> str:
+    """Say what one device of ``protocol`` supplies when it fills several roles ('' if not)."""
+    from sessionmon.devices.protocols import PROTOCOLS
+
+    spec = PROTOCOLS.get(protocol)
+    if spec is None or len(spec.all_roles) < 2:
+        return ""
+    return (
+        f"{protocol} is a multiparameter monitor: it supplies SpO2 and pulse/HR, the NIBP "
+        "(unless an NIBP is chosen below) and respiration (RR, etCO2). Port: a serial port "
+        "(MIB/RS232) or udp:HOST for its LAN interface."
+    )
+
+
 def available_ports() -> list[tuple[str, str]]:
     """Return ``(device, description)`` for each serial port found."""
     try:
@@ -149,6 +163,13 @@ class DeviceSetupDialog(QDialog):
             grid.addWidget(port, row * 2, 2)
             grid.addWidget(test, row * 2, 3)
             grid.addWidget(result, row * 2 + 1, 1, 1, 3)
+            if chosen and not result.text():
+                result.setText(supplies_text(chosen.protocol))
+            driver.currentIndexChanged.connect(
+                lambda _=0, box=driver, label=result: label.setText(
+                    supplies_text(box.currentData() or "")
+                )
+            )
             self.driver_boxes[role] = driver
             self.port_boxes[role] = port
             self.results[role] = result

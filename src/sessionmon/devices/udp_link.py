@@ -1,0 +1,233 @@
+"""UDP link: the LAN transport of the IntelliVue Data Export (one datagram = one message).
+
+:class:`UdpLink` has the same shape as :class:`~sessionmon.devices.link.SerialLink` (states,
+listener callbacks, ``write``, taps, ``stop``) so a driver can run on either. It opens a UDP
+socket towards the monitor's protocol port, hands every datagram from that address to the
+listener, and moves to ``stalled`` when nothing has arrived for the stall timeout (a monitor that
+stops answering or was unplugged: UDP has no connection to lose).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+from sessionmon.clock import Clock
+from sessionmon.devices.link import Backoff, LinkListener, LinkStateMachine
+from sessionmon.devices.source import LinkState
+
+#: The monitor's Data Export protocol port (programming guide, "UDP Port Number").
+PROTOCOL_PORT = 24105
+#: The port the monitor broadcasts its connect indication to.
+CONNECT_INDICATION_PORT = 24005
+
+
+def parse_address(text: str, default_port: int = PROTOCOL_PORT) -> tuple[str, int]:
+    """Return ``(host, port)`` of ``udp:HOST[:PORT]`` or ``HOST[:PORT]``.
+
+    Raises
+    ------
+    ValueError
+        If the port is not a number in 1..65535 or the host is empty.
+    """
+    rest = text[4:] if text.lower().startswith("udp:") else text
+    rest = rest.removeprefix("//")
+    host, sep, port = rest.rpartition(":")
+    if not sep:
+        host, port = rest, str(default_port)
+    if not host.strip():
+        raise ValueError(f"{text!r}: write udp:HOST[:PORT], e.g. udp:192.168.1.20")
+    number = int(port)
+    if not 0 < number < 65536:
+        raise ValueError(f"{text!r}: port {number} is not 1..65535")
+    return host.strip(), number
+
+
+class UdpSettings:
+    """What ``describe`` says about a UDP link (as :class:`PortSettings` does for a port)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    def describe(self) -> str:
+        """Return e.g. ``"UDP 192.168.1.20:24105"``."""
+        return f"UDP {self.host}:{self.port}"
+
+
+class UdpLink:
+    """A UDP socket to one monitor, read by one thread.
+
+    Parameters
+    ----------
+    address : str
+        ``udp:HOST[:PORT]`` (default port 24105).
+    clock : Clock
+        Time for stall detection and the listener's timers.
+    listener : LinkListener
+        Receives datagrams (``link_bytes``), state changes and ticks on the reader thread.
+    stall_timeout_s : float or None
+        Seconds without a datagram before ``stalled``.
+    read_timeout_s : float
+        Real time one receive waits; bounds how late a tick is.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        clock: Clock,
+        listener: LinkListener,
+        *,
+        stall_timeout_s: float | None = 2.0,
+        backoff: Backoff | None = None,
+        read_timeout_s: float = 0.02,
+    ) -> None:
+        self.port = address
+        self.host, self.udp_port = parse_address(address)
+        self.settings = UdpSettings(self.host, self.udp_port)
+        self._clock = clock
+        self._listener = listener
+        self._stall_timeout_s = stall_timeout_s
+        self._backoff = backoff or Backoff()
+        self._read_timeout_s = read_timeout_s
+        self._machine = LinkStateMachine()
+        self._sock: socket.socket | None = None
+        self._peer: tuple[str, int] | None = None
+        self._write_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_data = 0.0
+        self._taps: list[Callable[[bytes], None]] = []
+        self.bytes_in = 0
+        self.datagrams_in = 0
+        self.reconnects = 0
+        self.listener_errors = 0
+        self.last_failure: str | None = None
+
+    @property
+    def state(self) -> LinkState:
+        """The link state now."""
+        return self._machine.state
+
+    def add_tap(self, tap: Callable[[bytes], None]) -> None:
+        """Also hand every datagram to ``tap`` (on the reader thread)."""
+        self._taps.append(tap)
+
+    def start(self) -> None:
+        """Start the reader thread (opens the socket)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"udp-link {self.port}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop the thread and close the socket; idempotent."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_s)
+        self._thread = None
+
+    def write(self, data: bytes) -> bool:
+        """Send one datagram to the monitor; ``False`` if the socket is not open or it failed."""
+        with self._write_lock:
+            sock, peer = self._sock, self._peer
+            if sock is None or peer is None:
+                return False
+            try:
+                sock.sendto(data, peer)
+            except OSError:
+                return False
+            return True
+
+    def _move(self, target: LinkState, detail: str = "") -> None:
+        change = self._machine.move(target, detail)
+        self._call(self._listener.link_state, change)
+
+    def _run(self) -> None:
+        attempt = 0
+        try:
+            while not self._stop.is_set():
+                self._move(LinkState.OPENING, self.port)
+                error = self._open()
+                if error is None:
+                    attempt = 0
+                    self._move(LinkState.STREAMING, "socket open")
+                    self._call(self._listener.link_opened, self)
+                    error = self._read_until_error()
+                    self._close()
+                if self._stop.is_set():
+                    break
+                self.last_failure = error
+                self._move(LinkState.RECONNECTING, error or "")
+                self.reconnects += 1
+                if self._stop.wait(self._backoff.delay(attempt)):
+                    break
+                attempt += 1
+        finally:
+            self._close()
+            if self._machine.state is not LinkState.DISCONNECTED:
+                self._move(LinkState.DISCONNECTED, "stopped")
+
+    def _open(self) -> str | None:
+        try:
+            info = socket.getaddrinfo(self.host, self.udp_port, type=socket.SOCK_DGRAM)[0]
+            sock = socket.socket(info[0], socket.SOCK_DGRAM)
+            sock.settimeout(self._read_timeout_s)
+            sock.bind(("", 0))
+        except OSError as exc:
+            return f"cannot open {self.port}: {exc.strerror or exc}"
+        with self._write_lock:
+            self._sock, self._peer = sock, info[4][:2]
+        self._last_data = self._clock.monotonic()
+        return None
+
+    def _close(self) -> None:
+        with self._write_lock:
+            sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _read_until_error(self) -> str | None:
+        sock = self._sock
+        assert sock is not None
+        while not self._stop.is_set():
+            data = b""
+            try:
+                data, sender = sock.recvfrom(65535)
+                if self._peer is not None and sender[0] != self._peer[0]:
+                    data = b""  # not our monitor
+            except TimeoutError:
+                pass
+            except OSError as exc:  # e.g. ICMP port unreachable: nobody listens (yet)
+                self.last_failure = str(exc)
+            now = self._clock.monotonic()
+            if data:
+                self.bytes_in += len(data)
+                self.datagrams_in += 1
+                self._last_data = now
+                if self._machine.state is LinkState.STALLED:
+                    self._move(LinkState.STREAMING, "data again")
+                for tap in self._taps:
+                    self._call(tap, data)
+                self._call(self._listener.link_bytes, data)
+            elif (
+                self._stall_timeout_s is not None
+                and self._machine.state is LinkState.STREAMING
+                and now - self._last_data >= self._stall_timeout_s
+            ):
+                self._move(LinkState.STALLED, f"no answer for {self._stall_timeout_s:g} s")
+            self._call(self._listener.link_tick, self)
+        return None
+
+    def _call(self, callback: Callable[..., None], *args: object) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            self.listener_errors += 1
+
+
+__all__ = ["CONNECT_INDICATION_PORT", "PROTOCOL_PORT", "LinkListener", "UdpLink", "parse_address"]
