@@ -29,6 +29,9 @@ class Kind(StrEnum):
     NIBP_HR = "nibp_hr"
     CUFF_PRESSURE = "cuff_pressure"
     RESP_RATE = "resp_rate"
+    ETCO2 = "etco2"
+    FICO2 = "fico2"
+    CO2 = "co2"
 
 
 #: UCUM unit of each kind.
@@ -43,6 +46,9 @@ UNITS: dict[Kind, str] = {
     Kind.NIBP_HR: "/min",
     Kind.CUFF_PRESSURE: "mm[Hg]",
     Kind.RESP_RATE: "/min",
+    Kind.ETCO2: "mm[Hg]",
+    Kind.FICO2: "mm[Hg]",
+    Kind.CO2: "mm[Hg]",
 }
 
 #: Inclusive range a value of each kind may take; anything outside is a parser bug or an
@@ -58,6 +64,9 @@ VALID_RANGES: dict[Kind, tuple[float, float]] = {
     Kind.NIBP_HR: (0.0, 350.0),
     Kind.CUFF_PRESSURE: (0.0, 350.0),
     Kind.RESP_RATE: (0.0, 150.0),
+    Kind.ETCO2: (0.0, 150.0),
+    Kind.FICO2: (0.0, 150.0),
+    Kind.CO2: (0.0, 150.0),
 }
 
 

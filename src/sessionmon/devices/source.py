@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from sessionmon.devices.readings import Condition, Reading, TechnicalCondition
+from sessionmon.model import Kind
 
 
 class LinkState(StrEnum):
@@ -29,6 +30,7 @@ class DeviceRole(StrEnum):
 
     OXIMETER = "oximeter"
     NIBP = "nibp"
+    RESPIRATION = "respiration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,11 @@ class ConditionChange:
 
 @dataclass(frozen=True, slots=True)
 class WaveformBlock:
-    """Consecutive waveform samples (pleth) received together."""
+    """Consecutive waveform samples (pleth, or ``kind`` CO2) received together."""
 
     samples: tuple[float, ...]
     sample_rate_hz: float
+    kind: Kind = Kind.PLETH
 
 
 @dataclass(frozen=True, slots=True)
