@@ -34,6 +34,7 @@ from sessionmon.model import (
     AlarmRecord,
     Event,
     EventKind,
+    Kind,
     Measurement,
     Patient,
     Session,
@@ -88,6 +89,9 @@ NASAL_DEVICE_INTERVAL_S = 300.0
 #: latched alarm changes, or the minimum observation ends; otherwise this often (clock seconds).
 DISCHARGE_EVALUATE_EVERY_S = 5.0
 
+#: CO2 wave samples kept for the live capnogram (12 s at 25 Hz: two or three slow breaths).
+CO2_CAPACITY = 300
+
 _ = _OXIMETER_DATA_LOST  # kept importable from here for older callers
 
 
@@ -110,6 +114,8 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         The pulse oximeter (serial or simulated).
     nibp : VitalsSource, optional
         The NIBP module; it should also satisfy ``NibpControl`` (measuring, request_measurement).
+    respiration : VitalsSource, optional
+        The capnograph (RR, etCO2, FiCO2, CO2 wave); may be the same object as another role's.
     profile : AlarmProfile, optional
         Alarm limits and priorities; defaults to ``default_profile()``.
     protocol : SessionProtocol, optional
@@ -141,6 +147,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         *,
         oximeter: VitalsSource | None = None,
         nibp: VitalsSource | None = None,
+        respiration: VitalsSource | None = None,
         profile: AlarmProfile | None = None,
         protocol: SessionProtocol | None = None,
         patient: Patient | None = None,
@@ -160,6 +167,9 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._oximeter = oximeter
         self._nibp = nibp
         self._sources: list[VitalsSource] = [s for s in (oximeter, nibp) if s is not None]
+        self._respiration = respiration
+        if respiration is not None and all(s is not respiration for s in self._sources):
+            self._sources.append(respiration)
         self._profile = profile or default_profile()
         self._limits = limits_of(self._profile)
         self._protocol = protocol or SessionProtocol.for_treatment(self._session.treatment.protocol)
@@ -178,8 +188,15 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._state = ProtocolState()
         self._gate = ConditionGate(self._engine)
         self._waveform = WaveformRecorder(store, self._sid, pleth_capacity)
+        self._co2_waveform = WaveformRecorder(store, self._sid, CO2_CAPACITY, Kind.CO2)
         self._ingest = SourceIngest(
-            self._sid, self._sources, self._engine, self._gate, self._waveform, self._state
+            self._sid,
+            self._sources,
+            self._engine,
+            self._gate,
+            self._waveform,
+            self._state,
+            co2_waveform=self._co2_waveform,
         )
         self._driver = ProtocolDriver(
             self._protocol, self._gate, nibp, nibp_interval_s, protocol_nibp_requests
@@ -261,6 +278,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         for source in self._sources:
             source.stop()
         self._waveform.flush()
+        self._co2_waveform.flush()
         self._store.flush()
 
     # ------------------------------------------------------------------ properties
@@ -387,11 +405,15 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
             if batch:
                 self._store.append_measurements(batch)
             self._waveform.flush_if_old(now)
+            self._co2_waveform.flush_if_old(now)
         except StoreError as exc:
             self._pending_storage_failure = str(exc)
         if self._waveform.store_error is not None:
             self._pending_storage_failure = str(self._waveform.store_error)
             self._waveform.store_error = None
+        if self._co2_waveform.store_error is not None:
+            self._pending_storage_failure = str(self._co2_waveform.store_error)
+            self._co2_waveform.store_error = None
         state = self.protocol_state
         arrived = ingest.take_bp_arrival()
         if arrived is not None:
@@ -567,4 +589,17 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
             discharge_attempted_at=self._discharge_attempted_at,
             markers=tuple(self._events.markers),
             alarm_limits=self._limits,
+            co2=self._co2_view(),
         )
+
+    def _co2_view(self) -> PlethView | None:
+        """The capnogram for the console, when a respiration source is in the session."""
+        if self._respiration is None:
+            return None
+        ring = self._co2_waveform.ring
+        return PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at)
+
+    @property
+    def has_respiration(self) -> bool:
+        """Whether a respiration (capnography) source is in the session."""
+        return self._respiration is not None
