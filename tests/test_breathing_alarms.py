@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from tests.test_alarm_engine import Rig
 
 from sessionmon.alarms import AlarmProfile, default_profile
 from sessionmon.model import AlarmPriority, Kind
-from tests.test_alarm_engine import Rig
 
 HIGH, MEDIUM = AlarmPriority.HIGH, AlarmPriority.MEDIUM
 

@@ -13,6 +13,7 @@ is the runtime's (``apnea``: RR below 1 /min for its delay), not the device's.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from sessionmon.clock import Clock
 from sessionmon.devices.readings import TechnicalCondition
@@ -160,7 +161,7 @@ class SimulatedCapnograph(SimulatedDevice):
                 self._emit_reading(s, Kind.RESP_RATE, 0.0)
                 self._emit_reading(s, Kind.ETCO2, 0.0)
             return  # still learning the breathing
-        intervals = [b - a for a, b in zip(breaths, breaths[1:], strict=False)]
+        intervals = [b - a for a, b in pairwise(breaths)]
         overdue = max(NO_BREATH_MIN_S, NO_BREATH_FACTOR * intervals[-1])
         if s - breaths[-1] > overdue:
             self._emit_reading(s, Kind.RESP_RATE, 0.0)

@@ -1,9 +1,9 @@
 """A patient-physiology model that simulated devices sample.
 
 The model holds a target for each vital sign (heart rate, SpO2, systolic and diastolic pressure,
-respiratory rate, end-tidal CO2). A scenario changes targets over time with :meth:`Physiology.set_targets`: each
-target ramps linearly from its value at the time of the change to the new value. On top of the
-targets the model adds natural variability: a slow random walk and respiratory sinus arrhythmia on
+respiratory rate, end-tidal CO2). A scenario changes targets over time with
+:meth:`Physiology.set_targets`: each target ramps linearly from its value at the time of the
+change to the new value. On top of the targets the model adds natural variability: a slow random walk and respiratory sinus arrhythmia on
 the heart rate, jitter on SpO2 and a slow swing of the blood pressure.
 
 The variability is a smooth function of time drawn once from the seed, so
