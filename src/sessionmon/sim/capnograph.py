@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
+import numpy as np
+
 from sessionmon.clock import Clock
 from sessionmon.devices.readings import TechnicalCondition
 from sessionmon.devices.source import DeviceRole, WaveformBlock
@@ -30,6 +32,8 @@ NO_BREATH_FACTOR = 1.5
 NO_BREATH_MIN_S = 6.0
 #: Breath intervals averaged into the respiratory rate.
 _INTERVALS_AVERAGED = 4
+#: The CO2 wave is computed this far ahead (again if the physiology targets change).
+_CHUNK_S = 10.0
 
 
 class SimulatedCapnograph(SimulatedDevice):
@@ -89,6 +93,9 @@ class SimulatedCapnograph(SimulatedDevice):
         self._trough = 0.0
         self._last_peak: float | None = None
         self._last_trough = 0.0
+        self._wave = np.zeros(0)
+        self._wave_start = self._next_sample
+        self._wave_revision = self._phys.revision
 
     def _start_fault(self, name: str, s: float) -> None:
         self._blocked = True
@@ -128,29 +135,56 @@ class SimulatedCapnograph(SimulatedDevice):
         if self._blocked:
             self._emit(first / self._rate, WaveformBlock((0.0,) * count, self._rate, Kind.CO2))
             return
-        noise = self._rng.normal(0.0, 0.25, count)
-        samples = []
-        for i in range(count):
-            s = (first + i) / self._rate
-            value = max(0.0, self._phys.co2_at_s(s + self._phys_offset) + float(noise[i]))
-            value = round(value, 1)
-            self._detect(s, value)
-            samples.append(value)
-        self._emit(first / self._rate, WaveformBlock(tuple(samples), self._rate, Kind.CO2))
+        s0 = first / self._rate
+        wave = self._ensure_wave(first, last)
+        self._detect(s0, wave)
+        self._emit(s0, WaveformBlock(tuple(wave.tolist()), self._rate, Kind.CO2))
 
-    def _detect(self, s: float, value: float) -> None:
-        if value >= BREATH_THRESHOLD_MMHG > self._previous:
-            if self._breaths:
-                self._last_peak = self._peak
-                self._last_trough = self._trough
-            self._breaths.append(s)
-            del self._breaths[: -(_INTERVALS_AVERAGED + 1)]
-            self._peak = value
-            self._trough = value
-        elif self._breaths:
-            self._peak = max(self._peak, value)
-            self._trough = min(self._trough, value)
-        self._previous = value
+    def _ensure_wave(self, first: int, last: int) -> np.ndarray:
+        """Samples ``first..last``, computed ahead in chunks (again if the physiology changed)."""
+        if (
+            self._wave_revision != self._phys.revision
+            or first < self._wave_start
+            or first > self._wave_start + len(self._wave)
+        ):
+            self._wave = self._wave[:0]
+            self._wave_start = first
+            self._wave_revision = self._phys.revision
+        while self._wave_start + len(self._wave) <= last:
+            start = self._wave_start + len(self._wave)
+            count = max(1, round(_CHUNK_S * self._rate))
+            s0 = start / self._rate + self._phys_offset
+            s1 = (start + count - 1) / self._rate + self._phys_offset
+            chunk = self._phys.co2_block(s0, s1, count)
+            chunk += self._rng.normal(0.0, 0.25, count)
+            np.maximum(chunk, 0.0, out=chunk)
+            keep = first - self._wave_start
+            self._wave = np.concatenate((self._wave[keep:], np.round(chunk, 1)))
+            self._wave_start = first
+        offset = first - self._wave_start
+        return self._wave[offset : last - self._wave_start + 1]
+
+    def _detect(self, s0: float, wave: np.ndarray) -> None:
+        """Find breaths (upward threshold crossings) in a block starting at ``s0``."""
+        above = wave >= BREATH_THRESHOLD_MMHG
+        before = np.concatenate(([self._previous >= BREATH_THRESHOLD_MMHG], above[:-1]))
+        onsets = np.flatnonzero(above & ~before)
+        start = 0
+        for index in [*onsets.tolist(), len(wave)]:
+            if start < index and self._breaths:
+                segment = wave[start:index]
+                self._peak = max(self._peak, float(segment.max()))
+                self._trough = min(self._trough, float(segment.min()))
+            if index < len(wave):
+                if self._breaths:
+                    self._last_peak = self._peak
+                    self._last_trough = self._trough
+                self._breaths.append(s0 + index / self._rate)
+                del self._breaths[: -(_INTERVALS_AVERAGED + 1)]
+                self._peak = float(wave[index])
+                self._trough = float(wave[index])
+                start = index + 1
+        self._previous = float(wave[-1])
 
     def _emit_numerics(self, s: float) -> None:
         if self._blocked:

@@ -3,8 +3,9 @@
 The model holds a target for each vital sign (heart rate, SpO2, systolic and diastolic pressure,
 respiratory rate, end-tidal CO2). A scenario changes targets over time with
 :meth:`Physiology.set_targets`: each target ramps linearly from its value at the time of the
-change to the new value. On top of the targets the model adds natural variability: a slow random walk and respiratory sinus arrhythmia on
-the heart rate, jitter on SpO2 and a slow swing of the blood pressure.
+change to the new value. On top of the targets the model adds natural variability: a slow random
+walk and respiratory sinus arrhythmia on the heart rate, jitter on SpO2 and a slow swing of the
+blood pressure.
 
 The variability is a smooth function of time drawn once from the seed, so
 :meth:`Physiology.state_at` gives the same answer for the same time however often, and in whatever
@@ -362,26 +363,37 @@ class Physiology:
         return 0.0 if self.apneic_at_s(s) else self.value_at_s("resp_rate", s)
 
     def co2_at_s(self, s: float) -> float:
-        """The capnogram: airway CO2 in mmHg at ``s`` seconds after origin.
+        """The capnogram: airway CO2 in mmHg at ``s`` seconds after origin (see
+        :meth:`co2_block`)."""
+        return float(self.co2_block(s, s, 1)[0])
+
+    def co2_block(self, s0: float, s1: float, count: int) -> np.ndarray:
+        """The capnogram at ``count`` evenly spaced times from ``s0`` to ``s1`` (mmHg).
 
         Each breath is inspiration (first 40 % of the cycle, CO2 about 0) and expiration: a fast
         upstroke to 85 % of the end-tidal value, then a slowly rising plateau that reaches it at
-        the end of the breath, then the inspiratory downstroke. Flat at 0 during an apnoea once
-        the last breath has been breathed out.
+        the end of the breath, then the inspiratory downstroke. Flat at 0 during an apnoea.
         """
-        if self.apneic_at_s(s):
-            return 0.0
-        cycle = (self.respiratory_phase_at_s(s) - self._rsa_phase) / (2 * math.pi)
-        frac = cycle - math.floor(cycle)
-        peak = self.value_at_s("etco2", s)
-        if frac < _INSPIRATION:
-            # downstroke from the previous breath's plateau, then the inspiratory baseline
-            return peak * max(0.0, 1.0 - frac / _DOWNSTROKE) if frac < _DOWNSTROKE else 0.0
-        into = (frac - _INSPIRATION) / (1.0 - _INSPIRATION)
-        if into < _UPSTROKE:
-            x = into / _UPSTROKE
-            return peak * 0.85 * (3 * x * x - 2 * x * x * x)
-        return peak * (0.85 + 0.15 * (into - _UPSTROKE) / (1.0 - _UPSTROKE))
+        times = np.linspace(s0, s1, count) if count > 1 else np.array([s0], dtype=np.float64)
+        # Phase and end-tidal value at knots a second apart, interpolated in between.
+        knots = np.linspace(s0, s1, max(2, math.ceil(s1 - s0) + 1))
+        phases = [self.respiratory_phase_at_s(k) - self._rsa_phase for k in knots.tolist()]
+        peaks = [self.value_at_s("etco2", k) for k in knots.tolist()]
+        cycles = np.interp(times, knots, phases) / (2 * math.pi)
+        frac = cycles - np.floor(cycles)
+        peak = np.interp(times, knots, peaks)
+        into = np.clip((frac - _INSPIRATION) / (1.0 - _INSPIRATION), 0.0, 1.0)
+        x = np.clip(into / _UPSTROKE, 0.0, 1.0)
+        expiring = np.where(
+            into < _UPSTROKE,
+            0.85 * (3 * x * x - 2 * x * x * x),
+            0.85 + 0.15 * (into - _UPSTROKE) / (1.0 - _UPSTROKE),
+        )
+        downstroke = np.clip(1.0 - frac / _DOWNSTROKE, 0.0, 1.0)
+        co2 = peak * np.where(frac < _INSPIRATION, downstroke, expiring)
+        for start, end in self._apneas:
+            co2[(times >= start) & (times < end)] = 0.0
+        return co2
 
     def state_at_s(self, s: float) -> PhysiologyState:
         """The vital signs at ``s`` seconds after :attr:`origin`."""

@@ -318,7 +318,8 @@ class ConsoleController(QObject):
         session = session_from_form(form, self.clock.now(), simulated=True)
         if scenario is not None:
             session = session.model_copy(update={"scenario": scenario.name})
-        devices = simulated_devices(self.clock, baseline, seed)
+        respiration = bool(getattr(getattr(scenario, "devices", None), "respiration", True))
+        devices = simulated_devices(self.clock, baseline, seed, respiration=respiration)
         interval = getattr(getattr(scenario, "nibp", None), "interval", None)
         self._start_runtime(session, devices=devices, nibp_interval_s=interval)
         if scenario is not None:
@@ -344,7 +345,14 @@ class ConsoleController(QObject):
             return self.start_simulated_session(
                 pseudonym=scenario.patient.pseudonym,
                 treatment=scenario.treatment.value,
-                baseline={"hr": base.hr, "spo2": base.spo2, "sys": base.sys, "dia": base.dia},
+                baseline={
+                    "hr": base.hr,
+                    "spo2": base.spo2,
+                    "sys": base.sys,
+                    "dia": base.dia,
+                    "resp_rate": base.resp_rate,
+                    "etco2": base.etco2,
+                },
                 scenario=scenario,
                 seed=scenario.seed,
             )
@@ -378,8 +386,10 @@ class ConsoleController(QObject):
         if devices is not None and not session.simulated and session.dose_at is None:
             # Simulated devices never make a patient record: the session is marked simulated.
             session = session.model_copy(update={"simulated": True})
+        respiration = None
         if devices is not None:
             oximeter, nibp = devices.oximeter, devices.nibp
+            respiration = devices.respiration
         else:
             oximeter, nibp = serial_devices(self.settings, self.clock)  # started by the factory
         if nibp_interval_s is None and self.settings.nibp_auto_interval_min:
@@ -392,12 +402,13 @@ class ConsoleController(QObject):
                 session,
                 oximeter=oximeter,
                 nibp=nibp,
+                respiration=respiration,
                 profile=profile,
                 nibp_interval_s=nibp_interval_s,
                 simulated=session.simulated,
             )
         except BaseException:
-            for source in (oximeter, nibp):
+            for source in (oximeter, nibp, respiration):
                 if source is not None:
                     source.stop()  # no reader thread outlives a session that did not start
             raise
@@ -905,7 +916,14 @@ class ConsoleController(QObject):
         if self.devices is None:
             self.error.emit("Faults can only be injected into a simulated session.")
             return
-        target = self.devices.oximeter if device == "oximeter" else self.devices.nibp
+        target = {
+            "oximeter": self.devices.oximeter,
+            "nibp": self.devices.nibp,
+            "respiration": self.devices.respiration,
+        }.get(device)
+        if target is None:
+            self.error.emit(f"There is no simulated {device} in this session.")
+            return
         try:
             if fault.startswith("clear:"):
                 target.clear_fault(fault.removeprefix("clear:"))
