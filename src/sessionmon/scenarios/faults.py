@@ -37,5 +37,7 @@ def apply_fault(
     target = step.target_device
     device = devices.get(target) if target is not None else None
     if device is None:
-        raise UserError(f"fault {step.fault} needs the {target} device, which is not in the session")
+        raise UserError(
+            f"fault {step.fault} needs the {target} device, which is not in the session"
+        )
     device.inject_fault(str(step.fault), step.duration)
