@@ -322,6 +322,11 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
     def protocol_state(self) -> ProtocolState:
         """The facts the protocol evaluates (read only, please)."""
         self._state.unacknowledged_latched = list(self._engine.unacknowledged_latched())
+        self._state.respiration_monitored = self._respiration is not None
+        values = self._ingest.values
+        for kind in (Kind.RESP_RATE, Kind.ETCO2):
+            if kind in values:
+                self._state.breathing[kind.value] = (values[kind][1], values[kind][0])
         return self._state
 
     def discharge_state(self) -> ProtocolState:
