@@ -19,8 +19,8 @@ monitoring period, NTE segments for the annotations, then one OBX per metric val
   Serial devices have no EUI-64 of their own: :func:`eui64` derives a stable, locally
   administered one from the device name.
 * HR and SpO2 (and respiratory rate and etCO2) are one OBX per minute, the median of that
-  minute's 1 Hz values stamped at the minute start (see :mod:`sessionmon.export.downsample`); every NIBP
-  reading is exported.
+  minute's 1 Hz values stamped at the minute start (see :mod:`sessionmon.export.downsample`);
+  every NIBP reading is exported.
 
 Free text is escaped (``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\``); segments end with a carriage return.
 MDS/VMD/channel OBX rows are not sent (their containment codes are not in the reference).

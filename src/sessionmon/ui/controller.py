@@ -53,7 +53,15 @@ STORE_AUTOFLUSH_S = 0.5
 #: Far enough ahead that every physiology ramp has ended (reads the final targets).
 _FAR_FUTURE = timedelta(days=3650)
 
-_TREND_KINDS = (Kind.HR, Kind.SPO2, Kind.NIBP_SYS, Kind.NIBP_DIA, Kind.NIBP_MAP)
+_TREND_KINDS = (
+    Kind.HR,
+    Kind.SPO2,
+    Kind.NIBP_SYS,
+    Kind.NIBP_DIA,
+    Kind.NIBP_MAP,
+    Kind.RESP_RATE,
+    Kind.ETCO2,
+)
 
 
 def clinic_alarm_file() -> str | None:
@@ -304,8 +312,12 @@ class ConsoleController(QObject):
         baseline: dict[str, float] | None = None,
         scenario: Any | None = None,
         seed: int = 7,
+        respiration: bool | None = None,
     ) -> Session:
-        """Start a training session with a simulated patient (optionally playing a scenario)."""
+        """Start a training session with a simulated patient (optionally playing a scenario).
+
+        ``respiration`` adds the simulated capnograph (default: yes, unless the scenario's
+        ``[devices] respiration = false``)."""
         form = NewSessionForm(
             pseudonym=pseudonym,
             date_of_birth="1980-01-01",
@@ -318,7 +330,8 @@ class ConsoleController(QObject):
         session = session_from_form(form, self.clock.now(), simulated=True)
         if scenario is not None:
             session = session.model_copy(update={"scenario": scenario.name})
-        respiration = bool(getattr(getattr(scenario, "devices", None), "respiration", True))
+        if respiration is None:
+            respiration = bool(getattr(getattr(scenario, "devices", None), "respiration", True))
         devices = simulated_devices(self.clock, baseline, seed, respiration=respiration)
         interval = getattr(getattr(scenario, "nibp", None), "interval", None)
         self._start_runtime(session, devices=devices, nibp_interval_s=interval)
@@ -453,6 +466,8 @@ class ConsoleController(QObject):
             Kind.NIBP_SYS: "nibp_sys",
             Kind.NIBP_DIA: "nibp_dia",
             Kind.NIBP_MAP: "nibp_map",
+            Kind.RESP_RATE: "resp_rate",
+            Kind.ETCO2: "etco2",
         }
         for m in self.store.measurements(session.id, kinds=list(_TREND_KINDS)):
             self.trends.add(names[m.kind], (m.received_at - start).total_seconds(), m.value)

@@ -52,6 +52,7 @@ from sessionmon.ui.widgets.fit_row import FitRow
 from sessionmon.ui.widgets.header import SessionHeader
 from sessionmon.ui.widgets.nibp_tile import NibpTile
 from sessionmon.ui.widgets.numeric_tile import NumericTile
+from sessionmon.ui.widgets.respiration_tiles import Etco2Tile, RespRateTile
 from sessionmon.ui.widgets.spo2_tile import Spo2Tile
 from sessionmon.ui.widgets.trends import TrendsPanel
 from sessionmon.ui.window_placement import clamp_to_screen, trainer_width
@@ -114,6 +115,10 @@ class MainWindow(QMainWindow):
         self.hr_tile = NumericTile(theme.HR_COLOUR)
         self.spo2_tile = Spo2Tile()
         self.nibp_tile = NibpTile()
+        self.rr_tile = RespRateTile()
+        self.etco2_tile = Etco2Tile()
+        self.rr_tile.setVisible(False)  # shown only with a respiration source
+        self.etco2_tile.setVisible(False)
         self.trends = TrendsPanel()
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -133,6 +138,8 @@ class MainWindow(QMainWindow):
         tiles.addWidget(self.hr_tile, 5)
         tiles.addWidget(self.spo2_tile, 9)
         tiles.addWidget(self.nibp_tile, 8)
+        tiles.addWidget(self.rr_tile, 4)
+        tiles.addWidget(self.etco2_tile, 8)
         layout.addLayout(tiles, 5)
         layout.addWidget(self.trends, 6)
         layout.addWidget(self.action_row)
@@ -255,6 +262,7 @@ class MainWindow(QMainWindow):
         self.hr_tile.set_view(view.hr, theme.flash_on(view.hr.priority, phase))
         self.spo2_tile.set_spo2(view.spo2, theme.flash_on(view.spo2.spo2.priority, phase))
         self.nibp_tile.set_nibp(view.nibp, theme.flash_on(view.nibp.priority, phase))
+        self._show_respiration(view, phase)
         self.alarm_bar.set_state(view.alarms, view.audio, phase)
         now_s = (
             (view.now - view.session_start).total_seconds()
@@ -277,6 +285,18 @@ class MainWindow(QMainWindow):
         )
         for button in (self.checklist_button, self.note_button, self.discharge_button):
             button.setEnabled(live)
+
+    def _show_respiration(self, view, phase: float) -> None:
+        """RR and etCO2 tiles and trend, only when the session has a respiration source."""
+        resp = view.respiration
+        shown = resp is not None
+        if self.rr_tile.isVisibleTo(self) != shown:
+            self.rr_tile.setVisible(shown)
+            self.etco2_tile.setVisible(shown)
+            self.trends.set_respiration(shown)
+        if resp is not None:
+            self.rr_tile.set_view(resp.rr, theme.flash_on(resp.rr.priority, phase))
+            self.etco2_tile.set_co2(resp, theme.flash_on(resp.etco2.priority, phase))
 
     def redraw_trends(self) -> None:
         """Redraw the trends now (they otherwise follow at 5 Hz)."""
