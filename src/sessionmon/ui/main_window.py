@@ -67,6 +67,16 @@ COMPACT_BELOW_HEIGHT = 700
 #: window steps down until every label fits whole (the shortcut stays in the tooltip).
 ACTION_LEVELS: tuple[tuple[int, bool], ...] = ((17, True), (15, True), (15, False), (13, False))
 
+#: Below this tile-row width the RR tile folds into the etCO2 tile (px).
+RESP_COMPACT_BELOW_PX = 1100
+
+
+def _worst(resp):
+    """The higher alarm priority of the RR and etCO2 numerics (None if neither alarms)."""
+    found = [p for p in (resp.rr.priority, resp.etco2.priority) if p is not None]
+    return max(found, key=lambda p: p.rank) if found else None
+
+
 #: The trends are redrawn every this many frames (25 Hz / 5 = 5 Hz).
 TREND_EVERY_N_FRAMES = 5
 
@@ -287,16 +297,27 @@ class MainWindow(QMainWindow):
             button.setEnabled(live)
 
     def _show_respiration(self, view, phase: float) -> None:
-        """RR and etCO2 tiles and trend, only when the session has a respiration source."""
+        """RR and etCO2 tiles and trend, only when the session has a respiration source.
+
+        Where the tile row is narrower than :data:`RESP_COMPACT_BELOW_PX` (a small laptop, or the
+        trainer panel open) the RR tile folds into the etCO2 tile's bottom line, so no tile is
+        squeezed below readable."""
         resp = view.respiration
         shown = resp is not None
-        if self.rr_tile.isVisibleTo(self) != shown:
-            self.rr_tile.setVisible(shown)
+        compact = shown and self.hr_tile.parentWidget().width() < RESP_COMPACT_BELOW_PX
+        if self.etco2_tile.isVisibleTo(self) != shown:
             self.etco2_tile.setVisible(shown)
             self.trends.set_respiration(shown)
-        if resp is not None:
+        if self.rr_tile.isVisibleTo(self) != (shown and not compact):
+            self.rr_tile.setVisible(shown and not compact)
+        if resp is None:
+            return
+        etco2 = resp.etco2
+        if compact:
+            self.etco2_tile.set_co2(resp, theme.flash_on(_worst(resp), phase), rr=resp.rr)
+        else:
             self.rr_tile.set_view(resp.rr, theme.flash_on(resp.rr.priority, phase))
-            self.etco2_tile.set_co2(resp, theme.flash_on(resp.etco2.priority, phase))
+            self.etco2_tile.set_co2(resp, theme.flash_on(etco2.priority, phase))
 
     def redraw_trends(self) -> None:
         """Redraw the trends now (they otherwise follow at 5 Hz)."""

@@ -6,12 +6,14 @@ size change, never per frame); the capnogram is redrawn with ``setData`` from th
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from sessionmon.ui import theme
-from sessionmon.ui.viewmodel import RespirationView
+from sessionmon.ui.viewmodel import NumericView, RespirationView
 from sessionmon.ui.widgets.numeric_tile import NumericTile
 
 #: Seconds of capnogram shown: two or three breaths at a normal rate.
@@ -90,9 +92,20 @@ class Etco2Tile(NumericTile):
         if label is not None:
             label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
 
-    def set_co2(self, view: RespirationView, lit: bool = True) -> None:
-        """Show the etCO2 numeric, FiCO2 and the capnogram of ``view``."""
-        self.set_view(view.etco2, lit)
+    def set_co2(
+        self, view: RespirationView, lit: bool = True, rr: NumericView | None = None
+    ) -> None:
+        """Show the etCO2 numeric, FiCO2 and the capnogram of ``view``; with ``rr`` (a narrow
+        console without the RR tile) the respiratory rate too, and the tile takes the higher
+        alarm colour of the two."""
+        shown = view.etco2
+        if rr is not None:
+            worst = [p for p in (rr.priority, shown.priority) if p is not None]
+            priority = max(worst, key=lambda p: p.rank) if worst else None
+            shown = dataclasses.replace(shown, priority=priority, stale=shown.stale and rr.stale)
+        self.set_view(shown, lit)
+        if self.plot.isVisibleTo(self) != (rr is None):
+            self.plot.setVisible(rr is None)  # narrow: the numerics keep their readable size
         samples = view.co2
         if len(samples) and view.co2_rate_hz > 0:
             if len(self._x) != len(samples) or self._rate != view.co2_rate_hz:
@@ -102,5 +115,7 @@ class Etco2Tile(NumericTile):
         else:
             self.curve.setData([], [])
         text = f"FiCO2 {view.fico2_text}"
+        if rr is not None:
+            text = f"RR {rr.value}  FiCO2 {view.fico2_text}"
         if self.fico2_label.text() != text:
             self.fico2_label.setText(text)
