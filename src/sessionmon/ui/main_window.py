@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
         tiles.addWidget(self.spo2_tile, 9)
         tiles.addWidget(self.nibp_tile, 8)
         tiles.addWidget(self.rr_tile, 3)
-        tiles.addWidget(self.etco2_tile, 6)
+        tiles.addWidget(self.etco2_tile, 5)
         layout.addLayout(tiles, 5)
         layout.addWidget(self.trends, 6)
         layout.addWidget(self.action_row)
