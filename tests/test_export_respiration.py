@@ -14,8 +14,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from export_fixtures import scenario_store
 from sessionmon.clock import ManualClock
-from sessionmon.export import export_session, load_record
-from sessionmon.export.rems import rems_summary
+from sessionmon.export import export_session
 
 LOINC = "http://loinc.org"
 MDC = "urn:iso:std:iso:11073:10101"
@@ -85,12 +84,3 @@ def test_hl7_has_rr_and_etco2_obx(scenario, tmp_path):
     assert etco2[0][7] == "15-50"
     assert len({f[4] for f in obx}) == len(obx)  # sub-ids stay unique
     assert rr[0][4].startswith("3.1.1.3.")  # a separate capnograph is its own MDS
-
-
-def test_rems_respiratory_answer_cites_rr_etco2_and_apnoea(scenario):
-    store, sid = scenario
-    rems = rems_summary(load_record(store, sid))
-    finding = rems.respiratory_depression
-    assert finding.occurred is True
-    assert "lowest RR" in finding.details and "highest etCO2" in finding.details
-    assert "apnoea" in finding.details
