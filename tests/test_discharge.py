@@ -525,3 +525,44 @@ def test_minutes_until_ready_judges_the_patient_at_each_moment():
     # SpO2 was below the limit until 95 min; the next moment examined is the BP at 100 min.
     assert PROTO.minutes_until_ready(state, m(125), low_until_95) == pytest.approx(100)
     assert PROTO.minutes_until_ready(state, m(125), low_until_95, [m(95)]) == pytest.approx(95)
+
+
+# ---------------------------------------------------------------------------- breathing
+
+
+def breathing_state(rr: float, etco2: float, age_min: float = 0.2) -> ProtocolState:
+    state = ready_state()
+    state.respiration_monitored = True
+    state.breathing = {"resp_rate": (m(121 - age_min), rr), "etco2": (m(121 - age_min), etco2)}
+    return state
+
+
+def test_with_a_capnograph_current_rr_and_etco2_within_limits_allow_discharge():
+    decision = PROTO.evaluate_discharge(breathing_state(14, 38), m(121))
+    assert decision.allowed
+    assert {"discharge_resp_rate", "discharge_etco2"} <= {c.id for c in decision.criteria}
+
+
+@pytest.mark.parametrize(
+    ("rr", "etco2", "why"),
+    [
+        (6, 38, "respiratory rate 6 /min is outside 8-30"),
+        (32, 38, "respiratory rate 32 /min is outside 8-30"),
+        (14, 54, "etCO2 54 mmHg is outside 15-50"),
+        (14, 12, "etCO2 12 mmHg is outside 15-50"),
+    ],
+)
+def test_rr_or_etco2_out_of_limits_blocks(rr, etco2, why):
+    assert why in blocking(breathing_state(rr, etco2), 121)
+
+
+def test_old_breathing_values_block_as_not_current():
+    reasons = blocking(breathing_state(14, 38, age_min=2), 121)
+    assert "no current respiratory rate from the capnograph" in reasons
+    assert "no current etCO2 from the capnograph" in reasons
+
+
+def test_without_a_capnograph_breathing_is_not_a_criterion():
+    state = ready_state()
+    state.breathing = {"resp_rate": (m(120), 4.0)}  # e.g. an oximeter's RR, not monitored
+    assert PROTO.evaluate_discharge(state, m(121)).allowed

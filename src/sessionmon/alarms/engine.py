@@ -58,7 +58,9 @@ from sessionmon.model import (
 
 #: Measures that arrive continuously (about once a second) and go stale when they stop.
 #: NIBP values are episodic: each holds until the next measurement.
-CONTINUOUS_MEASURES = frozenset({Kind.SPO2, Kind.HR, Kind.PI, Kind.RESP_RATE})
+CONTINUOUS_MEASURES = frozenset(
+    {Kind.SPO2, Kind.HR, Kind.PI, Kind.RESP_RATE, Kind.ETCO2, Kind.FICO2}
+)
 
 #: Timing slack for comparing float seconds held in datetimes (microsecond resolution).
 _EPSILON_S = 1e-6
@@ -705,6 +707,11 @@ class AlarmEngine:
         watch = self._watches[cid]
         if not watch.since:
             return None
+        rule = self._rules[cid]
+        if isinstance(rule, LimitRule) and any(
+            other in self._watches and self._watches[other].since for other in rule.unless
+        ):
+            return None  # e.g. etCO2 low while the patient is apnoeic: the apnoea alarm says it
         delays = self._delays[cid]
         ready = [
             priority

@@ -51,6 +51,8 @@ DISPLAY_UNITS: dict[Kind, str] = {
     Kind.NIBP_MAP: "mmHg",
     Kind.NIBP_HR: "/min",
     Kind.RESP_RATE: "/min",
+    Kind.ETCO2: "mmHg",
+    Kind.FICO2: "mmHg",
 }
 
 #: Measures a limit rule may watch (waveforms and cuff pressure are not alarmed on).
@@ -280,6 +282,9 @@ class LimitRule(_Rule):
         (every value beyond the high limit is beyond the medium limit too).
     latching : LatchMode
         Default ``high``: the alarm latches once it has been high priority.
+    unless : list of str
+        Condition ids of other limit rules: while any of them holds (its limit is crossed, its
+        delay running or done), this rule does not alarm (``etco2_low`` unless ``apnea``).
     """
 
     measure: Kind
@@ -287,6 +292,7 @@ class LimitRule(_Rule):
     medium: Annotated[LimitStage | None, Optional] = None
     high: Annotated[LimitStage | None, Optional] = None
     latching: LatchMode = LatchMode.HIGH
+    unless: tuple[str, ...] = ()
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"value", "limit", "unit", "detail"})
 
@@ -559,6 +565,13 @@ class AlarmProfile(_Settings):
                 if rule_id in seen:
                     raise ValueError(f"{where}: the id {rule_id!r} is also used by {seen[rule_id]}")
                 seen[rule_id] = where
+        for rule_id, rule in self.limits.items():
+            for other in rule.unless:
+                if other == rule_id or other not in self.limits:
+                    raise ValueError(
+                        f"limits.{rule_id}.unless: {other!r} is not another limit rule "
+                        f"(use any of {', '.join(sorted(set(self.limits) - {rule_id}))})"
+                    )
         self._check_low_below_high()
         for rule_id, area in self.areas.items():
             limit = self.limits.get(area.limit_rule)
@@ -793,6 +806,16 @@ DEFAULT_SOURCES: dict[str, str] = {
     "storage_failure": "medium: issue 9 item 4",
     "bp_check_due": "40-min BP: Spravato label, section 2; 5 s delay: a reminder met at once is "
     "no alarm (issue 9 item 4)",
+    "resp_rate_low": "< 8 /min after 15 s, <= 5 high: issue 16 item 3; RR low limit default 5: "
+    "Welch Allyn 1500 user manual; docs/decisions/respiration.md",
+    "resp_rate_high": "> 30 /min after 30 s: issue 16 item 3; RR high default 30: Welch Allyn "
+    "1500, Spacelabs capnography module manuals",
+    "apnea": "no breath detected for 20 s, high, latched: issue 16 item 3; apnoea time default "
+    "20 s: Spacelabs capnography module, Philips Efficia CM manuals",
+    "etco2_high": "> 50 mmHg: issue 16 item 3; etCO2 15-50 mmHg: LIFEPAK 15 defaults",
+    "etco2_low": "< 15 mmHg after 30 s, not during apnoea: issue 16 item 3; LIFEPAK 15 defaults",
+    "capno_no_data": "capnograph silent, stalled or unplugged, 5 s: docs/decisions/respiration.md",
+    "capno_line_blocked": "the device reports the sampling line blocked: issue 16 item 3",
 }
 
 
@@ -805,6 +828,52 @@ def _with_sources(profile: AlarmProfile) -> AlarmProfile:
     if "nibp_rise" in DEFAULT_SOURCES:
         data["nibp_rise"]["source"] = DEFAULT_SOURCES["nibp_rise"]
     return AlarmProfile.model_validate(data)
+
+
+def breathing_limits() -> dict[str, LimitRule]:
+    """The default breathing alarms (respiratory rate and end-tidal CO2).
+
+    Returns
+    -------
+    dict of str to LimitRule
+        ``resp_rate_low`` < 8 /min medium after 15 s, <= 5 high; ``resp_rate_high`` > 30 medium
+        after 30 s; ``apnea``: no breath detected (RR < 1) for 20 s, high, latched;
+        ``etco2_high`` > 50 mmHg medium; ``etco2_low`` < 15 mmHg medium after 30 s unless
+        ``apnea`` holds. Sources: docs/decisions/respiration.md.
+    """
+    rr = "{value} /min (limit {limit})"
+    co2 = "{value} mmHg (limit {limit})"
+    return {
+        "resp_rate_low": _limit(
+            Kind.RESP_RATE, Direction.LOW, "Resp. rate low: " + rr, ("<", 8, 15), ("<=", 5, 15)
+        ),
+        "resp_rate_high": LimitRule(
+            measure=Kind.RESP_RATE,
+            direction=Direction.HIGH,
+            medium=LimitStage(op=Comparison.GT, threshold=30, delay_s=30),
+            message="Resp. rate high: " + rr,
+        ),
+        "apnea": LimitRule(
+            measure=Kind.RESP_RATE,
+            direction=Direction.LOW,
+            high=LimitStage(op=Comparison.LT, threshold=1, delay_s=20),
+            latching=LatchMode.ALWAYS,
+            message="Apnoea: no breath detected",
+        ),
+        "etco2_high": LimitRule(
+            measure=Kind.ETCO2,
+            direction=Direction.HIGH,
+            medium=LimitStage(op=Comparison.GT, threshold=50, delay_s=0),
+            message="etCO2 high: " + co2,
+        ),
+        "etco2_low": LimitRule(
+            measure=Kind.ETCO2,
+            direction=Direction.LOW,
+            medium=LimitStage(op=Comparison.LT, threshold=15, delay_s=30),
+            unless=("apnea",),
+            message="etCO2 low: " + co2,
+        ),
+    }
 
 
 def default_profile() -> AlarmProfile:
@@ -884,6 +953,7 @@ def _default_profile() -> AlarmProfile:
                 medium=LimitStage(op=Comparison.GT, threshold=110),
                 message="Mean BP high: " + bp_high,
             ),
+            **breathing_limits(),
         },
         nibp_rise=RiseRule(
             message="BP {value} mmHg: rise over pre-dose {baseline} (limit {limit})",
@@ -917,6 +987,8 @@ def _default_profile() -> AlarmProfile:
                 tech, lo, "Monitor technical alarm: {detail}", reported_by_device=True
             ),
             "bp_start_on_monitor": _condition(proto, lo, "Start a BP measurement on the monitor"),
+            "capno_no_data": _condition(tech, med, "No data from the capnograph", delay_s=5.0),
+            "capno_line_blocked": _condition(tech, med, "Capnography sampling line blocked"),
             "audio_unavailable": _condition(tech, med, "Alarm sound cannot play", pausable=False),
             "storage_failure": _condition(tech, med, "Session record cannot be saved"),
             "predose_bp_elevated": _condition(proto, lo, "Pre-dose BP elevated {value}"),

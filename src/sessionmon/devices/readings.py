@@ -26,6 +26,7 @@ class TechnicalCondition(StrEnum):
     LOW_SIGNAL = "low_signal"
     LOW_BATTERY = "low_battery"
     NIBP_FAILED = "nibp_failed"
+    LINE_BLOCKED = "line_blocked"  # capnography sampling line occluded
     INVALID_VALUE = "invalid_value"  # a value field held the device's "no value" sentinel
     NO_VALUE = "no_value"  # SpO2 or pulse keeps coming as "no value": treated as sensor off
     NO_VALID_DATA = "no_valid_data"  # bytes arrive but no valid reading (noise, wrong protocol)

@@ -1,7 +1,9 @@
 """Code systems shared by the FHIR and HL7 exports (LOINC, IEEE 11073 MDC, UCUM).
 
 Only the codes listed in the clinical reference are used; kinds without a confirmed code
-(perfusion index, cuff pressure, pleth) are not exported to FHIR or HL7.
+(perfusion index, cuff pressure, pleth, inspired CO2, the CO2 wave) are not exported to FHIR or
+HL7. The MDC code of MDC_AWAY_CO2_ET (151708) is from a public code list (see
+docs/decisions/respiration.md).
 """
 
 from __future__ import annotations
@@ -82,6 +84,14 @@ METRICS: dict[Kind, MetricCode] = {
         264928,
         "MDC_DIM_RESP_PER_MIN",
         "Respiratory rate",
+    ),
+    Kind.ETCO2: MetricCode(
+        (("19889-5", "Carbon dioxide [Partial pressure] in Exhaled gas --at end expiration"),),
+        151708,
+        "MDC_AWAY_CO2_ET",
+        "mm[Hg]",
+        *_MMHG,
+        "etCO2",
     ),
 }
 

@@ -8,8 +8,8 @@ MedicationAdministration per nasal device (28 mg each), or one per infusion with
 ``effectivePeriod``, ``rateQuantity`` and the body weight it was dosed by (a contained
 Medication carries the kit's NDC where known and the lot as its batch);
 vital-sign Observations (category ``vital-signs``, LOINC code plus the IEEE 11073 MDC code as a
-second coding, UCUM ``valueQuantity``): HR and SpO2 (and respiratory rate if recorded) as one
-Observation per minute holding the median of that minute's 1 Hz values over an
+second coding, UCUM ``valueQuantity``): HR and SpO2 (and respiratory rate and etCO2 if
+recorded) as one Observation per minute holding the median of that minute's 1 Hz values over an
 ``effectivePeriod``, every NIBP reading as one blood-pressure panel Observation (85354-9) with
 systolic, diastolic and mean components plus one NIBP pulse Observation; each checklist in force
 as a scored Observation (category ``survey``, ``valueInteger``); each alarm as a Flag. Simulated
@@ -47,7 +47,7 @@ ROUTES = {
 }
 GENDERS = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
 #: Kinds summarised per minute.
-CONTINUOUS = (Kind.HR, Kind.SPO2, Kind.RESP_RATE)
+CONTINUOUS = (Kind.HR, Kind.SPO2, Kind.RESP_RATE, Kind.ETCO2)
 
 
 def _iso(moment: datetime) -> str:

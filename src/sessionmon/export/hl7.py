@@ -6,7 +6,8 @@ monitoring period, NTE segments for the annotations, then one OBX per metric val
 * OBX-3 ``code^MDC_NAME^MDC``; OBX-4 the device-tree position ``MDS.VMD.CHAN.METRIC`` plus a
   fifth level numbering the values of that metric (unique within the message, as IHE PCD TF-2
   Appendix A allows "a further level"): the oximeter is MDS 1 (SpO2 ``1.1.1.1.n``, pulse rate
-  ``1.1.1.2.n``, respiratory rate ``1.1.1.3.n``), the NIBP monitor MDS 2 (systolic ``2.1.1.1.n``,
+  ``1.1.1.2.n``, respiratory rate ``1.1.1.3.n``, etCO2 ``1.1.1.4.n``; a separate capnograph
+  is a further device of that group, MDS 3), the NIBP monitor MDS 2 (systolic ``2.1.1.1.n``,
   diastolic ``2.1.1.2.n``, mean ``2.1.1.3.n``, pulse ``2.1.1.4.n``), a second device of a role
   MDS 3 / 4; OBX-5 the value; OBX-6 the unit as ``code^MDC_DIM_...^MDC``; OBX-7 the alarm
   limits in force at the start of the session as ``lower-upper``, ``>lower`` or ``<upper``
@@ -17,9 +18,9 @@ monitoring period, NTE segments for the annotations, then one OBX per metric val
   gateway's identifier); MSH-15/16 ``AL|NE``; SNOMED CT codes with coding system ``SCT``.
   Serial devices have no EUI-64 of their own: :func:`eui64` derives a stable, locally
   administered one from the device name.
-* HR and SpO2 (and respiratory rate) are one OBX per minute, the median of that minute's 1 Hz
-  values stamped at the minute start (see :mod:`sessionmon.export.downsample`); every NIBP
-  reading is exported.
+* HR and SpO2 (and respiratory rate and etCO2) are one OBX per minute, the median of that
+  minute's 1 Hz values stamped at the minute start (see :mod:`sessionmon.export.downsample`);
+  every NIBP reading is exported.
 
 Free text is escaped (``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\``); segments end with a carriage return.
 MDS/VMD/channel OBX rows are not sent (their containment codes are not in the reference).
@@ -45,12 +46,13 @@ POSITIONS: dict[Kind, str] = {
     Kind.SPO2: "1.1.1.1",
     Kind.HR: "1.1.1.2",
     Kind.RESP_RATE: "1.1.1.3",
+    Kind.ETCO2: "1.1.1.4",
     Kind.NIBP_SYS: "2.1.1.1",
     Kind.NIBP_DIA: "2.1.1.2",
     Kind.NIBP_MAP: "2.1.1.3",
     Kind.NIBP_HR: "2.1.1.4",
 }
-CONTINUOUS = (Kind.SPO2, Kind.HR, Kind.RESP_RATE)
+CONTINUOUS = (Kind.SPO2, Kind.HR, Kind.RESP_RATE, Kind.ETCO2)
 SEXES = {"female": "F", "male": "M", "other": "O", "unknown": "U"}
 _ESCAPES = {"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\", "~": "\\R\\"}
 _ESCAPE_RE = re.compile(r"[\\|^&~]")

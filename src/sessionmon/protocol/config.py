@@ -80,6 +80,15 @@ class ProtocolConfig(BaseModel):
     )
     discharge_moaas: int = Field(5, ge=0, le=5, description="Latest MOAA/S must be at least this")
     discharge_aldrete_min: int = Field(9, ge=0, le=10)
+    discharge_resp_rate_range: tuple[float, float] = Field(
+        (8.0, 30.0), description="With capnography: current RR must lie in this range, /min"
+    )
+    discharge_etco2_range: tuple[float, float] = Field(
+        (15.0, 50.0), description="With capnography: current etCO2 must lie in this range, mmHg"
+    )
+    discharge_breathing_recent_s: float = Field(
+        30.0, gt=0, description="RR and etCO2 count as current when this recent"
+    )
     require_peak_bp: bool = True
     require_aldrete: bool = True
     require_cadss_resolved: bool = Field(

@@ -304,6 +304,31 @@ def _cadss(config: ProtocolConfig, state: ProtocolState, dose: datetime, now: da
     )
 
 
+def _breathing(config: ProtocolConfig, state: ProtocolState, now: datetime) -> list[Criterion]:
+    """Current RR and etCO2 within limits (only where a respiration source is in the session)."""
+    if not state.respiration_monitored:
+        return []
+    found = []
+    for key, label, unit, (low, high) in (
+        ("resp_rate", "respiratory rate", "/min", config.discharge_resp_rate_range),
+        ("etco2", "etCO2", "mmHg", config.discharge_etco2_range),
+    ):
+        latest = state.breathing.get(key)
+        cid = f"discharge_{key}"
+        if (
+            latest is None
+            or (now - latest[0]).total_seconds() > config.discharge_breathing_recent_s
+        ):
+            found.append(Criterion(cid, False, f"no current {label} from the capnograph"))
+        elif not low <= latest[1] <= high:
+            found.append(
+                Criterion(cid, False, f"{label} {latest[1]:g} {unit} is outside {low:g}-{high:g}")
+            )
+        else:
+            found.append(Criterion(cid, True, f"{label} {latest[1]:g} {unit}"))
+    return found
+
+
 def _latched(state: ProtocolState, physiological: set[str]) -> Criterion:
     latched = [c for c in dict.fromkeys(state.unacknowledged_latched) if c not in physiological]
     if not latched:
@@ -352,6 +377,7 @@ def criteria(
     if config.require_peak_bp:
         result.append(_peak_bp(config, state, begin, now))
     result += _discharge_bp(config, state, dose, now)
+    result += _breathing(config, state, now)
     result.append(_moaas(config, state, dose, now))
     if config.require_cadss_resolved:
         result.append(_cadss(config, state, dose, now))
@@ -373,7 +399,8 @@ def evaluate_discharge(
     taken 30-60 min after the first dose; a pre-dose BP; a BP in the last 30 min inside the
     session's limits and not risen over the pre-dose BP beyond the ``nibp_rise`` thresholds;
     MOAA/S 5 and modified Aldrete at least 9, each in the last 30 min; where dissociation was
-    recorded, a CADSS in the last 30 min back at the cut-off; no unacknowledged latched alarm.
+    recorded, a CADSS in the last 30 min back at the cut-off; no unacknowledged latched alarm;
+    where a respiration source is in the session, current RR 8-30 /min and etCO2 15-50 mmHg.
 
     Returns
     -------
@@ -417,6 +444,7 @@ def minutes_until_ready(
         clean = dataclasses.replace(
             state,
             unacknowledged_latched=[],
+            respiration_monitored=False,  # breathing: current values only
             patient=patient_at(moment) if patient_at is not None else None,
         )
         evaluated = criteria(

@@ -72,6 +72,10 @@ class ProtocolState:
     safety: dict[str, Any] | None = None
     safety_override: dict[str, Any] | None = None
     patient: PatientNow | None = None
+    #: Whether a respiration (capnography) source is in the session, and its latest numerics:
+    #: ``{"resp_rate": (at, value), "etco2": (at, value)}``.
+    respiration_monitored: bool = False
+    breathing: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     # Sorted copies of bp_readings / checklists, rebuilt only when the lists change (the
     # protocol is evaluated every second and these are read many times per evaluation).

@@ -31,7 +31,16 @@ from sessionmon.runtime.waveform import WaveformRecorder
 
 #: Numerics the alarm engine evaluates.
 OBSERVED_KINDS = frozenset(
-    {Kind.HR, Kind.SPO2, Kind.NIBP_SYS, Kind.NIBP_DIA, Kind.NIBP_MAP, Kind.RESP_RATE}
+    {
+        Kind.HR,
+        Kind.SPO2,
+        Kind.NIBP_SYS,
+        Kind.NIBP_DIA,
+        Kind.NIBP_MAP,
+        Kind.RESP_RATE,
+        Kind.ETCO2,
+        Kind.FICO2,
+    }
 )
 
 #: A diastolic value this close to the systolic one completes the same NIBP measurement.
@@ -95,6 +104,8 @@ class SourceIngest:
         Receives the pleth blocks.
     state : ProtocolState
         Receives each complete NIBP measurement (``bp_readings``).
+    co2_waveform : WaveformRecorder, optional
+        Receives the CO2 wave blocks (the capnogram); without it they are dropped.
 
     Attributes
     ----------
@@ -115,8 +126,10 @@ class SourceIngest:
         gate: ConditionGate,
         waveform: WaveformRecorder,
         state: ProtocolState,
+        co2_waveform: WaveformRecorder | None = None,
     ) -> None:
         self._sid = session_id
+        self._co2_waveform = co2_waveform
         self._engine = engine
         self._gate = gate
         self._waveform = waveform
@@ -168,7 +181,10 @@ class SourceIngest:
                 self._on_reading(tracker, item, at, is_nibp)
             elif isinstance(item, WaveformBlock):
                 tracker.last_data_at = at
-                if item.kind is Kind.PLETH:
+                if item.kind is Kind.CO2:
+                    if self._co2_waveform is not None:
+                        self._co2_waveform.add(item, at, device_id)
+                elif item.kind is Kind.PLETH:
                     self._waveform.add(item, at, device_id)
             elif isinstance(item, DeviceAlarms):
                 self._on_device_alarms(device_id, item, at)

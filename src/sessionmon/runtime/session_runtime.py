@@ -34,6 +34,7 @@ from sessionmon.model import (
     AlarmRecord,
     Event,
     EventKind,
+    Kind,
     Measurement,
     Patient,
     Session,
@@ -88,6 +89,9 @@ NASAL_DEVICE_INTERVAL_S = 300.0
 #: latched alarm changes, or the minimum observation ends; otherwise this often (clock seconds).
 DISCHARGE_EVALUATE_EVERY_S = 5.0
 
+#: CO2 wave samples kept for the live capnogram (12 s at 25 Hz: two or three slow breaths).
+CO2_CAPACITY = 300
+
 _ = _OXIMETER_DATA_LOST  # kept importable from here for older callers
 
 
@@ -110,6 +114,8 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         The pulse oximeter (serial or simulated).
     nibp : VitalsSource, optional
         The NIBP module; it should also satisfy ``NibpControl`` (measuring, request_measurement).
+    respiration : VitalsSource, optional
+        The capnograph (RR, etCO2, FiCO2, CO2 wave); may be the same object as another role's.
     profile : AlarmProfile, optional
         Alarm limits and priorities; defaults to ``default_profile()``.
     protocol : SessionProtocol, optional
@@ -141,6 +147,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         *,
         oximeter: VitalsSource | None = None,
         nibp: VitalsSource | None = None,
+        respiration: VitalsSource | None = None,
         profile: AlarmProfile | None = None,
         protocol: SessionProtocol | None = None,
         patient: Patient | None = None,
@@ -159,9 +166,10 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._sid = self._session.id
         self._oximeter = oximeter
         self._nibp = nibp
-        # one monitor may be both the oximeter and the NIBP: drain it once
+        self._respiration = respiration
+        # one monitor may be the oximeter, the NIBP and the respiration source: drain it once
         self._sources: list[VitalsSource] = list(
-            {id(s): s for s in (oximeter, nibp) if s is not None}.values()
+            {id(s): s for s in (oximeter, nibp, respiration) if s is not None}.values()
         )
         self._profile = profile or default_profile()
         self._limits = limits_of(self._profile)
@@ -181,8 +189,15 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._state = ProtocolState()
         self._gate = ConditionGate(self._engine)
         self._waveform = WaveformRecorder(store, self._sid, pleth_capacity)
+        self._co2_waveform = WaveformRecorder(store, self._sid, CO2_CAPACITY, Kind.CO2)
         self._ingest = SourceIngest(
-            self._sid, self._sources, self._engine, self._gate, self._waveform, self._state
+            self._sid,
+            self._sources,
+            self._engine,
+            self._gate,
+            self._waveform,
+            self._state,
+            co2_waveform=self._co2_waveform,
         )
         self._driver = ProtocolDriver(
             self._protocol, self._gate, nibp, nibp_interval_s, protocol_nibp_requests
@@ -264,6 +279,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         for source in self._sources:
             source.stop()
         self._waveform.flush()
+        self._co2_waveform.flush()
         self._store.flush()
 
     # ------------------------------------------------------------------ properties
@@ -307,6 +323,11 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
     def protocol_state(self) -> ProtocolState:
         """The facts the protocol evaluates (read only, please)."""
         self._state.unacknowledged_latched = list(self._engine.unacknowledged_latched())
+        self._state.respiration_monitored = self._respiration is not None
+        values = self._ingest.values
+        for kind in (Kind.RESP_RATE, Kind.ETCO2):
+            if kind in values:
+                self._state.breathing[kind.value] = (values[kind][1], values[kind][0])
         return self._state
 
     def discharge_state(self) -> ProtocolState:
@@ -390,11 +411,15 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
             if batch:
                 self._store.append_measurements(batch)
             self._waveform.flush_if_old(now)
+            self._co2_waveform.flush_if_old(now)
         except StoreError as exc:
             self._pending_storage_failure = str(exc)
         if self._waveform.store_error is not None:
             self._pending_storage_failure = str(self._waveform.store_error)
             self._waveform.store_error = None
+        if self._co2_waveform.store_error is not None:
+            self._pending_storage_failure = str(self._co2_waveform.store_error)
+            self._co2_waveform.store_error = None
         state = self.protocol_state
         arrived = ingest.take_bp_arrival()
         if arrived is not None:
@@ -571,4 +596,17 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
             discharge_attempted_at=self._discharge_attempted_at,
             markers=tuple(self._events.markers),
             alarm_limits=self._limits,
+            co2=self._co2_view(),
         )
+
+    def _co2_view(self) -> PlethView | None:
+        """The capnogram for the console, when a respiration source is in the session."""
+        if self._respiration is None:
+            return None
+        ring = self._co2_waveform.ring
+        return PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at)
+
+    @property
+    def has_respiration(self) -> bool:
+        """Whether a respiration (capnography) source is in the session."""
+        return self._respiration is not None

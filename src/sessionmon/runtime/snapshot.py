@@ -134,6 +134,8 @@ class RuntimeSnapshot:
         Doses, checklists, annotations and phase changes, oldest first.
     alarm_limits : dict
         The limits in force, as the alarm profile describes them.
+    co2 : PlethView or None
+        Recent CO2 wave samples (the capnogram) when a respiration source is in the session.
     """
 
     now: datetime
@@ -154,6 +156,7 @@ class RuntimeSnapshot:
     discharge_attempted_at: datetime | None
     markers: tuple[Marker, ...] = ()
     alarm_limits: dict[str, Any] = field(default_factory=dict)
+    co2: PlethView | None = None
 
     def value(self, kind: Kind | str) -> float | None:
         """Return the latest value of ``kind``, or None."""

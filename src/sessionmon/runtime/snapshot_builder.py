@@ -24,12 +24,21 @@ CONDITION_KINDS: dict[str, tuple[Kind, ...]] = {
     "nibp_map_high": (Kind.NIBP_MAP,),
     "spo2_desat": (Kind.SPO2,),
     "nibp_rise": (Kind.NIBP_SYS, Kind.NIBP_DIA),
+    "resp_rate_low": (Kind.RESP_RATE,),
+    "resp_rate_high": (Kind.RESP_RATE,),
+    "apnea": (Kind.RESP_RATE,),
+    "etco2_high": (Kind.ETCO2,),
+    "etco2_low": (Kind.ETCO2,),
 }
 
 #: Oximeter numerics older than this are shown as stale.
 OXIMETER_STALE_S = 10.0
 
 _OXIMETER_KINDS = frozenset({Kind.HR, Kind.SPO2, Kind.PI, Kind.RESP_RATE})
+
+#: Capnography numerics: shown as stale when as old as oximeter numerics, or while the device that
+#: sent them reports a technical alarm.
+_RESPIRATION_KINDS = frozenset({Kind.RESP_RATE, Kind.ETCO2, Kind.FICO2})
 
 
 def sorted_alarms(engine: AlarmEngine) -> list[Any]:
@@ -52,10 +61,14 @@ def vital_values(
                 colour[kind] = priority
     ox_tracker = ingest.trackers.get(id(oximeter)) if oximeter is not None else None
     ox_down = bool(ox_tracker and ox_tracker.conditions())
+    down = {t.device_id for t in ingest.trackers.values() if t.conditions()}
     values: dict[Kind, VitalValue] = {}
     for kind, (value, at, source) in ingest.values.items():
         age = (now - at).total_seconds()
-        stale = kind in _OXIMETER_KINDS and (age > OXIMETER_STALE_S or ox_down)
+        if kind in _RESPIRATION_KINDS and (ox_tracker is None or source != ox_tracker.device_id):
+            stale = age > OXIMETER_STALE_S or source in down
+        else:
+            stale = kind in _OXIMETER_KINDS and (age > OXIMETER_STALE_S or ox_down)
         values[kind] = VitalValue(
             kind, value, UNITS[kind], at, age, stale, colour.get(kind), source
         )

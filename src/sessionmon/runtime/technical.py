@@ -26,6 +26,7 @@ TECHNICAL_CONDITIONS: dict[DeviceRole, tuple[str, ...]] = {
         "oximeter_no_valid_data",
     ),
     DeviceRole.NIBP: ("nibp_disconnected", "nibp_failed"),
+    DeviceRole.RESPIRATION: ("capno_no_data", "capno_line_blocked"),
 }
 
 
@@ -37,7 +38,7 @@ def alarm_conditions(
     Parameters
     ----------
     role : DeviceRole
-        Oximeter or NIBP.
+        Oximeter, NIBP or respiration (capnography).
     link : LinkState
         The device's link state.
     reported : set of TechnicalCondition
@@ -58,6 +59,11 @@ def alarm_conditions(
                 out.add("oximeter_no_valid_data")
             if reported_sensor_off(reported):
                 out.add("oximeter_sensor_off")
+    elif role is DeviceRole.RESPIRATION:
+        if disconnected or TC.NO_DATA in reported or link is LinkState.STALLED:
+            out.add("capno_no_data")
+        elif TC.LINE_BLOCKED in reported:
+            out.add("capno_line_blocked")
     else:
         # an idle module that misses its keep-alive (no_data) is as gone as an unplugged one
         if disconnected or TC.NO_DATA in reported:

@@ -1,4 +1,4 @@
-"""Pleth samples in: the live waveform ring and the stored waveform chunks out."""
+"""Waveform samples in (pleth, CO2): the live waveform ring and the stored chunks out."""
 
 from __future__ import annotations
 
@@ -44,11 +44,14 @@ class WaveformRecorder:
         Written into every chunk.
     capacity : int
         Samples kept for the live waveform.
+    kind : Kind
+        The waveform recorded: pleth (default) or CO2 (the capnogram).
     """
 
-    def __init__(self, store: Any, session_id: Any, capacity: int) -> None:
+    def __init__(self, store: Any, session_id: Any, capacity: int, kind: Kind = Kind.PLETH) -> None:
         self._store = store
         self._sid = session_id
+        self._kind = kind
         self.ring = PlethRing(capacity)
         self._chunk: _ChunkBuilder | None = None
         #: The last error the store reported while taking a chunk (the store keeps the chunk
@@ -84,7 +87,7 @@ class WaveformRecorder:
             return
         stored = WaveformChunk.model_construct(
             session_id=self._sid,
-            kind=Kind.PLETH,
+            kind=self._kind,
             start=chunk.start,
             sample_rate_hz=chunk.rate,
             samples=tuple(chunk.samples),

@@ -78,6 +78,8 @@ class Fault(StrEnum):
     DISCONNECT = "disconnect"
     RECONNECT = "reconnect"
     NIBP_ERROR = "nibp_error"
+    LINE_BLOCKED = "line_blocked"
+    APNEA = "apnea"  # the patient stops breathing: no device, ``duration`` how long
 
 
 class Device(StrEnum):
@@ -85,10 +87,18 @@ class Device(StrEnum):
 
     OXIMETER = "oximeter"
     NIBP = "nibp"
+    RESPIRATION = "respiration"
 
 
 #: The device a fault implies when the step does not name one.
-_FAULT_DEVICE = {Fault.SENSOR_OFF: Device.OXIMETER, Fault.NIBP_ERROR: Device.NIBP}
+_FAULT_DEVICE = {
+    Fault.SENSOR_OFF: Device.OXIMETER,
+    Fault.NIBP_ERROR: Device.NIBP,
+    Fault.LINE_BLOCKED: Device.RESPIRATION,
+}
+
+#: Faults of the patient, not of a device.
+PATIENT_FAULTS = frozenset({Fault.APNEA})
 
 #: Step fields that only make sense with a given action.
 _ACTION_FIELDS: dict[str, set[Action]] = {
@@ -120,6 +130,7 @@ class Baseline(_Strict):
     sys: float = Field(default=126, ge=50, le=260)
     dia: float = Field(default=80, ge=20, le=180)
     resp_rate: float = Field(default=14, ge=2, le=60)
+    etco2: float = Field(default=38, ge=5, le=120)
 
     @model_validator(mode="after")
     def _dia_below_sys(self) -> Baseline:
@@ -164,11 +175,12 @@ class PhysiologyChange(_Strict):
     sys: float | None = Field(default=None, ge=40, le=280)
     dia: float | None = Field(default=None, ge=20, le=200)
     resp_rate: float | None = Field(default=None, ge=0, le=60)
+    etco2: float | None = Field(default=None, ge=5, le=120)
 
     @model_validator(mode="after")
     def _not_empty(self) -> PhysiologyChange:
         if not self.targets():
-            raise ValueError("a change needs at least one of hr, spo2, sys, dia, resp_rate")
+            raise ValueError("a change needs at least one of hr, spo2, sys, dia, resp_rate, etco2")
         return self
 
     def targets(self) -> dict[str, float]:
@@ -220,20 +232,32 @@ class Step(_Strict):
             raise ValueError("an annotate step needs text = ...")
         if self.action is Action.OVERRIDE_DISCHARGE and not self.text:
             raise ValueError("an override_discharge step needs the reason as text = ...")
-        if self.fault is not None:
+        if self.fault in PATIENT_FAULTS:
+            if self.device is not None:
+                raise ValueError(f"fault {self.fault.value} is the patient's: it takes no device")
+        elif self.fault is not None:
             implied = _FAULT_DEVICE.get(self.fault)
             if self.device is None and implied is None:
-                raise ValueError(f"fault {self.fault.value} needs device = oximeter or nibp")
+                raise ValueError(
+                    f"fault {self.fault.value} needs device = oximeter, nibp or respiration"
+                )
             if implied is not None and self.device not in (None, implied):
                 raise ValueError(f"fault {self.fault.value} applies only to the {implied.value}")
         return self
 
     @property
     def target_device(self) -> Device | None:
-        """The device a fault applies to (named or implied)."""
-        if self.fault is None:
+        """The device a fault applies to (named or implied); None for a patient fault."""
+        if self.fault is None or self.fault in PATIENT_FAULTS:
             return None
         return self.device or _FAULT_DEVICE[self.fault]
+
+
+class DeviceSet(_Strict):
+    """Which simulated devices measure the patient: an oximeter and an NIBP always, and a
+    capnograph (``respiration``) unless the scenario models a chair without one."""
+
+    respiration: bool = True
 
 
 class Scenario(_Strict):
@@ -247,6 +271,7 @@ class Scenario(_Strict):
     patient: PatientInfo = Field(default_factory=PatientInfo)
     baseline: Baseline = Field(default_factory=Baseline)
     nibp: NibpSettings = Field(default_factory=NibpSettings)
+    devices: DeviceSet = Field(default_factory=DeviceSet)
     steps: tuple[Step, ...] = Field(default=(), alias="step")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -258,6 +283,11 @@ class Scenario(_Strict):
                 raise ValueError(
                     f"step {index + 1} is at {format_hms(step.at)}, after the scenario ends "
                     f"({format_hms(self.duration)})"
+                )
+            if step.target_device is Device.RESPIRATION and not self.devices.respiration:
+                raise ValueError(
+                    f"step {index + 1}: fault {step.fault} needs the respiration device, "
+                    "which [devices] respiration = false leaves out"
                 )
         return self
 

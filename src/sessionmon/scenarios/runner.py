@@ -18,8 +18,15 @@ from sessionmon.course.enrol import new_course_session
 from sessionmon.errors import UserError
 from sessionmon.model import EventKind, Patient, Treatment
 from sessionmon.runtime import SessionRuntime
+from sessionmon.scenarios.faults import apply_fault
 from sessionmon.scenarios.model import Action, Device, Scenario, Step, format_hms
-from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedNibp, SimulatedOximeter
+from sessionmon.sim import (
+    Physiology,
+    PhysiologyTargets,
+    SimulatedCapnograph,
+    SimulatedNibp,
+    SimulatedOximeter,
+)
 from sessionmon.store import SessionStore
 
 #: Simulated time at which every scenario starts (so records are reproducible).
@@ -76,11 +83,17 @@ class ScenarioRun:
                 sys=baseline.sys,
                 dia=baseline.dia,
                 resp_rate=baseline.resp_rate,
+                etco2=baseline.etco2,
             ),
             seed=scenario.seed,
         )
         self.oximeter = SimulatedOximeter(self.clock, self.physiology, seed=scenario.seed + 1)
         self.nibp = SimulatedNibp(self.clock, self.physiology, seed=scenario.seed + 2)
+        self.respiration = (
+            SimulatedCapnograph(self.clock, self.physiology, seed=scenario.seed + 3)
+            if scenario.devices.respiration
+            else None
+        )
         session = None
         if "patient" in scenario.model_fields_set:  # [patient] links the run to one course
             session = new_course_session(
@@ -99,6 +112,7 @@ class ScenarioRun:
             treatment=Treatment.for_protocol(scenario.treatment),
             oximeter=self.oximeter,
             nibp=self.nibp,
+            respiration=self.respiration,
             nibp_interval_s=scenario.nibp.interval,
             protocol_nibp_requests=scenario.nibp.protocol_requests,
             simulated=True,
@@ -132,8 +146,12 @@ class ScenarioRun:
                     at=self.clock.now(), over_s=step.over, **step.change.targets()
                 )
             elif step.fault is not None:
-                device = self.oximeter if step.target_device is Device.OXIMETER else self.nibp
-                device.inject_fault(step.fault.value, step.duration)
+                devices = {
+                    Device.OXIMETER: self.oximeter,
+                    Device.NIBP: self.nibp,
+                    Device.RESPIRATION: self.respiration,
+                }
+                apply_fault(step, self.physiology, devices, self.clock.now())
                 self.runtime.tick()
             else:
                 self._act(step)

@@ -1,14 +1,20 @@
 """A patient-physiology model that simulated devices sample.
 
 The model holds a target for each vital sign (heart rate, SpO2, systolic and diastolic pressure,
-respiratory rate). A scenario changes targets over time with :meth:`Physiology.set_targets`: each
-target ramps linearly from its value at the time of the change to the new value. On top of the
-targets the model adds natural variability: a slow random walk and respiratory sinus arrhythmia on
-the heart rate, jitter on SpO2 and a slow swing of the blood pressure.
+respiratory rate, end-tidal CO2). A scenario changes targets over time with
+:meth:`Physiology.set_targets`: each target ramps linearly from its value at the time of the
+change to the new value. On top of the targets the model adds natural variability: a slow random
+walk and respiratory sinus arrhythmia on the heart rate, jitter on SpO2 and a slow swing of the
+blood pressure.
 
 The variability is a smooth function of time drawn once from the seed, so
 :meth:`Physiology.state_at` gives the same answer for the same time however often, and in whatever
 order, it is asked.
+
+Breathing drives a capnogram (:meth:`Physiology.co2_at_s`): CO2 near zero while breathing in,
+then a fast expiratory upstroke to a plateau that reaches the end-tidal CO2 at the end of the
+breath. An apnoea (:meth:`Physiology.set_apnea`) stops the breathing: the respiratory phase holds
+still, the capnogram stays flat at zero.
 """
 
 from __future__ import annotations
@@ -25,7 +31,14 @@ from sessionmon.clock import Clock
 from sessionmon.errors import UserError
 
 #: Names of the physiology parameters a scenario can change.
-PARAMETERS: tuple[str, ...] = ("hr", "spo2", "sys", "dia", "resp_rate")
+PARAMETERS: tuple[str, ...] = ("hr", "spo2", "sys", "dia", "resp_rate", "etco2")
+
+
+#: Fractions of a breath cycle: inspiration, its CO2 downstroke, and the expiratory upstroke
+#: (as a fraction of expiration).
+_INSPIRATION = 0.4
+_DOWNSTROKE = 0.04
+_UPSTROKE = 0.15
 
 
 class PhysiologyTargets(BaseModel):
@@ -41,6 +54,8 @@ class PhysiologyTargets(BaseModel):
         Arterial systolic and diastolic pressure, mmHg; ``dia`` must be below ``sys``.
     resp_rate : float
         Respiratory rate, /min (2-60); drives the respiratory sinus arrhythmia.
+    etco2 : float
+        End-tidal CO2, mmHg (5-120); the plateau of the capnogram.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -50,6 +65,7 @@ class PhysiologyTargets(BaseModel):
     sys: float = Field(ge=50, le=280)
     dia: float = Field(ge=20, le=200)
     resp_rate: float = Field(default=14.0, ge=2, le=60)
+    etco2: float = Field(default=38.0, ge=5, le=120)
 
     @model_validator(mode="after")
     def _diastolic_below_systolic(self) -> PhysiologyTargets:
@@ -71,7 +87,9 @@ class PhysiologyState:
     sys, dia, map : float
         Arterial pressures, mmHg; ``map`` is ``dia + (sys - dia) / 3``.
     resp_rate : float
-        Respiratory rate, /min.
+        Respiratory rate, /min (0 during an apnoea).
+    etco2 : float
+        End-tidal CO2 of the breath, mmHg.
     """
 
     hr: float
@@ -80,6 +98,7 @@ class PhysiologyState:
     dia: float
     map: float
     resp_rate: float
+    etco2: float = 38.0
 
 
 class _Track:
@@ -193,7 +212,9 @@ class Physiology:
             "sys": _SmoothNoise(rng, 2.5, (15.0, 400.0)),
             "dia": _SmoothNoise(rng, 1.5, (15.0, 400.0)),
             "resp_rate": _SmoothNoise(rng, 0.5, (30.0, 300.0)),
+            "etco2": _SmoothNoise(rng, 0.6, (20.0, 300.0)),
         }
+        self._apneas: list[tuple[float, float]] = []  # (start, end) seconds, sorted
         self._rsa_phase = float(rng.uniform(0, 2 * math.pi))
         self._revision = 0
 
@@ -231,7 +252,8 @@ class Physiology:
         over_s : float
             Ramp duration in seconds; 0 is a step.
         **targets : float
-            New targets by name: any of ``hr``, ``spo2``, ``sys``, ``dia``, ``resp_rate``.
+            New targets by name: any of ``hr``, ``spo2``, ``sys``, ``dia``, ``resp_rate``,
+            ``etco2``.
 
         Raises
         ------
@@ -273,7 +295,7 @@ class Physiology:
         Parameters
         ----------
         name : str
-            ``hr``, ``spo2``, ``sys``, ``dia`` or ``resp_rate`` (``map`` is derived, see
+            ``hr``, ``spo2``, ``sys``, ``dia``, ``resp_rate`` or ``etco2`` (``map`` is derived, see
             :meth:`state_at_s`).
         s : float
             Seconds since :attr:`origin`.
@@ -288,14 +310,90 @@ class Physiology:
             return min(290.0, max(40.0, base))
         if name == "dia":
             return min(self.value_at_s("sys", s) - 10.0, max(15.0, base))
+        if name == "etco2":
+            return min(120.0, max(3.0, base))
         return min(60.0, max(2.0, base))
 
     def respiratory_phase_at_s(self, s: float) -> float:
         """Phase of breathing (radians, growing without bound) at ``s`` seconds after origin.
 
         Inspiration is near phase 0 (mod 2π); the heart rate peaks there (sinus arrhythmia).
+        The phase holds still during an apnoea.
         """
-        return 2 * math.pi * self._tracks["resp_rate"].integral(s) / 60.0 + self._rsa_phase
+        track = self._tracks["resp_rate"]
+        breaths = track.integral(s)
+        for start, end in self._apneas:
+            if start >= s:
+                break
+            breaths -= track.integral(min(end, s)) - track.integral(start)
+        return 2 * math.pi * breaths / 60.0 + self._rsa_phase
+
+    # ------------------------------------------------------------------ breathing
+
+    def set_apnea(self, at: datetime, duration_s: float | None = None) -> None:
+        """Stop the breathing from ``at`` for ``duration_s`` seconds (None: until resumed).
+
+        Raises
+        ------
+        UserError
+            A duration that is not a positive number of seconds.
+        """
+        if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+            raise UserError(f"an apnoea must last a positive number of seconds, not {duration_s}")
+        start = self.seconds(at)
+        end = math.inf if duration_s is None else start + duration_s
+        self.resume_breathing(at)
+        self._apneas.append((start, end))
+        self._apneas.sort()
+        self._revision += 1
+
+    def resume_breathing(self, at: datetime) -> None:
+        """End an apnoea in force at ``at`` (does nothing if the patient breathes)."""
+        s = self.seconds(at)
+        self._apneas = [(a, min(b, s)) if a <= s < b else (a, b) for a, b in self._apneas]
+        self._apneas = [(a, b) for a, b in self._apneas if b > a]
+        self._revision += 1
+
+    def apneic_at_s(self, s: float) -> bool:
+        """Whether the patient is not breathing at ``s`` seconds after origin."""
+        return any(a <= s < b for a, b in self._apneas)
+
+    def breathing_rate_at_s(self, s: float) -> float:
+        """Respiratory rate at ``s`` (variability included), 0 during an apnoea."""
+        return 0.0 if self.apneic_at_s(s) else self.value_at_s("resp_rate", s)
+
+    def co2_at_s(self, s: float) -> float:
+        """The capnogram: airway CO2 in mmHg at ``s`` seconds after origin (see
+        :meth:`co2_block`)."""
+        return float(self.co2_block(s, s, 1)[0])
+
+    def co2_block(self, s0: float, s1: float, count: int) -> np.ndarray:
+        """The capnogram at ``count`` evenly spaced times from ``s0`` to ``s1`` (mmHg).
+
+        Each breath is inspiration (first 40 % of the cycle, CO2 about 0) and expiration: a fast
+        upstroke to 85 % of the end-tidal value, then a slowly rising plateau that reaches it at
+        the end of the breath, then the inspiratory downstroke. Flat at 0 during an apnoea.
+        """
+        times = np.linspace(s0, s1, count) if count > 1 else np.array([s0], dtype=np.float64)
+        # Phase and end-tidal value at knots a second apart, interpolated in between.
+        knots = np.linspace(s0, s1, max(2, math.ceil(s1 - s0) + 1))
+        phases = [self.respiratory_phase_at_s(k) - self._rsa_phase for k in knots.tolist()]
+        peaks = [self.value_at_s("etco2", k) for k in knots.tolist()]
+        cycles = np.interp(times, knots, phases) / (2 * math.pi)
+        frac = cycles - np.floor(cycles)
+        peak = np.interp(times, knots, peaks)
+        into = np.clip((frac - _INSPIRATION) / (1.0 - _INSPIRATION), 0.0, 1.0)
+        x = np.clip(into / _UPSTROKE, 0.0, 1.0)
+        expiring = np.where(
+            into < _UPSTROKE,
+            0.85 * (3 * x * x - 2 * x * x * x),
+            0.85 + 0.15 * (into - _UPSTROKE) / (1.0 - _UPSTROKE),
+        )
+        downstroke = np.clip(1.0 - frac / _DOWNSTROKE, 0.0, 1.0)
+        co2 = peak * np.where(frac < _INSPIRATION, downstroke, expiring)
+        for start, end in self._apneas:
+            co2[(times >= start) & (times < end)] = 0.0
+        return co2
 
     def state_at_s(self, s: float) -> PhysiologyState:
         """The vital signs at ``s`` seconds after :attr:`origin`."""
@@ -307,7 +405,8 @@ class Physiology:
             sys=systolic,
             dia=diastolic,
             map=diastolic + (systolic - diastolic) / 3.0,
-            resp_rate=self.value_at_s("resp_rate", s),
+            resp_rate=self.breathing_rate_at_s(s),
+            etco2=self.value_at_s("etco2", s),
         )
 
     def state_at(self, t: datetime) -> PhysiologyState:

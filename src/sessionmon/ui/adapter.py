@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from sessionmon.lifecycle import ENDING_LABELS, ending_of
 from sessionmon.model import AlarmCategory, AlarmPriority, Kind, SessionPhase
 from sessionmon.ui.trend_buffer import SessionTrends
@@ -23,6 +25,7 @@ from sessionmon.ui.viewmodel import (
     HeaderView,
     NibpView,
     NumericView,
+    RespirationView,
     Spo2View,
     TrendMarker,
 )
@@ -65,6 +68,13 @@ CONDITION_TEXT = {
     "bp_check_due": "BP CHECK DUE",
     "bp_check_overdue": "BP CHECK OVERDUE",
     "discharge_blocked": "DISCHARGE BLOCKED",
+    "resp_rate_low": "RESP. RATE LOW",
+    "resp_rate_high": "RESP. RATE HIGH",
+    "apnea": "APNOEA",
+    "etco2_high": "etCO2 HIGH",
+    "etco2_low": "etCO2 LOW",
+    "capno_no_data": "CAPNOGRAPH NO DATA",
+    "capno_line_blocked": "CO2 LINE BLOCKED",
 }
 
 #: Short alarm-bar labels (the full message goes in the tooltip and the alarm log). Conditions
@@ -94,6 +104,13 @@ SHORT_TEXT = {
     "bp_check_overdue": "BP CHECK OVERDUE",
     "discharge_blocked": "DISCHARGE BLOCKED",
     "bp_start_on_monitor": "START BP ON THE MONITOR",
+    "resp_rate_low": "RR LOW",
+    "resp_rate_high": "RR HIGH",
+    "apnea": "APNOEA",
+    "etco2_high": "etCO2 HIGH",
+    "etco2_low": "etCO2 LOW",
+    "capno_no_data": "CO2 NO DATA",
+    "capno_line_blocked": "CO2 LINE BLOCKED",
 }
 
 #: A monitor's own alarms show its words (the full message) in the bar.
@@ -113,6 +130,10 @@ _VALUE_CONDITIONS = frozenset(
         "nibp_map_low",
         "nibp_map_high",
         "nibp_rise",
+        "resp_rate_low",
+        "resp_rate_high",
+        "etco2_high",
+        "etco2_low",
     }
 )
 
@@ -151,7 +172,17 @@ TILE_OF_CONDITION = {
     "nibp_rise": "nibp",
     "nibp_failed": "nibp",
     "nibp_disconnected": "nibp",
+    "resp_rate_low": "rr",
+    "resp_rate_high": "rr",
+    "apnea": "rr",
+    "etco2_high": "etco2",
+    "etco2_low": "etco2",
+    "capno_no_data": "etco2",
+    "capno_line_blocked": "etco2",
 }
+
+#: Seconds of capnogram the etCO2 tile shows.
+CO2_WINDOW_S = 12.0
 
 
 def _enum(value: Any, enum: type) -> Any:
@@ -342,6 +373,7 @@ def console_view(snapshot: Any) -> ConsoleView:
         for m in snapshot.markers
     )
     return ConsoleView(
+        respiration=respiration_view(snapshot, tiles),
         header=header,
         hr=NumericView(
             "HR",
@@ -362,6 +394,42 @@ def console_view(snapshot: Any) -> ConsoleView:
         now=snapshot.now,
         has_session=True,
         dose_at=snapshot.dose_at,
+    )
+
+
+def respiration_view(snapshot: Any, tiles: dict[str, AlarmPriority]) -> RespirationView | None:
+    """The breathing tiles, or None when the session has no respiration source (no capnogram
+    and no etCO2 received)."""
+    values = snapshot.values
+    co2 = getattr(snapshot, "co2", None)
+    if co2 is None and Kind.ETCO2 not in values:
+        return None
+    rr = values.get(Kind.RESP_RATE)
+    etco2 = values.get(Kind.ETCO2)
+    fico2 = values.get(Kind.FICO2)
+    samples = np.zeros(0)
+    rate = 25.0
+    if co2 is not None and co2.sample_rate_hz:
+        rate = co2.sample_rate_hz
+        samples = co2.samples[-int(CO2_WINDOW_S * rate) :]
+    return RespirationView(
+        rr=NumericView(
+            "RR",
+            _number(rr.value) if rr else NO_VALUE,
+            "/min",
+            tiles.get("rr"),
+            bool(rr and rr.stale),
+        ),
+        etco2=NumericView(
+            "etCO2",
+            _number(etco2.value) if etco2 else NO_VALUE,
+            "mmHg",
+            tiles.get("etco2"),
+            bool(etco2 and etco2.stale),
+        ),
+        fico2_text=_number(fico2.value) if fico2 and not fico2.stale else NO_VALUE,
+        co2=samples,
+        co2_rate_hz=rate,
     )
 
 
@@ -410,11 +478,13 @@ def discharge_view(decision: Any) -> DischargeView:
 
 
 def feed_trends(trends: SessionTrends, snapshot: Any) -> None:
-    """Append the snapshot's newest HR, SpO2 and NIBP values to the trend rings."""
+    """Append the snapshot's newest HR, SpO2, NIBP, RR and etCO2 values to the trend rings."""
     start = snapshot.session.created_at
     for kind, name in (
         (Kind.HR, "hr"),
         (Kind.SPO2, "spo2"),
+        (Kind.RESP_RATE, "resp_rate"),
+        (Kind.ETCO2, "etco2"),
         (Kind.NIBP_SYS, "nibp_sys"),
         (Kind.NIBP_DIA, "nibp_dia"),
         (Kind.NIBP_MAP, "nibp_map"),

@@ -53,7 +53,15 @@ STORE_AUTOFLUSH_S = 0.5
 #: Far enough ahead that every physiology ramp has ended (reads the final targets).
 _FAR_FUTURE = timedelta(days=3650)
 
-_TREND_KINDS = (Kind.HR, Kind.SPO2, Kind.NIBP_SYS, Kind.NIBP_DIA, Kind.NIBP_MAP)
+_TREND_KINDS = (
+    Kind.HR,
+    Kind.SPO2,
+    Kind.NIBP_SYS,
+    Kind.NIBP_DIA,
+    Kind.NIBP_MAP,
+    Kind.RESP_RATE,
+    Kind.ETCO2,
+)
 
 
 def clinic_alarm_file() -> str | None:
@@ -304,8 +312,12 @@ class ConsoleController(QObject):
         baseline: dict[str, float] | None = None,
         scenario: Any | None = None,
         seed: int = 7,
+        respiration: bool | None = None,
     ) -> Session:
-        """Start a training session with a simulated patient (optionally playing a scenario)."""
+        """Start a training session with a simulated patient (optionally playing a scenario).
+
+        ``respiration`` adds the simulated capnograph (default: yes, unless the scenario's
+        ``[devices] respiration = false``)."""
         form = NewSessionForm(
             pseudonym=pseudonym,
             date_of_birth="1980-01-01",
@@ -318,7 +330,9 @@ class ConsoleController(QObject):
         session = session_from_form(form, self.clock.now(), simulated=True)
         if scenario is not None:
             session = session.model_copy(update={"scenario": scenario.name})
-        devices = simulated_devices(self.clock, baseline, seed)
+        if respiration is None:
+            respiration = bool(getattr(getattr(scenario, "devices", None), "respiration", True))
+        devices = simulated_devices(self.clock, baseline, seed, respiration=respiration)
         interval = getattr(getattr(scenario, "nibp", None), "interval", None)
         self._start_runtime(session, devices=devices, nibp_interval_s=interval)
         if scenario is not None:
@@ -344,7 +358,14 @@ class ConsoleController(QObject):
             return self.start_simulated_session(
                 pseudonym=scenario.patient.pseudonym,
                 treatment=scenario.treatment.value,
-                baseline={"hr": base.hr, "spo2": base.spo2, "sys": base.sys, "dia": base.dia},
+                baseline={
+                    "hr": base.hr,
+                    "spo2": base.spo2,
+                    "sys": base.sys,
+                    "dia": base.dia,
+                    "resp_rate": base.resp_rate,
+                    "etco2": base.etco2,
+                },
                 scenario=scenario,
                 seed=scenario.seed,
             )
@@ -378,8 +399,10 @@ class ConsoleController(QObject):
         if devices is not None and not session.simulated and session.dose_at is None:
             # Simulated devices never make a patient record: the session is marked simulated.
             session = session.model_copy(update={"simulated": True})
+        respiration = None
         if devices is not None:
             oximeter, nibp = devices.oximeter, devices.nibp
+            respiration = devices.respiration
         else:
             oximeter, nibp = serial_devices(self.settings, self.clock)  # started by the factory
         if nibp_interval_s is None and self.settings.nibp_auto_interval_min:
@@ -392,12 +415,13 @@ class ConsoleController(QObject):
                 session,
                 oximeter=oximeter,
                 nibp=nibp,
+                respiration=respiration,
                 profile=profile,
                 nibp_interval_s=nibp_interval_s,
                 simulated=session.simulated,
             )
         except BaseException:
-            for source in (oximeter, nibp):
+            for source in (oximeter, nibp, respiration):
                 if source is not None:
                     source.stop()  # no reader thread outlives a session that did not start
             raise
@@ -442,6 +466,8 @@ class ConsoleController(QObject):
             Kind.NIBP_SYS: "nibp_sys",
             Kind.NIBP_DIA: "nibp_dia",
             Kind.NIBP_MAP: "nibp_map",
+            Kind.RESP_RATE: "resp_rate",
+            Kind.ETCO2: "etco2",
         }
         for m in self.store.measurements(session.id, kinds=list(_TREND_KINDS)):
             self.trends.add(names[m.kind], (m.received_at - start).total_seconds(), m.value)
@@ -905,7 +931,14 @@ class ConsoleController(QObject):
         if self.devices is None:
             self.error.emit("Faults can only be injected into a simulated session.")
             return
-        target = self.devices.oximeter if device == "oximeter" else self.devices.nibp
+        target = {
+            "oximeter": self.devices.oximeter,
+            "nibp": self.devices.nibp,
+            "respiration": self.devices.respiration,
+        }.get(device)
+        if target is None:
+            self.error.emit(f"There is no simulated {device} in this session.")
+            return
         try:
             if fault.startswith("clear:"):
                 target.clear_fault(fault.removeprefix("clear:"))

@@ -52,6 +52,7 @@ from sessionmon.ui.widgets.fit_row import FitRow
 from sessionmon.ui.widgets.header import SessionHeader
 from sessionmon.ui.widgets.nibp_tile import NibpTile
 from sessionmon.ui.widgets.numeric_tile import NumericTile
+from sessionmon.ui.widgets.respiration_tiles import Etco2Tile, RespRateTile
 from sessionmon.ui.widgets.spo2_tile import Spo2Tile
 from sessionmon.ui.widgets.trends import TrendsPanel
 from sessionmon.ui.window_placement import clamp_to_screen, trainer_width
@@ -65,6 +66,16 @@ COMPACT_BELOW_HEIGHT = 700
 #: Styles of the action buttons, biggest first: (font px, show the shortcut line). A narrow
 #: window steps down until every label fits whole (the shortcut stays in the tooltip).
 ACTION_LEVELS: tuple[tuple[int, bool], ...] = ((17, True), (15, True), (15, False), (13, False))
+
+#: Below this tile-row width the RR tile folds into the etCO2 tile (px).
+RESP_COMPACT_BELOW_PX = 1100
+
+
+def _worst(resp):
+    """The higher alarm priority of the RR and etCO2 numerics (None if neither alarms)."""
+    found = [p for p in (resp.rr.priority, resp.etco2.priority) if p is not None]
+    return max(found, key=lambda p: p.rank) if found else None
+
 
 #: The trends are redrawn every this many frames (25 Hz / 5 = 5 Hz).
 TREND_EVERY_N_FRAMES = 5
@@ -114,6 +125,10 @@ class MainWindow(QMainWindow):
         self.hr_tile = NumericTile(theme.HR_COLOUR)
         self.spo2_tile = Spo2Tile()
         self.nibp_tile = NibpTile()
+        self.rr_tile = RespRateTile()
+        self.etco2_tile = Etco2Tile()
+        self.rr_tile.setVisible(False)  # shown only with a respiration source
+        self.etco2_tile.setVisible(False)
         self.trends = TrendsPanel()
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -133,6 +148,8 @@ class MainWindow(QMainWindow):
         tiles.addWidget(self.hr_tile, 5)
         tiles.addWidget(self.spo2_tile, 9)
         tiles.addWidget(self.nibp_tile, 8)
+        tiles.addWidget(self.rr_tile, 3)
+        tiles.addWidget(self.etco2_tile, 5)
         layout.addLayout(tiles, 5)
         layout.addWidget(self.trends, 6)
         layout.addWidget(self.action_row)
@@ -255,6 +272,7 @@ class MainWindow(QMainWindow):
         self.hr_tile.set_view(view.hr, theme.flash_on(view.hr.priority, phase))
         self.spo2_tile.set_spo2(view.spo2, theme.flash_on(view.spo2.spo2.priority, phase))
         self.nibp_tile.set_nibp(view.nibp, theme.flash_on(view.nibp.priority, phase))
+        self._show_respiration(view, phase)
         self.alarm_bar.set_state(view.alarms, view.audio, phase)
         now_s = (
             (view.now - view.session_start).total_seconds()
@@ -277,6 +295,29 @@ class MainWindow(QMainWindow):
         )
         for button in (self.checklist_button, self.note_button, self.discharge_button):
             button.setEnabled(live)
+
+    def _show_respiration(self, view, phase: float) -> None:
+        """RR and etCO2 tiles and trend, only when the session has a respiration source.
+
+        Where the tile row is narrower than :data:`RESP_COMPACT_BELOW_PX` (a small laptop, or the
+        trainer panel open) the RR tile folds into the etCO2 tile's bottom line, so no tile is
+        squeezed below readable."""
+        resp = view.respiration
+        shown = resp is not None
+        compact = shown and self.hr_tile.parentWidget().width() < RESP_COMPACT_BELOW_PX
+        if self.etco2_tile.isVisibleTo(self) != shown:
+            self.etco2_tile.setVisible(shown)
+            self.trends.set_respiration(shown)
+        if self.rr_tile.isVisibleTo(self) != (shown and not compact):
+            self.rr_tile.setVisible(shown and not compact)
+        if resp is None:
+            return
+        etco2 = resp.etco2
+        if compact:
+            self.etco2_tile.set_co2(resp, theme.flash_on(_worst(resp), phase), rr=resp.rr)
+        else:
+            self.rr_tile.set_view(resp.rr, theme.flash_on(resp.rr.priority, phase))
+            self.etco2_tile.set_co2(resp, theme.flash_on(etco2.priority, phase))
 
     def redraw_trends(self) -> None:
         """Redraw the trends now (they otherwise follow at 5 Hz)."""

@@ -74,10 +74,11 @@ def new_console(store_dir: Path, simulator: bool = True) -> tuple[Console, Manua
     return console, clock, store
 
 
-def live_session(console: Console, clock: ManualClock) -> None:
-    """A session 42 minutes after the dose, with BP readings and a checklist done."""
+def live_session(console: Console, clock: ManualClock, respiration: bool = True) -> None:
+    """A session 42 minutes after the dose, with BP readings and a checklist done (with the
+    simulated capnograph unless ``respiration`` is False: an oximeter and an NIBP only)."""
     c = console.controller
-    c.start_simulated_session()
+    c.start_simulated_session(respiration=respiration)
     c.start_baseline()
     c.measure_bp()
     advance(console, clock, 120)
@@ -135,6 +136,18 @@ def render(docs: Path) -> list[Path]:
             console.window.redraw_trends()
             settle(app)
             save(console.window.grab(), name)
+        # 1b. the same chair with only an oximeter and an NIBP (no capnograph)
+        other, other_clock, other_store = new_console(folder)
+        live_session(other, other_clock, respiration=False)
+        other.window.resize(*SIZE)
+        other.window.show()
+        settle(app)
+        other.controller.refresh()
+        other.window.redraw_trends()
+        settle(app)
+        save(other.window.grab(), "console-live-oximeter-nibp.png")
+        other.close()
+        other_store.close()
         # 2. three alarms at once: desaturation (high), tachycardia (medium), no sound (low)
         console.window.resize(*SIZE)
         console.controller.change_physiology({"spo2": 80.0, "hr": 135.0}, 30.0)

@@ -19,18 +19,41 @@ DEFAULT_BASELINE = {"hr": 74.0, "spo2": 98.0, "sys": 126.0, "dia": 80.0}
 
 @dataclass
 class SimulatedDevices:
-    """A simulated patient and the two simulated devices measuring it."""
+    """A simulated patient and the simulated devices measuring it (capnograph optional)."""
 
     physiology: Any
     oximeter: Any
     nibp: Any
+    respiration: Any = None
+
+    def by_device(self) -> dict[Any, Any]:
+        """The devices by scenario device name (``Device``), None where there is none."""
+        from sessionmon.scenarios.model import Device
+
+        return {
+            Device.OXIMETER: self.oximeter,
+            Device.NIBP: self.nibp,
+            Device.RESPIRATION: self.respiration,
+        }
 
 
 def simulated_devices(
-    clock: Clock, baseline: dict[str, float] | None = None, seed: int = 7
+    clock: Clock,
+    baseline: dict[str, float] | None = None,
+    seed: int = 7,
+    respiration: bool = True,
 ) -> SimulatedDevices:
-    """Return a simulated patient with a simulated oximeter and NIBP module."""
-    from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedNibp, SimulatedOximeter
+    """Return a simulated patient with a simulated oximeter, NIBP module and capnograph.
+
+    ``respiration=False`` leaves the capnograph out (a chair with an oximeter and an NIBP only).
+    """
+    from sessionmon.sim import (
+        Physiology,
+        PhysiologyTargets,
+        SimulatedCapnograph,
+        SimulatedNibp,
+        SimulatedOximeter,
+    )
 
     values = dict(DEFAULT_BASELINE)
     values.update(baseline or {})
@@ -39,6 +62,7 @@ def simulated_devices(
         physiology,
         SimulatedOximeter(clock, physiology, seed=seed),
         SimulatedNibp(clock, physiology, seed=seed),
+        SimulatedCapnograph(clock, physiology, seed=seed) if respiration else None,
     )
 
 

@@ -17,6 +17,10 @@ STALE = "#6A737D"
 HR_COLOUR = "#39FF6A"
 SPO2_COLOUR = "#3FD8FF"
 NIBP_COLOUR = "#FFFFFF"
+#: Respiration (RR, etCO2, capnogram): lavender, not the yellow many monitors use, because
+#: yellow here means a medium-priority alarm.
+RESP_COLOUR = "#C9A7FF"
+CO2_COLOUR = RESP_COLOUR
 
 #: IEC 60601-1-8 alarm colours.
 ALARM_COLOURS: dict[AlarmPriority, str] = {

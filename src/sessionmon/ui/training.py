@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sessionmon.clock import Clock
+from sessionmon.scenarios.faults import apply_fault
 from sessionmon.ui.sources import SimulatedDevices
 
 
@@ -62,12 +63,7 @@ class ScenarioPlayback:
                     at=at, over_s=step.over, **step.change.targets()
                 )
             elif step.fault is not None:
-                device = (
-                    self._devices.oximeter
-                    if step.target_device.value == "oximeter"
-                    else self._devices.nibp
-                )
-                device.inject_fault(step.fault.value, duration_s=step.duration)
+                apply_fault(step, self._devices.physiology, self._devices.by_device(), at)
             done.append(step)
         self.applied.extend(done)
         return done

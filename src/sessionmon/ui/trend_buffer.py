@@ -57,13 +57,15 @@ class TrendRing:
 
 
 class SessionTrends:
-    """The trend series the console plots: HR, SpO2 and NIBP systolic/diastolic/mean."""
+    """The trend series the console plots: HR, SpO2, NIBP systolic/diastolic/mean, RR, etCO2."""
 
-    SERIES = ("hr", "spo2", "nibp_sys", "nibp_dia", "nibp_map")
+    SERIES = ("hr", "spo2", "nibp_sys", "nibp_dia", "nibp_map", "resp_rate", "etco2")
+    #: Series that arrive about once a second (the rest are episodic NIBP values).
+    CONTINUOUS = ("hr", "spo2", "resp_rate", "etco2")
 
     def __init__(self, capacity: int = 36_000) -> None:
         self.series = {
-            name: TrendRing(capacity if name in ("hr", "spo2") else 4_000) for name in self.SERIES
+            name: TrendRing(capacity if name in self.CONTINUOUS else 4_000) for name in self.SERIES
         }
 
     def add(self, name: str, t_s: float, value: float) -> None:

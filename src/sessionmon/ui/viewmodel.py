@@ -42,6 +42,17 @@ class Spo2View:
 
 
 @dataclass(frozen=True)
+class RespirationView:
+    """The breathing tiles: respiratory rate, etCO2, FiCO2 and the live capnogram."""
+
+    rr: NumericView = field(default_factory=lambda: NumericView("RR", unit="/min"))
+    etco2: NumericView = field(default_factory=lambda: NumericView("etCO2", unit="mmHg"))
+    fico2_text: str = NO_VALUE
+    co2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    co2_rate_hz: float = 25.0
+
+
+@dataclass(frozen=True)
 class NibpView:
     """The NIBP tile."""
 
@@ -151,6 +162,8 @@ class ConsoleView:
     hr: NumericView = field(default_factory=lambda: NumericView("HR", unit="/min"))
     spo2: Spo2View = field(default_factory=lambda: Spo2View(NumericView("SpO2", unit="%")))
     nibp: NibpView = field(default_factory=NibpView)
+    #: The breathing tiles; None when the session has no respiration source (tiles hidden).
+    respiration: RespirationView | None = None
     alarms: tuple[AlarmItemView, ...] = ()
     audio: AudioView = field(default_factory=AudioView)
     devices: tuple[DeviceView, ...] = ()

@@ -103,7 +103,8 @@ def x_range(window_s: float | None, now_s: float) -> tuple[float, float]:
 
 
 class TrendsPanel(QFrame):
-    """Three linked trend plots (x in minutes from the session start, labelled from the dose).
+    """Three linked trend plots, four with respiration (x in minutes from the session start,
+    labelled from the dose).
 
     Signals
     -------
@@ -119,10 +120,15 @@ class TrendsPanel(QFrame):
         self.hr_plot = _plot("HR", theme.HR_COLOUR, (30, 160))
         self.spo2_plot = _plot("SpO2", theme.SPO2_COLOUR, (75, 101))
         self.bp_plot = _plot("NIBP", theme.NIBP_COLOUR, (40, 200))
+        self.resp_plot = _plot("RR / etCO2", theme.RESP_COLOUR, (0, 60))
+        #: Every plot, in stacking order; :attr:`plots` are the ones shown (RR/etCO2 only with
+        #: a respiration source, see :meth:`set_respiration`).
+        self.all_plots = (self.hr_plot, self.spo2_plot, self.resp_plot, self.bp_plot)
         self.plots = (self.hr_plot, self.spo2_plot, self.bp_plot)
-        for plot in self.plots[1:]:
+        self.respiration = False
+        for plot in self.all_plots[1:]:
             plot.setXLink(self.hr_plot)
-        for plot in self.plots[:-1]:
+        for plot in self.all_plots[:-1]:
             plot.hideAxis("bottom")
         self.bp_plot.setLabel("bottom", AXIS_NOT_DOSED)
         self.dose_offset_min: float | None = None
@@ -138,12 +144,16 @@ class TrendsPanel(QFrame):
             "nibp_map": self.bp_plot.plot(
                 pen=pg.mkPen("#888888", width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
             ),
+            "resp_rate": self.resp_plot.plot(pen=pg.mkPen(theme.RESP_COLOUR, width=2)),
+            "etco2": self.resp_plot.plot(
+                pen=pg.mkPen("#8E7CC3", width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+            ),
         }
         for curve in self.curves.values():
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
-        self.markers: list[list[pg.InfiniteLine]] = [[] for _ in self.plots]
-        for index, plot in enumerate(self.plots):
+        self.markers: list[list[pg.InfiniteLine]] = [[] for _ in self.all_plots]
+        for index, plot in enumerate(self.all_plots):
             for _ in range(MARKER_POOL):
                 line = pg.InfiniteLine(angle=90, movable=False)
                 line.setVisible(False)
@@ -180,8 +190,9 @@ class TrendsPanel(QFrame):
         layout.addLayout(bar)
         self.plot_row = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self.plot_row.setSpacing(4)
-        for plot in self.plots:
+        for plot in self.all_plots:
             self.plot_row.addWidget(plot, 1)
+        self.resp_plot.setVisible(False)
         layout.addLayout(self.plot_row, 1)
         self.collapsed_label = QLabel(COLLAPSED_TEXT)
         self.collapsed_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -206,13 +217,19 @@ class TrendsPanel(QFrame):
             self.collapsed_label.setVisible(collapsed)
             for plot in self.plots:
                 plot.setVisible(not collapsed)
-        stacked = event.size().height() >= STACK_MIN_HEIGHT
+            self.resp_plot.setVisible(self.respiration and not collapsed)
+        self._arrange(event.size().height())
+
+    def _arrange(self, height: int) -> None:
+        """Stack the plots when each gets the height three stacked plots get at
+        :data:`STACK_MIN_HEIGHT`, else put them side by side."""
+        stacked = height >= STACK_MIN_HEIGHT * len(self.plots) / 3
         direction = (
             QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight
         )
         if self.plot_row.direction() != direction:
             self.plot_row.setDirection(direction)
-            for plot in self.plots[:-1]:
+            for plot in self.all_plots[:-1]:
                 plot.showAxis("bottom") if not stacked else plot.hideAxis("bottom")
 
     def minimumSizeHint(self) -> QSize:
@@ -232,13 +249,22 @@ class TrendsPanel(QFrame):
         """Whether the plots are stacked (tall panel) rather than side by side."""
         return self.plot_row.direction() == QBoxLayout.Direction.TopToBottom
 
+    def set_respiration(self, shown: bool) -> None:
+        """Show the RR / etCO2 trend (a session with a respiration source) or hide it."""
+        if shown == self.respiration:
+            return
+        self.respiration = shown
+        self.plots = self.all_plots if shown else (self.hr_plot, self.spo2_plot, self.bp_plot)
+        self.resp_plot.setVisible(shown and not self.collapsed)
+        self._arrange(self.height())
+
     def set_dose_offset(self, minutes: float | None) -> None:
         """Count the time axis from the dose, ``minutes`` after the session start (None: no
         dose yet, count from the start)."""
         if minutes == self.dose_offset_min:
             return
         self.dose_offset_min = minutes
-        for plot in self.plots:
+        for plot in self.all_plots:
             axis = plot.getAxis("bottom")
             axis.offset_min = minutes or 0.0
             axis.picture = None  # ticks are cached: draw them again

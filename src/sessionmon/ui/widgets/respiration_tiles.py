@@ -1,0 +1,121 @@
+"""The breathing tiles: respiratory rate, and etCO2 with the live capnogram and FiCO2.
+
+Both follow :class:`NumericTile` (the style sheet is rebuilt only when the colours or the font
+size change, never per frame); the capnogram is redrawn with ``setData`` from the frame timer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+
+from sessionmon.ui import theme
+from sessionmon.ui.viewmodel import NumericView, RespirationView
+from sessionmon.ui.widgets.numeric_tile import NumericTile
+
+#: Seconds of capnogram shown: two or three breaths at a normal rate.
+CO2_SECONDS = 12.0
+#: The etCO2 numeric may take at most this share of the tile width; the capnogram the rest.
+VALUE_WIDTH_SHARE = 0.42
+#: The capnogram's fixed y range, mmHg (a fixed scale shows a rising plateau as rising).
+CO2_Y_RANGE = (0.0, 60.0)
+
+
+class RespRateTile(NumericTile):
+    """The respiratory rate numeric."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(theme.RESP_COLOUR, theme.NUMERIC_PX, parent, template="88")
+
+
+class Etco2Tile(NumericTile):
+    """The etCO2 numeric beside the capnogram, FiCO2 below."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(
+            theme.CO2_COLOUR,
+            theme.NUMERIC_PX,
+            parent,
+            template="88",
+            value_width=lambda: self.width() * VALUE_WIDTH_SHARE,
+        )
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMinimumHeight(70)
+        self.plot.setMinimumWidth(100)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plot.setYRange(*CO2_Y_RANGE, padding=0.0)
+        self.plot.setXRange(0.0, CO2_SECONDS, padding=0.0)
+        self.curve = self.plot.plot(pen=pg.mkPen(theme.CO2_COLOUR, width=2))
+        self.fico2_label = QLabel("FiCO2 --")
+        layout = self.layout()
+        layout.removeWidget(self.value)
+        row = QHBoxLayout()
+        row.addWidget(self.plot, 1)
+        row.addWidget(self.value, 0)
+        self.value.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        layout.insertLayout(1, row, 1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.fico2_label)
+        self.extra.addLayout(bottom)
+        self._x = np.zeros(0)
+        self._rate = 0.0
+        self.apply_text_colour(theme.CO2_COLOUR)
+
+    def _value_size_changed(self, px: int) -> None:
+        """The numeric asks for the width of "88" at its size; the capnogram gets the rest."""
+        from PySide6.QtGui import QFont, QFontMetrics
+
+        font = QFont(self.value.font())
+        font.setPixelSize(px)
+        font.setBold(True)
+        self.value.hint_width = QFontMetrics(font).horizontalAdvance("88") + 12
+        self.value.updateGeometry()
+        super()._value_size_changed(px)
+
+    def resizeEvent(self, event) -> None:
+        """A wider or narrower tile changes the room the numeric may take."""
+        super().resizeEvent(event)
+        self.value.refit()
+
+    def apply_text_colour(self, text: str) -> None:
+        """The FiCO2 label takes the tile's text colour (readable on an alarm fill)."""
+        label = getattr(self, "fico2_label", None)
+        if label is not None:
+            label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
+
+    def set_co2(
+        self, view: RespirationView, lit: bool = True, rr: NumericView | None = None
+    ) -> None:
+        """Show the etCO2 numeric, FiCO2 and the capnogram of ``view``; with ``rr`` (a narrow
+        console without the RR tile) the respiratory rate too, and the tile takes the higher
+        alarm colour of the two."""
+        shown = view.etco2
+        if rr is not None:
+            worst = [p for p in (rr.priority, shown.priority) if p is not None]
+            priority = max(worst, key=lambda p: p.rank) if worst else None
+            shown = dataclasses.replace(shown, priority=priority, stale=shown.stale and rr.stale)
+        self.set_view(shown, lit)
+        if self.plot.isVisibleTo(self) != (rr is None):
+            self.plot.setVisible(rr is None)  # narrow: the numerics keep their readable size
+        samples = view.co2
+        if len(samples) and view.co2_rate_hz > 0:
+            if len(self._x) != len(samples) or self._rate != view.co2_rate_hz:
+                self._rate = view.co2_rate_hz
+                self._x = np.arange(len(samples), dtype=float) / view.co2_rate_hz
+            self.curve.setData(self._x, samples)
+        else:
+            self.curve.setData([], [])
+        text = f"FiCO2 {view.fico2_text}"
+        if rr is not None:
+            text = f"RR {rr.value}  FiCO2 {view.fico2_text}"
+        if self.fico2_label.text() != text:
+            self.fico2_label.setText(text)
