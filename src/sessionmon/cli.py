@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "decode",
     "ports",
     "simulate_device",
+    "central",
 )
 
 
