@@ -15,6 +15,7 @@ carries it back (central shows it too).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -42,6 +43,9 @@ UNREACHABLE = "central_unreachable"
 
 #: Seconds between two ``vitals`` messages (issue 13: about once a second).
 VITALS_EVERY_S = 1.0
+
+#: ... and at least this many real seconds apart (a run faster than real time sends no flood).
+MIN_WALL_S = 0.25
 
 #: A ``status`` whose content did not change is still sent this often (seconds).
 STATUS_EVERY_S = 10.0
@@ -81,6 +85,7 @@ class ChairLink:
         self._seen_changed = False
         self._runtime: Any = None
         self._last_vitals: float | None = None
+        self._last_wall = 0.0
         self._last_status: float | None = None
         self._status_key: str | None = None
         self._unreachable_told: bool | None = None
@@ -107,9 +112,11 @@ class ChairLink:
         connect_in_background(self._client, self.config)
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Say ``online`` false, disconnect and stop the threads."""
-        if self._runtime is not None:
-            self.detach()
+        """Say ``online`` false, disconnect and stop the threads (the last state stays retained)."""
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.remove_listener(self._on_alarms)
+            runtime.remove_listener(self._on_tick)
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -122,10 +129,8 @@ class ChairLink:
                 qos=1,
                 retain=True,
             )
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout_s)
-            except (RuntimeError, ValueError):
-                pass
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -176,9 +181,13 @@ class ChairLink:
         if self._seen_changed:
             self._on_alarms(list(runtime.engine.active_alarms))
         mono = self._clock.monotonic()
-        if self._last_vitals is not None and mono - self._last_vitals < VITALS_EVERY_S:
+        wall = self._wall.monotonic()
+        if self._last_vitals is not None and (
+            mono - self._last_vitals < VITALS_EVERY_S or wall - self._last_wall < MIN_WALL_S
+        ):
             return
         self._last_vitals = mono
+        self._last_wall = wall
         snap = runtime.snapshot()
         sent = self._sent()
         self._offer("vitals", vitals_payload(self.chair, sent, snap, snap.now))

@@ -58,7 +58,6 @@ def build_client(
         client.will_set(will[0], will[1], qos=1, retain=True)
     client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)
     client.max_queued_messages_set(MAX_QUEUED)
-    client.enable_logger(logging.getLogger(f"sessionmon.central.paho.{role.split('-')[0]}"))
     return client
 
 
