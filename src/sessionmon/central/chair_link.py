@@ -158,6 +158,11 @@ class ChairLink:
         runtime.remove_listener(self._on_tick)
         self._offer_idle()
 
+    @property
+    def runtime(self) -> Any:
+        """The runtime being published, or None."""
+        return self._runtime
+
     def seen_by(self, alarm_id: UUID) -> str | None:
         """Who acknowledged this alarm at central, or None."""
         with self._cond:

@@ -140,6 +140,7 @@ class CentralState:
         self.broker_connected = False
         self.broker_detail = "not connected yet"
         self._broker_lost_at: float | None = clock.monotonic()
+        self.audio_problem: str | None = None
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.received = 0
         self.dropped = 0
@@ -213,6 +214,11 @@ class CentralState:
             elif self._broker_lost_at is None:
                 self._broker_lost_at = self._clock.monotonic()
 
+    def set_audio_unavailable(self, reason: str) -> None:
+        """Central's sound cannot play: a low-priority technical alarm says so (never mute)."""
+        with self._lock:
+            self.audio_problem = reason
+
     # ------------------------------------------------------------------ central's alarms
 
     def tick(self) -> None:
@@ -231,10 +237,17 @@ class CentralState:
                     why = self._offline_reason(chair, mono)
                     if why:
                         wanted[("chair_offline", chair.chair)] = f"Chair {chair.chair} {why}"
+            if self.audio_problem:
+                wanted[("audio_unavailable", None)] = (
+                    f"Alarm sound cannot play: {self.audio_problem}"
+                )
             for key, message in wanted.items():
                 alarm = self._alarms.get(key)
                 if alarm is None:
-                    self._alarms[key] = CentralAlarm(key[0], key[1], message, now)
+                    priority = (
+                        AlarmPriority.LOW if key[0] == "audio_unavailable" else AlarmPriority.HIGH
+                    )
+                    self._alarms[key] = CentralAlarm(key[0], key[1], message, now, priority)
                     log.warning("central alarm: %s", message)
                 else:
                     alarm.message = message

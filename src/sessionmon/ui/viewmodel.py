@@ -75,6 +75,7 @@ class AlarmItemView:
     latched: bool = False
     started: str = ""
     short: str = ""
+    seen_by: str = ""  # acknowledged at the central station by this user (the chair still alarms)
 
 
 @dataclass(frozen=True)
