@@ -39,8 +39,11 @@ def _accepts(port: int) -> bool:
 class Broker:
     """One broker process; :meth:`kill` and :meth:`start` again keep the port."""
 
-    def __init__(self, folder: Path, tls: dict[str, Path] | None = None) -> None:
+    def __init__(
+        self, folder: Path, tls: dict[str, Path] | None = None, extra: list[str] | None = None
+    ) -> None:
         self.folder = folder
+        self.extra = extra or []
         self.port = free_port()
         self.tls = tls
         self.process: subprocess.Popen | None = None
@@ -54,7 +57,7 @@ class Broker:
         if MOSQUITTO:
             lines = [
                 f"listener {self.port} 127.0.0.1",
-                "allow_anonymous true",
+                *(self.extra or ["allow_anonymous true"]),
                 f"user {getpass.getuser()}",  # as root it would drop to 'mosquitto': no tmp access
             ]
             if self.tls:
