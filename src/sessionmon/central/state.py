@@ -147,8 +147,11 @@ class CentralState:
 
     # ------------------------------------------------------------------ input
 
-    def receive(self, topic: str, data: bytes) -> bool:
-        """Apply one message; return False (and log why) when it is dropped."""
+    def receive(self, topic: str, data: bytes, retained: bool = False) -> bool:
+        """Apply one message; return False (and log why) when it is dropped.
+
+        ``retained``: the broker kept it from before (it counts for no latency figure).
+        """
         parsed = parse_chair_topic(topic)
         if parsed is None or parsed.clinic != self.clinic:
             return self._drop(topic, "not a chair topic of this clinic")
@@ -181,7 +184,7 @@ class CentralState:
                     chair.alarms = list(payload.alarms)
             self.received += 1
             sent = getattr(payload, "sent", 0.0)
-            if sent > 0:
+            if sent > 0 and not retained:
                 self.latencies_ms.append((self._clock.now().timestamp() - sent) * 1000.0)
         return True
 

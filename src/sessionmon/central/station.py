@@ -66,4 +66,4 @@ class CentralStation:
         log.warning("central lost %s: %s", self.config.url, reason_text(reason_code))
 
     def _on_message(self, _client, _userdata, message) -> None:
-        self.state.receive(message.topic, message.payload)
+        self.state.receive(message.topic, message.payload, retained=bool(message.retain))
