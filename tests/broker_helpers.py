@@ -76,8 +76,7 @@ class Broker:
         tls = ""
         if self.tls:
             tls = (
-                f"    ssl: true\n    certfile: {self.tls['cert']}\n"
-                f"    keyfile: {self.tls['key']}\n"
+                f"    ssl: true\n    certfile: {self.tls['cert']}\n    keyfile: {self.tls['key']}\n"
             )
         conf = self.folder / "amqtt.yaml"
         conf.write_text(

@@ -112,3 +112,34 @@ def test_a_chair_process_killed_raises_central_alarm_within_6_s(broker, tmp_path
         if chair.poll() is None:
             chair.kill()
         station.stop()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["central", "--headless"], "the central station is not configured"),
+        (["central", "--headless", "--central", "http://x"], "use mqtt://HOST:PORT"),
+        (
+            ["central", "--headless", "--central", "mqtt://127.0.0.1:1", "--chairs", "a b"],
+            "chair 'a b' must be",
+        ),
+        (
+            [
+                "simulate",
+                "--headless",
+                "--scenario",
+                "uneventful-esketamine-84",
+                "--central",
+                "mqtt://127.0.0.1:1",
+            ],
+            "needs a chair name: add --chair NAME",
+        ),  # fmt: skip
+    ],
+)
+def test_central_options_refused_in_one_line(argv, message, tmp_path, monkeypatch, capsys) -> None:
+    from sessionmon.cli import main
+
+    monkeypatch.setenv("SESSIONMON_CONFIG_DIR", str(tmp_path))
+    assert main(["--db", str(tmp_path / "s.db"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
