@@ -85,7 +85,10 @@ class Broker:
             "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
             "    allow_anonymous: true\n"
         )
-        run = "import sys; from amqtt.scripts.broker_script import main; sys.argv[0] = 'amqtt'; main()"
+        run = (
+            "import sys; from amqtt.scripts.broker_script import main; "
+            "sys.argv[0] = 'amqtt'; main()"
+        )
         return [sys.executable, "-c", run, "-c", str(conf)]
 
     def start(self, timeout_s: float = 10.0) -> Broker:

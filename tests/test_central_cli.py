@@ -133,7 +133,7 @@ def test_a_chair_process_killed_raises_central_alarm_within_6_s(broker, tmp_path
                 "mqtt://127.0.0.1:1",
             ],
             "needs a chair name: add --chair NAME",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_central_options_refused_in_one_line(argv, message, tmp_path, monkeypatch, capsys) -> None:
