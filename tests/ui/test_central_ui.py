@@ -67,8 +67,10 @@ def test_console_alarm_at_central_acknowledged_there_shows_seen_at_the_chair(
         assert window.trends is not None and window.trends.points("hr")
         window.trends.close()
     finally:
+        window.close()
         link.stop()
         station.stop()
+    assert not window.timer.isActive() and window.audio.sounding is None
 
 
 def test_unreachable_broker_and_offline_chair_at_central(qtbot, tmp_path) -> None:
@@ -88,4 +90,5 @@ def test_unreachable_broker_and_offline_chair_at_central(qtbot, tmp_path) -> Non
         assert window.own_alarms.text().startswith("***")
         assert set(window.tiles) == {"room1", "room2"}
     finally:
+        window.close()
         station.stop()

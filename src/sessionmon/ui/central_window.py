@@ -87,6 +87,13 @@ class CentralWindow(QMainWindow):
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
 
+    def closeEvent(self, event) -> None:
+        """Closing central stops its refresh and its sound."""
+        self.timer.stop()
+        if self.audio is not None:
+            self.audio.stop()
+        super().closeEvent(event)
+
     # ------------------------------------------------------------------ actions
 
     def acknowledge(self, chair: str | None) -> int:
