@@ -201,7 +201,9 @@ def test_hostile_payloads_and_unknown_chairs_are_dropped(broker, store, caplog) 
     try:
         assert wait_until(lambda: chair.link.connected and central.state.broker_connected, 10)
         assert wait_until(
-            lambda: central.chair("room1").status is not None, 5, step=step(chair, central)
+            lambda: getattr(central.chair("room1").status, "pseudonym", None) == "P-room1",
+            5,
+            step=step(chair, central),
         )
         before = central.state.to_json()["chairs"]
         at = '"at": "2026-01-01T00:00:00Z"'

@@ -34,7 +34,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(["status", "vitals", "alarms", "online", "seen"]), data=st.binary())
 def test_any_bytes_decode_or_refuse_with_payload_error(kind, data) -> None:
     try:
@@ -43,7 +43,7 @@ def test_any_bytes_decode_or_refuse_with_payload_error(kind, data) -> None:
         assert "\n" not in str(exc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     kind=st.sampled_from(["status", "vitals", "alarms", "online"]),
     obj=st.dictionaries(st.sampled_from(["v", "chair", "sent", "at", "alarms", "values",
