@@ -190,6 +190,7 @@ def screenshot(path: Path, folder: Path) -> None:
             station = CentralStation(config, state)
             station.start()
             window = CentralWindow(state, station, SystemClock())
+            window.flash_phase_override = 0.0  # the alarm colours lit
             window.resize(1600, 900)
             window.show()
             alarm_run = fleet.runs[1][0]

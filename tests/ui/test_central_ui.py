@@ -52,8 +52,12 @@ def test_console_alarm_at_central_acknowledged_there_shows_seen_at_the_chair(
         tile = window.tiles["room1"]
         assert "SIM-ROOM1" in tile.subtitle.text()
         assert tile.view.online and window.state.audio().sounding is not None
-        qtbot.mouseClick(window.ack_button, Qt.MouseButton.LeftButton)
+        assert tile.ack_button.isEnabled()
+        qtbot.mouseClick(tile.ack_button, Qt.MouseButton.LeftButton)
         assert window.state.audio().sounding is None  # central is silent ...
+        assert not tile.ack_button.isEnabled()
+        assert "(seen)" in tile.alarm.text()
+        assert window.acknowledge(None) == 0  # "Acknowledge all": nothing left unseen
 
         def chair_says_seen() -> bool:
             qtbot.wait(5)

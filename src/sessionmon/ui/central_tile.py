@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sessionmon.central.state import CentralState, ChairState
 from sessionmon.model import AlarmPriority
@@ -115,6 +123,7 @@ class ChairTile(QFrame):
     """A chair at central: name, pseudonym, phase, numerics with age, top alarm, next check."""
 
     clicked = Signal(str)
+    acknowledge_requested = Signal(str)
 
     def __init__(self, chair: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,7 +137,13 @@ class ChairTile(QFrame):
         self.title.setStyleSheet(f"font-size: 28px; font-weight: bold; color: {theme.TEXT};")
         self.subtitle = QLabel("")
         self.subtitle.setStyleSheet(f"font-size: 18px; color: {theme.TEXT_DIM};")
-        layout.addWidget(self.title)
+        self.ack_button = QPushButton("Acknowledge")
+        self.ack_button.setToolTip("Silence central for this chair (the chair keeps its alarm)")
+        self.ack_button.clicked.connect(lambda: self.acknowledge_requested.emit(self.chair))
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.ack_button)
+        layout.addLayout(header)
         layout.addWidget(self.subtitle)
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(18)
@@ -174,6 +189,7 @@ class ChairTile(QFrame):
             for cell in cells:
                 cell.setText("")
         self.alarm.setText(view.alarm_text)
+        self.ack_button.setEnabled(view.alarm_priority is not None and not view.alarm_seen)
         self.next_check.setText(view.next_check)
         priority = view.alarm_priority
         border = theme.PANEL_BORDER

@@ -82,6 +82,7 @@ class CentralWindow(QMainWindow):
         self.grid.setSpacing(10)
         outer.addLayout(self.grid, 1)
         self.tiles: dict[str, ChairTile] = {}
+        self.flash_phase_override: float | None = None  # screenshots: a fixed flash phase
         self.trends: TrendDialog | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -123,6 +124,7 @@ class CentralWindow(QMainWindow):
         if tile is None:
             tile = ChairTile(chair)
             tile.clicked.connect(self.show_trends)
+            tile.acknowledge_requested.connect(self.acknowledge)
             self.tiles[chair] = tile
             count = len(self.tiles)
             columns = 3 if count > 4 else 2
@@ -134,6 +136,8 @@ class CentralWindow(QMainWindow):
         """Tick the state (central's own alarms) and redraw everything."""
         self.state.tick()
         phase = self._clock.monotonic()
+        if self.flash_phase_override is not None:
+            phase = self.flash_phase_override
         for chair in self.state.chairs():
             view = tile_view(self.state, chair)
             lit = theme.flash_on(view.alarm_priority, phase)
