@@ -143,3 +143,49 @@ def test_central_options_refused_in_one_line(argv, message, tmp_path, monkeypatc
     assert main(["--db", str(tmp_path / "s.db"), *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_monitor_with_a_device_on_a_pty_publishes_its_chair(broker, tmp_path) -> None:
+    from pty_helpers import LiveDevice
+    from sessionmon.devices.pty_port import PtyPort
+
+    port = PtyPort(link=tmp_path / "ttyUSB0")
+    config = CentralConfig.model_validate({**parse_url(broker.url), "chairs": ["room4"]})
+    state = CentralState(config.clinic, SystemClock(), config.chairs)
+    station = CentralStation(config, state)
+    station.start()
+    cmd, env = sessionmon(
+        tmp_path, "monitor", "--oximeter", f"cms50-v7:{port.path}", "--pseudonym", "P-44",
+        "--central", broker.url, "--chair", "room4", "--duration", "30",
+    )  # fmt: skip
+    try:
+        with LiveDevice("cms50-v7", port):
+            process = subprocess.Popen(
+                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+
+                def central_shows_pulse() -> bool:
+                    chair = state.chairs()[0]
+                    status, vitals = chair.status, chair.vitals
+                    return (
+                        status is not None
+                        and status.pseudonym == "P-44"
+                        and vitals is not None
+                        and "hr" in vitals.values
+                    )
+
+                assert wait_until(central_shows_pulse, 30, step=state.tick)
+                assert state.chairs()[0].status.phase.value == "baseline"
+                process.send_signal(signal.SIGINT)
+                assert process.wait(15) == 130
+                # A normal stop says online false itself: central raises the offline alarm.
+                assert wait_until(
+                    lambda: state.chair_alarm("room4") is not None, 5, step=state.tick
+                )
+            finally:
+                if process.poll() is None:
+                    process.kill()
+    finally:
+        station.stop()
+        port.close()

@@ -52,10 +52,12 @@ def test_console_alarm_at_central_acknowledged_there_shows_seen_at_the_chair(
         tile = window.tiles["room1"]
         assert "SIM-ROOM1" in tile.subtitle.text()
         assert tile.view.online and window.state.audio().sounding is not None
+        assert window.audio.sounding is not None  # central's loudspeaker plays the chair's tone
         assert tile.ack_button.isEnabled()
         qtbot.mouseClick(tile.ack_button, Qt.MouseButton.LeftButton)
         assert window.state.audio().sounding is None  # central is silent ...
         assert not tile.ack_button.isEnabled()
+        assert window.audio.sounding is None
         assert "(seen)" in tile.alarm.text()
         assert window.acknowledge(None) == 0  # "Acknowledge all": nothing left unseen
 
