@@ -117,7 +117,12 @@ class ChairLink:
         if runtime is not None:
             runtime.remove_listener(self._on_alarms)
             runtime.remove_listener(self._on_tick)
+            snap = runtime.snapshot()  # the final state (e.g. the session just ended)
+            self._offer("status", status_payload(self.chair, self._sent(), snap, snap.now))
+            self._on_alarms(list(runtime.engine.active_alarms))
         with self._cond:
+            if self.connected:  # let the sender thread deliver what is pending
+                self._cond.wait_for(lambda: not self._dirty or not self.connected, timeout_s)
             self._stopping = True
             self._cond.notify_all()
         if self._thread is not None:
@@ -244,6 +249,9 @@ class ChairLink:
             for topic, (data, qos, retain) in items:
                 self._client.publish(topic, data, qos=qos, retain=retain)
                 self.published += 1
+            if items:
+                with self._cond:
+                    self._cond.notify_all()  # stop() may be waiting for the slots to drain
             if self._runtime is None:  # no session: a heartbeat so central knows we are here
                 now = self._clock.now()
                 if idle_at is None or (now - idle_at).total_seconds() >= VITALS_EVERY_S:
