@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "decode",
     "ports",
     "simulate_device",
+    "central",
 )
 
 
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the console in simulator (training) mode with simulated devices",
     )
+    from sessionmon.central.cli_args import add_chair_arguments
+
+    add_chair_arguments(parser)  # the console's: simulate and monitor take their own
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -80,15 +84,21 @@ def resolve_db(args: argparse.Namespace, training: bool = False) -> Path:
     return default_db_path()
 
 
-def open_console(db_path: Path, simulator: bool, resume: object | None = None) -> int:
-    """Run the console on ``db_path`` until it closes (``resume``: a session id to resume)."""
+def open_console(
+    db_path: Path, simulator: bool, resume: object | None = None, central: object | None = None
+) -> int:
+    """Run the console on ``db_path`` until it closes (``resume``: a session id to resume;
+    ``central``: the central station settings, to publish this chair)."""
     from sessionmon.ui.app import run_console
 
-    return run_console(db_path=db_path, simulator=simulator, resume=resume)
+    return run_console(db_path=db_path, simulator=simulator, resume=resume, central=central)
 
 
 def _open_console(args: argparse.Namespace) -> int:
-    return open_console(resolve_db(args, training=args.simulator), args.simulator)
+    from sessionmon.central.cli_args import chair_config
+
+    central = chair_config(args)
+    return open_console(resolve_db(args, training=args.simulator), args.simulator, central=central)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -991,6 +991,9 @@ def _default_profile() -> AlarmProfile:
             "capno_line_blocked": _condition(tech, med, "Capnography sampling line blocked"),
             "audio_unavailable": _condition(tech, med, "Alarm sound cannot play", pausable=False),
             "storage_failure": _condition(tech, med, "Session record cannot be saved"),
+            "central_unreachable": _condition(
+                tech, lo, "Central station unreachable", delay_s=10.0
+            ),
             "predose_bp_elevated": _condition(proto, lo, "Pre-dose BP elevated {value}"),
             # A reminder satisfied the moment it is due (the BP is started then) is no alarm.
             "bp_check_due": _condition(proto, lo, "BP check due", delay_s=5.0),

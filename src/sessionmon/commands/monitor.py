@@ -57,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="measure BP automatically every MIN minutes (needs --nibp; at least 1)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON Lines")
+    from sessionmon.central.cli_args import add_chair_arguments
+
+    add_chair_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -91,8 +94,11 @@ def handler(args: argparse.Namespace) -> int:
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    from sessionmon.central.cli_args import start_chair_link
+
     previous = signal.signal(signal.SIGTERM, interrupted)  # a service stop ends it the same way
     clock = SystemClock()
+    link = start_chair_link(args, clock)
     db_path = resolve_db(args)
     sources = start_sources(oximeter, nibp, clock, open_timeout_s=3.0)
     try:
@@ -106,6 +112,8 @@ def handler(args: argparse.Namespace) -> int:
                 as_json=args.json,
             )
             monitor.announce(db_path)
+            if link is not None:
+                link.attach(monitor.runtime)
             why = "interrupted"
             try:
                 monitor.runtime.start_baseline()
@@ -114,6 +122,8 @@ def handler(args: argparse.Namespace) -> int:
                 monitor.stop(why, db_path)
     finally:
         sources.stop()
+        if link is not None:
+            link.stop()
         signal.signal(signal.SIGTERM, previous)
     return 130 if why == "interrupted" else 0
 

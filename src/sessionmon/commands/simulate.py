@@ -54,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "2026-01-05T09:00 UTC), so a course of sessions can be built headless",
     )
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    from sessionmon.central.cli_args import add_chair_arguments
+
+    add_chair_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -83,9 +86,32 @@ def handler(args: argparse.Namespace) -> int:
             "simulate runs headless only: add --headless (or open the console with "
             "'sessionmon --simulator')"
         )
+    from sessionmon.central.cli_args import chair_config
+
     scenario = load_scenario(args.scenario)
-    with SessionStore.open(resolve_db(args, training=True), SystemClock()) as store:
-        summary = run_scenario(scenario, store, speed=args.speed, start=args.start)
+    central = chair_config(args)
+    links = []
+
+    def attach_central(run) -> None:
+        from sessionmon.central.chair_link import ChairLink
+
+        link = ChairLink(central, run.clock)
+        link.start()
+        link.attach(run.runtime)
+        links.append(link)
+
+    try:
+        with SessionStore.open(resolve_db(args, training=True), SystemClock()) as store:
+            summary = run_scenario(
+                scenario,
+                store,
+                speed=args.speed,
+                start=args.start,
+                on_start=attach_central if central else None,
+            )
+    finally:
+        for link in links:
+            link.stop()
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:

@@ -175,6 +175,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._limits = limits_of(self._profile)
         self._protocol = protocol or SessionProtocol.for_treatment(self._session.treatment.protocol)
         self._alarm_listeners: list[Callable[[list[Any]], None]] = []
+        self._tick_listeners: list[Callable[[SessionRuntime], None]] = []
         self._alarms_dirty = False
         self._pending_storage_failure: str | None = None
         self._alarm_history = AlarmHistory()
@@ -354,9 +355,20 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         """Call ``callback(event)`` after each event is committed."""
         self._events.listeners.append(callback)
 
+    def add_tick_listener(self, callback: Callable[[SessionRuntime], None]) -> None:
+        """Call ``callback(runtime)`` at the end of every tick (keep it cheap: the central link)."""
+        self._tick_listeners.append(callback)
+
+    def set_external_condition(self, condition: str, active: bool, detail: str = "") -> None:
+        """Switch a technical condition that something outside the runtime watches.
+
+        E.g. ``central_unreachable`` from the central link; it takes effect at the next tick.
+        """
+        self._gate.set(condition, active, self._clock.now(), detail)
+
     def remove_listener(self, callback: Callable[..., None]) -> None:
-        """Stop calling ``callback`` (alarm or event listener)."""
-        for listeners in (self._alarm_listeners, self._events.listeners):
+        """Stop calling ``callback`` (alarm, tick or event listener)."""
+        for listeners in (self._alarm_listeners, self._tick_listeners, self._events.listeners):
             if callback in listeners:
                 listeners.remove(callback)
 
@@ -428,6 +440,11 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._driver.evaluate(state, now, self._session.phase, mono)
         self._advance_phase(now)
         self._update_storage_failure(now)
+        for listener in list(self._tick_listeners):
+            try:
+                listener(self)
+            except Exception:  # a listener's bug must not stop monitoring
+                log.exception("tick listener failed")
         self._engine.tick(now)
         self._notify_alarms()
 

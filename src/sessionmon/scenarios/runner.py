@@ -293,6 +293,7 @@ def run_scenario(
     real_clock: Clock | None = None,
     sleep: Callable[[float], None] | None = None,
     start: datetime | None = None,
+    on_start: Callable[[ScenarioRun], None] | None = None,
 ) -> dict[str, Any]:
     """Run ``scenario`` headless and record it in ``store``.
 
@@ -308,6 +309,8 @@ def run_scenario(
         The real clock and sleep used for pacing (default: the system's).
     start : datetime, optional
         When the simulated session starts (default :data:`SCENARIO_START`).
+    on_start : callable, optional
+        ``on_start(run)`` before the first step (e.g. to attach the central link).
 
     Returns
     -------
@@ -319,7 +322,10 @@ def run_scenario(
     pace = None
     if speed is not None:
         pace = _Pacer(speed, real_clock or SystemClock(), sleep or time.sleep)
-    return ScenarioRun(scenario, store, start=start).run(pace)
+    run = ScenarioRun(scenario, store, start=start)
+    if on_start is not None:
+        on_start(run)
+    return run.run(pace)
 
 
 def describe(summary: dict[str, Any]) -> str:

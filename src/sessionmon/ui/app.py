@@ -146,7 +146,9 @@ def quit_without_asking(window: MainWindow) -> None:
     window.close()
 
 
-def run_console(db_path: Path, simulator: bool, resume: uuid.UUID | None = None) -> int:
+def run_console(
+    db_path: Path, simulator: bool, resume: uuid.UUID | None = None, central=None
+) -> int:
     """Open the console and run until the window closes.
 
     Parameters
@@ -159,6 +161,8 @@ def run_console(db_path: Path, simulator: bool, resume: uuid.UUID | None = None)
     resume : UUID, optional
         Resume this interrupted session at once (``sessions resume ID``). Otherwise a live
         console offers to resume the sessions a crash left interrupted.
+    central : CentralConfig, optional
+        Publish this chair to the central station's broker.
 
     Returns
     -------
@@ -191,6 +195,11 @@ def run_console(db_path: Path, simulator: bool, resume: uuid.UUID | None = None)
             console.controller.end_interrupted_training()
             if resume is None:
                 console.controller.start_simulated_session()
+        link = None
+        if central is not None:
+            from sessionmon.ui.central_link import connect_central
+
+            link = connect_central(console.controller, central, clock)
         console.controller.start_timers()
         console.window.show_at_launch()
         # Records not finished (unsigned, REMS form due): listed at launch, simulator or not
@@ -212,6 +221,8 @@ def run_console(db_path: Path, simulator: bool, resume: uuid.UUID | None = None)
             for number, handler in previous.items():
                 signal.signal(number, handler)
         console.close()
+        if link is not None:
+            link.stop()
         return int(code)
     finally:
         store.close()

@@ -135,6 +135,8 @@ class ConsoleController(QObject):
         self.draft = NewSessionForm()
         self.clinic = self._load_clinic()
         self.audio_unavailable_reason: str | None = None
+        #: ``seen_at_central(alarm_id) -> user or None``, set when a central link runs.
+        self.seen_at_central: Callable[[UUID], str | None] | None = None
         self._alarm_starts: dict[str, float] = {}
         self._alarm_markers: list[TrendMarker] = []
         self.acquisition_timer = QTimer(self)
@@ -219,6 +221,8 @@ class ConsoleController(QObject):
                     sorted(view.markers + tuple(self._alarm_markers), key=lambda m: m.t_s)
                 )
                 view = _replace(view, markers=markers)
+        if self.seen_at_central is not None and self.runtime is not None and view.alarms:
+            view = _replace(view, alarms=self._with_seen_at_central(view.alarms))
         if self.audio_unavailable_reason is not None and view.audio.state != "unavailable":
             # Never show AUDIO ON when sound cannot play, whether or not a session is open.
             view = _replace(view, audio=AudioView("unavailable"))
@@ -226,6 +230,17 @@ class ConsoleController(QObject):
         self._publish_physiology()
         self.view_changed.emit(view)
         return view
+
+    def _with_seen_at_central(self, items: tuple) -> tuple:
+        """The alarm items with who saw them at the central station (the central link's)."""
+        ids = {a.condition: a.alarm_id for a in self.runtime.engine.active_alarms}
+        seen = self.seen_at_central
+        return tuple(
+            _replace(item, seen_by=seen(ids[item.condition]) or "")
+            if item.condition in ids
+            else item
+            for item in items
+        )
 
     def _note_alarm_markers(self, view: ConsoleView, snapshot: Any) -> None:
         start = snapshot.session.created_at

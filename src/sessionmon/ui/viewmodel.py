@@ -86,6 +86,7 @@ class AlarmItemView:
     latched: bool = False
     started: str = ""
     short: str = ""
+    seen_by: str = ""  # acknowledged at the central station by this user (the chair still alarms)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ def alarm_text(alarm: AlarmItemView) -> str:
     """Return the bar text of an alarm: marker and short label, e.g. ``*** SpO2 LOW 80``."""
     marker = theme.ALARM_MARKERS[alarm.priority]
     suffix = ACK_SUFFIX if alarm.acknowledged else ""
+    if alarm.seen_by and not alarm.acknowledged:
+        suffix = f" · seen at central by {alarm.seen_by}"
     return f"{marker} {alarm.short or alarm.message}{suffix}"
 
 
@@ -52,6 +54,8 @@ def alarm_tooltip(alarm: AlarmItemView) -> str:
         details.append("acknowledged")
     if alarm.latched:
         details.append("latched")
+    if alarm.seen_by:
+        details.append(f"seen at central by {alarm.seen_by}")
     return f"{text}\n{', '.join(details)}"
 
 

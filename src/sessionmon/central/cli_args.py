@@ -1,0 +1,45 @@
+"""The ``--central`` / ``--chair`` options shared by the console, ``simulate`` and ``monitor``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sessionmon.central.config import CentralConfig, load_central
+from sessionmon.errors import UserError
+
+
+def add_chair_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--central URL`` and ``--chair NAME`` (they override ``central.toml``)."""
+    parser.add_argument(
+        "--central",
+        metavar="mqtt://HOST:PORT",
+        default=None,
+        help="publish this chair to the central station's MQTT broker (mqtt:// or mqtts://; "
+        "overrides [central] in central.toml)",
+    )
+    parser.add_argument(
+        "--chair", metavar="NAME", default=None, help="this chair's name at the central station"
+    )
+
+
+def chair_config(args: argparse.Namespace) -> CentralConfig | None:
+    """Return the chair's central settings, or None when the station is not configured."""
+    config = load_central(url=getattr(args, "central", None), chair=getattr(args, "chair", None))
+    if config is None:
+        return None
+    if not config.chair:
+        raise UserError("publishing to the central station needs a chair name: add --chair NAME")
+    return config
+
+
+def start_chair_link(args: argparse.Namespace, clock: Any) -> Any:
+    """Start a :class:`~sessionmon.central.chair_link.ChairLink` if configured (else None)."""
+    config = chair_config(args)
+    if config is None:
+        return None
+    from sessionmon.central.chair_link import ChairLink
+
+    link = ChairLink(config, clock)
+    link.start()
+    return link
