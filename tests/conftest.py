@@ -32,3 +32,26 @@ def scenario_store(tmp_path_factory) -> Iterator[SessionStore]:
     path = tmp_path_factory.mktemp("acceptance") / "sessions.db"
     with SessionStore.open(path, ManualClock()) as store:
         yield store
+
+
+# The test files that take longest (fixtures that simulate whole sessions, real processes killed
+# and restarted). `make test` runs one file per worker; started first, they end with the rest
+# instead of leaving one worker busy at the end.
+LONGEST_FIRST = (
+    "test_scenario_runs.py",
+    "test_intellivue_e2e.py",
+    "test_acceptance_protocol.py",
+    "test_export_fhir_hl7.py",
+    "test_acceptance_discharge.py",
+    "test_course.py",
+    "test_atomic_signoff.py",
+    "test_central_cli.py",
+    "test_monitor_command.py",
+    "test_session_endings_ui.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the longest test files first (stable order otherwise)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
