@@ -836,8 +836,8 @@ class ConsoleController(QObject):
         self._remember_staff(by)
         event = self._intent(lambda rt: rt.sign(by, rems))
         if event is not None:
+            self.session_changed.emit(self.runtime.session)  # clears the message line first
             self.info.emit(f"Session signed by {by} and locked.")
-            self.session_changed.emit(self.runtime.session)
         return event
 
     def missing_rems_fields(self) -> list[str]:
