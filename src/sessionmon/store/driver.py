@@ -32,7 +32,7 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError,) + (
 )
 
 
-class WrongKey(Exception):
+class WrongKeyError(Exception):
     """The key does not open this encrypted database (or the file is not a database)."""
 
 
@@ -84,7 +84,7 @@ def connect(path: Path, timeout: float, key: bytes | None = None, salt: bytes | 
 
     Raises
     ------
-    WrongKey
+    WrongKeyError
         If ``key`` does not open the existing file.
     RuntimeError
         If a key is given but SQLCipher is not installed.
@@ -103,7 +103,7 @@ def connect(path: Path, timeout: float, key: bytes | None = None, salt: bytes | 
     except _sqlcipher.DatabaseError as exc:
         conn.close()
         if "not a database" in str(exc):
-            raise WrongKey(str(exc)) from None
+            raise WrongKeyError(str(exc)) from None
         raise
     return conn
 
@@ -112,7 +112,7 @@ __all__ = [
     "DATABASE_ERRORS",
     "ERRORS",
     "SQLITE_MAGIC",
-    "WrongKey",
+    "WrongKeyError",
     "available",
     "cipher_version",
     "connect",

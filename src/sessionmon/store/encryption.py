@@ -111,7 +111,7 @@ def choose(
         cipher = for_key(db_key, salt)
         try:
             cipher.connect(path, 1.0).close()
-        except driver.WrongKey:
+        except driver.WrongKeyError:
             raise StoreError(
                 f"cannot open {path}: the database key from {db_key.source} does not open it "
                 "(a wrong key, or the file is not a session database); nothing was changed"

@@ -48,7 +48,7 @@ _RAW = re.compile(r"[0-9a-fA-F]{64}")
 Prompt = Callable[[], str]
 
 
-class KeyUnavailable(Exception):
+class KeyUnavailableError(Exception):
     """No key could be had (the message says where it was looked for, in one line)."""
 
 
@@ -110,7 +110,7 @@ def keyring_problem() -> str | None:
         return "the keyring package is not installed"
     try:
         backend = keyring.get_keyring()
-    except Exception as exc:  # a broken backend configuration  # noqa: BLE001
+    except Exception as exc:  # a broken backend configuration
         return f"the OS keyring cannot be loaded ({exc})"
     if isinstance(backend, fail.Keyring):
         return "no OS keyring is available on this machine (no Secret Service, KWallet, ...)"
@@ -125,7 +125,7 @@ def from_keyring() -> DbKey | None:
 
     try:
         secret = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
-    except Exception as exc:  # a locked or unreachable keyring service  # noqa: BLE001
+    except Exception as exc:  # a locked or unreachable keyring service
         log.warning("storage: cannot read the database key from the OS keyring: %s", exc)
         return None
     return DbKey(secret, "the OS keyring") if secret else None
@@ -136,7 +136,7 @@ def store_in_keyring(secret: str) -> None:
 
     Raises
     ------
-    KeyUnavailable
+    KeyUnavailableError
         If there is no usable keyring (the message says so and what to do instead).
     """
     problem = keyring_problem()
@@ -146,9 +146,9 @@ def store_in_keyring(secret: str) -> None:
         try:
             keyring.set_password(KEYRING_SERVICE, KEYRING_USER, secret)
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             problem = f"the OS keyring refused the key ({exc})"
-    raise KeyUnavailable(
+    raise KeyUnavailableError(
         f"{problem}; set {KEY_ENV} instead (e.g. from 'sessionmon db key new --print')"
     )
 
@@ -169,7 +169,7 @@ def terminal_prompt(confirm: bool = False) -> Prompt | None:
     def ask() -> str:
         first = getpass.getpass("sessionmon database passphrase: ")
         if confirm and getpass.getpass("again: ") != first:
-            raise KeyUnavailable("the two passphrases differ")
+            raise KeyUnavailableError("the two passphrases differ")
         return first
 
     return ask
@@ -195,7 +195,7 @@ __all__ = [
     "KEYRING_USER",
     "KEY_ENV",
     "DbKey",
-    "KeyUnavailable",
+    "KeyUnavailableError",
     "find_key",
     "from_environment",
     "from_keyring",
