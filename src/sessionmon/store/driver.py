@@ -9,6 +9,7 @@ key once per process). Both modules raise their own exception classes: catch :da
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -56,19 +57,29 @@ def cipher_version() -> str | None:
 def file_salt(path: Path) -> bytes | None:
     """Return the salt of an encrypted database file, or None if it is plain, empty or missing.
 
-    An SQLCipher file begins with its 16-byte salt where a plain file has ``SQLite format 3``.
+    An SQLCipher file begins with its 16-byte salt where a plain file has ``SQLite format 3``,
+    and is a whole number of pages (at least 512 bytes each): any other file (a text file
+    named ``.db``) is no database at all, and the plain open reports it as such.
     """
     try:
         with path.open("rb") as handle:
             head = handle.read(16)
+            size = os.fstat(handle.fileno()).st_size
     except OSError:
         return None
-    if len(head) < 16 or head == SQLITE_MAGIC:
+    if len(head) < 16 or head == SQLITE_MAGIC or size % 512:
         return None
     return head
 
 
-def connect(path: Path, timeout: float, key: bytes | None = None, salt: bytes | None = None) -> Any:
+def connect(
+    path: Path,
+    timeout: float,
+    key: bytes | None = None,
+    salt: bytes | None = None,
+    *,
+    via_sqlcipher: bool = False,
+) -> Any:
     """Open a connection in autocommit mode, usable from any thread.
 
     Parameters
@@ -81,6 +92,8 @@ def connect(path: Path, timeout: float, key: bytes | None = None, salt: bytes | 
         The 32-byte raw database key: the file is (or becomes) encrypted with it.
     salt : bytes, optional
         The 16-byte salt a new encrypted file is written with (an existing file keeps its own).
+    via_sqlcipher : bool
+        Open a plain file (no key) with SQLCipher anyway (to attach an encrypted copy).
 
     Raises
     ------
@@ -89,15 +102,17 @@ def connect(path: Path, timeout: float, key: bytes | None = None, salt: bytes | 
     RuntimeError
         If a key is given but SQLCipher is not installed.
     """
-    if key is None:
+    if key is None and not via_sqlcipher:
         return sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     if _sqlcipher is None:
         raise RuntimeError("SQLCipher (the sqlcipher3 package) is not installed")
     conn = _sqlcipher.connect(
         str(path), timeout=timeout, isolation_level=None, check_same_thread=False
     )
+    conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our message, not stderr
+    if key is None:
+        return conn
     try:
-        conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our message, not stderr
         conn.execute(f"PRAGMA key = \"x'{key.hex()}{salt.hex() if salt else ''}'\"")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except _sqlcipher.DatabaseError as exc:
