@@ -12,8 +12,9 @@ A secret of exactly 64 hexadecimal digits is a random 256-bit key (``sessionmon 
 makes one) and is used as it is. Anything else is a passphrase, stretched with scrypt
 (N=2**17, r=8, p=1: the OWASP password-storage minimum) and the database file's own salt (the
 first 16 bytes of an SQLCipher file, random per database), once per process. Two keys are
-derived from that material with HMAC-SHA256, one per purpose: the SQLCipher page key and the
-audit-head MAC key (:mod:`sessionmon.store.anchor`).
+derived from that material and the salt with HMAC-SHA256, one per purpose and per database:
+the SQLCipher page key and the audit-head MAC key (:mod:`sessionmon.store.anchor`), so a
+sidecar copied from another database of the same clinic key does not verify.
 """
 
 from __future__ import annotations
@@ -71,15 +72,16 @@ class DbKey:
 
     def database_key(self, salt: bytes) -> bytes:
         """Return the SQLCipher raw key for the database whose salt is ``salt``."""
-        return _purpose(self.material(salt), b"sessionmon database key v1")
+        return _purpose(self.material(salt), b"sessionmon database key v1", salt)
 
     def mac_key(self, salt: bytes) -> bytes:
         """Return the key of the audit-head MAC for the database whose salt is ``salt``."""
-        return _purpose(self.material(salt), b"sessionmon audit head mac v1")
+        return _purpose(self.material(salt), b"sessionmon audit head mac v1", salt)
 
 
-def _purpose(material: bytes, label: bytes) -> bytes:
-    return hmac.new(material, label, hashlib.sha256).digest()
+def _purpose(material: bytes, label: bytes, salt: bytes) -> bytes:
+    """One key per purpose and per database (the salt), even from one raw clinic key."""
+    return hmac.new(material, label + b"\x00" + salt, hashlib.sha256).digest()
 
 
 @functools.lru_cache(maxsize=8)
