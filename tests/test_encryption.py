@@ -256,3 +256,47 @@ def test_a_text_file_named_db_is_still_not_a_database(tmp_path, monkeypatch):
     monkeypatch.setenv(keys.KEY_ENV, KEY)
     with pytest.raises(StoreError, match="not a readable sessionmon database"):
         SessionStore.open(path, ManualClock())
+
+
+def _read_until(fd: int, wanted: bytes, timeout_s: float = 30.0) -> bytes:
+    import select
+    import time
+
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while wanted not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"no {wanted!r} on the terminal; saw {seen!r}")
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+def test_at_a_terminal_the_passphrase_is_asked_once_and_opens_the_database(tmp_path, monkeypatch):
+    import pty
+
+    db = tmp_path / "clinic.db"
+    passphrase = KEY  # typed (or pasted) at the terminal; a raw key skips scrypt here
+    monkeypatch.setenv(keys.KEY_ENV, passphrase)
+    build(db)
+    env = {k: v for k, v in os.environ.items() if k != keys.KEY_ENV}
+    env["PYTHONPATH"] = SRC
+    argv = [sys.executable, "-m", "sessionmon", "--db", str(db), "sessions", "list"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal
+        os.execve(sys.executable, argv, env)
+    try:
+        _read_until(fd, b"sessionmon database passphrase: ")
+        os.write(fd, passphrase.encode() + b"\n")
+        rest = _read_until(fd, b"RN Kim")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert b"PT-7" in rest and passphrase.encode() not in rest  # not echoed
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -177,12 +177,21 @@ def terminal_prompt(confirm: bool = False) -> Prompt | None:
     return ask
 
 
+_typed: list[DbKey] = []  # the passphrase typed in this process, asked once
+
+
 def find_key(prompt: Prompt | None = None) -> DbKey | None:
-    """Return the key secret from the environment, the keyring, or ``prompt`` (in that order)."""
-    found = from_environment() or from_keyring()
+    """Return the key secret from the environment, the keyring, or ``prompt`` (in that order).
+
+    A passphrase typed once is kept for the rest of the process (the console opens the database
+    again for exports), never written anywhere.
+    """
+    found = from_environment() or from_keyring() or (_typed[0] if _typed else None)
     if found is None and prompt is not None:
         secret = prompt()
-        found = DbKey(secret, "the passphrase typed") if secret else None
+        if secret:
+            found = DbKey(secret, "the passphrase typed")
+            _typed.append(found)
     return found
 
 
