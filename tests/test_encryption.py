@@ -300,3 +300,71 @@ def test_at_a_terminal_the_passphrase_is_asked_once_and_opens_the_database(tmp_p
         os.close(fd)
     assert b"PT-7" in rest and passphrase.encode() not in rest  # not echoed
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+class FileKeyring:
+    """A keyring backend that keeps its entries in one JSON file (the machine has no OS keyring).
+
+    Built on keyring's public backend API, so ``keyring.get_password``/``set_password`` and
+    everything of sessionmon above them run as they would on Secret Service or KWallet.
+    """
+
+    def __new__(cls, path: Path):
+        import json
+
+        from keyring.backend import KeyringBackend
+
+        class Backend(KeyringBackend):
+            priority = 1
+
+            def _entries(self) -> dict:
+                return json.loads(path.read_text()) if path.exists() else {}
+
+            def get_password(self, service, username):
+                return self._entries().get(f"{service}/{username}")
+
+            def set_password(self, service, username, password):
+                entries = self._entries()
+                entries[f"{service}/{username}"] = password
+                path.write_text(json.dumps(entries))
+
+            def delete_password(self, service, username):
+                entries = self._entries()
+                entries.pop(f"{service}/{username}", None)
+                path.write_text(json.dumps(entries))
+
+        return Backend()
+
+
+@pytest.fixture
+def file_keyring(tmp_path):
+    """Install :class:`FileKeyring` as the keyring for one test."""
+    import keyring
+
+    before = keyring.get_keyring()
+    backend = FileKeyring(tmp_path / "keyring.json")
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(before)
+
+
+def test_a_key_made_into_the_keyring_encrypts_new_databases_and_is_not_replaced(
+    tmp_path, file_keyring, capsys
+):
+    code, out, err = run(capsys, "db", "key", "new")
+    assert code == 0, err
+    assert "a new database key is in the OS keyring" in out
+    stored = file_keyring.get_password(keys.KEYRING_SERVICE, keys.KEYRING_USER)
+    assert stored is not None and len(stored) == 64 and stored not in out
+    db = tmp_path / "clinic.db"
+    build(db)
+    with SessionStore.open(db, ManualClock()) as store:
+        assert store.cipher.encrypted and store.cipher.source == "the OS keyring"
+    code, out, _ = run(capsys, "--db", str(db), "db", "status")
+    assert "encrypted (SQLCipher)" in out and "from the OS keyring" in out
+    code, _, err = run(capsys, "db", "key", "new")
+    assert code == 2 and "already holds a sessionmon database key" in err
+    assert file_keyring.get_password(keys.KEYRING_SERVICE, keys.KEYRING_USER) == stored
+    conn = keyed(db, stored)
+    assert conn.execute("SELECT count(*) FROM session_versions").fetchone()[0] == 2
+    conn.close()
