@@ -125,8 +125,15 @@ def choose(
             if want:
                 db_key = keys.find_key(None) if key == AUTO else key
                 want = db_key is not None
+        elif want:
+            db_key = keys.find_key(None) if key == AUTO else key
+            if not isinstance(db_key, keys.DbKey) or not driver.available():
+                raise StoreError(
+                    f"cannot create {path} encrypted: "
+                    + ("no SQLCipher" if not driver.available() else keys.where_looked())
+                )
         else:
-            db_key = _need_key(path, key, prompt) if want else None
+            db_key = None
         if want and isinstance(db_key, keys.DbKey):
             return for_key(db_key, os.urandom(16)), []
         return PLAIN, []
