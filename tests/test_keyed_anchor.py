@@ -119,3 +119,31 @@ def test_an_encrypted_database_killed_mid_write_verifies_intact(tmp_path, monkey
         store.append_measurement(make_measurement(session.id, ManualClock().now()))
         store.flush()
         assert store.verify_audit().ok
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_a_later_commit_does_not_hide_a_truncation(tmp_path, monkeypatch, capsys, encrypted):
+    """Entries deleted, then the console writes again: the sidecar is kept as evidence."""
+    import sqlite3
+
+    from sessionmon.model import Event, EventKind
+
+    if encrypted:
+        monkeypatch.setenv(keys.KEY_ENV, KEY)
+    else:
+        monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    db = tmp_path / "clinic.db"
+    build(db)
+    conn = keyed(db) if encrypted else sqlite3.connect(db, isolation_level=None)
+    conn.execute("DELETE FROM audit WHERE seq > (SELECT MAX(seq) - 2 FROM audit)")
+    conn.close()
+    clock = ManualClock()
+    with SessionStore.open(db, clock) as store:
+        session = store.list_sessions()[0]
+        store.add_event(
+            Event(session_id=session.id, kind=EventKind.ANNOTATION, at=clock.now(), text="later")
+        )
+        assert store._anchor.frozen is not None
+    code, out = verify(capsys, db)
+    assert code == 1, out
+    assert "truncated chain: the newest 1 audit entry" in out  # 2 deleted, 1 written since

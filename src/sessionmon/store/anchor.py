@@ -174,16 +174,46 @@ class HeadAnchor:
         self._pending: Head | None = None
         #: The last error writing the sidecar (None once a write succeeds).
         self.last_error: str | None = None
+        #: Why the sidecar is kept as evidence and not updated any more (None: it is updated).
+        self.frozen: str | None = None
 
     def begin(self, conn: sqlite3.Connection) -> None:
-        """Note the chain head at the start of a write transaction."""
+        """Note the chain head at the start of a write transaction.
+
+        If the sidecar no longer accepts the database's head (entries were deleted, or the
+        sidecar was rewritten or its MAC does not match), it is kept as it is, as evidence for
+        ``sessions verify``, and no longer updated by this store (:attr:`frozen` says why).
+        Otherwise the next commit would anchor the tampered head and hide the tampering.
+        """
         self._before = chain_head(conn)
         self._pending = None
+        if self.frozen is None and self.last_error is None:  # after a failed write: heal it
+            self.frozen = self._mismatch(self._before)
+            if self.frozen is not None:
+                log.error(
+                    "storage: the audit head anchor %s %s; it is kept as evidence and no longer "
+                    "updated: run 'sessionmon sessions verify'",
+                    self.path,
+                    self.frozen,
+                )
+
+    def _mismatch(self, db_head: Head) -> str | None:
+        try:
+            anchor = read_anchor(self.path)
+        except (OSError, ValueError) as exc:
+            return f"cannot be read ({exc})"
+        if anchor is None:
+            return None  # deleted: written anew (the open says so, verify names it before)
+        if self.mac_key is not None and not mac_matches(anchor, self.mac_key):
+            return "has no MAC or a wrong one"
+        if not anchor.accepts(db_head):
+            return f"anchors entry #{anchor.head.seq}, but the database ends at #{db_head.seq}"
+        return None
 
     def before_commit(self, conn: sqlite3.Connection) -> None:
         """Anchor the new head (with the old one) if this transaction added audit entries."""
         head = chain_head(conn)
-        if head == self._before:
+        if head == self._before or self.frozen is not None:
             return
         self._pending = head
         self._write(Anchor(head, self._before), confirm=False)
