@@ -112,6 +112,7 @@ def choose(
         try:
             cipher.connect(path, 1.0).close()
         except driver.WrongKeyError:
+            keys.forget_typed()  # a mistyped passphrase is asked again next time
             raise StoreError(
                 f"cannot open {path}: the database key from {db_key.source} does not open it "
                 "(a wrong key, or the file is not a session database); nothing was changed"

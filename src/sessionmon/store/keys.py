@@ -195,6 +195,11 @@ def find_key(prompt: Prompt | None = None) -> DbKey | None:
     return found
 
 
+def forget_typed() -> None:
+    """Forget the passphrase typed in this process (it did not open the database)."""
+    _typed.clear()
+
+
 def where_looked() -> str:
     """One line saying where a key was looked for (for "no key" messages)."""
     keyring_part = keyring_problem() or "the OS keyring has no 'sessionmon' entry"
@@ -208,6 +213,7 @@ __all__ = [
     "DbKey",
     "KeyUnavailableError",
     "find_key",
+    "forget_typed",
     "from_environment",
     "from_keyring",
     "keyring_problem",
