@@ -368,3 +368,35 @@ def test_a_key_made_into_the_keyring_encrypts_new_databases_and_is_not_replaced(
     conn = keyed(db, stored)
     assert conn.execute("SELECT count(*) FROM session_versions").fetchone()[0] == 2
     conn.close()
+
+
+def test_without_sqlcipher_databases_stay_plain_and_an_encrypted_one_is_refused_by_name(
+    tmp_path, monkeypatch
+):
+    """A platform where the wheel is missing: the module cannot be imported at all."""
+    db = tmp_path / "clinic.db"
+    monkeypatch.setenv(keys.KEY_ENV, KEY)
+    build(db)  # encrypted, here where SQLCipher exists
+    script = (
+        "import sys\n"
+        "sys.modules['sqlcipher3'] = None\n"  # import sqlcipher3 now raises ImportError
+        "sys.modules['sqlcipher3.dbapi2'] = None\n"
+        "from sessionmon.cli import main\n"
+        "for argv in (['db', 'status'], ['sessions', 'list'], ['--db', sys.argv[2], 'sessions', "
+        "'list']):\n"
+        "    print('rc', main(['--db', sys.argv[1], *argv] if argv[0] != '--db' else argv))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=SRC)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(db), str(tmp_path / "new.db")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "SQLCipher: not installed: databases stay plain" in result.stdout
+    assert "this installation has no SQLCipher (the sqlcipher3 package)" in result.stderr
+    assert result.stdout.count("rc 0") == 2 and "rc 2" in result.stdout  # status, new db; refused
+    assert (tmp_path / "new.db").read_bytes().startswith(driver.SQLITE_MAGIC)
