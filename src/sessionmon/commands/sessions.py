@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
 
     verify = actions.add_parser(
         "verify",
-        help="check the audit trail: hash chain, every row covered, head against <db>.audit-head",
+        help="check the audit trail: hash chain, every row covered, head against <db>.audit-head "
+        "(and its keyed MAC on an encrypted database)",
     )
     verify.set_defaults(func=verify_handler)
 
