@@ -209,7 +209,7 @@ def end_handler(args: argparse.Namespace) -> int:
     """End an interrupted session with how, why and who; print what was recorded."""
     from sessionmon.clock import SystemClock
     from sessionmon.lifecycle import describe_ending
-    from sessionmon.runtime.endings import end_recorded_session
+    from sessionmon.runtime.unmonitored_ending import end_recorded_session
 
     clock = SystemClock()
     with _open_store(args, clock) as store:

@@ -527,7 +527,7 @@ class ConsoleController(QObject):
 
         Returns how many were ended; the status line says so.
         """
-        from sessionmon.runtime.endings import end_recorded_session
+        from sessionmon.runtime.unmonitored_ending import end_recorded_session
 
         ended = 0
         for summary in self.interrupted_sessions():
