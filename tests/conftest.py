@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,10 @@ import pytest
 from pty_helpers import serial_readers_running, wait_until
 from sessionmon.clock import ManualClock
 from sessionmon.store import SessionStore
+
+# The tests never see the desktop's keyring: a database key stored there would encrypt every test
+# database (the tests that need a keyring set their own backend).
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 @pytest.fixture
