@@ -93,6 +93,7 @@ class CourseSummary:
     responses: tuple[OutcomeResponse, ...]
     schedule: ScheduleStatus
     trends: dict[str, float | None] = field(default_factory=dict)
+    deidentified: bool = False
 
 
 def _checklists(events: list[Event]) -> list[Event]:
@@ -243,6 +244,18 @@ def check_tolerance(days: int) -> int:
     return days
 
 
+def _windows(planned: list[date], tolerance: int) -> list[int]:
+    """Each planned date's window: ``tolerance`` days, but at most half the gap to the nearest
+    other planned date (at least 1 day), so windows of twice-weekly sessions do not overlap."""
+    windows = []
+    for i, p in enumerate(planned):
+        gaps = [abs((q - p).days) for j, q in enumerate(planned) if j in (i - 1, i + 1)]
+        gaps = [g for g in gaps if g > 0]
+        half = max(1, min(gaps) // 2) if gaps else tolerance
+        windows.append(min(tolerance, half))
+    return windows
+
+
 def _held(sessions: list[Session]) -> list[Session]:
     return [s for s in sessions if s.dose_at is not None or s.phase is not SessionPhase.PLANNED]
 
@@ -253,11 +266,13 @@ def schedule_status(
     today: date,
     tolerance_days: int = SCHEDULE_TOLERANCE_DAYS,
 ) -> ScheduleStatus:
-    """Match each held session (in order) to the nearest planned date still free within
-    ``tolerance_days`` (a tie goes to the earlier date), so one late session does not shift
-    every later one; then list what is due, missed and next."""
+    """Match each held session (in order) to the nearest planned date still free within its
+    window (``tolerance_days``, at most half the gap to the next planned date, at least 1; a tie
+    goes to the earlier date), so one late session does not shift every later one; then list
+    what is due (window open today), missed (window passed) and next."""
     tolerance = check_tolerance(tolerance_days)
     planned = course.planned_dates()
+    windows = _windows(planned, tolerance)
     held = _held(sessions)
     taken: dict[int, date] = {}
     unplanned = 0
@@ -266,16 +281,16 @@ def schedule_status(
         free = [
             (abs((p - day).days), i)
             for i, p in enumerate(planned)
-            if i not in taken and abs((p - day).days) <= tolerance
+            if i not in taken and abs((p - day).days) <= windows[i]
         ]
         if free:
             taken[min(free)[1]] = day
         else:
             unplanned += 1
-    open_ = [p for i, p in enumerate(planned) if i not in taken]
-    missed = tuple(p for p in open_ if (today - p).days > tolerance)
-    due = tuple(p for p in open_ if abs((today - p).days) <= tolerance)
-    upcoming = [p for p in open_ if (today - p).days <= tolerance]
+    open_ = [(p, windows[i]) for i, p in enumerate(planned) if i not in taken]
+    missed = tuple(p for p, w in open_ if (today - p).days > w)
+    due = tuple(p for p, w in open_ if abs((today - p).days) <= w)
+    upcoming = [p for p, w in open_ if (today - p).days <= w]
     return ScheduleStatus(
         planned=len(planned),
         held=len(held),
@@ -357,6 +372,7 @@ def summary_json(summary: CourseSummary) -> dict[str, Any]:
     course = summary.course
     return {
         "patient": course.pseudonym,
+        "deidentified": summary.deidentified,
         "course": {
             "id": str(course.id),
             "indication": course.indication.value,

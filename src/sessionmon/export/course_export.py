@@ -42,8 +42,22 @@ class CourseDocument(BaseModel):
     sessions: list[ExportDocument]
 
 
-def export_course_json(store: Any, course: Course, path: Path, exported_at: datetime) -> Path:
-    """Write ``course`` with every session's whole record (no waveform) to ``path``."""
+def export_course_json(
+    store: Any,
+    course: Course,
+    path: Path,
+    exported_at: datetime,
+    deidentified: bool = False,
+    offset: Any = None,
+) -> Path:
+    """Write ``course`` with every session's whole record (no waveform) to ``path``
+    (``deidentified``: see :mod:`sessionmon.export.course_deidentify`)."""
+    if deidentified:
+        from sessionmon.export.course_deidentify import deidentified_course_document
+
+        document = deidentified_course_document(store, course, exported_at, offset)
+        Path(path).write_text(document.model_dump_json(indent=1, warnings=False) + "\n", "utf-8")
+        return Path(path)
     sessions = [
         build_document(load_record(store, s.id), exported_at, deidentified=False)
         for s in store.course_sessions(course)
