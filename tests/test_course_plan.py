@@ -8,7 +8,6 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -131,7 +130,7 @@ def test_open_edit_close_and_open_again_from_the_cli(tmp_path, capsys):
         assert closed.indication_other == "OCD" and closed.closed_reason.value == "side_effects"
         report = store.verify_audit()
         assert report.ok, report
-        actions = [row[0] for row in store._read("a", "SELECT action FROM audit")]  # noqa: SLF001
+        actions = [row[0] for row in store._read("a", "SELECT action FROM audit")]
         assert {"course.save", "course.edit", "course.close"} <= set(actions)
     out = _run(capsys, db, "course", "--patient", "P-1", "--open", "--indication", "ptsd")
     assert "ptsd" in out and "ketamine-iv" in out  # the treatment carries over
