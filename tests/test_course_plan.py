@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sessionmon.cli import main
 from sessionmon.clock import ManualClock
-from sessionmon.course.model import Course, PatientRecord, ScheduleBlock
+from sessionmon.course.model import Course, CourseStatus, PatientRecord, ScheduleBlock
 from sessionmon.course.plan import format_schedule, parse_schedule
 from sessionmon.course.summary import schedule_status
 from sessionmon.errors import UserError
@@ -239,3 +239,14 @@ def test_deidentified_course_exports_drop_identity_and_shift_dates_consistently(
     first = document["sessions"][0]["record"]["session"]
     assert datetime.fromisoformat(first["created_at"]) == min(real_starts) + shift
     assert document["sessions"][0]["provenance"]["deidentified"] is True
+
+
+def test_a_closed_course_has_nothing_due_and_misses_nothing_after_the_close():
+    start = date(2026, 3, 2)
+    course = _course((ScheduleBlock(count=6, every_days=7),), start)
+    closed = course.model_copy(
+        update={"status": CourseStatus.CLOSED, "closed_on": start + timedelta(days=16)}
+    )
+    status = schedule_status(closed, _held([0], start), start + timedelta(days=60))
+    assert status.missed == (start + timedelta(days=7),)  # before the close
+    assert status.due == () and status.next_due is None

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sessionmon.course.measures import MEASURES, get_measure
-from sessionmon.course.model import Course, PatientRecord
+from sessionmon.course.model import Course, CourseStatus, PatientRecord
 from sessionmon.course.plan import PRIMARY_MEASURE, format_schedule
 from sessionmon.course.responses import Context, OutcomeResponse
 from sessionmon.model import AlarmCategory, Event, EventKind, Kind, Session, SessionPhase
@@ -269,7 +269,8 @@ def schedule_status(
     """Match each held session (in order) to the nearest planned date still free within its
     window (``tolerance_days``, at most half the gap to the next planned date, at least 1; a tie
     goes to the earlier date), so one late session does not shift every later one; then list
-    what is due (window open today), missed (window passed) and next."""
+    what is due (window open today), missed (window passed) and next. A closed course has
+    nothing due or next, and misses only dates whose window passed before it was closed."""
     tolerance = check_tolerance(tolerance_days)
     planned = course.planned_dates()
     windows = _windows(planned, tolerance)
@@ -288,9 +289,12 @@ def schedule_status(
         else:
             unplanned += 1
     open_ = [(p, windows[i]) for i, p in enumerate(planned) if i not in taken]
+    closed = course.status is CourseStatus.CLOSED
+    if closed:  # nothing is due after the close; only dates whose window passed before it
+        today = min(today, course.closed_on or today)
     missed = tuple(p for p, w in open_ if (today - p).days > w)
-    due = tuple(p for p, w in open_ if abs((today - p).days) <= w)
-    upcoming = [p for p, w in open_ if (today - p).days <= w]
+    due = () if closed else tuple(p for p, w in open_ if abs((today - p).days) <= w)
+    upcoming = [] if closed else [p for p, w in open_ if (today - p).days <= w]
     return ScheduleStatus(
         planned=len(planned),
         held=len(held),
