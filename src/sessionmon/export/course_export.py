@@ -227,6 +227,10 @@ def build_course_bundle(summary: CourseSummary, timestamp: datetime) -> dict[str
         "period": {"start": course.started_on.isoformat()},
         "type": [{"text": f"{course.treatment.value} treatment course"}],
     }
+    if course.closed_on is not None:
+        episode["period"]["end"] = course.closed_on.isoformat()
+    if course.indication_other:
+        episode["type"].append({"text": f"indication: {course.indication_other}"})
     coded = _INDICATION_SNOMED.get(course.indication.value)
     if coded:
         episode["diagnosis"] = [
