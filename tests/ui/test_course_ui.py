@@ -86,7 +86,7 @@ def test_new_session_form_opens_the_course_with_its_indication_and_schedule(
     assert dialog.indication.isEnabled()  # no open course: the nurse sets it
     dialog.indication.setCurrentIndex(dialog.indication.findData("other"))
     assert not dialog.try_accept()  # 'other' needs its free text
-    assert "free text" in dialog.form_layout.errors["indication_other"].text()
+    assert "Say which indication" in dialog.form_layout.errors["indication_other"].text()
     dialog.indication.setCurrentIndex(dialog.indication.findData("gad"))
     qtbot.keyClicks(dialog.schedule, "6x7")
     assert dialog.try_accept()
@@ -120,6 +120,9 @@ def test_course_view_edits_closes_and_exports_de_identified(
     qtbot.mouseClick(form.done_button, Qt.MouseButton.LeftButton)
     view = window.show_course()
     panel = view.actions
+    assert not panel.isVisible()
+    qtbot.mouseClick(view.manage_button, Qt.MouseButton.LeftButton)
+    assert panel.isVisible()
     panel.indication.setCurrentIndex(panel.indication.findData("ptsd"))
     panel.schedule.setText("bogus")
     qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)

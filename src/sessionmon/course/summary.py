@@ -244,16 +244,25 @@ def check_tolerance(days: int) -> int:
     return days
 
 
-def _windows(planned: list[date], tolerance: int) -> list[int]:
-    """Each planned date's window: ``tolerance`` days, but at most half the gap to the nearest
-    other planned date (at least 1 day), so windows of twice-weekly sessions do not overlap."""
+def _windows(planned: list[date], tolerance: int) -> list[tuple[int, int]]:
+    """Each planned date's window as (days early, days late): ``tolerance`` days, but early at
+    most half the gap to the previous planned date and late at most half the gap to the next
+    (at least 1 day), so the windows of twice-weekly sessions do not overlap."""
+
+    def half(gap: int | None) -> int:
+        return tolerance if gap is None else min(tolerance, max(1, gap // 2))
+
     windows = []
     for i, p in enumerate(planned):
-        gaps = [abs((q - p).days) for j, q in enumerate(planned) if j in (i - 1, i + 1)]
-        gaps = [g for g in gaps if g > 0]
-        half = max(1, min(gaps) // 2) if gaps else tolerance
-        windows.append(min(tolerance, half))
+        before = (p - planned[i - 1]).days if i > 0 else None
+        after = (planned[i + 1] - p).days if i + 1 < len(planned) else None
+        windows.append((half(before), half(after)))
     return windows
+
+
+def _inside(day: date, planned: date, window: tuple[int, int]) -> bool:
+    early, late = window
+    return -early <= (day - planned).days <= late
 
 
 def _held(sessions: list[Session]) -> list[Session]:
@@ -267,9 +276,10 @@ def schedule_status(
     tolerance_days: int = SCHEDULE_TOLERANCE_DAYS,
 ) -> ScheduleStatus:
     """Match each held session (in order) to the nearest planned date still free within its
-    window (``tolerance_days``, at most half the gap to the next planned date, at least 1; a tie
-    goes to the earlier date), so one late session does not shift every later one; then list
-    what is due (window open today), missed (window passed) and next. A closed course has
+    window (``tolerance_days`` either side, but at most half the gap to the neighbouring planned
+    date on that side, at least 1; a tie goes to the earlier date), so one late session does
+    not shift every later one; then list what is due (window open today), missed (window
+    passed) and next. A closed course has
     nothing due or next, and misses only dates whose window passed before it was closed."""
     tolerance = check_tolerance(tolerance_days)
     planned = course.planned_dates()
@@ -282,7 +292,7 @@ def schedule_status(
         free = [
             (abs((p - day).days), i)
             for i, p in enumerate(planned)
-            if i not in taken and abs((p - day).days) <= windows[i]
+            if i not in taken and _inside(day, p, windows[i])
         ]
         if free:
             taken[min(free)[1]] = day
@@ -292,9 +302,9 @@ def schedule_status(
     closed = course.status is CourseStatus.CLOSED
     if closed:  # nothing is due after the close; only dates whose window passed before it
         today = min(today, course.closed_on or today)
-    missed = tuple(p for p, w in open_ if (today - p).days > w)
-    due = () if closed else tuple(p for p, w in open_ if abs((today - p).days) <= w)
-    upcoming = [] if closed else [p for p, w in open_ if (today - p).days <= w]
+    missed = tuple(p for p, w in open_ if (today - p).days > w[1])
+    due = () if closed else tuple(p for p, w in open_ if _inside(today, p, w))
+    upcoming = [] if closed else [p for p, w in open_ if (today - p).days <= w[1]]
     return ScheduleStatus(
         planned=len(planned),
         held=len(held),

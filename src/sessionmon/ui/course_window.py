@@ -41,6 +41,8 @@ def open_course_view(window: Any, course: Course | None = None, message: str = "
     dialog = CourseDialog(summary, window)
     panel = dialog.actions
     panel.message.setText(message)
+    if message:  # after an edit or close, the boxes stay open
+        dialog.manage_button.setChecked(True)
 
     def edit(indication: str, other: str, schedule: str, reason: str, by: str) -> str:
         edited = course_intents.edit(

@@ -205,9 +205,18 @@ def _check_course(form: NewSessionForm) -> dict[str, str]:
 
     errors: dict[str, str] = {}
     try:
-        check_other(parse_indication(form.indication), form.indication_other)
-    except UserError as exc:
-        errors["indication_other"] = str(exc).replace(" (--other TEXT)", "") + "."
+        indication = parse_indication(form.indication)
+    except UserError:
+        errors["indication"] = "Choose the course indication."
+    else:
+        try:
+            check_other(indication, form.indication_other)
+        except UserError:
+            errors["indication_other"] = (
+                "Say which indication 'Other' is (at most 200 characters)."
+                if indication.value == "other"
+                else "Leave this empty unless the indication is 'Other'."
+            )
     if form.schedule.strip():
         try:
             parse_schedule(form.schedule)
