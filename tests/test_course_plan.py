@@ -250,3 +250,19 @@ def test_a_closed_course_has_nothing_due_and_misses_nothing_after_the_close():
     status = schedule_status(closed, _held([0], start), start + timedelta(days=60))
     assert status.missed == (start + timedelta(days=7),)  # before the close
     assert status.due == () and status.next_due is None
+
+
+def test_an_imported_course_is_audited_as_an_import(tmp_path, capsys):
+    db, other = tmp_path / "c.db", tmp_path / "other.db"
+    _simulate(
+        db, _scenario(tmp_path, "PT-I", 1, '[course]\nindication = "gad"'), "2026-03-02T09:00"
+    )
+    exported = tmp_path / "course.json"
+    _run(capsys, db, "course", "--patient", "PT-I", "--close", "completed")
+    _run(capsys, db, "course", "--patient", "PT-I", "--export", str(exported))
+    assert "imported course" in _run(capsys, other, "course", "--import", str(exported))
+    with SessionStore.open(other, ManualClock(datetime(2026, 3, 1, tzinfo=UTC))) as store:
+        (course,) = store.courses_for("PT-I")
+        assert course.closed_reason.value == "completed" and course.indication.value == "gad"
+        actions = {row[0] for row in store._read("a", "SELECT action FROM audit")}
+        assert "course.import" in actions and "course.close" not in actions

@@ -120,7 +120,7 @@ def import_course_json(path: Path, store: Any) -> Course:
             raise UserError(f"session {sid} is already in {store.path}; nothing was imported")
     if document.patient is not None and store.get_patient(course.pseudonym) is None:
         store.save_patient(document.patient)
-    store.save_course(course)
+    store.save_course(course, action="course.import")
     store.add_course_responses(document.responses)
     for session_doc in document.sessions:
         import_document(session_doc, store, source=path)

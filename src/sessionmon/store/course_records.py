@@ -71,15 +71,16 @@ class CourseRecords:
 
     # ------------------------------------------------------------------ courses
 
-    def save_course(self, course: Course) -> None:
+    def save_course(self, course: Course, action: str | None = None) -> None:
         """Record a course (or a changed course, as a new version); committed before return.
 
-        The audit entry's action is ``course.save``, or ``course.edit`` / ``course.close`` for a
-        version carrying a :class:`~sessionmon.course.model.CourseChange`.
+        The audit entry's action is ``action`` if given (``course.import``), else ``course.save``,
+        or ``course.edit`` / ``course.close`` for a version carrying a
+        :class:`~sessionmon.course.model.CourseChange`.
         """
-        action = (
-            "course.save" if course.last_change is None else f"course.{course.last_change.action}"
-        )
+        if action is None:
+            change = course.last_change
+            action = "course.save" if change is None else f"course.{change.action}"
         row = (
             str(course.id),
             course.pseudonym,
