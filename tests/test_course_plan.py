@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from sessionmon.cli import main
 from sessionmon.clock import ManualClock
 from sessionmon.course.model import Course, CourseStatus, PatientRecord, ScheduleBlock
-from sessionmon.course.plan import format_schedule, parse_schedule
+from sessionmon.course.plan import (
+    format_schedule,
+    parse_close_reason,
+    parse_indication,
+    parse_schedule,
+)
 from sessionmon.course.summary import schedule_status
 from sessionmon.errors import UserError
 from sessionmon.model import Patient, Session, SessionPhase, Treatment, TreatmentId
@@ -266,3 +271,12 @@ def test_an_imported_course_is_audited_as_an_import(tmp_path, capsys):
         assert course.closed_reason.value == "completed" and course.indication.value == "gad"
         actions = {row[0] for row in store._read("a", "SELECT action FROM audit")}
         assert "course.import" in actions and "course.close" not in actions
+
+
+@given(st.text(max_size=20))
+def test_indication_and_close_reason_parsers_name_the_choices_or_parse(text):
+    for parse in (parse_indication, parse_close_reason):
+        try:
+            parse(text)
+        except UserError as exc:
+            assert "not one of" in str(exc)
