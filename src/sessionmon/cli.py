@@ -21,6 +21,7 @@ from sessionmon.paths import default_db_path, training_db_path
 COMMAND_MODULES = (
     "sessions",
     "patients",
+    "users",
     "course",
     "simulate",
     "monitor",
