@@ -430,7 +430,7 @@ def test_a_second_store_sees_a_live_session_as_live_and_cannot_change_it(db, clo
 
 def downgrade_to_v1(db) -> None:
     with sqlite3.connect(db) as raw:
-        for table in ("account_versions", "sign_ins"):  # migration 4
+        for table in ("account_versions", "sign_ins", "clinic_changes"):  # migration 4
             raw.execute(f"DROP TABLE {table}")
         for table in ("patient_versions", "course_versions", "course_responses"):  # migration 3
             raw.execute(f"DROP TABLE {table}")

@@ -84,3 +84,24 @@ class AccountRecords:
             (username, since_us),
         )
         return [(codec.from_us(r[0]), bool(r[1]), r[2]) for r in rows]
+
+    def add_clinic_change(self, kind: str, body: str) -> None:
+        """Record a change of a clinic-wide setting (``kind``, e.g. ``alarm_defaults``)."""
+        row = (kind, codec.to_us(self._clock.now()), body)
+
+        def work(conn: sqlite3.Connection) -> None:
+            self._insert_audited(
+                conn, "clinic_changes", "kind, at_us, body", [row], "clinic.change"
+            )
+
+        with self._lock:
+            self._write(f"recording a change of {kind}", work)
+
+    def clinic_changes(self, kind: str) -> list[tuple[Any, str]]:
+        """``(when, JSON body)`` of every change of ``kind``, oldest first."""
+        rows = self._read(
+            "reading clinic changes",
+            "SELECT at_us, body FROM clinic_changes WHERE kind = ? ORDER BY row_id",
+            (kind,),
+        )
+        return [(codec.from_us(r[0]), r[1]) for r in rows]

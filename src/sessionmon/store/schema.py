@@ -88,6 +88,12 @@ _ACCOUNT_STATEMENTS: tuple[str, ...] = (
         ok INTEGER NOT NULL,
         body TEXT NOT NULL)""",
     "CREATE INDEX sign_ins_by_name ON sign_ins(username, row_id)",
+    # Changes of clinic-wide settings (the alarm defaults), who made them, before and after.
+    """CREATE TABLE clinic_changes (
+        row_id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -175,7 +181,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "course of one session",
         _COURSE_STATEMENTS,
     ),
-    Migration(4, "staff accounts and the sign-in log", _ACCOUNT_STATEMENTS),
+    Migration(4, "staff accounts, the sign-in log, clinic settings changes", _ACCOUNT_STATEMENTS),
 )
 
 #: The schema version this sessionmon writes.

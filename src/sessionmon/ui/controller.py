@@ -17,6 +17,9 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from sessionmon.accounts.book import AccountBook
+from sessionmon.accounts.console_user import ConsoleUser
+from sessionmon.accounts.model import Role
 from sessionmon.clinic import ClinicSettings
 from sessionmon.clock import Clock
 from sessionmon.errors import UserError
@@ -134,6 +137,11 @@ class ConsoleController(QObject):
         self.view = ConsoleView()
         self.draft = NewSessionForm()
         self.clinic = self._load_clinic()
+        book = None
+        if hasattr(store, "account_bodies"):
+            book = AccountBook(store, clock, self.clinic.min_secret_length)
+        #: Who is signed in (``sessionmon --simulator``: the built-in trainee); fills every "by".
+        self.user = ConsoleUser(book)
         self.audio_unavailable_reason: str | None = None
         #: ``seen_at_central(alarm_id) -> user or None``, set when a central link runs.
         self.seen_at_central: Callable[[UUID], str | None] | None = None
@@ -358,6 +366,10 @@ class ConsoleController(QObject):
 
     def run_scenario(self, scenario_id: str) -> Session | None:
         """Start a new training session that plays the built-in scenario ``scenario_id``."""
+        refusal = self.user.refusal(Role.TRAINER, doing="run training scenarios")
+        if refusal:
+            self.error.emit(refusal)
+            return None
         from sessionmon.scenarios.loader import load_scenario
 
         try:
@@ -549,6 +561,7 @@ class ConsoleController(QObject):
         self, how: str, by: str, reason: str, destination: str | None = None
     ) -> Any | None:
         """End the live session other than by discharge (closed and locked)."""
+        by = self.user.by(by)
         self._remember_staff(by)
         event = self._intent(lambda rt: rt.end_session(how, by, reason, destination))
         if event is not None:
@@ -682,8 +695,8 @@ class ConsoleController(QObject):
 
     @property
     def staff(self) -> str | None:
-        """Who is acting (the last name entered), or None."""
-        return self.settings.staff_name or None
+        """Who is acting: the signed-in user, else the last name entered, else None."""
+        return self.user.by(self.settings.staff_name or None)
 
     def acknowledge(self) -> Any | None:
         """Acknowledge every active alarm (button or F1)."""
@@ -726,6 +739,7 @@ class ConsoleController(QObject):
         ``details``: ``lot_number``, and for IV ``weight_kg``, ``mg_per_kg``, ``dose_mg``,
         ``rate_mg_per_h`` (see :meth:`SessionRuntime.dose`).
         """
+        by = self.user.by(by)
         self._remember_staff(by)
         return self._intent(
             lambda rt: rt.dose(
@@ -735,10 +749,12 @@ class ConsoleController(QObject):
 
     def stop_infusion(self, by: str, note: str = "") -> Any | None:
         """Record that the IV infusion stopped now."""
+        by = self.user.by(by)
         return self._intent(lambda rt: rt.stop_infusion(by=by, text=note or None))
 
     def record_waste(self, amount_mg: float, witness: str, by: str, **details: Any) -> Any | None:
         """Record drug wasted with its witness (controlled-substance log)."""
+        by = self.user.by(by)
         return self._intent(lambda rt: rt.record_waste(amount_mg, witness, by=by, **details))
 
     def record_safety_checklist(self, answers: dict[str, str | None]) -> Any | None:
@@ -747,6 +763,11 @@ class ConsoleController(QObject):
 
     def override_contraindication(self, prescriber: str, reason: str) -> Any | None:
         """A prescriber allows the dose despite a contraindication, with a reason."""
+        refusal = self.user.refusal(Role.PRESCRIBER, doing="override a contraindication")
+        if refusal:
+            self.error.emit(refusal)
+            return None
+        prescriber = self.user.by(prescriber)
         return self._intent(lambda rt: rt.override_contraindication(prescriber, reason))
 
     def record_checklist(self, scale_id: str, answers: dict[int, int]) -> Any | None:
@@ -775,6 +796,11 @@ class ConsoleController(QObject):
 
     def override_discharge(self, by: str, reason: str) -> Any | None:
         """A clinician allows a refused discharge with a written reason (recorded)."""
+        refusal = self.user.refusal(Role.PRESCRIBER, doing="override a refused discharge")
+        if refusal:
+            self.error.emit(refusal)
+            return None
+        by = self.user.by(by)
         return self._intent(lambda rt: rt.override_discharge(by, reason))
 
     # ------------------------------------------------------------------ clinic and REMS
@@ -833,6 +859,7 @@ class ConsoleController(QObject):
 
     def sign(self, by: str, rems: dict[str, Any] | None = None) -> Any | None:
         """Sign off: the session is closed and its record locked (with the REMS entries)."""
+        by = self.user.by(by)
         self._remember_staff(by)
         event = self._intent(lambda rt: rt.sign(by, rems))
         if event is not None:
@@ -855,11 +882,11 @@ class ConsoleController(QObject):
         """The Patient details form filled from the running session (None: no live session)."""
         if self.runtime is None:
             return None
-        return PatientDetailsForm.of(self.runtime.session, self.settings.staff_name or "")
+        return PatientDetailsForm.of(self.runtime.session, self.staff or "")
 
     def update_patient_details(self, form: PatientDetailsForm) -> Any | None:
         """Correct the running session's patient details (a new session version and an event)."""
-        by = form.by.strip()
+        by = self.user.by(form.by.strip())
         event = self._intent(lambda rt: rt.update_patient_details(by, **form.fields()))
         if event is not None:
             self._remember_staff(by)
@@ -868,12 +895,25 @@ class ConsoleController(QObject):
         return event
 
     def set_alarm_limits(self, overrides: dict[str, Any], profile: Any) -> Any | None:
-        """Apply validated alarm-limit changes to the session and remember them."""
+        """Apply validated alarm-limit changes to the session and remember them.
+
+        Remembering them changes this console's alarm defaults for every later session (the
+        clinic alarm profile in force here): with accounts, only an admin may, and each change
+        is recorded in the audited clinic-changes log with the defaults before and after. Any
+        signed-in user may change the running session's limits.
+        """
         result = self._intent(lambda rt: rt.set_alarm_limits(self.staff, **overrides))
         if result is not None:
-            merged = dict(self.settings.alarm_limits)
+            refusal = self.user.refusal(Role.ADMIN, doing="change the clinic alarm defaults")
+            if refusal:
+                self.info.emit(f"Alarm limits changed for this session only. {refusal}")
+                return result
+            before = dict(self.settings.alarm_limits)
+            merged = dict(before)
             merged.update(overrides)
             self.settings.alarm_limits = merged
+            if self.user.signed_in and not self.simulator:
+                self.user.audit_change(self.store, "alarm_defaults", before, merged)
             self._save_settings(self.settings)
         return result
 
@@ -914,6 +954,8 @@ class ConsoleController(QObject):
         return self._save_settings(self.settings)
 
     def _remember_staff(self, name: str) -> None:
+        if self.user.signed_in:
+            return  # the signed-in user is named, not remembered
         name = name.strip()
         if name and name != self.settings.staff_name:
             self.settings.staff_name = name
