@@ -368,7 +368,7 @@ class ConsoleController(QObject):
         """Start a new training session that plays the built-in scenario ``scenario_id``."""
         refusal = self.user.refusal(Role.TRAINER, doing="run training scenarios")
         if refusal:
-            self.error.emit(refusal)
+            self._refused(refusal)
             return None
         from sessionmon.scenarios.loader import load_scenario
 
@@ -765,7 +765,7 @@ class ConsoleController(QObject):
         """A prescriber allows the dose despite a contraindication, with a reason."""
         refusal = self.user.refusal(Role.PRESCRIBER, doing="override a contraindication")
         if refusal:
-            self.error.emit(refusal)
+            self._refused(refusal)
             return None
         prescriber = self.user.by(prescriber)
         return self._intent(lambda rt: rt.override_contraindication(prescriber, reason))
@@ -798,7 +798,7 @@ class ConsoleController(QObject):
         """A clinician allows a refused discharge with a written reason (recorded)."""
         refusal = self.user.refusal(Role.PRESCRIBER, doing="override a refused discharge")
         if refusal:
-            self.error.emit(refusal)
+            self._refused(refusal)
             return None
         by = self.user.by(by)
         return self._intent(lambda rt: rt.override_discharge(by, reason))

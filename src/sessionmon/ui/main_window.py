@@ -368,6 +368,8 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self.dialogs[name] = dialog
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        if name not in ("sign_in", "first_admin"):  # Ctrl+U from inside a dialog too
+            QShortcut(QKeySequence(sign_in_flow.SWITCH_USER_KEY), dialog, self.show_switch_user)
         dialog.open()
         return dialog
 

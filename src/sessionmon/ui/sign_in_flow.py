@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
 from sessionmon.accounts.model import Role
 from sessionmon.errors import UserError
@@ -81,13 +81,28 @@ def show_switch_user(window: MainWindow) -> SignInDialog | None:
     if c.user.book is None or c.user.needs_first_admin():
         c.error.emit("This console has no staff accounts yet.")
         return None
+    # Over the dialog in front, if any (a prescriber steps in while the override is open).
+    front = QApplication.activeModalWidget()
     dialog = SignInDialog(
         "Switch user",
         "Sign in as yourself: every record from now on names you.",
-        parent=window,
+        parent=front if front is not None and front is not window else window,
     )
-    dialog.check = lambda name, pin: sign_in(window, name, pin, "switch user")
+
+    def check(name: str, pin: str) -> str | None:
+        refusal = sign_in(window, name, pin, "switch user")
+        if refusal is None and front is not None:
+            lock_by(c, *_by_fields(front))
+        return refusal
+
+    dialog.check = check
     return window._open("sign_in", dialog)
+
+
+def _by_fields(dialog) -> list:
+    """The "by" fields of an open dialog (refilled after a switch of user)."""
+    names = ("by", "override_by", "prescriber")
+    return [getattr(dialog, n) for n in names if isinstance(getattr(dialog, n, None), QLineEdit)]
 
 
 def ask_at_launch(window: MainWindow) -> None:
