@@ -185,6 +185,7 @@ def test_only_a_prescriber_overrides_a_refused_discharge(qtbot, console, store, 
 
     staff(store, clock)
     window, controller = console.window, console.controller
+    window.lock_screen.minutes = 60.0  # a clinic that locks after an hour: no lock here
     switch_user(qtbot, window, "alee")
     live_session(qtbot, console)
     controller.dose("x", confirm_unanswered=True)
@@ -238,3 +239,80 @@ def test_only_a_trainer_runs_scenarios(qtbot, training_console, store, clock):
     switch_user(qtbot, window, "tom")
     session = controller.run_scenario(controller_scenario_id())
     assert session is not None and session.simulated
+
+
+# --------------------------------------------------------------------------- the lock screen
+
+
+#: Seconds from the SpO2 fall to the alarm sounding, unlocked and locked (filled by the test).
+ALARM_TIMES: dict[bool, float] = {}
+
+
+@pytest.mark.parametrize("locked", [False, True], ids=["unlocked", "locked"])
+def test_an_alarm_arriving_while_locked_shows_and_sounds_in_the_usual_time(
+    qtbot, console, store, clock, locked, tmp_path
+):
+    import os
+
+    from console_helpers import run_for, run_until
+
+    staff(store, clock)
+    window, controller = console.window, console.controller
+    window.resize(1280, 800)
+    switch_user(qtbot, window, "alee")
+    session = live_session(qtbot, console)
+    lock = window.lock_screen
+    run_for(console, clock, 4 * 60, 30)
+    assert not lock.locked, "locked before 5 minutes without input"
+    if not locked:
+        lock.minutes = 60.0  # the same times, a clinic that locks later
+    run_for(console, clock, 65, 5)
+    if locked:
+        assert lock.locked and window.header.pseudonym.isHidden()
+        assert window.trends.isHidden() and window.action_row.isHidden()
+        assert window.lock_screen.panel.isVisible() and window.spo2_tile.isVisible()
+    start = clock.monotonic()
+    controller.change_physiology({"spo2": 82.0}, 0.0)
+    run_until(console, clock, lambda: console.audio.sounding is not None, 60, 0.5)
+    took = clock.monotonic() - start
+    assert window.alarm_bar.isVisible() and controller.view.alarms
+    assert any(a.condition.startswith("spo2") for a in controller.view.alarms)
+    # The usual time (unlocked: 16 s on the manual clock, the SpO2 averaging and the alarm
+    # delay); the lock adds nothing to it.
+    assert took <= 20.0, f"the alarm took {took:.1f} s"
+    ALARM_TIMES[locked] = took
+    if len(ALARM_TIMES) == 2:
+        assert ALARM_TIMES[True] <= ALARM_TIMES[False], ALARM_TIMES
+    assert lock.locked is locked
+    if locked:
+        if os.environ.get("SESSIONMON_DOCS_SHOTS"):
+            window.grab().save(os.path.join(os.environ["SESSIONMON_DOCS_SHOTS"], "lock.png"))
+        press(qtbot, window, Qt.Key.Key_F1)
+        assert lock.locked, "F1 acknowledges, it does not unlock"
+        ack = [e for e in store.events(session.id) if e.payload.get("action") == "acknowledge"]
+        assert ack[-1].text.endswith("(acknowledged while locked)") and ack[-1].by == NURSE
+        assert ack[-1].payload["while_locked"] is True
+
+
+def test_unlock_takes_the_pin_and_brings_back_what_was_shown(qtbot, console, store, clock):
+    from console_helpers import run_for
+
+    staff(store, clock)
+    window = console.window
+    switch_user(qtbot, window, "alee")
+    live_session(qtbot, console)
+    note = window.show_annotation()
+    assert note.isVisible()
+    run_for(console, clock, 6 * 60, 30)
+    lock = window.lock_screen
+    assert lock.locked and not note.isVisible(), "an open form is hidden"
+    qtbot.mouseClick(lock.panel.unlock_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs["unlock"]
+    assert dialog.username.text() == "alee"
+    qtbot.keyClicks(dialog.pin, "wrong-pin-0")
+    click_ok(qtbot, dialog)
+    assert lock.locked and "tries left" in dialog.error.text()
+    qtbot.keyClicks(dialog.pin, PINS["alee"])
+    click_ok(qtbot, dialog)
+    assert not lock.locked and note.isVisible() and window.header.pseudonym.isVisible()
+    assert window.trends.isVisible() and not lock.panel.isVisible()

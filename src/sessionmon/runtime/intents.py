@@ -187,15 +187,20 @@ class NurseIntents(_Base):
             raise IntentRefusedError("an annotation needs some text")
         return self._event(EventKind.ANNOTATION, now, by=by, text=text)
 
-    def acknowledge(self, by: str | None = None, condition: str | None = None) -> Event:
-        """Acknowledge every active alarm, or one ``condition``."""
+    def acknowledge(
+        self, by: str | None = None, condition: str | None = None, *, while_locked: bool = False
+    ) -> Event:
+        """Acknowledge every active alarm, or one ``condition`` (``while_locked``: from the
+        console's lock screen, recorded as such)."""
         now = self._require_open()
+        text = f"acknowledged {condition}" if condition else "acknowledged alarms"
         event = self._event(  # recorded first: a refused acknowledge leaves the alarms as they are
             EventKind.NURSE_ACTION,
             now,
             by=by,
-            text=f"acknowledged {condition}" if condition else "acknowledged alarms",
-            payload={"action": "acknowledge", "condition": condition},
+            text=text + (" (acknowledged while locked)" if while_locked else ""),
+            payload={"action": "acknowledge", "condition": condition}
+            | ({"while_locked": True} if while_locked else {}),
         )
         self._engine.acknowledge(by, now, condition)
         if condition in (None, "discharge_blocked"):
@@ -203,15 +208,15 @@ class NurseIntents(_Base):
         self._after_intent(now)
         return event
 
-    def pause_audio(self, by: str | None = None) -> Event:
+    def pause_audio(self, by: str | None = None, *, while_locked: bool = False) -> Event:
         """Pause alarm sounds for the profile's pause time (120 s)."""
         now = self._require_open()
         event = self._event(
             EventKind.NURSE_ACTION,
             now,
             by=by,
-            text="alarm audio paused",
-            payload={"action": "pause_audio"},
+            text="alarm audio paused" + (" (acknowledged while locked)" if while_locked else ""),
+            payload={"action": "pause_audio"} | ({"while_locked": True} if while_locked else {}),
         )
         self._engine.pause_audio(now)
         self._after_intent(now)

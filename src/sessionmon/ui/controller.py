@@ -142,6 +142,8 @@ class ConsoleController(QObject):
             book = AccountBook(store, clock, self.clinic.min_secret_length)
         #: Who is signed in (``sessionmon --simulator``: the built-in trainee); fills every "by".
         self.user = ConsoleUser(book)
+        #: The console's lock screen is up (set by :mod:`sessionmon.ui.lock_screen`).
+        self.screen_locked = False
         self.audio_unavailable_reason: str | None = None
         #: ``seen_at_central(alarm_id) -> user or None``, set when a central link runs.
         self.seen_at_central: Callable[[UUID], str | None] | None = None
@@ -699,11 +701,15 @@ class ConsoleController(QObject):
         return self.user.by(self.settings.staff_name or None)
 
     def acknowledge(self) -> Any | None:
-        """Acknowledge every active alarm (button or F1)."""
+        """Acknowledge every active alarm (button or F1; recorded as such on the lock screen)."""
+        if self.screen_locked:
+            return self._intent(lambda rt: rt.acknowledge(by=self.staff, while_locked=True))
         return self._intent(lambda rt: rt.acknowledge(by=self.staff))
 
     def pause_audio(self) -> Any | None:
         """Pause alarm audio for 2 minutes (button or F2)."""
+        if self.screen_locked:
+            return self._intent(lambda rt: rt.pause_audio(by=self.staff, while_locked=True))
         return self._intent(lambda rt: rt.pause_audio(by=self.staff))
 
     def measure_bp(self) -> Any | None:

@@ -43,6 +43,7 @@ from sessionmon.ui.dialogs.session_prompts import QuitPrompt, ResumePrompt
 from sessionmon.ui.dialogs.sign_off import SignOffDialog
 from sessionmon.ui.export_job import ExportJob, ExportRequest
 from sessionmon.ui.forms import NewSessionForm
+from sessionmon.ui.lock_screen import LockScreen
 from sessionmon.ui.viewmodel import ConsoleView
 from sessionmon.ui.widgets.alarm_bar import AlarmBar
 from sessionmon.ui.widgets.banner import SimulationBanner
@@ -154,6 +155,8 @@ class MainWindow(QMainWindow):
         layout.addLayout(tiles, 5)
         layout.addWidget(self.trends, 6)
         layout.addWidget(self.action_row)
+        self.lock_screen = LockScreen(self)
+        layout.addWidget(self.lock_screen.panel)
         bottom = QHBoxLayout()
         bottom.addWidget(self.device_status)
         bottom.addWidget(self.message, 1)
@@ -375,6 +378,8 @@ class MainWindow(QMainWindow):
 
     def show_switch_user(self) -> QWidget | None:
         """Ctrl+U: another member of staff signs in with their PIN."""
+        if self.lock_screen.locked:
+            return self.lock_screen.show_unlock()
         return sign_in_flow.show_switch_user(self)
 
     def show_new_session(self) -> NewSessionDialog:
