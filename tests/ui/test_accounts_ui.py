@@ -8,7 +8,7 @@ import json
 import pytest
 from argon2 import PasswordHasher
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 from test_session_endings_ui import run_cli_console
 from test_workflow import press
 
@@ -316,3 +316,86 @@ def test_unlock_takes_the_pin_and_brings_back_what_was_shown(qtbot, console, sto
     click_ok(qtbot, dialog)
     assert not lock.locked and note.isVisible() and window.header.pseudonym.isVisible()
     assert window.trends.isVisible() and not lock.panel.isVisible()
+
+
+# --------------------------------------------------------------------------- the e-signature
+
+
+def test_signing_re_asks_the_pin_and_binds_the_manifest_to_the_audit_hash(
+    qtbot, training_console, store, clock, tmp_path
+):
+    import os
+    import sqlite3
+
+    from pypdf import PdfReader
+
+    from sessionmon.export import export_session
+
+    staff(store, clock)
+    window, controller = training_console.window, training_console.controller
+    window.lock_screen.minutes = 600.0  # no lock during the two hours here
+    switch_user(qtbot, window, "alee")
+    session = controller.start_simulated_session()
+    runtime = controller.runtime
+    runtime.start_baseline(by=NURSE)
+    runtime.record_bp(124, 78, by=NURSE)
+    runtime.dose(by=NURSE, confirm_unanswered=True)
+    for _ in range(121):
+        clock.advance(60)
+        runtime.tick()
+    runtime.record_bp(126, 79, by=NURSE)
+    for scale, total in (("moaas", 5), ("aldrete", 10)):
+        runtime.record_checklist(scale, total=total, by=NURSE)
+    if not runtime.attempt_discharge(by=NURSE).allowed:
+        controller.user.sign_in("drk", PINS["drk"])
+        controller.override_discharge("x", "missed checks; stable since")
+        controller.user.sign_in("alee", PINS["alee"])
+    sign = window.show_sign_off()
+    assert sign.by.text() == NURSE and sign.by.isReadOnly()
+    manifest_label = sign.findChild(QLabel, "signatureManifest")
+    assert "monitoring record reviewed and signed" in manifest_label.text()
+    click_ok(qtbot, sign)
+    assert sign.isVisible() and "password or PIN" in sign.form_layout.error_text("pin")
+    qtbot.keyClicks(sign.pin, "not-my-pin")
+    click_ok(qtbot, sign)
+    assert sign.isVisible() and "4 tries left" in sign.form_layout.error_text("pin")
+    assert sign.pin.text() == ""
+    qtbot.keyClicks(sign.pin, PINS["alee"])
+    click_ok(qtbot, sign)
+    assert not sign.isVisible()
+    (event,) = [e for e in store.events(session.id) if e.kind is EventKind.SIGN_OFF]
+    signature = event.payload["signature"]
+    assert signature["printed_name"] == "Ann Lee" and signature["role"] == "nurse"
+    assert signature["meaning"] == "monitoring record reviewed and signed"
+    assert signature["signed_at_utc"].endswith(" UTC") and signature["signed_at_local"]
+    # Bound to the audit chain as it was: that entry exists and has that hash, and the
+    # sign-off's own entry comes after it.
+    raw = sqlite3.connect(store.path)
+    (digest,) = raw.execute(
+        "SELECT entry_sha256 FROM audit WHERE seq = ?", (signature["audit_seq"],)
+    ).fetchone()
+    (row_id,) = raw.execute(
+        "SELECT row_id FROM events WHERE event_id = ?", (str(event.id),)
+    ).fetchone()
+    (signed_entry,) = raw.execute(
+        "SELECT seq FROM audit WHERE target = 'events' AND ? BETWEEN first_row AND last_row",
+        (row_id,),
+    ).fetchone()
+    raw.close()
+    assert digest == signature["audit_sha256"] and signed_entry > signature["audit_seq"]
+    assert store.verify_audit().ok
+    # The report carries the manifest.
+    pdf = tmp_path / "report.pdf"
+    export_session(store, session.id, "pdf", pdf, clock=clock, by=NURSE)
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "monitoring record reviewed and signed" in text
+    assert "Ann Lee (alee), nurse" in text and signature["audit_sha256"][:16] in text
+    exported = tmp_path / "record.json"
+    export_session(store, session.id, "json", exported, clock=clock, by=NURSE)
+    body = json.loads(exported.read_text())["record"]
+    signed = [e["event"] for e in body["events"] if e["event"]["kind"] == "sign_off"]
+    assert signed[0]["payload"]["signature"] == signature
+    if os.environ.get("SESSIONMON_DOCS_SHOTS"):
+        import shutil
+
+        shutil.copy(pdf, os.path.join(os.environ["SESSIONMON_DOCS_SHOTS"], "signed.pdf"))

@@ -33,6 +33,8 @@ from sessionmon.runtime.rems_sign_off import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from collections.abc import Callable
+
     from sessionmon.runtime.session_runtime import SessionRuntime
 
     _Base = SessionRuntime
@@ -405,7 +407,13 @@ class NurseIntents(_Base):
             return []
         return still_needed(self.rems_form(entries).missing)
 
-    def sign(self, by: str, rems: dict[str, Any] | None = None) -> Event:
+    def sign(
+        self,
+        by: str,
+        rems: dict[str, Any] | None = None,
+        *,
+        signature: Callable[[tuple[int, str]], dict[str, Any]] | None = None,
+    ) -> Event:
         """Sign the session off: discharge and lock it (closed). Later intents are refused.
 
         Signing discharges the patient, so unless the last discharge attempt was allowed (and
@@ -418,6 +426,10 @@ class NurseIntents(_Base):
         REMS entries (``rems``: minutes until ready, answers to the questions the record
         cannot support, provider and setting) complete the form's required fields; they are
         recorded with the sign-off.
+
+        ``signature(head)``, given, makes the electronic signature manifest (see
+        :mod:`sessionmon.accounts.signature`) from the audit chain head once everything before
+        the sign-off is committed; it is recorded in the sign-off event's payload.
 
         Raises
         ------
@@ -454,12 +466,16 @@ class NurseIntents(_Base):
         self._store.flush()
         # One transaction: the signed version, the sign-off and the phase change, or none of
         # them (a kill or a refused write leaves it unsigned, and signing again signs once).
+        payload: dict[str, Any] = {"rems": entries} if entries else {}
+        audit_head = getattr(self._store, "audit_head", None)
+        if signature is not None and audit_head is not None:
+            payload["signature"] = signature(audit_head())
         event = self._events.make(
             EventKind.SIGN_OFF,
             now,
             by=by,
             text=f"signed off by {by}",
-            payload={"rems": entries} if entries else None,
+            payload=payload or None,
         )
         self._move(
             P.CLOSED,

@@ -105,3 +105,11 @@ class AccountRecords:
             (kind,),
         )
         return [(codec.from_us(r[0]), r[1]) for r in rows]
+
+    def audit_head(self) -> tuple[int, str]:
+        """The audit chain's head now: the newest entry's sequence number and SHA-256."""
+        rows = self._read(
+            "reading the audit head",
+            "SELECT seq, entry_sha256 FROM audit ORDER BY seq DESC LIMIT 1",
+        )
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, "0" * 64)

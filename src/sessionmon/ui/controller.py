@@ -863,11 +863,32 @@ class ConsoleController(QObject):
             "staff": list(self.clinic.staff),
         }
 
-    def sign(self, by: str, rems: dict[str, Any] | None = None) -> Any | None:
-        """Sign off: the session is closed and its record locked (with the REMS entries)."""
+    def sign(
+        self, by: str, rems: dict[str, Any] | None = None, pin: str | None = None
+    ) -> Any | None:
+        """Sign off: the session is closed and its record locked (with the REMS entries).
+
+        A signed-in member of staff signs electronically: ``pin`` (their password or PIN) is
+        checked again, and the manifest (printed name, role, UTC and local time, meaning, the
+        audit head it binds to) is recorded with the sign-off.
+        """
         by = self.user.by(by)
+        signature = None
+        account = self.user.account
+        if account is not None and not account.built_in:
+            if not pin:
+                self._refused("Enter your password or PIN: signing re-asks it.")
+                return None
+            try:
+                self.user.check(pin, "signature")
+            except UserError as exc:
+                self._refused(str(exc))
+                return None
+            from sessionmon.accounts.signature import manifest
+
+            signature = lambda head: manifest(account, self.clock.now(), head)  # noqa: E731
         self._remember_staff(by)
-        event = self._intent(lambda rt: rt.sign(by, rems))
+        event = self._intent(lambda rt: rt.sign(by, rems, signature=signature))
         if event is not None:
             self.info.emit(f"Session signed by {by} and locked.")
             self.session_changed.emit(self.runtime.session)

@@ -480,9 +480,15 @@ class MainWindow(QMainWindow):
         c = self.controller
         dialog = SignOffDialog(c.staff or "", c.missing_rems_fields(), self, rems=c.rems_sign_off())
         sign_in_flow.lock_by(c, dialog.by)
+        pin_edit = sign_in_flow.add_signature_fields(c, dialog)
 
         def sign() -> str | None:
-            refusal = c.submit(lambda: c.sign(dialog.by.text().strip(), dialog.rems_entries()))
+            pin = dialog.pin.text() if pin_edit is not None else None
+            refusal = c.submit(
+                lambda: c.sign(dialog.by.text().strip(), dialog.rems_entries(), pin=pin)
+            )
+            if refusal is not None and pin_edit is not None:
+                pin_edit.clear()
             if refusal is not None:
                 dialog.set_missing(c.missing_rems_fields())
             return refusal

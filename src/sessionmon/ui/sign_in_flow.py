@@ -118,3 +118,24 @@ def ask_at_launch(window: MainWindow) -> None:
     dialog = SignInDialog("Sign in", "Sign in to monitor: every record names you.", parent=window)
     dialog.check = lambda name, pin: sign_in(window, name, pin, "sign-in")
     window._open("sign_in", dialog)
+
+
+def add_signature_fields(controller, dialog) -> QLineEdit | None:
+    """On the sign-off form of a signed-in user: the manifest to be signed and a PIN field."""
+    from sessionmon.accounts.signature import MEANING
+
+    account = controller.user.account
+    if account is None or account.built_in:
+        return None
+    manifest = QLabel(
+        f"Electronic signature: {account.full_name} ({account.username}), {account.role.value}."
+        f"\nMeaning: {MEANING}. Date and time (UTC and local) are recorded when you sign, "
+        "bound to the record's audit hash at that moment."
+    )
+    manifest.setWordWrap(True)
+    manifest.setObjectName("signatureManifest")
+    dialog.form_layout.addRow(manifest)
+    pin = QLineEdit()
+    pin.setEchoMode(QLineEdit.EchoMode.Password)
+    dialog.pin = dialog.form_layout.add_field("pin", "Password or PIN *", pin)
+    return pin
