@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
 from sessionmon.accounts.model import Role
@@ -106,18 +107,27 @@ def _by_fields(dialog) -> list:
 
 
 def ask_at_launch(window: MainWindow) -> None:
-    """The real console's first screen: create the first admin, or sign in."""
+    """The real console's first screen: create the first admin, or sign in.
+
+    F1 (Acknowledge) and F2 (Audio pause) work from the dialog too: a resumed session's alarms
+    must not wait for a sign-in.
+    """
     c = window.controller
     if c.user.signed_in or c.user.book is None:
         return
     if c.user.needs_first_admin():
         dialog = FirstAdminDialog(c.user.book.min_length, window)
         dialog.check = lambda *typed: create_first_admin(window, *typed)
-        window._open("first_admin", dialog)
-        return
-    dialog = SignInDialog("Sign in", "Sign in to monitor: every record names you.", parent=window)
-    dialog.check = lambda name, pin: sign_in(window, name, pin, "sign-in")
-    window._open("sign_in", dialog)
+        name = "first_admin"
+    else:
+        dialog = SignInDialog(
+            "Sign in", "Sign in to monitor: every record names you.", parent=window
+        )
+        dialog.check = lambda user, pin: sign_in(window, user, pin, "sign-in")
+        name = "sign_in"
+    QShortcut(QKeySequence("F1"), dialog, c.acknowledge)
+    QShortcut(QKeySequence("F2"), dialog, c.pause_audio)
+    window._open(name, dialog)
 
 
 def add_signature_fields(controller, dialog) -> QLineEdit | None:
