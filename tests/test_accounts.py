@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessionmon.accounts import AccountBook, Role, SignInError
 from sessionmon.accounts.book import LOCK_MINUTES, MAX_TRIES
@@ -213,3 +215,29 @@ def test_headless_commands_name_the_signed_in_user(tmp_path, cfg, monkeypatch, c
     assert "(by Ann Lee (alee, nurse))" in capsys.readouterr().out
     assert main(["--db", str(db), "sessions", "list"]) == 0
     assert "Ann Lee (alee, nurse)" in capsys.readouterr().out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_typed_username_is_accepted_lower_case_or_refused_with_the_rule(text):
+    from sessionmon.accounts.model import check_username
+
+    try:
+        name = check_username(text)
+    except ValueError as exc:
+        assert "2-32 characters" in str(exc)
+    else:
+        assert name == text.strip().lower() and 2 <= len(name) <= 32 and name[0].isalpha()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.integers(min_value=4, max_value=20))
+def test_any_secret_is_checked_against_the_minimum_length(secret, minimum):
+    from sessionmon.accounts.hashing import check_secret
+
+    try:
+        assert check_secret(secret, minimum) == secret
+    except ValueError as exc:
+        assert len(secret) < minimum or secret != secret.strip(), str(exc)
+    else:
+        assert len(secret) >= minimum
