@@ -430,6 +430,8 @@ def test_a_second_store_sees_a_live_session_as_live_and_cannot_change_it(db, clo
 
 def downgrade_to_v1(db) -> None:
     with sqlite3.connect(db) as raw:
+        for table in ("account_versions", "sign_ins", "clinic_changes"):  # migration 4
+            raw.execute(f"DROP TABLE {table}")
         for table in ("patient_versions", "course_versions", "course_responses"):  # migration 3
             raw.execute(f"DROP TABLE {table}")
         raw.execute("DROP INDEX measurements_by_kind")
@@ -443,7 +445,7 @@ def test_an_older_schema_is_migrated_forward_keeping_its_data(db, clock):
         store.create_session(session)
     downgrade_to_v1(db)
     with SessionStore.open(db, clock) as store:
-        assert store.schema_version == schema.SCHEMA_VERSION == 3
+        assert store.schema_version == schema.SCHEMA_VERSION == 4
         assert store.list_sessions()[0].id == session.id
         (course,) = store.courses_for(session.patient.pseudonym)  # a course of one session
         assert course.id == session.id and course.migrated
@@ -456,9 +458,9 @@ def test_an_older_schema_is_migrated_forward_keeping_its_data(db, clock):
 def test_migrations_build_the_same_schema_step_by_step(tmp_path):
     stepwise = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
     assert schema.migrate(stepwise, upto=1) == [1]
-    assert schema.migrate(stepwise) == [2, 3]
+    assert schema.migrate(stepwise) == [2, 3, 4]
     direct = sqlite3.connect(tmp_path / "b.db", isolation_level=None)
-    assert schema.migrate(direct) == [1, 2, 3]
+    assert schema.migrate(direct) == [1, 2, 3, 4]
 
     def layout(conn):
         return sorted(conn.execute("SELECT type, name, sql FROM sqlite_schema").fetchall())

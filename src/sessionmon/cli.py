@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "sessions",
     "db",
     "patients",
+    "users",
     "course",
     "simulate",
     "monitor",

@@ -90,6 +90,10 @@ class ClinicSettings(_Strict):
     zip: str = Field(default="", max_length=10)
     phone: str = Field(default="", max_length=25)
     staff: tuple[StaffMember, ...] = ()
+    #: Shortest password or PIN a staff account accepts (docs/decisions/accounts.md).
+    min_secret_length: int = Field(default=8, ge=4, le=128)
+    #: Minutes without input after which the console locks (docs/decisions/accounts.md).
+    lock_after_minutes: float = Field(default=5.0, ge=1.0, le=60.0)
 
     _phone = field_validator("phone")(classmethod(lambda cls, v: _check_phone(v)))
 

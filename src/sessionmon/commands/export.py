@@ -33,7 +33,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--waveform", action="store_true", help="include the pleth waveform (csv, parquet, json)"
     )
-    parser.add_argument("--by", default=None, help="who is exporting (kept in the record)")
+    parser.add_argument(
+        "--by", default=None, help="who is exporting, while the clinic has no staff accounts"
+    )
+    from sessionmon.accounts.headless import add_user_argument
+
+    add_user_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(func=export_handler)
 
@@ -69,11 +74,13 @@ def _progress_printer(enabled: bool):
 
 def export_handler(args: argparse.Namespace) -> int:
     """Export one session and print the file(s) written."""
+    from sessionmon.accounts.headless import actor
     from sessionmon.clock import SystemClock
     from sessionmon.export import export_session, resolve_session_id
 
     clock = SystemClock()
     with _open_store(args, clock) as store:
+        by = actor(args, store, clock, args.by, "export", required=False)
         session_id = resolve_session_id(store, args.session)
         result = export_session(
             store,
@@ -84,7 +91,7 @@ def export_handler(args: argparse.Namespace) -> int:
             deidentify=args.deidentify,
             waveform=args.waveform,
             progress=_progress_printer(not args.quiet),
-            by=args.by,
+            by=by,
         )
     for path in result.paths:
         print(path)

@@ -60,6 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from sessionmon.central.cli_args import add_chair_arguments
 
     add_chair_arguments(parser, subcommand=True)
+    from sessionmon.accounts.headless import add_user_argument
+
+    add_user_argument(parser)
     parser.set_defaults(func=handler)
 
 
@@ -110,6 +113,9 @@ def handler(args: argparse.Namespace) -> int:
     sources = start_sources(oximeter, nibp, clock, open_timeout_s=3.0)
     try:
         with SessionStore.open(db_path, clock) as store:
+            from sessionmon.accounts.headless import actor
+
+            by = actor(args, store, clock, None, "monitor", required=False)
             monitor = HeadlessMonitor(
                 lambda ox, bp: _runtime(store, clock, pseudonym, treatment, ox, bp, args),
                 sources.oximeter,
@@ -123,7 +129,7 @@ def handler(args: argparse.Namespace) -> int:
                 link.attach(monitor.runtime)
             why = "interrupted"
             try:
-                monitor.runtime.start_baseline()
+                monitor.runtime.start_baseline(by=by)
                 why = monitor.run(args.duration, stop_requested)
             finally:
                 monitor.stop(why, db_path)

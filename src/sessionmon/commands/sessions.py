@@ -54,7 +54,12 @@ def register(subparsers: Any) -> None:
         "or ended_early (after the dose)",
     )
     end.add_argument("--reason", required=True, help="why the session ended")
-    end.add_argument("--by", required=True, help="who ends it (signs the record)")
+    end.add_argument(
+        "--by", default=None, help="who ends it, while the clinic has no staff accounts"
+    )
+    from sessionmon.accounts.headless import add_user_argument
+
+    add_user_argument(end)
     end.add_argument("--to", default=None, help="transferred: where the patient went")
     end.set_defaults(func=end_handler)
 
@@ -207,6 +212,7 @@ def resume_handler(args: argparse.Namespace) -> int:
 
 def end_handler(args: argparse.Namespace) -> int:
     """End an interrupted session with how, why and who; print what was recorded."""
+    from sessionmon.accounts.headless import actor
     from sessionmon.clock import SystemClock
     from sessionmon.lifecycle import describe_ending
     from sessionmon.runtime.unmonitored_ending import end_recorded_session
@@ -214,8 +220,9 @@ def end_handler(args: argparse.Namespace) -> int:
     clock = SystemClock()
     with _open_store(args, clock) as store:
         found = _interrupted(store, args.session)
+        by = actor(args, store, clock, args.by, "sessions end")
         session = end_recorded_session(
-            store, clock, uuid.UUID(str(found.id)), args.how, args.by, args.reason, args.to
+            store, clock, uuid.UUID(str(found.id)), args.how, by, args.reason, args.to
         )
-    print(f"session {str(session.id)[:8]} ended: {describe_ending(session)} (by {args.by})")
+    print(f"session {str(session.id)[:8]} ended: {describe_ending(session)} (by {by})")
     return 0

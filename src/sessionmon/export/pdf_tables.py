@@ -226,8 +226,16 @@ def signoff(record: SessionRecord, clock: ReportClock, st: Styles, width: float,
     """The sign-off block: who signed and when, the audit trail and its last hash."""
     s = record.session
     signed = f"{s.signed_by} at {clock.stamp(s.signed_at)}" if s.signed_by else "NOT SIGNED"
-    pairs = [
-        ("Signed off by", signed),
+    pairs = [("Signed off by", signed)]
+    for event in record.events_of(EventKind.SIGN_OFF)[-1:]:
+        if event.payload.get("signature"):
+            from sessionmon.accounts.signature import lines
+
+            pairs += [
+                (f"Electronic signature: {k.lower()}", v)
+                for k, v in lines(event.payload["signature"])
+            ]
+    pairs += [
         ("Audit trail", f"{len(record.audit)} entries cover this session"),
         ("Last audit entry SHA-256", record.last_audit_hash or "-"),
         ("Report generated", exported),

@@ -33,6 +33,8 @@ from sessionmon.runtime.rems_sign_off import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from collections.abc import Callable
+
     from sessionmon.runtime.wiring import RuntimeWiring
 
     _Base = RuntimeWiring
@@ -187,15 +189,20 @@ class NurseIntents(_Base):
             raise IntentRefusedError("an annotation needs some text")
         return self._event(EventKind.ANNOTATION, now, by=by, text=text)
 
-    def acknowledge(self, by: str | None = None, condition: str | None = None) -> Event:
-        """Acknowledge every active alarm, or one ``condition``."""
+    def acknowledge(
+        self, by: str | None = None, condition: str | None = None, *, while_locked: bool = False
+    ) -> Event:
+        """Acknowledge every active alarm, or one ``condition`` (``while_locked``: from the
+        console's lock screen, recorded as such)."""
         now = self._require_open()
+        text = f"acknowledged {condition}" if condition else "acknowledged alarms"
         event = self._event(  # recorded first: a refused acknowledge leaves the alarms as they are
             EventKind.NURSE_ACTION,
             now,
             by=by,
-            text=f"acknowledged {condition}" if condition else "acknowledged alarms",
-            payload={"action": "acknowledge", "condition": condition},
+            text=text + (" (acknowledged while locked)" if while_locked else ""),
+            payload={"action": "acknowledge", "condition": condition}
+            | ({"while_locked": True} if while_locked else {}),
         )
         self._engine.acknowledge(by, now, condition)
         if condition in (None, "discharge_blocked"):
@@ -203,15 +210,15 @@ class NurseIntents(_Base):
         self._after_intent(now)
         return event
 
-    def pause_audio(self, by: str | None = None) -> Event:
+    def pause_audio(self, by: str | None = None, *, while_locked: bool = False) -> Event:
         """Pause alarm sounds for the profile's pause time (120 s)."""
         now = self._require_open()
         event = self._event(
             EventKind.NURSE_ACTION,
             now,
             by=by,
-            text="alarm audio paused",
-            payload={"action": "pause_audio"},
+            text="alarm audio paused" + (" (acknowledged while locked)" if while_locked else ""),
+            payload={"action": "pause_audio"} | ({"while_locked": True} if while_locked else {}),
         )
         self._engine.pause_audio(now)
         self._after_intent(now)
@@ -400,7 +407,13 @@ class NurseIntents(_Base):
             return []
         return still_needed(self.rems_form(entries).missing)
 
-    def sign(self, by: str, rems: dict[str, Any] | None = None) -> Event:
+    def sign(
+        self,
+        by: str,
+        rems: dict[str, Any] | None = None,
+        *,
+        signature: Callable[[tuple[int, str]], dict[str, Any]] | None = None,
+    ) -> Event:
         """Sign the session off: discharge and lock it (closed). Later intents are refused.
 
         Signing discharges the patient, so unless the last discharge attempt was allowed (and
@@ -413,6 +426,10 @@ class NurseIntents(_Base):
         REMS entries (``rems``: minutes until ready, answers to the questions the record
         cannot support, provider and setting) complete the form's required fields; they are
         recorded with the sign-off.
+
+        ``signature(head)``, given, makes the electronic signature manifest (see
+        :mod:`sessionmon.accounts.signature`) from the audit chain head once everything before
+        the sign-off is committed; it is recorded in the sign-off event's payload.
 
         Raises
         ------
@@ -449,12 +466,16 @@ class NurseIntents(_Base):
         self._store.flush()
         # One transaction: the signed version, the sign-off and the phase change, or none of
         # them (a kill or a refused write leaves it unsigned, and signing again signs once).
+        payload: dict[str, Any] = {"rems": entries} if entries else {}
+        audit_head = getattr(self._store, "audit_head", None)
+        if signature is not None and audit_head is not None:
+            payload["signature"] = signature(audit_head())
         event = self._events.make(
             EventKind.SIGN_OFF,
             now,
             by=by,
             text=f"signed off by {by}",
-            payload={"rems": entries} if entries else None,
+            payload=payload or None,
         )
         self._move(
             P.CLOSED,

@@ -42,10 +42,22 @@ AUDITED_COLUMNS: dict[str, tuple[str, str]] = {
     "patient_versions": ("version_id", "pseudonym, written_us, body"),
     "course_versions": ("version_id", "course_id, pseudonym, written_us, body"),
     "course_responses": ("row_id", "response_id, course_id, at_us, body"),
+    "account_versions": ("version_id", "username, written_us, body"),
+    "sign_ins": ("row_id", "username, at_us, ok, body"),
+    "clinic_changes": ("row_id", "kind, at_us, body"),
 }
 
 #: Audited tables whose rows belong to no one session (patients and courses).
-NOT_PER_SESSION = frozenset({"patient_versions", "course_versions", "course_responses"})
+NOT_PER_SESSION = frozenset(
+    {
+        "patient_versions",
+        "course_versions",
+        "course_responses",
+        "account_versions",
+        "sign_ins",
+        "clinic_changes",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,31 @@ _COURSE_STATEMENTS: tuple[str, ...] = (
     f"FROM ({_LATEST_BODIES}) ORDER BY created_us",
 )
 
+#: Migration 4 (see :mod:`sessionmon.accounts`): staff accounts as append-only versions (the
+#: latest wins; a password is only ever stored as its argon2id hash) and the sign-in log that
+#: the lock-out counts on. Both tables are audited like every other.
+_ACCOUNT_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE account_versions (
+        version_id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL,
+        written_us INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
+    "CREATE INDEX account_versions_by_name ON account_versions(username, version_id)",
+    """CREATE TABLE sign_ins (
+        row_id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
+    "CREATE INDEX sign_ins_by_name ON sign_ins(username, row_id)",
+    # Changes of clinic-wide settings (the alarm defaults), who made them, before and after.
+    """CREATE TABLE clinic_changes (
+        row_id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        body TEXT NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -156,6 +181,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "course of one session",
         _COURSE_STATEMENTS,
     ),
+    Migration(4, "staff accounts, the sign-in log, clinic settings changes", _ACCOUNT_STATEMENTS),
 )
 
 #: The schema version this sessionmon writes.

@@ -44,6 +44,7 @@ from sessionmon.model import (
     WaveformChunk,
 )
 from sessionmon.store import audit, codec, encryption, file_checks, schema
+from sessionmon.store.accounts import AccountRecords
 from sessionmon.store.anchor import Anchor, HeadAnchor, chain_head, read_anchor, write_anchor
 from sessionmon.store.buffered_writes import CHUNK_COLUMNS, MEASUREMENT_COLUMNS, BufferedWrites
 from sessionmon.store.course_records import CourseRecords
@@ -93,7 +94,7 @@ def _check_path(path: Path) -> bool:
     return True
 
 
-class SessionStore(CourseRecords, BufferedWrites):
+class SessionStore(CourseRecords, AccountRecords, BufferedWrites):
     """Every session's record in one SQLite database.
 
     Use :meth:`open` to get one; close it with :meth:`close` or a ``with`` block. All methods

@@ -93,13 +93,19 @@ def build_console(
     simulator: bool,
     settings_saver=None,
     start_audio: bool = True,
+    user=None,
 ) -> Console:
     """Build the window, controller, alarm audio and (in training) the trainer panel.
+
+    ``user``: the account signed in from the start (``sessionmon --simulator``: the built-in
+    trainee); otherwise the real console asks at launch (:func:`sign_in_flow.ask_at_launch`).
 
     Nothing starts running: call ``controller.start_timers()`` for live use, or drive
     ``controller.step()`` with a ``ManualClock`` in tests.
     """
     controller = ConsoleController(store, clock, settings, simulator, settings_saver)
+    if user is not None:
+        controller.user.account = user
     window = MainWindow(controller)
     controller.setParent(window)  # its timers die with the window
     audio = AlarmAudio(controller.report_audio_unavailable, parent=window)
@@ -189,7 +195,11 @@ def run_console(
         show_startup_error(str(exc))
         raise
     try:
-        console = build_console(store, clock, settings, simulator)
+        from sessionmon.accounts.model import TRAINEE
+
+        console = build_console(
+            store, clock, settings, simulator, user=TRAINEE if simulator else None
+        )
         console.window.restore_layout()
         if simulator:
             console.controller.end_interrupted_training()
@@ -209,6 +219,10 @@ def run_console(
             console.controller.resume_session(resume)
         elif not simulator:
             console.window.offer_resume()  # after a crash: resume, end, or not now
+        if not simulator:  # simulator: the built-in trainee is signed in already
+            from sessionmon.ui.sign_in_flow import ask_at_launch
+
+            ask_at_launch(console.window)  # the first run creates the clinic's admin
         # Ctrl+C or a polite kill closes the window without asking (the session stays open,
         # resumable). The 10 Hz acquisition timer runs Python often enough for the handler.
         previous = {

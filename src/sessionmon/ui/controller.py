@@ -17,6 +17,9 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from sessionmon.accounts.book import AccountBook
+from sessionmon.accounts.console_user import ConsoleUser
+from sessionmon.accounts.model import Role
 from sessionmon.clinic import ClinicSettings
 from sessionmon.clock import Clock
 from sessionmon.errors import UserError
@@ -135,6 +138,13 @@ class ConsoleController(QObject):
         self.view = ConsoleView()
         self.draft = NewSessionForm()
         self.clinic = self._load_clinic()
+        book = None
+        if hasattr(store, "account_bodies"):
+            book = AccountBook(store, clock, self.clinic.min_secret_length)
+        #: Who is signed in (``sessionmon --simulator``: the built-in trainee); fills every "by".
+        self.user = ConsoleUser(book)
+        #: The console's lock screen is up (set by :mod:`sessionmon.ui.lock_screen`).
+        self.screen_locked = False
         self.audio_unavailable_reason: str | None = None
         #: ``seen_at_central(alarm_id) -> user or None``, set when a central link runs.
         self.seen_at_central: Callable[[UUID], str | None] | None = None
@@ -362,6 +372,10 @@ class ConsoleController(QObject):
 
     def run_scenario(self, scenario_id: str) -> Session | None:
         """Start a new training session that plays the built-in scenario ``scenario_id``."""
+        refusal = self.user.refusal(Role.TRAINER, doing="run training scenarios")
+        if refusal:
+            self._refused(refusal)
+            return None
         from sessionmon.scenarios.loader import load_scenario
 
         try:
@@ -553,6 +567,7 @@ class ConsoleController(QObject):
         self, how: str, by: str, reason: str, destination: str | None = None
     ) -> Any | None:
         """End the live session other than by discharge (closed and locked)."""
+        by = self.user.by(by)
         self._remember_staff(by)
         event = self._intent(lambda rt: rt.end_session(how, by, reason, destination))
         if event is not None:
@@ -686,15 +701,19 @@ class ConsoleController(QObject):
 
     @property
     def staff(self) -> str | None:
-        """Who is acting (the last name entered), or None."""
-        return self.settings.staff_name or None
+        """Who is acting: the signed-in user, else the last name entered, else None."""
+        return self.user.by(self.settings.staff_name or None)
 
     def acknowledge(self) -> Any | None:
-        """Acknowledge every active alarm (button or F1)."""
+        """Acknowledge every active alarm (button or F1; recorded as such on the lock screen)."""
+        if self.screen_locked:
+            return self._intent(lambda rt: rt.acknowledge(by=self.staff, while_locked=True))
         return self._intent(lambda rt: rt.acknowledge(by=self.staff))
 
     def pause_audio(self) -> Any | None:
         """Pause alarm audio for 2 minutes (button or F2)."""
+        if self.screen_locked:
+            return self._intent(lambda rt: rt.pause_audio(by=self.staff, while_locked=True))
         return self._intent(lambda rt: rt.pause_audio(by=self.staff))
 
     def measure_bp(self) -> Any | None:
@@ -730,6 +749,7 @@ class ConsoleController(QObject):
         ``details``: ``lot_number``, and for IV ``weight_kg``, ``mg_per_kg``, ``dose_mg``,
         ``rate_mg_per_h`` (see :meth:`SessionRuntime.dose`).
         """
+        by = self.user.by(by)
         self._remember_staff(by)
         return self._intent(
             lambda rt: rt.dose(
@@ -739,10 +759,12 @@ class ConsoleController(QObject):
 
     def stop_infusion(self, by: str, note: str = "") -> Any | None:
         """Record that the IV infusion stopped now."""
+        by = self.user.by(by)
         return self._intent(lambda rt: rt.stop_infusion(by=by, text=note or None))
 
     def record_waste(self, amount_mg: float, witness: str, by: str, **details: Any) -> Any | None:
         """Record drug wasted with its witness (controlled-substance log)."""
+        by = self.user.by(by)
         return self._intent(lambda rt: rt.record_waste(amount_mg, witness, by=by, **details))
 
     def record_safety_checklist(self, answers: dict[str, str | None]) -> Any | None:
@@ -751,6 +773,11 @@ class ConsoleController(QObject):
 
     def override_contraindication(self, prescriber: str, reason: str) -> Any | None:
         """A prescriber allows the dose despite a contraindication, with a reason."""
+        refusal = self.user.refusal(Role.PRESCRIBER, doing="override a contraindication")
+        if refusal:
+            self._refused(refusal)
+            return None
+        prescriber = self.user.by(prescriber)
         return self._intent(lambda rt: rt.override_contraindication(prescriber, reason))
 
     def record_checklist(self, scale_id: str, answers: dict[int, int]) -> Any | None:
@@ -779,6 +806,11 @@ class ConsoleController(QObject):
 
     def override_discharge(self, by: str, reason: str) -> Any | None:
         """A clinician allows a refused discharge with a written reason (recorded)."""
+        refusal = self.user.refusal(Role.PRESCRIBER, doing="override a refused discharge")
+        if refusal:
+            self._refused(refusal)
+            return None
+        by = self.user.by(by)
         return self._intent(lambda rt: rt.override_discharge(by, reason))
 
     # ------------------------------------------------------------------ clinic and REMS
@@ -835,10 +867,32 @@ class ConsoleController(QObject):
             "staff": list(self.clinic.staff),
         }
 
-    def sign(self, by: str, rems: dict[str, Any] | None = None) -> Any | None:
-        """Sign off: the session is closed and its record locked (with the REMS entries)."""
+    def sign(
+        self, by: str, rems: dict[str, Any] | None = None, pin: str | None = None
+    ) -> Any | None:
+        """Sign off: the session is closed and its record locked (with the REMS entries).
+
+        A signed-in member of staff signs electronically: ``pin`` (their password or PIN) is
+        checked again, and the manifest (printed name, role, UTC and local time, meaning, the
+        audit head it binds to) is recorded with the sign-off.
+        """
+        by = self.user.by(by)
+        signature = None
+        account = self.user.account
+        if account is not None and not account.built_in:
+            if not pin:
+                self._refused("Enter your password or PIN: signing re-asks it.")
+                return None
+            try:
+                self.user.check(pin, "signature")
+            except UserError as exc:
+                self._refused(str(exc))
+                return None
+            from sessionmon.accounts.signature import manifest
+
+            signature = lambda head: manifest(account, self.clock.now(), head)  # noqa: E731
         self._remember_staff(by)
-        event = self._intent(lambda rt: rt.sign(by, rems))
+        event = self._intent(lambda rt: rt.sign(by, rems, signature=signature))
         if event is not None:
             self.session_changed.emit(self.runtime.session)  # clears the message line first
             self.info.emit(f"Session signed by {by} and locked.")
@@ -859,11 +913,11 @@ class ConsoleController(QObject):
         """The Patient details form filled from the running session (None: no live session)."""
         if self.runtime is None:
             return None
-        return PatientDetailsForm.of(self.runtime.session, self.settings.staff_name or "")
+        return PatientDetailsForm.of(self.runtime.session, self.staff or "")
 
     def update_patient_details(self, form: PatientDetailsForm) -> Any | None:
         """Correct the running session's patient details (a new session version and an event)."""
-        by = form.by.strip()
+        by = self.user.by(form.by.strip())
         event = self._intent(lambda rt: rt.update_patient_details(by, **form.fields()))
         if event is not None:
             self._remember_staff(by)
@@ -872,12 +926,25 @@ class ConsoleController(QObject):
         return event
 
     def set_alarm_limits(self, overrides: dict[str, Any], profile: Any) -> Any | None:
-        """Apply validated alarm-limit changes to the session and remember them."""
+        """Apply validated alarm-limit changes to the session and remember them.
+
+        Remembering them changes this console's alarm defaults for every later session (the
+        clinic alarm profile in force here): with accounts, only an admin may, and each change
+        is recorded in the audited clinic-changes log with the defaults before and after. Any
+        signed-in user may change the running session's limits.
+        """
         result = self._intent(lambda rt: rt.set_alarm_limits(self.staff, **overrides))
         if result is not None:
-            merged = dict(self.settings.alarm_limits)
+            refusal = self.user.refusal(Role.ADMIN, doing="change the clinic alarm defaults")
+            if refusal:
+                self.info.emit(f"Alarm limits changed for this session only. {refusal}")
+                return result
+            before = dict(self.settings.alarm_limits)
+            merged = dict(before)
             merged.update(overrides)
             self.settings.alarm_limits = merged
+            if self.user.signed_in and not self.simulator:
+                self.user.audit_change(self.store, "alarm_defaults", before, merged)
             self._save_settings(self.settings)
         return result
 
@@ -918,6 +985,8 @@ class ConsoleController(QObject):
         return self._save_settings(self.settings)
 
     def _remember_staff(self, name: str) -> None:
+        if self.user.signed_in:
+            return  # the signed-in user is named, not remembered
         name = name.strip()
         if name and name != self.settings.staff_name:
             self.settings.staff_name = name

@@ -13,6 +13,7 @@ from sessionmon.protocol.safety import SAFETY_CHECKLIST, item_label
 from sessionmon.ui.dialogs.dose import DoseDialog
 from sessionmon.ui.dialogs.safety import OverrideDialog, SafetyChecklistDialog
 from sessionmon.ui.dialogs.waste import WasteDialog
+from sessionmon.ui.sign_in_flow import lock_by
 
 
 def open_dose(window: Any) -> DoseDialog | None:
@@ -24,9 +25,8 @@ def open_dose(window: Any) -> DoseDialog | None:
     c = window.controller
     status = runtime.dosing_status()
     lot = runtime.session.treatment.lot_number or ""
-    dialog = DoseDialog(
-        status, lot, c.settings.staff_name, runtime.snapshot().now, item_label, window
-    )
+    dialog = DoseDialog(status, lot, c.staff or "", runtime.snapshot().now, item_label, window)
+    lock_by(c, dialog.by)
 
     def give() -> Any:
         by, note = dialog.by.text().strip(), dialog.note.text().strip()
@@ -78,6 +78,7 @@ def open_override(window: Any) -> OverrideDialog | None:
     labels = [item_label(k) for k in runtime.dosing_status().contraindications]
     dialog = OverrideDialog(labels, window)
     c = window.controller
+    lock_by(c, dialog.prescriber)
     dialog.submit = lambda: c.submit(
         lambda: c.override_contraindication(
             dialog.prescriber.text().strip(), dialog.reason.toPlainText().strip()
@@ -94,9 +95,8 @@ def open_waste(window: Any) -> WasteDialog | None:
         return None
     treatment = runtime.session.treatment
     c = window.controller
-    dialog = WasteDialog(
-        treatment.drug.value, treatment.lot_number or "", c.settings.staff_name, window
-    )
+    dialog = WasteDialog(treatment.drug.value, treatment.lot_number or "", c.staff or "", window)
+    lock_by(c, dialog.by)
 
     def waste() -> Any:
         details = {"lot_number": dialog.lot.text().strip() or None}

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from sessionmon.errors import UserError
 from sessionmon.model import SessionPhase
-from sessionmon.ui import dosing_dialogs, theme
+from sessionmon.ui import dosing_dialogs, sign_in_flow, theme
 from sessionmon.ui.controller import ConsoleController
 from sessionmon.ui.dialogs.alarm_limits import AlarmLimitsDialog
 from sessionmon.ui.dialogs.alarm_log import AlarmLogDialog
@@ -43,6 +43,7 @@ from sessionmon.ui.dialogs.session_prompts import QuitPrompt, ResumePrompt
 from sessionmon.ui.dialogs.sign_off import SignOffDialog
 from sessionmon.ui.export_job import ExportJob, ExportRequest
 from sessionmon.ui.forms import NewSessionForm
+from sessionmon.ui.lock_screen import LockScreen
 from sessionmon.ui.viewmodel import ConsoleView
 from sessionmon.ui.widgets.alarm_bar import AlarmBar
 from sessionmon.ui.widgets.banner import SimulationBanner
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #FFD400; font-weight: bold; font-size: 18px;")
+        self.user_label = sign_in_flow.user_label()
         self._build_actions()
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -153,13 +155,17 @@ class MainWindow(QMainWindow):
         layout.addLayout(tiles, 5)
         layout.addWidget(self.trends, 6)
         layout.addWidget(self.action_row)
+        self.lock_screen = LockScreen(self)
+        layout.addWidget(self.lock_screen.panel)
         bottom = QHBoxLayout()
         bottom.addWidget(self.device_status)
         bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.user_label)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
         self.banner.setVisible(controller.simulator)
         self._connect()
+        sign_in_flow.show_user(self)
         self.show_view(controller.view)
 
     # ------------------------------------------------------------------ construction
@@ -236,6 +242,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("F1"), self, self.controller.acknowledge)
         QShortcut(QKeySequence("F2"), self, self.controller.pause_audio)
         QShortcut(QKeySequence("F3"), self, self.controller.measure_bp)
+        QShortcut(QKeySequence(sign_in_flow.SWITCH_USER_KEY), self, self.show_switch_user)
         for index, note in enumerate(CANNED_NOTES, start=1):
             QShortcut(
                 QKeySequence(f"Ctrl+{index}"), self, lambda n=note: self.controller.annotate(n)
@@ -364,8 +371,16 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self.dialogs[name] = dialog
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        if name not in ("sign_in", "first_admin"):  # Ctrl+U from inside a dialog too
+            QShortcut(QKeySequence(sign_in_flow.SWITCH_USER_KEY), dialog, self.show_switch_user)
         dialog.open()
         return dialog
+
+    def show_switch_user(self) -> QWidget | None:
+        """Ctrl+U: another member of staff signs in with their PIN."""
+        if self.lock_screen.locked:
+            return self.lock_screen.show_unlock()
+        return sign_in_flow.show_switch_user(self)
 
     def show_new_session(self) -> NewSessionDialog:
         """Open the new-session form (what was typed before is still there)."""
@@ -450,6 +465,7 @@ class MainWindow(QMainWindow):
             self.show_sign_off()
 
         c = self.controller
+        sign_in_flow.lock_by(c, dialog.override_by)
         dialog.override = lambda: c.submit(
             lambda: c.override_discharge(
                 dialog.override_by.text().strip(), dialog.override_reason.toPlainText().strip()
@@ -462,12 +478,17 @@ class MainWindow(QMainWindow):
     def show_sign_off(self) -> SignOffDialog:
         """Open the sign-off dialog (with the REMS details still missing, if any)."""
         c = self.controller
-        dialog = SignOffDialog(
-            c.settings.staff_name, c.missing_rems_fields(), self, rems=c.rems_sign_off()
-        )
+        dialog = SignOffDialog(c.staff or "", c.missing_rems_fields(), self, rems=c.rems_sign_off())
+        sign_in_flow.lock_by(c, dialog.by)
+        pin_edit = sign_in_flow.add_signature_fields(c, dialog)
 
         def sign() -> str | None:
-            refusal = c.submit(lambda: c.sign(dialog.by.text().strip(), dialog.rems_entries()))
+            pin = dialog.pin.text() if pin_edit is not None else None
+            refusal = c.submit(
+                lambda: c.sign(dialog.by.text().strip(), dialog.rems_entries(), pin=pin)
+            )
+            if refusal is not None and pin_edit is not None:
+                pin_edit.clear()
             if refusal is not None:
                 dialog.set_missing(c.missing_rems_fields())
             return refusal
@@ -514,6 +535,7 @@ class MainWindow(QMainWindow):
         dialog = PatientDetailsDialog(
             c.patient_details_form(), c.today, c.runtime.session.patient.pseudonym, self
         )
+        sign_in_flow.lock_by(c, dialog.by)
         dialog.submit = lambda form: c.submit(lambda: c.update_patient_details(form))
         if on_saved is not None:
             dialog.accepted.connect(on_saved)
@@ -672,9 +694,8 @@ class MainWindow(QMainWindow):
                 c.error.emit("Start a session first.")
             return None
         session = c.runtime.session
-        dialog = EndSessionDialog(
-            c.runtime.phase, session.patient.pseudonym, c.settings.staff_name, self
-        )
+        dialog = EndSessionDialog(c.runtime.phase, session.patient.pseudonym, c.staff or "", self)
+        sign_in_flow.lock_by(c, dialog.by)
         if choose:
             dialog.choose(choose)
         dialog.submit = lambda: c.submit(
