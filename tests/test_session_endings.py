@@ -203,6 +203,8 @@ def test_a_discharged_session_is_not_claimed_to_have_gone_home(store, clock, tmp
     runtime.end_session("ended_early", by="Dr Byrne", reason="patient asked to stop")
     record = load_record(store, runtime.session_id)
     bundle = build_bundle(record, clock.now())
-    encounter = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Encounter")
+    encounter = next(
+        e.resource for e in bundle.entry if e.resource.get_resource_type() == "Encounter"
+    )
     disposition = encounter.hospitalization.dischargeDisposition
     assert disposition.coding is None and "patient asked to stop" in disposition.text

@@ -99,7 +99,7 @@ def test_the_connection_test_runs_off_the_ui_thread(qtbot):
     assert dialog.results["oximeter"].text().startswith("Testing cms50-v7")
     assert not dialog.test_buttons["oximeter"].isEnabled()
     release.set()
-    qtbot.waitUntil(lambda: "data is arriving" in dialog.results["oximeter"].text(), timeout=3000)
+    qtbot.waitUntil(lambda: "data is arriving" in dialog.results["oximeter"].text(), timeout=10000)
     assert ran_on and ran_on[0] != ui_thread
     assert dialog.test_buttons["oximeter"].isEnabled()
     assert not dialog.running_tests
