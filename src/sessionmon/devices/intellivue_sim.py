@@ -349,6 +349,18 @@ class UdpTransport:
                 select.select([sock], [], [], period_s)
             self.step()
 
+    def announce(self, to: tuple[str, int]) -> int:
+        """Send the monitor's connect indication to ``to`` (a real monitor sends it to UDP
+        24005 on its LAN) from the protocol socket; returns the bytes sent."""
+        from sessionmon.devices.intellivue_discovery import announce
+
+        sock = self.sock
+        if sock is None:
+            return 0
+        sent = announce(sock, self.monitor.relative_time(), to)
+        self.bytes_out += sent
+        return sent
+
     def close(self) -> None:
         """Close the socket."""
         self.unplug()
