@@ -15,6 +15,9 @@ import pyarrow.parquet as pq
 
 from acceptance_helpers import bp_then_dose, scenario_text
 from sessionmon.cli import main
+from sessionmon.clock import ManualClock
+from sessionmon.model import Kind
+from sessionmon.store import SessionStore
 
 STEPS = bp_then_dose("00:00:20", "00:00:40")
 
@@ -63,6 +66,11 @@ def test_csv_parquet_and_json_carry_the_capnogram(tmp_path):
     document = json.loads((tmp_path / "s.json").read_text())
     kinds = [c["kind"] for c in document["record"]["waveform"]]
     assert "co2" in kinds and "pleth" in kinds
+    other = tmp_path / "imported.db"
+    _cli("--db", str(other), "import", str(tmp_path / "s.json"))
+    with SessionStore.open(other, ManualClock()) as store:
+        sid = store.latest_session_id()
+        assert store.waveform_count(sid, Kind.CO2) == kinds.count("co2")  # the import keeps it
     _export(db, "json", tmp_path / "d.json", "--deidentify")
     shifted = json.loads((tmp_path / "d.json").read_text())
     first = next(c for c in document["record"]["waveform"] if c["kind"] == "co2")
