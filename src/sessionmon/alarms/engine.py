@@ -376,6 +376,7 @@ class AlarmEngine:
         at: datetime | None = None,
         detail: str = "",
         value: float | None = None,
+        priority: AlarmPriority | None = None,
     ) -> None:
         """Switch a technical or protocol condition on or off.
 
@@ -391,6 +392,9 @@ class AlarmEngine:
             Shown with the alarm and written to the log.
         value : float, optional
             A value that goes with it (e.g. the pre-dose systolic).
+        priority : AlarmPriority, optional
+            For a condition a device reports (``reported_by_device``): the priority the device
+            gives it (a monitor's own alarm list); otherwise ignored, the rule's priority holds.
 
         Raises
         ------
@@ -406,7 +410,8 @@ class AlarmEngine:
         self._expire_pause(at)
         if condition_id not in self._rules:
             return
-        true = {rule.priority} if active else set()
+        own = priority if priority is not None and rule.reported_by_device else rule.priority
+        true = {own} if active else set()
         fields = {"value": _fmt(value), "detail": detail}
         self._update_watch(condition_id, true, at, value, detail, fields)
         self._reconcile(condition_id, at)
@@ -577,6 +582,9 @@ class AlarmEngine:
             if isinstance(rule, LimitRule):
                 self._by_measure.setdefault(rule.measure, []).append((cid, rule))
                 self._delays[cid] = {p: stage.delay_s for p, stage in rule.stages()}
+            elif getattr(rule, "reported_by_device", False):
+                # a device's own alarm comes at the priority the device gives it
+                self._delays[cid] = dict.fromkeys(AlarmPriority, getattr(rule, "delay_s", 0.0))
             else:
                 self._delays[cid] = {rule.priority: getattr(rule, "delay_s", 0.0)}
 

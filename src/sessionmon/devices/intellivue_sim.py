@@ -42,6 +42,11 @@ PLETH_SCALE = (0.0, 100.0, 0, 4095)
 _WAVE_KEEP_S = 2.0
 
 
+#: The simulated monitor's desaturation limit: below it "Desat" (high priority), below 90 %
+#: "SpO2 Low" (medium). A simulator choice (docs/decisions/resp.md).
+DESAT_LIMIT = 80
+
+
 class SimulatedIntelliVue:
     """The monitor: values from the physiology model, answers from a :class:`MonitorSession`.
 
@@ -158,8 +163,10 @@ class SimulatedIntelliVue:
         alarms = []
         if invalid:
             alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 1, 2, 0, "SpO2 Interference"))
-        elif state.spo2 < 90:
-            alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 2, 512, 0, "Desat"))
+        elif state.spo2 < DESAT_LIMIT:  # a red alarm on the monitor
+            alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 2, 1024, 0, "Desat"))
+        elif state.spo2 < 90:  # a yellow one
+            alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 3, 512, 0, "SpO2 Low"))
         self.session.set_alarms(alarms)
 
     def _update_nibp(self, mono: float, state: Any) -> None:
