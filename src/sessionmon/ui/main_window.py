@@ -318,7 +318,9 @@ class MainWindow(QMainWindow):
         shown = resp is not None
         row_px = self.hr_tile.parentWidget().width()
         compact = shown and row_px < RESP_COMPACT_BELOW_PX
-        self._place_etco2(shown and row_px < RESP_BESIDE_TRENDS_BELOW_PX)
+        # only once shown: a window not laid out yet has no width to judge by
+        if self.isVisible():
+            self._place_etco2(shown and row_px < RESP_BESIDE_TRENDS_BELOW_PX)
         if self.etco2_tile.isVisibleTo(self) != shown:
             self.etco2_tile.setVisible(shown)
             self.trends.set_respiration(shown)
@@ -353,6 +355,7 @@ class MainWindow(QMainWindow):
             tile.setMinimumWidth(0)
             tile.setMaximumWidth(16777215)
             self._tiles_row.addWidget(tile, 5)
+        self.centralWidget().layout().activate()  # lay out now: the tiles size their digits
 
     @property
     def etco2_beside_trends(self) -> bool:
