@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# The suite runs on every core (at most 4), one test file per worker so that module fixtures are
+# built once; `make test PYTEST_WORKERS=` runs it in one process.
+PYTEST_WORKERS ?= -n auto --maxprocesses=4 --dist loadfile
 
 .PHONY: run test lint format bench screenshots clean
 
@@ -25,7 +28,7 @@ run: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff format --check src tests bench

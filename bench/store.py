@@ -9,12 +9,19 @@ Prints
   one commit per simulated second;
 * the time to open a database holding an 8-hour session, list it and load it.
 
-Run: ``.venv/bin/python bench/store.py``
+Every figure is measured twice, back to back: on a plain SQLite database and on an
+SQLCipher-encrypted one (a random raw 256-bit key, as ``sessionmon db key new`` makes), and
+printed side by side with the encryption's cost. The machine load (``os.getloadavg``) is printed
+before and after: figures taken under load say so.
+
+Run: ``.venv/bin/python bench/store.py`` (``--quick`` skips the 8-hour session)
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -35,13 +42,23 @@ from sessionmon.model import (
     TreatmentId,
     WaveformChunk,
 )
-from sessionmon.store import SessionStore
+from sessionmon.store import SessionStore, driver, keys
 
 PLETH_HZ = 75
 NUMERICS = ((Kind.HR, 72.0, "/min"), (Kind.SPO2, 98.0, "%"), (Kind.PI, 3.5, "%"))
 SOURCE = "oximeter:bench"
 #: Appending waits while this many rows wait for the writer thread (its buffer holds 100,000).
 BACKLOG = 20_000
+#: The encrypted runs' key: random per run (a raw key: SQLCipher's own KDF does not run).
+BENCH_KEY = keys.DbKey(keys.new_secret(), "bench")
+
+
+def open_store(path: Path, clock: ManualClock, encrypted: bool, **options) -> SessionStore:
+    """Open a new bench database, plain or encrypted."""
+    stem = path.with_name(("enc-" if encrypted else "plain-") + path.name)
+    if encrypted:
+        return SessionStore.open(stem, clock, key=BENCH_KEY, encrypt_new=True, **options)
+    return SessionStore.open(stem, clock, key=None, encrypt_new=False, **options)
 
 
 def new_session(clock: ManualClock) -> Session:
@@ -71,10 +88,10 @@ def pleth_chunk(session: Session, clock: ManualClock, samples: np.ndarray) -> Wa
     )
 
 
-def sustained_rates(folder: Path, seconds: float = 2.0) -> tuple[float, float]:
+def sustained_rates(folder: Path, encrypted: bool, seconds: float = 2.0) -> tuple[float, float]:
     """Push numerics, then 75-sample chunks, as fast as possible for ``seconds`` each."""
     clock = ManualClock()
-    with SessionStore.open(folder / "rates.db", clock) as store:
+    with open_store(folder / "rates.db", clock, encrypted) as store:
         session = new_session(clock)
         store.create_session(session)
         batch = numerics_at(session, clock) * 10  # 30 rows per call
@@ -110,11 +127,13 @@ def sustained_rates(folder: Path, seconds: float = 2.0) -> tuple[float, float]:
     return row_rate, sample_rate
 
 
-def replay_speed(folder: Path, sim_seconds: int = 600) -> tuple[float, list[float]]:
+def replay_speed(
+    folder: Path, encrypted: bool, sim_seconds: int = 600
+) -> tuple[float, list[float]]:
     """Replay a realistic stream: 5 polls per simulated second, commit every simulated second."""
     clock = ManualClock()
     commit_times: list[float] = []
-    with SessionStore.open(folder / "replay.db", clock) as store:
+    with open_store(folder / "replay.db", clock, encrypted) as store:
         session = new_session(clock)
         store.create_session(session)
         wave = np.round(2048 + 1000 * np.sin(np.linspace(0, 2 * np.pi, 15)))
@@ -131,12 +150,12 @@ def replay_speed(folder: Path, sim_seconds: int = 600) -> tuple[float, list[floa
     return sim_seconds / elapsed, commit_times
 
 
-def build_eight_hours(path: Path) -> Session:
+def build_eight_hours(path: Path, encrypted: bool) -> Session:
     """Write an 8-hour session (1 Hz hr/spo2/pi, 75 Hz pleth in 1 s chunks)."""
     clock = ManualClock()
     hours = 8
     # Built with 10-minute commits to keep the setup quick; the load time does not depend on it.
-    with SessionStore.open(path, clock, commit_interval_s=600) as store:
+    with open_store(path, clock, encrypted, commit_interval_s=600) as store:
         session = new_session(clock)
         store.create_session(session)
         session = session.model_copy(update={"phase": SessionPhase.BASELINE})
@@ -150,12 +169,13 @@ def build_eight_hours(path: Path) -> Session:
     return session
 
 
-def time_open_list_load(path: Path) -> dict[str, float]:
+def time_open_list_load(path: Path, encrypted: bool) -> dict[str, float]:
     clock = ManualClock(start=None)
     clock.advance(timedelta(hours=9).total_seconds())
     timings: dict[str, float] = {}
+    stem = path.with_name(("enc-" if encrypted else "plain-") + path.name)
     t0 = time.perf_counter()
-    store = SessionStore.open(path, clock)
+    store = SessionStore.open(stem, clock, key=BENCH_KEY if encrypted else None)
     timings["open"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     [summary] = store.list_sessions()
@@ -176,13 +196,13 @@ def time_open_list_load(path: Path) -> dict[str, float]:
     return timings
 
 
-def event_commit_ms(folder: Path, anchored: bool, events: int = 300) -> float:
+def event_commit_ms(folder: Path, encrypted: bool, anchored: bool, events: int = 300) -> float:
     """Median real time of one waited ``add_event`` (one commit each), with or without the
     ``<db>.audit-head`` anchor writes (two atomic, fsynced sidecar writes per commit)."""
     clock = ManualClock()
     name = "anchored.db" if anchored else "unanchored.db"
     times = []
-    with SessionStore.open(folder / name, clock) as store:
+    with open_store(folder / name, clock, encrypted) as store:
         if not anchored:
             store._writer._anchor = None  # the write path as it was before the anchor
         session = new_session(clock)
@@ -198,43 +218,71 @@ def event_commit_ms(folder: Path, anchored: bool, events: int = 300) -> float:
     return statistics.median(times) * 1000
 
 
+def _row(what: str, plain: float, enc: float, unit: str, fmt: str = ",.2f") -> str:
+    cost = (enc / plain - 1) * 100 if plain else float("nan")
+    return f"  {what:34s} {plain:>12{fmt}} {enc:>12{fmt}} {unit:9s} {cost:+6.0f} %"
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
 def main() -> None:
+    quick = "--quick" in sys.argv[1:]
+    print(f"SQLCipher {driver.cipher_version()}; before: {_load()}")
     with tempfile.TemporaryDirectory(prefix="sessionmon-bench-") as name:
         folder = Path(name)
-        row_rate, sample_rate = sustained_rates(folder)
+        print(f"  {'':34s} {'plain':>12s} {'encrypted':>12s} {'':9s} {'cost':>8s}")
+        rates = [sustained_rates(folder, enc) for enc in (False, True)]
         print("sustained append rate (commit >= 1/s, synchronous=FULL, WAL)")
-        print(f"  numerics:  {row_rate:12,.0f} rows/s")
-        print(f"  waveform:  {sample_rate:12,.0f} samples/s  (75-sample chunks)")
+        print(_row("numerics", rates[0][0], rates[1][0], "rows/s", ",.0f"))
+        print(_row("waveform (75-sample chunks)", rates[0][1], rates[1][1], "samples/s", ",.0f"))
 
-        speed, commits = replay_speed(folder)
-        ms = sorted(c * 1000 for c in commits)
+        replays = [replay_speed(folder, enc) for enc in (False, True)]
         print("realistic stream (3 numerics/s + 75 Hz pleth in 0.2 s chunks, 1 commit per sim s)")
-        print(f"  replay speed: {speed:,.0f}x real time; {len(ms)} appends,")
-        print(
-            f"  append latency (the writer thread commits): median {statistics.median(ms):.3f} ms, "
-            f"p99 {ms[int(len(ms) * 0.99)]:.2f} ms, max {ms[-1]:.2f} ms"
-        )
+        print(_row("replay speed", replays[0][0], replays[1][0], "x real", ",.0f"))
+        for label, pick in (("append median", 0.5), ("append p99", 0.99)):
+            values = []
+            for _, commits in replays:
+                ms = sorted(c * 1000 for c in commits)
+                values.append(ms[min(len(ms) - 1, int(len(ms) * pick))])
+            print(_row(label, values[0], values[1], "ms", ".3f"))
 
-        plain, anchored = event_commit_ms(folder, False), event_commit_ms(folder, True)
         print("one waited commit (add_event, synchronous=FULL): median")
-        print(f"  without the audit head anchor {plain:.2f} ms, with it {anchored:.2f} ms")
+        for anchored in (False, True):
+            plain = event_commit_ms(folder, False, anchored)
+            enc = event_commit_ms(folder, True, anchored)
+            label = "with the audit head anchor" if anchored else "without the anchor"
+            print(_row(label, plain, enc, "ms"))
 
-        path = folder / "eight_hours.db"
-        t0 = time.perf_counter()
-        build_eight_hours(path)
-        built = time.perf_counter() - t0
-        size_mb = sum(p.stat().st_size for p in folder.glob("eight_hours.db*") if p.is_file())
-        print(
-            f"8-hour session: 86,400 numerics rows + 2,160,000 pleth samples in 28,800 chunks; "
-            f"{size_mb / 1e6:.1f} MB; built in {built:.1f} s"
-        )
-        timings = time_open_list_load(path)
-        for what, seconds in timings.items():
-            print(f"  {what:14s} {seconds * 1000:9.1f} ms")
-        total = timings["open"] + timings["list"]
-        print(f"  open + list    {total * 1000:9.1f} ms")
-        full = total + timings["load numerics"] + timings["load pleth"]
-        print(f"  open + list + load everything {full * 1000:.0f} ms")
+        if not quick:
+            path = folder / "eight_hours.db"
+            built, sizes, timings = [], [], []
+            for enc in (False, True):
+                t0 = time.perf_counter()
+                build_eight_hours(path, enc)
+                built.append(time.perf_counter() - t0)
+                prefix = ("enc-" if enc else "plain-") + "eight_hours.db"
+                sizes.append(
+                    sum(p.stat().st_size for p in folder.glob(prefix + "*") if p.is_file())
+                )
+                timings.append(time_open_list_load(path, enc))
+            print("8-hour session: 86,400 numerics rows + 2,160,000 pleth samples in 28,800 chunks")
+            print(_row("size", sizes[0] / 1e6, sizes[1] / 1e6, "MB", ".1f"))
+            print(_row("built in", built[0], built[1], "s", ".1f"))
+            for what in timings[0]:
+                print(_row(what, timings[0][what] * 1000, timings[1][what] * 1000, "ms", ".1f"))
+            totals = [t["open"] + t["list"] for t in timings]
+            print(_row("open + list", totals[0] * 1000, totals[1] * 1000, "ms", ".1f"))
+            full = [
+                tot + t["load numerics"] + t["load pleth"]
+                for tot, t in zip(totals, timings, strict=True)
+            ]
+            print(
+                _row("open + list + load everything", full[0] * 1000, full[1] * 1000, "ms", ".0f")
+            )
+    print(f"after: {_load()}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,10 @@ import pytest
 from pty_helpers import serial_readers_running, wait_until
 from sessionmon.clock import ManualClock
 from sessionmon.store import SessionStore
+
+# The tests never see the desktop's keyring: a database key stored there would encrypt every test
+# database (the tests that need a keyring set their own backend).
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 @pytest.fixture
@@ -32,3 +37,26 @@ def scenario_store(tmp_path_factory) -> Iterator[SessionStore]:
     path = tmp_path_factory.mktemp("acceptance") / "sessions.db"
     with SessionStore.open(path, ManualClock()) as store:
         yield store
+
+
+# The test files that take longest (fixtures that simulate whole sessions, real processes killed
+# and restarted). `make test` runs one file per worker; started first, they end with the rest
+# instead of leaving one worker busy at the end.
+LONGEST_FIRST = (
+    "test_scenario_runs.py",
+    "test_intellivue_e2e.py",
+    "test_acceptance_protocol.py",
+    "test_export_fhir_hl7.py",
+    "test_acceptance_discharge.py",
+    "test_course.py",
+    "test_atomic_signoff.py",
+    "test_central_cli.py",
+    "test_monitor_command.py",
+    "test_session_endings_ui.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the longest test files first (stable order otherwise)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

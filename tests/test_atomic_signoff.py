@@ -97,7 +97,7 @@ def to_discharge_ready(runtime: SessionRuntime, clock: ManualClock) -> None:
 def test_sign_off_refused_by_a_held_lock_changes_nothing_and_signing_again_signs_once(tmp_path):
     clock = ManualClock()
     db = tmp_path / "sessions.db"
-    with SessionStore.open(db, clock, busy_timeout_s=0.05) as store:
+    with SessionStore.open(db, clock, busy_timeout_s=0.5) as store:
         runtime = SessionRuntime(
             store,
             clock,

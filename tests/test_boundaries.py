@@ -1,4 +1,4 @@
-"""The import-linter contract in pyproject.toml: the core never imports Qt."""
+"""The import-linter contracts in pyproject.toml: the core never imports Qt; no import circles."""
 
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ def lint_imports(cwd: Path, extra_path: Path | None = None) -> subprocess.Comple
     )
 
 
-def test_the_core_does_not_import_qt():
+def test_the_core_does_not_import_qt_and_has_no_import_circles():
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 1 kept, 0 broken" in result.stdout
+    assert "Contracts: 2 kept, 0 broken" in result.stdout
 
 
 def copy_of_the_package(tmp_path: Path) -> Path:
@@ -42,7 +42,9 @@ def copy_of_the_package(tmp_path: Path) -> Path:
     )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    [contract] = config["tool"]["importlinter"]["contracts"]
+    [contract] = [
+        c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "forbidden"
+    ]
     for module in contract["source_modules"]:
         path = tmp_path / "src" / Path(*module.split("."))
         if not path.with_suffix(".py").exists() and not (path / "__init__.py").exists():
@@ -61,3 +63,15 @@ def test_the_contract_catches_qt_in_the_core(tmp_path):
     broken = lint_imports(copy, extra_path=copy / "src")
     assert broken.returncode != 0
     assert "sessionmon.store.qt_leak -> PySide6" in broken.stdout
+
+
+def test_the_contract_catches_an_import_circle(tmp_path):
+    copy = copy_of_the_package(tmp_path)
+    intents = copy / "src" / "sessionmon" / "runtime" / "intents.py"
+    intents.write_text(
+        intents.read_text() + "\nfrom sessionmon.runtime.session_runtime import SessionRuntime\n"
+    )
+    broken = lint_imports(copy, extra_path=copy / "src")
+    assert broken.returncode != 0
+    assert "no circles) BROKEN" in broken.stdout
+    assert ".session_runtime -> .intents" in broken.stdout

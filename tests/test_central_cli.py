@@ -189,3 +189,23 @@ def test_monitor_with_a_device_on_a_pty_publishes_its_chair(broker, tmp_path) ->
     finally:
         station.stop()
         port.close()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--central", "mqtt://127.0.0.1:1884", "--chair", "room2", "monitor"],
+        ["monitor", "--central", "mqtt://127.0.0.1:1884", "--chair", "room2"],
+        ["--central", "mqtt://127.0.0.1:1884", "simulate", "--chair", "room2", "--scenario", "x"],
+    ],
+)
+def test_central_before_or_after_the_command_name_means_the_same(argv, tmp_path, monkeypatch):
+    monkeypatch.setenv("SESSIONMON_CONFIG_DIR", str(tmp_path))  # no central.toml
+    from sessionmon.central.cli_args import chair_config
+    from sessionmon.cli import build_parser
+
+    if "monitor" in argv:
+        argv = [*argv, "--oximeter", f"cms50-v7:{tmp_path / 'ttyUSB0'}", "--pseudonym", "P-1"]
+    config = chair_config(build_parser().parse_args(argv))
+    assert config is not None
+    assert (config.host, config.port, config.chair) == ("127.0.0.1", 1884, "room2")

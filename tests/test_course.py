@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_helpers import build_course
+from export_fixtures import pdf_text
 from sessionmon.cli import main
 from sessionmon.clock import ManualClock
 from sessionmon.course.enrol import carried_forward, new_course_session
@@ -133,9 +134,7 @@ def test_item_9_raises_the_protocol_alarm_and_is_on_the_session_report(course_db
     pdf = tmp_path / "first.pdf"
     assert main(["--db", str(course_db), "export", "--session", str(first.id)[:8],
                  "--format", "pdf", "--out", str(pdf)]) == 0  # fmt: skip
-    import subprocess
-
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    text = pdf_text(pdf)
     assert "item 9 (self-harm): 1" in text and "PHQ-9" in text
 
 
@@ -189,12 +188,10 @@ def test_research_csv_and_fhir_bundle(course_db, tmp_path):
 
 
 def test_the_course_pdf_is_written(course_db, tmp_path):
-    import subprocess
-
     pdf = tmp_path / "course.pdf"
     argv = ["--db", str(course_db), "course", "--patient", "COURSE-01", "--today", "2026-04-03"]
     assert main([*argv, "--pdf", str(pdf)]) == 0
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    text = pdf_text(pdf)
     assert "Treatment course - COURSE-01" in text and "RESPONSE, REMISSION" in text
     assert "SIMULATION" in text
 

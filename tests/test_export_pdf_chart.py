@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from export_fixtures import DOSE, build_session, pdf_text
 from sessionmon.export import export_session, load_record
-from sessionmon.export.pdf import ALARM_FILL, MARKER_GAP, _label_width, _marker_rows, trend_chart
+from sessionmon.export.pdf import ALARM_FILL, MARKER_GAP, trend_chart
+from sessionmon.export.pdf_chart import _label_width, _marker_rows
 from sessionmon.model import AlarmCategory, AlarmPriority, AlarmRecord, EventKind
 
 

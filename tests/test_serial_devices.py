@@ -13,11 +13,12 @@ import pytest
 
 from pty_helpers import wait_until
 from sessionmon.clock import ManualClock
+from sessionmon.devices.factory import build_source
 from sessionmon.devices.profiles import DeviceConfig, get_profile, protocol_names
 from sessionmon.devices.protocols import PROTOCOLS, nonin_df8
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.readings import Condition, Reading, TechnicalCondition
-from sessionmon.devices.serial_device import SerialOximeter, make_serial_source
+from sessionmon.devices.serial_device import SerialOximeter
 from sessionmon.devices.source import (
     ConditionChange,
     DeviceRole,
@@ -316,10 +317,10 @@ def test_simulate_device_command_prints_the_port(capsys) -> None:
 
 def test_settings_file_entry_builds_the_right_driver(port: PtyPort) -> None:
     clock = ManualClock()
-    oximeter = make_serial_source(
+    oximeter = build_source(
         DeviceConfig(protocol="cms50-legacy", port=port.path, parity="O", xonxoff=True), clock
     )
-    nibp = make_serial_source(DeviceConfig(protocol="suntech", port=port.path, baud=4800), clock)
+    nibp = build_source(DeviceConfig(protocol="suntech", port=port.path, baud=4800), clock)
     assert isinstance(oximeter, SerialOximeter) and isinstance(nibp, SuntechNibp)
     assert oximeter.link.settings.describe() == "19200 8-O-1 xon/xoff"
     assert nibp.link.settings.describe() == "4800 8-N-1"

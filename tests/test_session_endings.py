@@ -160,3 +160,49 @@ def test_a_deidentified_export_keeps_the_ending_without_names_or_real_times(stor
     assert shown.ending.how is SessionEnding.LEFT_AGAINST_ADVICE
     assert shown.ending.by == "(staff)" and "Byrne" not in shown.ending.reason
     assert shown.ending.at == runtime.session.ending.at + offset
+
+
+@pytest.mark.parametrize(
+    ("how", "code"), [("transferred", "other-hcf"), ("left_against_advice", "aadvice")]
+)
+def test_fhir_and_hl7_from_the_cli_say_how_the_session_ended(store, clock, tmp_path, how, code):
+    import json
+
+    from sessionmon.cli import main
+
+    runtime = dosed_runtime(store, clock)
+    extra = {"destination": "St Mary's ED"} if how == "transferred" else {}
+    runtime.end_session(how, by="Dr Byrne", reason="chest pain", **extra)
+    store.flush()
+    short, db = str(runtime.session_id)[:8], str(tmp_path / "sessions.db")
+    for fmt in ("fhir", "hl7"):
+        out = tmp_path / f"out.{fmt}"
+        assert (
+            main(["--db", db, "export", "--session", short, "--format", fmt, "--out", str(out)])
+            == 0
+        )
+    bundle = json.loads((tmp_path / "out.fhir").read_text())
+    (encounter,) = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter"
+    ]
+    disposition = encounter["hospitalization"]["dischargeDisposition"]
+    assert disposition["coding"][0]["code"] == code
+    assert "chest pain" in disposition["text"] and encounter["status"] == "finished"
+    segments = (tmp_path / "out.hl7").read_bytes().decode().split("\r")
+    pv1 = next(s for s in segments if s.startswith("PV1|")).split("|")
+    assert pv1[45] == runtime.session.ending.at.strftime("%Y%m%d%H%M%S+0000")
+    notes = [s for s in segments if s.startswith("NTE|")]
+    assert any("Session ended:" in n and "chest pain" in n and "Dr Byrne" in n for n in notes)
+
+
+def test_a_discharged_session_is_not_claimed_to_have_gone_home(store, clock, tmp_path):
+    from sessionmon.export.fhir import build_bundle
+    from sessionmon.export.record import load_record
+
+    runtime = dosed_runtime(store, clock)
+    runtime.end_session("ended_early", by="Dr Byrne", reason="patient asked to stop")
+    record = load_record(store, runtime.session_id)
+    bundle = build_bundle(record, clock.now())
+    encounter = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Encounter")
+    disposition = encounter.hospitalization.dischargeDisposition
+    assert disposition.coding is None and "patient asked to stop" in disposition.text

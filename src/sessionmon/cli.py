@@ -20,6 +20,7 @@ from sessionmon.paths import default_db_path, training_db_path
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "sessions",
+    "db",
     "patients",
     "course",
     "simulate",

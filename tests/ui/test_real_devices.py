@@ -55,7 +55,11 @@ class Bench:
         """One simulated second: oximeter frames, and one NIBP query answered and read."""
         controller = self.console.controller
         self.clock.advance(1.0)
-        self.oximeter.step()
+        link = controller.runtime._oximeter.link
+        before_ox = link.bytes_in
+        sent = self.oximeter.step()
+        if sent:  # the reader has the second's frames before the clock moves on
+            assert wait_until(lambda: link.bytes_in >= before_ox + sent)
         driver = controller.nibp_source
         host = bytearray()
         if expect_query:
@@ -97,9 +101,13 @@ def test_every_driver_through_the_factory_and_the_console_real_mode(
     bench = Bench(console, clock, ports, protocol, nibp)
     for _ in range(6):
         bench.second(expect_query=False)
-    assert wait_until(
-        lambda: controller.step() and window.hr_tile.value.text() not in ("", "--"), 3.0
-    ), f"no HR on the tile from {protocol}"
+
+    def both_tiles_show_a_value() -> bool:
+        controller.step()
+        shown = (window.hr_tile.value.text(), window.spo2_tile.value.text())
+        return all(text not in ("", "--") for text in shown)
+
+    assert wait_until(both_tiles_show_a_value, 3.0), f"no HR and SpO2 on the tiles from {protocol}"
     assert 60 <= int(window.hr_tile.value.text()) <= 72
     assert 94 <= int(window.spo2_tile.value.text()) <= 98
 

@@ -30,25 +30,30 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
+from sessionmon.alarms.alarm_changes import AlarmChanges
+from sessionmon.alarms.alarm_evaluation import ConditionEvaluation
+from sessionmon.alarms.alarm_state import (
+    CONTINUOUS_MEASURES,
+    EPSILON_S,
+    ActiveAlarm,
+    AudioState,
+    ConditionWatch,
+    RaisedAlarm,
+    format_value,
+    seconds_between,
+)
 from sessionmon.alarms.profile import (
-    DISPLAY_UNITS,
     AlarmProfile,
-    AreaRule,
     ConditionRule,
-    Direction,
-    EscalateWhile,
     LimitRule,
     RiseRule,
     Rule,
 )
 from sessionmon.clock import Clock
 from sessionmon.model import (
-    AlarmCategory,
     AlarmLogAction,
     AlarmLogEntry,
     AlarmPriority,
@@ -56,136 +61,10 @@ from sessionmon.model import (
     Kind,
 )
 
-#: Measures that arrive continuously (about once a second) and go stale when they stop.
-#: NIBP values are episodic: each holds until the next measurement.
-CONTINUOUS_MEASURES = frozenset(
-    {Kind.SPO2, Kind.HR, Kind.PI, Kind.RESP_RATE, Kind.ETCO2, Kind.FICO2}
-)
-
-#: Timing slack for comparing float seconds held in datetimes (microsecond resolution).
-_EPSILON_S = 1e-6
+__all__ = ["CONTINUOUS_MEASURES", "ActiveAlarm", "AlarmEngine", "AudioState"]
 
 
-@dataclass(frozen=True)
-class ActiveAlarm:
-    """An alarm as the console shows it.
-
-    Attributes
-    ----------
-    alarm_id : uuid.UUID
-        Same id as the :class:`~sessionmon.model.AlarmRecord`.
-    condition : str
-        Condition id, e.g. ``"spo2_low"``.
-    priority : AlarmPriority
-        Current priority (follows severity and escalation).
-    highest_priority : AlarmPriority
-        Highest priority reached.
-    category : AlarmCategory
-        Physiological, technical or protocol.
-    started_at : datetime
-        When the alarm started (after the condition delay).
-    latched : bool
-        Whether the alarm will keep signalling after its condition clears.
-    acknowledged : bool
-        Whether staff acknowledged it (its audio is silenced).
-    condition_present : bool
-        False for a latched alarm whose condition has cleared.
-    message : str
-        One line for the alarm bar.
-    extreme : float or None
-        The worst value while the condition held: the nadir of a low limit or desaturation, the
-        peak of a high limit (None for conditions without a value).
-    """
-
-    alarm_id: uuid.UUID
-    condition: str
-    priority: AlarmPriority
-    highest_priority: AlarmPriority
-    category: AlarmCategory
-    started_at: datetime
-    latched: bool
-    acknowledged: bool
-    acknowledged_by: str | None
-    acknowledged_at: datetime | None
-    condition_present: bool
-    escalated: bool
-    message: str
-    detail: str
-    value: float | None
-    limits: dict[str, Any]
-    extreme: float | None = None
-
-
-@dataclass(frozen=True)
-class AudioState:
-    """What the loudspeaker should do now.
-
-    Attributes
-    ----------
-    sounding : AlarmPriority or None
-        The priority of the sound to play (highest unacknowledged alarm), None for silence.
-    paused : bool
-        Whether an audio pause is running.
-    pause_remaining_s : float
-        Seconds left of the pause (0 when not paused), for the countdown.
-    pause_ends_at : datetime or None
-        When the pause ends.
-    silenced : tuple of str
-        Conditions with an alarm that does not sound (acknowledged, or everything while paused).
-    """
-
-    sounding: AlarmPriority | None
-    paused: bool
-    pause_remaining_s: float
-    pause_ends_at: datetime | None
-    silenced: tuple[str, ...] = ()
-
-
-@dataclass
-class _Watch:
-    """What the engine knows about one condition between alarms."""
-
-    since: dict[AlarmPriority, datetime] = field(default_factory=dict)
-    value: float | None = None
-    detail: str = ""
-    fields: dict[str, str] = field(default_factory=dict)
-    observed_at: datetime | None = None
-    #: Desaturation area (AreaRule only), %·s, and the time of the value it was last fed.
-    area: float = 0.0
-    area_at: datetime | None = None
-
-
-@dataclass
-class _Alarm:
-    condition: str
-    rule: Rule
-    category: AlarmCategory
-    priority: AlarmPriority
-    highest: AlarmPriority
-    started_at: datetime
-    limits: dict[str, Any]
-    record: AlarmRecord
-    latched: bool
-    present: bool = True
-    acknowledged: bool = False
-    escalated: bool = False
-    value: float | None = None
-    detail: str = ""
-    fields: dict[str, str] = field(default_factory=dict)
-    extreme: float | None = None
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-
-
-def _seconds(later: datetime, earlier: datetime) -> float:
-    return (later - earlier).total_seconds()
-
-
-class AlarmEngine:
+class AlarmEngine(ConditionEvaluation, AlarmChanges):
     """Turns numerics and conditions into alarms, the alarm log and the audio state.
 
     Parameters
@@ -221,8 +100,8 @@ class AlarmEngine:
         self._by_measure: dict[Kind, list[tuple[str, LimitRule]]] = {}
         self._delays: dict[str, dict[AlarmPriority, float]] = {}
         self._index(profile)
-        self._watches: dict[str, _Watch] = {cid: _Watch() for cid in self._rules}
-        self._alarms: dict[str, _Alarm] = {}
+        self._watches: dict[str, ConditionWatch] = {cid: ConditionWatch() for cid in self._rules}
+        self._alarms: dict[str, RaisedAlarm] = {}
         self._pause_until: datetime | None = None
         self._baseline: tuple[float, float] | None = None
         self._last_bp: dict[Kind, float] = {}
@@ -247,7 +126,7 @@ class AlarmEngine:
         self._expire_pause(now)
         old_watches = self._watches
         self._index(profile)
-        self._watches = {cid: old_watches.get(cid, _Watch()) for cid in self._rules}
+        self._watches = {cid: old_watches.get(cid, ConditionWatch()) for cid in self._rules}
         for alarm in self._sorted(self._alarms.values()):
             rule = self._rules.get(alarm.condition)
             if rule is None:
@@ -412,7 +291,7 @@ class AlarmEngine:
             return
         own = priority if priority is not None and rule.reported_by_device else rule.priority
         true = {own} if active else set()
-        fields = {"value": _fmt(value), "detail": detail}
+        fields = {"value": format_value(value), "detail": detail}
         self._update_watch(condition_id, true, at, value, detail, fields)
         self._reconcile(condition_id, at)
 
@@ -428,14 +307,14 @@ class AlarmEngine:
                 watch = self._watches[cid]
                 if (
                     watch.observed_at is not None
-                    and _seconds(now, watch.observed_at) > stale_after + _EPSILON_S
+                    and seconds_between(now, watch.observed_at) > stale_after + EPSILON_S
                 ):
                     self._forget(cid, f"no {measure.value} value for {stale_after:g} s")
         for cid, _ in self._area_rules:
             watch = self._watches[cid]
             if (
                 watch.observed_at is not None
-                and _seconds(now, watch.observed_at) > stale_after + _EPSILON_S
+                and seconds_between(now, watch.observed_at) > stale_after + EPSILON_S
             ):
                 self._forget(cid, f"no spo2 value for {stale_after:g} s")
         for cid, watch in self._watches.items():
@@ -543,7 +422,7 @@ class AlarmEngine:
         now = self._now(now)
         remaining = 0.0
         if self._pause_until is not None:
-            remaining = max(0.0, _seconds(self._pause_until, now))
+            remaining = max(0.0, seconds_between(self._pause_until, now))
         paused = remaining > 0
         audible = [
             a
@@ -564,470 +443,4 @@ class AlarmEngine:
             pause_remaining_s=remaining,
             pause_ends_at=self._pause_until if paused else None,
             silenced=silenced,
-        )
-
-    # ------------------------------------------------------------------------------ evaluation
-
-    def _index(self, profile: AlarmProfile) -> None:
-        """Put ``profile`` in force and precompute what the hot paths look up."""
-        self._profile = profile
-        self._rules = {cid: rule for cid, rule in profile.rules().items() if rule.enabled}
-        self._all_ids = set(profile.rules())
-        self._by_measure = {}
-        self._delays = {}
-        self._area_rules: list[tuple[str, AreaRule]] = []
-        for cid, rule in self._rules.items():
-            if isinstance(rule, AreaRule):
-                self._area_rules.append((cid, rule))
-            if isinstance(rule, LimitRule):
-                self._by_measure.setdefault(rule.measure, []).append((cid, rule))
-                self._delays[cid] = {p: stage.delay_s for p, stage in rule.stages()}
-            elif getattr(rule, "reported_by_device", False):
-                # a device's own alarm comes at the priority the device gives it
-                self._delays[cid] = dict.fromkeys(AlarmPriority, getattr(rule, "delay_s", 0.0))
-            else:
-                self._delays[cid] = {rule.priority: getattr(rule, "delay_s", 0.0)}
-
-    def _now(self, at: datetime | None) -> datetime:
-        if at is None:
-            return self._clock.now()
-        if at.tzinfo is None:
-            raise ValueError("alarm times must be timezone-aware (UTC)")
-        return at
-
-    def _limit_ids(self, kind: Kind) -> list[str]:
-        return [cid for cid, _ in self._by_measure.get(kind, ())]
-
-    def _observe_limits(self, kind: Kind, value: float, at: datetime) -> list[str]:
-        touched = []
-        for cid, rule in self._by_measure.get(kind, ()):
-            true = set()
-            if rule.medium is not None and rule.medium.holds(value):
-                true.add(AlarmPriority.MEDIUM)
-            if rule.high is not None and rule.high.holds(value):
-                true.add(AlarmPriority.HIGH)
-            watch = self._watches[cid]
-            if not true and not watch.since and cid not in self._alarms:
-                # Within limits and nothing pending or showing: only the freshness changes.
-                watch.value = value
-                watch.detail = ""
-                watch.observed_at = at
-                continue
-            fields = {"value": _fmt(value), "unit": DISPLAY_UNITS[kind]}
-            self._update_watch(cid, true, at, value, "", fields)
-            self._watches[cid].observed_at = at
-            touched.append(cid)
-        return touched
-
-    def _area_ids(self, kind: Kind) -> list[str]:
-        return [cid for cid, _ in self._area_rules] if kind is Kind.SPO2 else []
-
-    def _area_limit(self, rule: AreaRule) -> tuple[float, Any]:
-        stage = self._profile.limits[rule.limit_rule].least_severe()[1]
-        return stage.threshold, stage
-
-    def _observe_areas(self, value: float, at: datetime) -> list[str]:
-        """Integrate the points below the SpO2 low limit (SatSeconds style)."""
-        touched = []
-        for cid, rule in self._area_rules:
-            threshold, stage = self._area_limit(rule)
-            watch = self._watches[cid]
-            if watch.area_at is None:
-                step = 1.0  # the first value stands for one second (oximeters send 1 Hz)
-            else:
-                step = min(max(0.0, _seconds(at, watch.area_at)), self._profile.stale_after_s)
-            below = stage.holds(value)
-            if below:
-                # Capped at the threshold (a full SatSeconds circle): after a long dip the area
-                # drains in seconds once SpO2 is back, instead of re-alarming for minutes.
-                watch.area = min(
-                    rule.area_threshold, watch.area + max(0.0, threshold - value) * step
-                )
-            else:
-                watch.area = max(0.0, watch.area - (value - threshold) * step)
-            watch.area_at = at
-            holds = below and watch.area + _EPSILON_S >= rule.area_threshold
-            if not holds and not watch.since and cid not in self._alarms:
-                watch.value = value
-                watch.observed_at = at
-                continue
-            fields = {
-                "value": _fmt(value),
-                "unit": DISPLAY_UNITS[Kind.SPO2],
-                "limit": f"{threshold:g}",
-                "area": f"{watch.area:.0f}",
-            }
-            self._update_watch(cid, {rule.priority} if holds else set(), at, value, "", fields)
-            watch.observed_at = at
-            touched.append(cid)
-        return touched
-
-    def _observe_rise(self, at: datetime) -> list[str]:
-        rule = self._rules.get("nibp_rise")
-        if not isinstance(rule, RiseRule):
-            return []
-        sys = self._last_bp.get(Kind.NIBP_SYS)
-        dia = self._last_bp.get(Kind.NIBP_DIA)
-        true = {rule.priority} if rule.holds(sys, dia, self._baseline) else set()
-        baseline = "" if self._baseline is None else "/".join(_fmt(v) for v in self._baseline)
-        value_text = f"{_fmt(sys) or '-'}/{_fmt(dia) or '-'}"
-        detail = ""
-        if self._baseline is not None:
-            rises = []
-            if sys is not None:
-                rises.append(f"systolic {sys - self._baseline[0]:+g}")
-            if dia is not None:
-                rises.append(f"diastolic {dia - self._baseline[1]:+g}")
-            detail = ", ".join(rises) + f" mmHg over baseline {baseline}"
-        fields = {"value": value_text, "baseline": baseline, "unit": "mmHg", "detail": detail}
-        self._update_watch("nibp_rise", true, at, sys, detail, fields)
-        return ["nibp_rise"]
-
-    def _update_watch(
-        self,
-        cid: str,
-        true: set[AlarmPriority],
-        at: datetime,
-        value: float | None,
-        detail: str,
-        fields: dict[str, str],
-    ) -> None:
-        watch = self._watches[cid]
-        for priority in list(watch.since):
-            if priority not in true:
-                del watch.since[priority]
-        for priority in true:
-            watch.since.setdefault(priority, at)
-        watch.value = value
-        watch.detail = detail
-        watch.fields = fields
-
-    def _forget(self, cid: str, detail: str) -> None:
-        watch = self._watches[cid]
-        watch.since.clear()
-        watch.observed_at = None
-        watch.detail = detail
-        watch.area = 0.0
-        watch.area_at = None
-
-    def _target(self, cid: str, now: datetime) -> AlarmPriority | None:
-        """The priority the condition calls for now (stages that held for their delay)."""
-        watch = self._watches[cid]
-        if not watch.since:
-            return None
-        rule = self._rules[cid]
-        if isinstance(rule, LimitRule) and any(
-            other in self._watches and self._watches[other].since for other in rule.unless
-        ):
-            return None  # e.g. etCO2 low while the patient is apnoeic: the apnoea alarm says it
-        delays = self._delays[cid]
-        ready = [
-            priority
-            for priority, since in watch.since.items()
-            if _seconds(now, since) + _EPSILON_S >= delays[priority]
-        ]
-        return max(ready, key=lambda p: p.rank) if ready else None
-
-    def _reconcile(self, cid: str, now: datetime) -> None:
-        rule = self._rules[cid]
-        watch = self._watches[cid]
-        target = self._target(cid, now)
-        alarm = self._alarms.get(cid)
-        if alarm is None:
-            if target is not None:
-                self._raise(cid, rule, target, now)
-            return
-        if target is None:
-            if alarm.present:
-                self._condition_cleared(alarm, now, watch.detail)
-            return
-        alarm.value = watch.value
-        alarm.detail = watch.detail
-        alarm.fields = dict(watch.fields)
-        alarm.extreme = self._worse(alarm.rule, alarm.extreme, watch.value)
-        if not alarm.present:
-            alarm.present = True
-        wanted = target
-        if alarm.escalated and alarm.rule.escalate_to.rank > wanted.rank:
-            wanted = alarm.rule.escalate_to
-        if alarm.latched and not alarm.acknowledged and alarm.highest.rank > wanted.rank:
-            wanted = alarm.highest  # a latched alarm keeps what it reached until acknowledged
-        if wanted is not alarm.priority:
-            self._change_priority(alarm, wanted, now, AlarmLogAction.PRIORITY_CHANGED)
-        self._maybe_escalate(alarm, now)
-
-    def _maybe_escalate(self, alarm: _Alarm, now: datetime) -> None:
-        rule = alarm.rule
-        since = alarm.started_at
-        if rule.escalate_while is EscalateWhile.DOSE_ACTIVE:
-            if self._dose_since is None:
-                return
-            since = max(since, self._dose_since)
-        if (
-            rule.escalate_after_s is None
-            or alarm.escalated
-            or alarm.acknowledged
-            or not alarm.present
-            or _seconds(now, since) + _EPSILON_S < rule.escalate_after_s
-        ):
-            return
-        alarm.escalated = True
-        if rule.escalate_to.rank > alarm.priority.rank:
-            self._change_priority(
-                alarm,
-                rule.escalate_to,
-                now,
-                AlarmLogAction.ESCALATED,
-                f"unacknowledged for {rule.escalate_after_s:g} s"
-                + (
-                    " while a dose is active"
-                    if rule.escalate_while is EscalateWhile.DOSE_ACTIVE
-                    else ""
-                ),
-            )
-
-    # ------------------------------------------------------------------------------ changes
-
-    def _limits(self, rule: Rule) -> dict[str, Any]:
-        if isinstance(rule, LimitRule):
-            return rule.limits()
-        found: dict[str, Any] = {
-            "priority": rule.priority.value,
-            "delay_s": getattr(rule, "delay_s", 0.0),
-        }
-        if isinstance(rule, AreaRule):
-            threshold, stage = self._area_limit(rule)
-            found.update(
-                {
-                    "measure": Kind.SPO2.value,
-                    "unit": "%",
-                    "below": {"op": stage.op.value, "threshold": threshold},
-                    "area_threshold": rule.area_threshold,
-                }
-            )
-        if isinstance(rule, RiseRule):
-            found.update(
-                {
-                    "systolic_rise": rule.systolic_rise,
-                    "diastolic_rise": rule.diastolic_rise,
-                    "baseline_sys": None if self._baseline is None else self._baseline[0],
-                    "baseline_dia": None if self._baseline is None else self._baseline[1],
-                }
-            )
-        if rule.escalate_after_s is not None:
-            found["escalate_after_s"] = rule.escalate_after_s
-            found["escalate_to"] = rule.escalate_to.value
-        found["latching"] = rule.latching.value
-        return found
-
-    def _message(self, alarm: _Alarm) -> str:
-        rule = alarm.rule
-        fields = dict(alarm.fields)
-        fields.setdefault("detail", alarm.detail)
-        if isinstance(rule, LimitRule):
-            stages = dict(rule.stages())
-            stage = stages.get(alarm.priority) or rule.stages()[-1][1]
-            fields["limit"] = stage.text
-        elif isinstance(rule, RiseRule):
-            fields["limit"] = rule.limit_text
-        suffix = ""
-        worst = alarm.extreme
-        if worst is not None and isinstance(rule, LimitRule | AreaRule):
-            word = "highest" if self._peak_rule(rule) else "lowest"
-            if not alarm.present:
-                fields["value"] = _fmt(worst)
-                suffix = f" - {word} {_fmt(worst)}, condition cleared"
-            elif alarm.value is not None and worst != alarm.value:
-                suffix = f" - {word} {_fmt(worst)}"
-        return rule.render(**fields) + suffix
-
-    @staticmethod
-    def _peak_rule(rule: Rule) -> bool:
-        return isinstance(rule, LimitRule) and rule.direction is Direction.HIGH
-
-    def _worse(self, rule: Rule, worst: float | None, value: float | None) -> float | None:
-        """The nadir (low limits, desaturation) or peak (high limits) including ``value``."""
-        if not isinstance(rule, LimitRule | AreaRule) or value is None:
-            return worst
-        if worst is None:
-            return value
-        return max(worst, value) if self._peak_rule(rule) else min(worst, value)
-
-    def _category(self, rule: Rule) -> AlarmCategory:
-        if isinstance(rule, ConditionRule):
-            return rule.category
-        return AlarmCategory.PHYSIOLOGICAL
-
-    def _raise(self, cid: str, rule: Rule, priority: AlarmPriority, now: datetime) -> None:
-        watch = self._watches[cid]
-        category = self._category(rule)
-        limits = self._limits(rule)
-        record = AlarmRecord(
-            session_id=self._session_id,
-            condition=cid,
-            priority=priority,
-            category=category,
-            start=now,
-            limits=limits,
-        )
-        alarm = _Alarm(
-            condition=cid,
-            rule=rule,
-            category=category,
-            priority=priority,
-            highest=priority,
-            started_at=now,
-            limits=limits,
-            record=record,
-            latched=rule.latching.latches(priority),
-            value=watch.value,
-            detail=watch.detail,
-            fields=dict(watch.fields),
-            extreme=self._worse(rule, None, watch.value),
-        )
-        alarm.record = record.model_copy(update={"message": self._message(alarm)})
-        self._alarms[cid] = alarm
-        self._log(alarm, AlarmLogAction.RAISED, now, detail=alarm.detail or None)
-        self._emit_record(alarm)
-        if priority is AlarmPriority.HIGH:
-            self._break_through(alarm, now)
-        self._maybe_escalate(alarm, now)
-
-    def _change_priority(
-        self,
-        alarm: _Alarm,
-        priority: AlarmPriority,
-        now: datetime,
-        action: AlarmLogAction,
-        detail: str | None = None,
-    ) -> None:
-        rising = priority.rank > alarm.priority.rank
-        old = alarm.priority
-        alarm.priority = priority
-        if alarm.rule.latching.latches(priority):
-            alarm.latched = True
-        notes = [detail] if detail else []
-        notes.insert(0, f"{old.value} -> {priority.value}")
-        if rising and alarm.acknowledged:
-            alarm.acknowledged = False
-            alarm.record = alarm.record.model_copy(
-                update={"acknowledged_by": None, "acknowledged_at": None}
-            )
-            notes.append("acknowledgement cleared: the alarm sounds again")
-        if priority.rank > alarm.highest.rank:
-            alarm.highest = priority
-            alarm.record = alarm.record.model_copy(
-                update={"priority": priority, "message": self._message(alarm)}
-            )
-        self._log(alarm, action, now, detail="; ".join(notes))
-        self._emit_record(alarm)
-        if rising and priority is AlarmPriority.HIGH:
-            self._break_through(alarm, now)
-
-    def _condition_cleared(self, alarm: _Alarm, now: datetime, detail: str) -> None:
-        if alarm.latched and not alarm.acknowledged:
-            alarm.present = False
-            self._log(
-                alarm,
-                AlarmLogAction.CONDITION_CLEARED,
-                now,
-                detail=detail or "condition cleared; latched until acknowledged",
-            )
-            return
-        self._end(alarm, now, detail or "condition cleared")
-
-    def _end(self, alarm: _Alarm, now: datetime, detail: str) -> None:
-        if isinstance(alarm.rule, AreaRule) and alarm.condition in self._watches:
-            # That desaturation was dealt with: a new alarm needs a new area below the limit.
-            self._watches[alarm.condition].area = 0.0
-        alarm.record = alarm.record.model_copy(update={"end": now})
-        self._log(alarm, AlarmLogAction.ENDED, now, detail=detail)
-        self._emit_record(alarm)
-        del self._alarms[alarm.condition]
-
-    # ------------------------------------------------------------------------------ audio pause
-
-    def _paused(self, now: datetime) -> bool:
-        return self._pause_until is not None and now < self._pause_until
-
-    def _expire_pause(self, now: datetime) -> None:
-        if self._pause_until is not None and now >= self._pause_until:
-            ended = self._pause_until
-            self._pause_until = None
-            self._log_audio(
-                AlarmLogAction.AUDIO_RESUMED,
-                ended,
-                f"audio pause of {self._profile.audio_pause_s:g} s ended",
-            )
-
-    def _break_through(self, alarm: _Alarm, now: datetime) -> None:
-        if self._paused(now):
-            self._pause_until = None
-            self._log_audio(
-                AlarmLogAction.AUDIO_RESUMED,
-                now,
-                f"audio pause broken by new high-priority alarm {alarm.condition}",
-            )
-
-    # ------------------------------------------------------------------------------ output
-
-    def _sorted(self, alarms: Iterable[_Alarm]) -> list[_Alarm]:
-        return sorted(alarms, key=lambda a: (-a.priority.rank, a.started_at, a.condition))
-
-    def _snapshot(self, alarm: _Alarm) -> ActiveAlarm:
-        return ActiveAlarm(
-            alarm_id=alarm.record.id,
-            condition=alarm.condition,
-            priority=alarm.priority,
-            highest_priority=alarm.highest,
-            category=alarm.category,
-            started_at=alarm.started_at,
-            latched=alarm.latched,
-            acknowledged=alarm.acknowledged,
-            acknowledged_by=alarm.record.acknowledged_by,
-            acknowledged_at=alarm.record.acknowledged_at,
-            condition_present=alarm.present,
-            escalated=alarm.escalated,
-            message=self._message(alarm),
-            detail=alarm.detail,
-            value=alarm.value,
-            limits=dict(alarm.limits),
-            extreme=alarm.extreme,
-        )
-
-    def _emit_record(self, alarm: _Alarm) -> None:
-        if self._on_record is not None:
-            self._on_record(alarm.record)
-
-    def _log(
-        self,
-        alarm: _Alarm,
-        action: AlarmLogAction,
-        at: datetime,
-        by: str | None = None,
-        detail: str | None = None,
-    ) -> None:
-        if self._on_log is None:
-            return
-        self._on_log(
-            AlarmLogEntry(
-                session_id=self._session_id,
-                alarm_id=alarm.record.id,
-                condition=alarm.condition,
-                action=action,
-                at=at,
-                priority=alarm.priority,
-                category=alarm.category,
-                value=alarm.value,
-                limits=alarm.limits,
-                by=by,
-                detail=detail or None,
-            )
-        )
-
-    def _log_audio(self, action: AlarmLogAction, at: datetime, detail: str) -> None:
-        if self._on_log is None:
-            return
-        self._on_log(
-            AlarmLogEntry(session_id=self._session_id, action=action, at=at, detail=detail)
         )

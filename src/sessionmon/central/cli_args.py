@@ -9,17 +9,22 @@ from sessionmon.central.config import CentralConfig, load_central
 from sessionmon.errors import UserError
 
 
-def add_chair_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--central URL`` and ``--chair NAME`` (they override ``central.toml``)."""
+def add_chair_arguments(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
+    """Add ``--central URL`` and ``--chair NAME`` (they override ``central.toml``).
+
+    A ``subcommand``'s options default to what was given before the command name, so
+    ``sessionmon --central URL monitor ...`` and ``sessionmon monitor --central URL ...`` agree.
+    """
+    default = argparse.SUPPRESS if subcommand else None
     parser.add_argument(
         "--central",
         metavar="mqtt://HOST:PORT",
-        default=None,
+        default=default,
         help="publish this chair to the central station's MQTT broker (mqtt:// or mqtts://; "
         "overrides [central] in central.toml)",
     )
     parser.add_argument(
-        "--chair", metavar="NAME", default=None, help="this chair's name at the central station"
+        "--chair", metavar="NAME", default=default, help="this chair's name at the central station"
     )
 
 

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--central",
         metavar="mqtt://HOST:PORT",
-        default=None,
+        default=argparse.SUPPRESS,  # or as given before the command name
         help="the broker (mqtt:// or mqtts://; overrides central.toml)",
     )
     parser.add_argument(

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sessionmon.commands import course_manage
+
 
 def register(subparsers: Any) -> None:
     """Add the ``course`` command."""
@@ -45,7 +47,9 @@ def register(subparsers: Any) -> None:
         "--items", metavar="N,N,...", help="with --record: each item's score, in item order"
     )
     parser.add_argument("--score", type=int, help="with --record: the total only")
-    parser.add_argument("--by", default=None, help="with --record: who gave it")
+    parser.add_argument(
+        "--by", default=None, help="with --record: who gave it; with --edit/--close: who did it"
+    )
     parser.add_argument(
         "--today",
         type=date.fromisoformat,
@@ -59,6 +63,20 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="also load a clinic's licensed outcome measures (MADRS, LSAS, C-SSRS) from FILE",
     )
+    parser.add_argument(
+        "--deidentify",
+        action="store_true",
+        help="with --json, --pdf, --csv, --fhir, --export: no name, date of birth, MRN or staff "
+        "names; every date shifted by one random number of days",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="a session counts for the nearest planned date at most DAYS away (0-14, default 3)",
+    )
+    course_manage.add_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -81,9 +99,16 @@ def pick_course(store: Any, pseudonym: str, prefix: str | None):
 
 def _describe(data: dict[str, Any]) -> str:
     course = data["course"]
+    indication = course["indication"].replace("_", " ")
+    if course.get("indication_other"):
+        indication = f"other: {course['indication_other']}"
+    status = course["status"]
+    if course.get("closed_reason"):
+        status += f" ({course['closed_reason']})"
     lines = [
-        f"patient {data['patient']}: course {course['id'][:8]} ({course['indication']}, "
-        f"{course['treatment']}, from {course['started_on']}, {course['status']})"
+        f"patient {data['patient']}: course {course['id'][:8]} ({indication}, "
+        f"{course['treatment']}, from {course['started_on']}, {status}); primary measure "
+        f"{course['primary_measure']}"
     ]
     for scale, m in data["measures"].items():
         marks = [w for w, on in (("RESPONSE", m["response"]), ("REMISSION", m["remission"])) if on]
@@ -106,7 +131,9 @@ def _describe(data: dict[str, Any]) -> str:
     sched = data["schedule"]
     lines.append(
         f"  schedule: {sched['held']} of {sched['planned']} held; next due "
-        f"{sched['next_due'] or '-'}; missed {', '.join(sched['missed']) or 'none'}"
+        f"{sched['next_due'] or '-'}; due now {', '.join(sched['due']) or 'none'}; missed "
+        f"{', '.join(sched['missed']) or 'none'} (a session counts for a planned date up to "
+        f"{sched['tolerance_days']} days away, half the gap at most)"
     )
     return "\n".join(lines)
 
@@ -142,7 +169,12 @@ def handler(args: argparse.Namespace) -> int:
     from sessionmon.cli import resolve_db
     from sessionmon.clock import SystemClock
     from sessionmon.course.measures import load_outcome_file
-    from sessionmon.course.summary import summarise_course, summary_json
+    from sessionmon.course.summary import (
+        SCHEDULE_TOLERANCE_DAYS,
+        check_tolerance,
+        summarise_course,
+        summary_json,
+    )
     from sessionmon.errors import UserError
     from sessionmon.export import course_export
     from sessionmon.store import SessionStore
@@ -158,12 +190,26 @@ def handler(args: argparse.Namespace) -> int:
             return 0
         if not args.patient:
             raise UserError("course needs --patient P (or --import FILE)")
-        course = pick_course(store, args.patient, args.course)
         now = clock.now()
+        if course_manage.wants_manage(args):
+            return course_manage.run_manage(store, args, now, pick_course)
+        course = pick_course(store, args.patient, args.course)
         if args.record:
             print(_record_follow_up(store, course, args, now))
             return 0
-        summary = summarise_course(store, course, today=args.today or now.astimezone().date())
+        tolerance = SCHEDULE_TOLERANCE_DAYS if args.tolerance is None else args.tolerance
+        try:
+            check_tolerance(tolerance)
+        except ValueError as exc:
+            raise UserError(f"--tolerance: {exc}") from None
+        today = args.today or now.astimezone().date()
+        summary = summarise_course(store, course, today=today, tolerance_days=tolerance)
+        offset = None
+        if args.deidentify:
+            from sessionmon.export import course_deidentify as deid
+
+            offset = deid.course_offset()  # one shift for everything this command writes
+            summary = deid.deidentify_summary(summary, deid.course_records(store, course), offset)
         if args.pdf:
             from sessionmon.export.course_pdf import export_course_pdf
 
@@ -173,7 +219,11 @@ def handler(args: argparse.Namespace) -> int:
         if args.fhir:
             print(course_export.export_course_fhir(summary, args.fhir, now))
         if args.export:
-            print(course_export.export_course_json(store, course, args.export, now))
+            print(
+                course_export.export_course_json(
+                    store, course, args.export, now, deidentified=args.deidentify, offset=offset
+                )
+            )
         if any((args.pdf, args.csv, args.fhir, args.export)) and not args.json:
             return 0
         data = summary_json(summary)

@@ -59,14 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON Lines")
     from sessionmon.central.cli_args import add_chair_arguments
 
-    add_chair_arguments(parser)
+    add_chair_arguments(parser, subcommand=True)
     parser.set_defaults(func=handler)
 
 
 def handler(args: argparse.Namespace) -> int:
     """Record the session until Ctrl+C or ``--duration``; exit 130 after Ctrl+C."""
     import signal
-    import time
+    import threading
 
     from sessionmon.cli import resolve_db
     from sessionmon.clock import SystemClock
@@ -91,12 +91,19 @@ def handler(args: argparse.Namespace) -> int:
     if not pseudonym:
         raise UserError("--pseudonym must not be empty")
 
+    stop_requested = threading.Event()
+
     def interrupted(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        if stop_requested.is_set():  # a second Ctrl+C while stopping: stop at once
+            raise KeyboardInterrupt
+        stop_requested.set()  # the loop ends and the session is stopped in order
 
     from sessionmon.central.cli_args import start_chair_link
 
-    previous = signal.signal(signal.SIGTERM, interrupted)  # a service stop ends it the same way
+    previous = {
+        sig: signal.signal(sig, interrupted)  # a service stop (SIGTERM) ends it the same way
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     clock = SystemClock()
     link = start_chair_link(args, clock)
     db_path = resolve_db(args)
@@ -117,14 +124,15 @@ def handler(args: argparse.Namespace) -> int:
             why = "interrupted"
             try:
                 monitor.runtime.start_baseline()
-                why = monitor.run(args.duration, time.sleep)
+                why = monitor.run(args.duration, stop_requested)
             finally:
                 monitor.stop(why, db_path)
     finally:
         sources.stop()
         if link is not None:
             link.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler_before in previous.items():
+            signal.signal(sig, handler_before)
     return 130 if why == "interrupted" else 0
 
 

@@ -68,6 +68,10 @@ def show_handler(args: argparse.Namespace) -> int:
         for course in store.courses_for(record.patient.pseudonym):
             sessions = store.course_sessions(course)
             tag = " (migrated: a session recorded before courses)" if course.migrated else ""
+            if course.closed_reason is not None:
+                tag += f" (closed: {course.closed_reason.value})"
+            if course.indication_other:
+                tag += f" (other: {course.indication_other})"
             print(
                 f"  course {str(course.id)[:8]}  {course.status.value:<6} "
                 f"{course.indication.value:<14} {course.treatment.value:<14} "

@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
 
     verify = actions.add_parser(
         "verify",
-        help="check the audit trail: hash chain, every row covered, head against <db>.audit-head",
+        help="check the audit trail: hash chain, every row covered, head against <db>.audit-head "
+        "(and its keyed MAC on an encrypted database)",
     )
     verify.set_defaults(func=verify_handler)
 
@@ -208,7 +209,7 @@ def end_handler(args: argparse.Namespace) -> int:
     """End an interrupted session with how, why and who; print what was recorded."""
     from sessionmon.clock import SystemClock
     from sessionmon.lifecycle import describe_ending
-    from sessionmon.runtime.endings import end_recorded_session
+    from sessionmon.runtime.unmonitored_ending import end_recorded_session
 
     clock = SystemClock()
     with _open_store(args, clock) as store:

@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
     from sessionmon.central.cli_args import add_chair_arguments
 
-    add_chair_arguments(parser)
+    add_chair_arguments(parser, subcommand=True)
     parser.set_defaults(func=handler)
 
 

@@ -3,10 +3,19 @@ that do not change from one session to the next."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sessionmon.course.model import Course, Indication, PatientRecord, default_schedule
+from sessionmon.course.model import (
+    Course,
+    Indication,
+    PatientRecord,
+    ScheduleBlock,
+    default_schedule,
+)
+from sessionmon.course.plan import check_other
+from sessionmon.errors import UserError
 from sessionmon.model import Patient, Session, Treatment, TreatmentId
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,28 +37,64 @@ def ensure_patient(store: SessionStore, patient: Patient, at: datetime) -> Patie
     return record
 
 
+@dataclass(frozen=True)
+class CoursePlan:
+    """What a new course is opened with: indication (free text for other) and the planned
+    schedule (None: the treatment's usual one)."""
+
+    indication: Indication = Indication.DEPRESSION
+    indication_other: str | None = None
+    schedule: tuple[ScheduleBlock, ...] | None = None
+
+
+def open_new_course(
+    store: SessionStore,
+    pseudonym: str,
+    treatment: TreatmentId,
+    at: datetime,
+    plan: CoursePlan | None = None,
+) -> Course:
+    """Open a course for ``pseudonym`` (a stored patient) starting ``at``.
+
+    Raises
+    ------
+    UserError
+        If the patient already has an open course (close it first), or the plan is wrong.
+    """
+    plan = plan or CoursePlan()
+    existing = store.open_course(pseudonym)
+    if existing is not None:
+        raise UserError(
+            f"patient {pseudonym} already has an open course ({str(existing.id)[:8]}, from "
+            f"{existing.started_on.isoformat()}): close it first (course --close REASON)"
+        )
+    course = Course(
+        pseudonym=pseudonym,
+        indication=plan.indication,
+        indication_other=check_other(plan.indication, plan.indication_other),
+        treatment=treatment,
+        started_on=at.date(),
+        schedule=default_schedule(treatment) if plan.schedule is None else plan.schedule,
+        created_at=at,
+    )
+    store.save_course(course)
+    return course
+
+
 def course_for_new_session(
     store: SessionStore,
     patient: Patient,
     treatment: TreatmentId,
     at: datetime,
-    indication: Indication = Indication.DEPRESSION,
+    plan: CoursePlan | None = None,
 ) -> Course:
-    """The patient's open course, or a new one started ``at`` with the usual schedule."""
+    """The patient's open course, or a new one started ``at`` (``plan``: how it is opened;
+    default: depression with the treatment's usual schedule). An open course ignores ``plan``."""
     ensure_patient(store, patient, at)
     course = store.open_course(patient.pseudonym)
     if course is not None:
         return course
-    course = Course(
-        pseudonym=patient.pseudonym,
-        indication=indication,
-        treatment=treatment,
-        started_on=at.date(),
-        schedule=default_schedule(treatment),
-        created_at=at,
-    )
-    store.save_course(course)
-    return course
+    return open_new_course(store, patient.pseudonym, treatment, at, plan)
 
 
 def carried_forward(store: SessionStore, course: Course) -> dict[str, Any]:
@@ -82,10 +127,12 @@ def new_course_session(
     patient: Patient,
     treatment: TreatmentId,
     at: datetime,
+    plan: CoursePlan | None = None,
     **fields: Any,
 ) -> Session:
-    """A planned session in the patient's open course, with the carried-forward details."""
-    course = course_for_new_session(store, patient, treatment, at)
+    """A planned session in the patient's open course (a new one opened with ``plan`` when there
+    is none), with the carried-forward details."""
+    course = course_for_new_session(store, patient, treatment, at, plan)
     details = carried_forward(store, course)
     details.update(fields)
     if details["treatment"].protocol is not treatment:
@@ -93,9 +140,12 @@ def new_course_session(
     return Session(created_at=at, course_id=course.id, **details)
 
 
-def link_to_course(store: SessionStore, session: Session) -> tuple[Session, Course]:
-    """``session`` joined to its patient's open course (a new course when there is none)."""
+def link_to_course(
+    store: SessionStore, session: Session, plan: CoursePlan | None = None
+) -> tuple[Session, Course]:
+    """``session`` joined to its patient's open course (a new course opened with ``plan`` when
+    there is none)."""
     course = course_for_new_session(
-        store, session.patient, session.treatment.protocol, session.created_at
+        store, session.patient, session.treatment.protocol, session.created_at, plan
     )
     return session.model_copy(update={"course_id": course.id}), course

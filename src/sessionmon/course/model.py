@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,16 @@ class CourseStatus(StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
+
+
+class CloseReason(StrEnum):
+    """Why a course was closed."""
+
+    COMPLETED = "completed"
+    SIDE_EFFECTS = "side_effects"
+    NO_RESPONSE = "no_response"
+    MOVED_AWAY = "moved_away"
+    OTHER = "other"
 
 
 class _Record(BaseModel):
@@ -57,6 +68,16 @@ def default_schedule(treatment: TreatmentId) -> tuple[ScheduleBlock, ...]:
     return ESKETAMINE_SCHEDULE
 
 
+class CourseChange(_Record):
+    """What one course version changed: who, when, why, and each field before and after."""
+
+    action: str = Field(pattern="^(edit|close)$")
+    at: datetime
+    by: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=2000)
+    fields: dict[str, tuple[Any, Any]] = Field(default_factory=dict)
+
+
 class Course(_Record):
     """One treatment course of one patient: indication, treatment and planned schedule.
 
@@ -67,6 +88,9 @@ class Course(_Record):
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     pseudonym: str = Field(min_length=1, max_length=64)
     indication: Indication = Indication.DEPRESSION
+    indication_other: str | None = Field(
+        default=None, max_length=200, description="What 'other' is (free text)"
+    )
     treatment: TreatmentId
     started_on: date
     schedule: tuple[ScheduleBlock, ...] = ()
@@ -74,6 +98,12 @@ class Course(_Record):
     created_at: datetime
     migrated: bool = Field(default=False, description="Made from a session recorded before courses")
     notes: str | None = Field(default=None, max_length=2000)
+    closed_reason: CloseReason | None = None
+    closed_note: str | None = Field(default=None, max_length=2000)
+    closed_on: date | None = None
+    last_change: CourseChange | None = Field(
+        default=None, description="What this version changed (None: as opened)"
+    )
 
     def planned_dates(self) -> list[date]:
         """Every planned session date, from ``started_on``."""

@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sessionmon.course.measures import MEASURES, get_measure
-from sessionmon.course.model import Course, PatientRecord
+from sessionmon.course.model import Course, CourseStatus, PatientRecord
+from sessionmon.course.plan import PRIMARY_MEASURE, format_schedule
 from sessionmon.course.responses import Context, OutcomeResponse
 from sessionmon.model import AlarmCategory, Event, EventKind, Kind, Session, SessionPhase
 
@@ -63,12 +64,22 @@ class MeasureOutcome:
 
 @dataclass(frozen=True)
 class ScheduleStatus:
-    """Planned sessions held, due (next) and missed (planned before today, not held)."""
+    """The planned sessions against the held ones.
+
+    ``matched`` pairs each planned date with the day of the session held for it (None: not
+    held); ``due`` are planned dates not held whose window includes today; ``missed`` are planned
+    dates not held whose window has passed; ``next_due`` is the first planned date not held whose
+    window has not passed; ``unplanned`` counts held sessions no planned date was free for.
+    """
 
     planned: int
     held: int
     next_due: date | None
     missed: tuple[date, ...]
+    due: tuple[date, ...] = ()
+    matched: tuple[tuple[date, date | None], ...] = ()
+    unplanned: int = 0
+    tolerance_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class CourseSummary:
     responses: tuple[OutcomeResponse, ...]
     schedule: ScheduleStatus
     trends: dict[str, float | None] = field(default_factory=dict)
+    deidentified: bool = False
 
 
 def _checklists(events: list[Event]) -> list[Event]:
@@ -213,19 +225,95 @@ def measure_outcome(scale: str, responses: list[OutcomeResponse]) -> MeasureOutc
     )
 
 
-def schedule_status(course: Course, sessions: list[Session], today: date) -> ScheduleStatus:
-    """Match held sessions to planned dates in order; planned dates before today not held are
-    missed, the first planned date not held (today or later) is next due."""
+#: A held session counts for the nearest planned date at most this many days away (the usual
+#: +/- 3 day visit window of trial schedules; docs/decisions/course.md). Validated setting:
+#: 0 to 14 days.
+SCHEDULE_TOLERANCE_DAYS = 3
+
+
+def check_tolerance(days: int) -> int:
+    """``days`` if it is a valid schedule tolerance (0-14 whole days).
+
+    Raises
+    ------
+    ValueError
+        If it is not.
+    """
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 14:
+        raise ValueError(f"schedule tolerance must be 0 to 14 whole days, not {days!r}")
+    return days
+
+
+def _windows(planned: list[date], tolerance: int) -> list[tuple[int, int]]:
+    """Each planned date's window as (days early, days late): ``tolerance`` days, but early at
+    most half the gap to the previous planned date and late at most half the gap to the next
+    (at least 1 day), so the windows of twice-weekly sessions do not overlap."""
+
+    def half(gap: int | None) -> int:
+        return tolerance if gap is None else min(tolerance, max(1, gap // 2))
+
+    windows = []
+    for i, p in enumerate(planned):
+        before = (p - planned[i - 1]).days if i > 0 else None
+        after = (planned[i + 1] - p).days if i + 1 < len(planned) else None
+        windows.append((half(before), half(after)))
+    return windows
+
+
+def _inside(day: date, planned: date, window: tuple[int, int]) -> bool:
+    early, late = window
+    return -early <= (day - planned).days <= late
+
+
+def _held(sessions: list[Session]) -> list[Session]:
+    return [s for s in sessions if s.dose_at is not None or s.phase is not SessionPhase.PLANNED]
+
+
+def schedule_status(
+    course: Course,
+    sessions: list[Session],
+    today: date,
+    tolerance_days: int = SCHEDULE_TOLERANCE_DAYS,
+) -> ScheduleStatus:
+    """Match each held session (in order) to the nearest planned date still free within its
+    window (``tolerance_days`` either side, but at most half the gap to the neighbouring planned
+    date on that side, at least 1; a tie goes to the earlier date), so one late session does
+    not shift every later one; then list what is due (window open today), missed (window
+    passed) and next. A closed course has
+    nothing due or next, and misses only dates whose window passed before it was closed."""
+    tolerance = check_tolerance(tolerance_days)
     planned = course.planned_dates()
-    held = [s for s in sessions if s.dose_at is not None or s.phase is not SessionPhase.PLANNED]
-    remaining = planned[len(held) :]
-    missed = tuple(d for d in remaining if d < today)
-    upcoming = [d for d in remaining if d >= today]
+    windows = _windows(planned, tolerance)
+    held = _held(sessions)
+    taken: dict[int, date] = {}
+    unplanned = 0
+    for session in held:
+        day = session.created_at.date()  # the same calendar as started_on
+        free = [
+            (abs((p - day).days), i)
+            for i, p in enumerate(planned)
+            if i not in taken and _inside(day, p, windows[i])
+        ]
+        if free:
+            taken[min(free)[1]] = day
+        else:
+            unplanned += 1
+    open_ = [(p, windows[i]) for i, p in enumerate(planned) if i not in taken]
+    closed = course.status is CourseStatus.CLOSED
+    if closed:  # nothing is due after the close; only dates whose window passed before it
+        today = min(today, course.closed_on or today)
+    missed = tuple(p for p, w in open_ if (today - p).days > w[1])
+    due = () if closed else tuple(p for p, w in open_ if _inside(today, p, w))
+    upcoming = [] if closed else [p for p, w in open_ if (today - p).days <= w[1]]
     return ScheduleStatus(
         planned=len(planned),
         held=len(held),
         next_due=upcoming[0] if upcoming else None,
         missed=missed,
+        due=due,
+        matched=tuple((p, taken.get(i)) for i, p in enumerate(planned)),
+        unplanned=unplanned,
+        tolerance_days=tolerance,
     )
 
 
@@ -242,8 +330,14 @@ def _slope(values: list[tuple[int, float]]) -> float | None:
     return round(sum((x - mx) * (y - my) for x, y in values) / den, 3)
 
 
-def summarise_course(store: SessionStore, course: Course, today: date) -> CourseSummary:
-    """The course's summary: sessions, outcome measures, schedule and trends."""
+def summarise_course(
+    store: SessionStore,
+    course: Course,
+    today: date,
+    tolerance_days: int = SCHEDULE_TOLERANCE_DAYS,
+) -> CourseSummary:
+    """The course's summary: sessions, outcome measures (the indication's primary measure
+    first), schedule and trends."""
     sessions = store.course_sessions(course)
     figures = [session_figures(store, s) for s in sessions]
     responses: list[OutcomeResponse] = list(store.course_responses(course.id))
@@ -253,7 +347,9 @@ def summarise_course(store: SessionStore, course: Course, today: date) -> Course
             if found is not None:
                 responses.append(found)
     responses.sort(key=lambda r: r.at)
+    primary = PRIMARY_MEASURE[course.indication]
     scales = [s for s in MEASURES if MEASURES[s].context == "outcome"]
+    scales.sort(key=lambda s: s != primary)  # the indication's measure first
     measures = tuple(
         measure_outcome(s, [r for r in responses if r.scale == s])
         for s in scales
@@ -280,7 +376,7 @@ def summarise_course(store: SessionStore, course: Course, today: date) -> Course
         sessions=tuple(figures),
         measures=measures,
         responses=tuple(responses),
-        schedule=schedule_status(course, sessions, today),
+        schedule=schedule_status(course, sessions, today, tolerance_days),
         trends=trends,
     )
 
@@ -290,9 +386,16 @@ def summary_json(summary: CourseSummary) -> dict[str, Any]:
     course = summary.course
     return {
         "patient": course.pseudonym,
+        "deidentified": summary.deidentified,
         "course": {
             "id": str(course.id),
             "indication": course.indication.value,
+            "indication_other": course.indication_other,
+            "primary_measure": PRIMARY_MEASURE[course.indication],
+            "schedule": format_schedule(course.schedule),
+            "closed_reason": None if course.closed_reason is None else course.closed_reason.value,
+            "closed_note": course.closed_note,
+            "closed_on": None if course.closed_on is None else course.closed_on.isoformat(),
             "treatment": course.treatment.value,
             "started_on": course.started_on.isoformat(),
             "status": course.status.value,
@@ -338,6 +441,13 @@ def summary_json(summary: CourseSummary) -> dict[str, Any]:
             if summary.schedule.next_due is None
             else summary.schedule.next_due.isoformat(),
             "missed": [d.isoformat() for d in summary.schedule.missed],
+            "due": [d.isoformat() for d in summary.schedule.due],
+            "unplanned": summary.schedule.unplanned,
+            "tolerance_days": summary.schedule.tolerance_days,
+            "slots": [
+                {"planned": p.isoformat(), "held": None if h is None else h.isoformat()}
+                for p, h in summary.schedule.matched
+            ],
         },
         "trends": summary.trends,
     }

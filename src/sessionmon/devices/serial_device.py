@@ -29,11 +29,11 @@ from __future__ import annotations
 import threading
 from collections import deque
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sessionmon.clock import Clock
 from sessionmon.devices.link import OPEN_STATES, Backoff, SerialFactory, SerialLink
-from sessionmon.devices.profiles import DeviceConfig, DeviceProfile, PortOverrides, get_profile
+from sessionmon.devices.profiles import DeviceProfile, PortOverrides, get_profile
 from sessionmon.devices.rate_guard import FrameRateGuard
 from sessionmon.devices.readings import Condition, Decoded, TechnicalCondition
 from sessionmon.devices.source import (
@@ -45,9 +45,6 @@ from sessionmon.devices.source import (
     WaveformBlock,
 )
 from sessionmon.model import Kind
-
-if TYPE_CHECKING:
-    from sessionmon.devices.suntech_driver import SuntechNibp
 
 #: Conditions owned by the link rather than by device frames.
 LINK_CONDITIONS = frozenset({TechnicalCondition.DISCONNECTED, TechnicalCondition.NO_DATA})
@@ -439,16 +436,3 @@ class SerialOximeter(SerialSourceBase):
             if count >= hold:
                 self._frames_without.pop(condition, None)
                 self._set_condition(condition, False, "cleared")
-
-
-def make_serial_source(
-    config: DeviceConfig, clock: Clock, **kwargs: Any
-) -> SerialOximeter | SuntechNibp:
-    """Build the driver a settings-file entry describes (not started).
-
-    Kept for older callers: the one implementation is
-    :func:`sessionmon.devices.factory.build_source`.
-    """
-    from sessionmon.devices.factory import build_source
-
-    return build_source(config, clock, **kwargs)

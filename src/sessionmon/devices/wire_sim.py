@@ -23,6 +23,7 @@ from typing import Any
 
 from sessionmon.clock import Clock
 from sessionmon.devices.profiles import get_spec
+from sessionmon.devices.protocols.encoding import OximeterValues
 from sessionmon.devices.readings import TechnicalCondition
 from sessionmon.devices.source import ConditionChange, DeviceRole, WaveformBlock
 from sessionmon.model import Kind
@@ -268,7 +269,7 @@ class WireSimulator:
         hr, spo2, pi = self._values[Kind.HR], self._values[Kind.SPO2], self._values[Kind.PI]
         if "no_value" in self.wire_faults:
             hr = spo2 = None
-        return self.encoder.frames_for(
+        values = OximeterValues(
             None if hr is None else round(hr),
             None if spo2 is None else round(spo2),
             samples,
@@ -276,6 +277,7 @@ class WireSimulator:
             sensor_off=self._sensor_off,
             device_time=at,
         )
+        return self.encoder.encode(values)
 
     # ------------------------------------------------------------------ NIBP (SunTech)
 

@@ -42,8 +42,22 @@ class CourseDocument(BaseModel):
     sessions: list[ExportDocument]
 
 
-def export_course_json(store: Any, course: Course, path: Path, exported_at: datetime) -> Path:
-    """Write ``course`` with every session's whole record (no waveform) to ``path``."""
+def export_course_json(
+    store: Any,
+    course: Course,
+    path: Path,
+    exported_at: datetime,
+    deidentified: bool = False,
+    offset: Any = None,
+) -> Path:
+    """Write ``course`` with every session's whole record (no waveform) to ``path``
+    (``deidentified``: see :mod:`sessionmon.export.course_deidentify`)."""
+    if deidentified:
+        from sessionmon.export.course_deidentify import deidentified_course_document
+
+        document = deidentified_course_document(store, course, exported_at, offset)
+        Path(path).write_text(document.model_dump_json(indent=1, warnings=False) + "\n", "utf-8")
+        return Path(path)
     sessions = [
         build_document(load_record(store, s.id), exported_at, deidentified=False)
         for s in store.course_sessions(course)
@@ -106,7 +120,7 @@ def import_course_json(path: Path, store: Any) -> Course:
             raise UserError(f"session {sid} is already in {store.path}; nothing was imported")
     if document.patient is not None and store.get_patient(course.pseudonym) is None:
         store.save_patient(document.patient)
-    store.save_course(course)
+    store.save_course(course, action="course.import")
     store.add_course_responses(document.responses)
     for session_doc in document.sessions:
         import_document(session_doc, store, source=path)
@@ -213,6 +227,10 @@ def build_course_bundle(summary: CourseSummary, timestamp: datetime) -> dict[str
         "period": {"start": course.started_on.isoformat()},
         "type": [{"text": f"{course.treatment.value} treatment course"}],
     }
+    if course.closed_on is not None:
+        episode["period"]["end"] = course.closed_on.isoformat()
+    if course.indication_other:
+        episode["type"].append({"text": f"indication: {course.indication_other}"})
     coded = _INDICATION_SNOMED.get(course.indication.value)
     if coded:
         episode["diagnosis"] = [

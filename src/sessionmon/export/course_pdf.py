@@ -14,6 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from sessionmon.course.measures import get_measure
+from sessionmon.course.model import Course
+from sessionmon.course.plan import format_schedule, indication_text
 from sessionmon.course.summary import CourseSummary, MeasureOutcome
 from sessionmon.export.pdf import (
     FONT,
@@ -211,6 +213,12 @@ def _trend_text(value: float | None, unit: str) -> str:
     return f"{word} ({value:+.1f} {unit} per session)"
 
 
+def _closed(course: Course) -> str:
+    if course.closed_reason is None:
+        return ""
+    return f" ({course.closed_reason.value.replace('_', ' ')})"
+
+
 def export_course_pdf(summary: CourseSummary, path: Path, generated: datetime) -> Path:
     """Write the course summary PDF to ``path`` (pseudonym only; no name, DOB or MRN)."""
     _register_fonts()
@@ -222,11 +230,18 @@ def export_course_pdf(summary: CourseSummary, path: Path, generated: datetime) -
         Paragraph(_clean(f"Treatment course - {course.pseudonym}"), st.title),
         Paragraph(
             _clean(
-                f"Indication {course.indication.value.replace('_', ' ')}; {course.treatment.value};"
-                f" started {course.started_on.isoformat()}; {course.status.value}; "
-                f"{len(summary.sessions)} session(s); planned {summary.schedule.planned}, next due "
+                f"Indication {indication_text(course)}; {course.treatment.value};"
+                f" started {course.started_on.isoformat()}; {course.status.value}"
+                f"{_closed(course)}; {len(summary.sessions)} session(s); planned "
+                f"{summary.schedule.planned} ({format_schedule(course.schedule)}), due now "
+                f"{', '.join(d.isoformat() for d in summary.schedule.due) or 'none'}, next due "
                 f"{summary.schedule.next_due or '-'}, missed "
                 f"{', '.join(d.isoformat() for d in summary.schedule.missed) or 'none'}."
+                + (
+                    " De-identified: no name, date of birth or MRN; dates shifted."
+                    if summary.deidentified
+                    else ""
+                )
             ),
             st.body,
         ),

@@ -30,7 +30,8 @@ from sessionmon.export.codes import BP_PANEL_LOINC, BP_PANEL_MDC, LOINC, MDC_SYS
 from sessionmon.export.downsample import per_interval
 from sessionmon.export.limits import LimitRange, limits_in_force
 from sessionmon.export.record import BpReading, Progress, SessionRecord, report, scale_label
-from sessionmon.model import Kind, Route, SessionPhase
+from sessionmon.lifecycle import describe_ending, ending_of
+from sessionmon.model import Kind, Route, SessionEnding, SessionPhase
 from sessionmon.protocol.dosing import NDC_SYSTEM, Administration, kit_ndc
 
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -130,7 +131,34 @@ def _encounter(record: SessionRecord, ids: _Ids, pid: str, meta: dict) -> dict[s
         resource["participant"] = [{"individual": {"display": p}} for p in people]
     if s.clinic:
         resource["serviceProvider"] = {"display": s.clinic}
+    disposition = _discharge_disposition(s)
+    if disposition is not None:
+        resource["hospitalization"] = {"dischargeDisposition": disposition}
     return resource
+
+
+# Only the endings whose meaning the record knows get a code of
+# http://terminology.hl7.org/CodeSystem/discharge-disposition: "home" would claim where the
+# patient went, which the record does not ask; the text always says how the session ended.
+DISCHARGE_DISPOSITION_SYSTEM = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
+_DISPOSITION_CODES = {
+    SessionEnding.TRANSFERRED: ("other-hcf", "Other healthcare facility"),
+    SessionEnding.LEFT_AGAINST_ADVICE: ("aadvice", "Left against advice"),
+}
+
+
+def _discharge_disposition(session) -> dict[str, Any] | None:
+    """Encounter.hospitalization.dischargeDisposition of a closed session (None while open)."""
+    found = ending_of(session)
+    if found is None:
+        return None
+    concept: dict[str, Any] = {"text": describe_ending(session)}
+    code = _DISPOSITION_CODES.get(found[0])
+    if code is not None:
+        concept["coding"] = [
+            {"system": DISCHARGE_DISPOSITION_SYSTEM, "code": code[0], "display": code[1]}
+        ]
+    return concept
 
 
 def _medication(record: SessionRecord, lot: str | None) -> dict[str, Any]:

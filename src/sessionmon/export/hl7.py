@@ -37,6 +37,7 @@ from sessionmon.export.codes import METRICS
 from sessionmon.export.downsample import per_interval
 from sessionmon.export.limits import limits_in_force
 from sessionmon.export.record import Progress, SessionRecord, report
+from sessionmon.lifecycle import describe_ending
 from sessionmon.model import Kind, SessionPhase
 
 PROFILE = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
@@ -193,8 +194,12 @@ def build_message(
             ["PID", "1", "", f"{escape(patient.pseudonym)}^^^SESSIONMON^PI", "", name, "", dob, sex]
         )
     )
-    segments.append("|".join(["PV1", "1", "O", facility]))
     end = record.end_of_monitoring or s.created_at
+    ending = describe_ending(s)
+    pv1 = ["PV1", "1", "O", facility]
+    if ending is not None:  # PV1-45: discharge date/time, once the session has ended
+        pv1 += [""] * (45 - len(pv1)) + [ts(s.ending.at if s.ending else end)]
+    segments.append("|".join(pv1))
     status = "F" if s.phase is SessionPhase.CLOSED else "R"
     obr = [
         "OBR",
@@ -209,10 +214,15 @@ def build_message(
     ]
     obr += [""] * (25 - len(obr)) + [status]
     segments.append("|".join(obr))
-    for index, note in enumerate(record.annotations, start=1):
+    notes = 0
+    for notes, note in enumerate(record.annotations, start=1):
         since = record.seconds_since_dose(note.at)
         when = f"{note.at:%H:%M:%S} UTC" + ("" if since is None else f" ({since / 60:+.0f} min)")
-        segments.append("|".join(["NTE", str(index), "L", escape(f"{when}: {note.text or ''}")]))
+        segments.append("|".join(["NTE", str(notes), "L", escape(f"{when}: {note.text or ''}")]))
+    if ending is not None:  # how the session ended, in words (PV1-36's table is the clinic's)
+        who = s.ending.by if s.ending else s.signed_by
+        text = f"Session ended: {ending}" + (f" (by {who})" if who else "")
+        segments.append("|".join(["NTE", str(notes + 1), "L", escape(text)]))
     report(None, 0)
     limits = {kind: limit.obx7() for kind, limit in limits_in_force(record).items()}
     rows: list[tuple[datetime, Kind, float, str]] = []

@@ -21,9 +21,9 @@ from sessionmon.protocol.safety import evaluate_safety, item_label
 from sessionmon.runtime.errors import ConfirmationNeededError, IntentRefusedError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sessionmon.runtime.session_runtime import SessionRuntime
+    from sessionmon.runtime.wiring import RuntimeWiring
 
-    _Base = SessionRuntime
+    _Base = RuntimeWiring
 else:
     _Base = object
 

@@ -7,17 +7,16 @@ where to). The session is locked like a signed one: the person ending it signs t
 
 from __future__ import annotations
 
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sessionmon.lifecycle import ENDING_LABELS, IllegalTransition, check_ending, describe_ending
-from sessionmon.model import Ending, Event, EventKind, Session, SessionEnding, SessionPhase
+from sessionmon.model import Ending, Event, EventKind, SessionEnding, SessionPhase
 from sessionmon.runtime.errors import IntentRefusedError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sessionmon.runtime.session_runtime import SessionRuntime
+    from sessionmon.runtime.wiring import RuntimeWiring
 
-    _Base = SessionRuntime
+    _Base = RuntimeWiring
 else:
     _Base = object
 
@@ -111,46 +110,3 @@ class SessionEndings(_Base):
         self._notify_alarms()
         self._store.flush()
         return event
-
-
-def end_recorded_session(
-    store: Any,
-    clock: Any,
-    session_id: uuid.UUID,
-    how: SessionEnding | str,
-    by: str,
-    reason: str,
-    destination: str | None = None,
-) -> Session:
-    """End a session that no console is monitoring (one a crash left interrupted).
-
-    The session is taken over (as a resume would), then ended with
-    :meth:`SessionEndings.end_session` with no devices attached.
-
-    Returns
-    -------
-    Session
-        The closed session.
-
-    Raises
-    ------
-    UserError
-        The session is unknown, closed, being recorded by another sessionmon, or the ending
-        is refused (the message says why; the session then stays interrupted).
-    """
-    from sessionmon.runtime.session_runtime import SessionRuntime
-
-    before = store.get_session(session_id)
-    summary = next((s for s in store.list_sessions() if s.id == session_id), None)
-    phase = summary.phase_before if summary and summary.phase_before else before.phase
-    try:
-        check_ending(phase, SessionEnding(how))
-    except (IllegalTransition, ValueError) as exc:
-        raise IntentRefusedError(getattr(exc, "reason", str(exc))) from None
-    session = store.resume_session(session_id)
-    runtime = SessionRuntime(store, clock, session, start_devices=False)
-    try:
-        runtime.end_session(how, by=by, reason=reason, destination=destination)
-    finally:
-        runtime.close()
-    return runtime.session

@@ -33,9 +33,9 @@ from sessionmon.runtime.rems_sign_off import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sessionmon.runtime.session_runtime import SessionRuntime
+    from sessionmon.runtime.wiring import RuntimeWiring
 
-    _Base = SessionRuntime
+    _Base = RuntimeWiring
 else:
     _Base = object
 

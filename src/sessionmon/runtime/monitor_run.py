@@ -17,6 +17,7 @@ or the console's history).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import IO, Any
@@ -221,19 +222,26 @@ class HeadlessMonitor:
         if self._print_outputs() or self._alarms:
             self._out.flush()
 
-    def run(self, duration_s: float | None, wait: Callable[[float], object]) -> str:
-        """Tick until ``duration_s`` has passed (``None``: until interrupted).
+    def run(self, duration_s: float | None, stop_requested: threading.Event) -> str:
+        """Tick until ``duration_s`` has passed (``None``: for ever) or ``stop_requested`` is set.
+
+        The signal handlers of the command only set ``stop_requested``; no exception is thrown
+        into a write or a lock, so the shutdown that follows always runs.
 
         Returns
         -------
         str
-            ``"duration"``, or ``"interrupted"`` when a ``KeyboardInterrupt`` arrived.
+            ``"duration"``, or ``"interrupted"`` when a stop was requested (Ctrl+C, SIGTERM) or a
+            ``KeyboardInterrupt`` arrived.
         """
         end = None if duration_s is None else self._clock.monotonic() + duration_s
         try:
             while end is None or self._clock.monotonic() < end:
+                if stop_requested.is_set():
+                    return "interrupted"
                 self.tick()
-                wait(TICK_S)
+                if stop_requested.wait(TICK_S):
+                    return "interrupted"
         except KeyboardInterrupt:
             return "interrupted"
         return "duration"

@@ -15,9 +15,9 @@ from sessionmon.course.responses import Context
 from sessionmon.model import Event, EventKind
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sessionmon.runtime.session_runtime import SessionRuntime
+    from sessionmon.runtime.wiring import RuntimeWiring
 
-    _Base = SessionRuntime
+    _Base = RuntimeWiring
 else:
     _Base = object
 

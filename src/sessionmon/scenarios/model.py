@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from sessionmon.course.enrol import CoursePlan
+from sessionmon.course.model import Indication
 from sessionmon.model import TreatmentId
 
 _TIME_RE = re.compile(r"^(\d{1,3}):([0-5]\d):([0-5]\d(?:\.\d+)?)$")
@@ -167,6 +169,38 @@ class PatientInfo(_Strict):
     pseudonym: str = Field(default="SIM-0001", min_length=1, max_length=64)
 
 
+class CourseInfo(_Strict):
+    """How the patient's course is opened when the run starts one (``[course]``; with
+    ``[patient]``): indication, its free text for ``other``, planned schedule (``8x3.5, 4x7``;
+    omitted: the treatment's usual one). A course already open keeps its own."""
+
+    indication: Indication = Indication.DEPRESSION
+    other: str | None = Field(default=None, min_length=1, max_length=200)
+    schedule: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _check(self) -> CourseInfo:
+        from sessionmon.course.plan import check_other, parse_schedule
+        from sessionmon.errors import UserError
+
+        try:
+            check_other(self.indication, self.other)
+            if self.schedule is not None:
+                parse_schedule(self.schedule)
+        except UserError as exc:
+            raise ValueError(str(exc).replace(" (--other TEXT)", ' (other = "...")')) from None
+        return self
+
+    def plan(self) -> CoursePlan:
+        """The plan a new course is opened with."""
+        from sessionmon.course.plan import parse_schedule
+
+        schedule = None if self.schedule is None else parse_schedule(self.schedule)
+        return CoursePlan(
+            indication=self.indication, indication_other=self.other, schedule=schedule
+        )
+
+
 class PhysiologyChange(_Strict):
     """New physiology targets, reached over the step's ``over`` duration."""
 
@@ -269,6 +303,7 @@ class Scenario(_Strict):
     duration: Seconds = Field(gt=0)
     seed: int = Field(default=0, ge=0, le=2**32 - 3, description="0 to 4294967293")
     patient: PatientInfo = Field(default_factory=PatientInfo)
+    course: CourseInfo = Field(default_factory=CourseInfo)
     baseline: Baseline = Field(default_factory=Baseline)
     nibp: NibpSettings = Field(default_factory=NibpSettings)
     devices: DeviceSet = Field(default_factory=DeviceSet)

@@ -101,6 +101,7 @@ class ScenarioRun:
                 Patient(pseudonym=scenario.patient.pseudonym),
                 scenario.treatment,
                 self.origin,
+                scenario.course.plan(),
                 simulated=True,
                 scenario=scenario.name,
             )

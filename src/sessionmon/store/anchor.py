@@ -14,12 +14,19 @@ commit and the confirmation, or the commit failed). Each file write is atomic (a
 and ``os.replace``): a process killed mid-write leaves the old or the new sidecar, never half of
 one. Only the confirmation is fsynced, and the writer does it after answering the waiting
 callers, so a nurse's intent waits for one small unsynced file write more than before.
+
+On an encrypted database the sidecar also carries ``mac``: an HMAC-SHA256 of its head and
+previous head under a key derived from the database key (:meth:`keys.DbKey.mac_key`). Someone
+who deletes rows and rewrites the sidecar to match must then hold the key; a sidecar without a
+MAC, or with a wrong one, is reported by ``sessions verify`` as a forged anchor.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -50,10 +57,31 @@ class Anchor:
 
     head: Head
     previous: Head | None = None
+    #: The HMAC-SHA256 (hex) read from the sidecar, None when it has none.
+    mac: str | None = None
 
     def accepts(self, db_head: Head) -> bool:
         """Whether ``db_head`` is the anchored head (or the one before an unconfirmed commit)."""
         return db_head == self.head or db_head == self.previous
+
+
+def _as_json(head: Head | None) -> dict[str, object] | None:
+    return None if head is None else {"seq": head.seq, "sha256": head.sha256}
+
+
+def compute_mac(anchor: Anchor, key: bytes) -> str:
+    """Return the HMAC-SHA256 (hex) of the anchor's head and previous head under ``key``."""
+    body = json.dumps(
+        {"head": _as_json(anchor.head), "previous": _as_json(anchor.previous)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def mac_matches(anchor: Anchor, key: bytes) -> bool:
+    """Whether the anchor carries a MAC and it is the one ``key`` gives (constant time)."""
+    return anchor.mac is not None and hmac.compare_digest(anchor.mac, compute_mac(anchor, key))
 
 
 def head_path(db_path: Path) -> Path:
@@ -84,21 +112,28 @@ def read_anchor(path: Path) -> Anchor | None:
         head = Head(int(data["head"]["seq"]), str(data["head"]["sha256"]))
         prev = data.get("previous")
         previous = None if prev is None else Head(int(prev["seq"]), str(prev["sha256"]))
+        mac = data.get("mac")
+        mac = None if mac is None else str(mac)
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path} is not an audit head anchor ({exc})") from None
-    return Anchor(head, previous)
+    return Anchor(head, previous, mac)
 
 
-def write_anchor(path: Path, anchor: Anchor, *, durable: bool = True) -> None:
+def write_anchor(
+    path: Path, anchor: Anchor, *, durable: bool = True, mac_key: bytes | None = None
+) -> None:
     """Replace the sidecar atomically (temporary file, rename), mode 0600.
 
-    ``durable`` also fsyncs it before the rename (survives power loss, not only a crash).
+    ``durable`` also fsyncs it before the rename (survives power loss, not only a crash);
+    ``mac_key`` adds the keyed MAC (encrypted databases).
     """
-
-    def as_json(head: Head | None) -> dict[str, object] | None:
-        return None if head is None else {"seq": head.seq, "sha256": head.sha256}
-
-    text = json.dumps({"head": as_json(anchor.head), "previous": as_json(anchor.previous)})
+    data: dict[str, object] = {
+        "head": _as_json(anchor.head),
+        "previous": _as_json(anchor.previous),
+    }
+    if mac_key is not None:
+        data["mac"] = compute_mac(anchor, mac_key)
+    text = json.dumps(data)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -128,24 +163,57 @@ class HeadAnchor:
     ----------
     db_path : Path
         The database file; the sidecar is :func:`head_path` of it.
+    mac_key : bytes, optional
+        The audit-head MAC key (encrypted databases); None writes an unkeyed sidecar.
     """
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, mac_key: bytes | None = None) -> None:
         self.path = head_path(db_path)
+        self.mac_key = mac_key
         self._before: Head | None = None
         self._pending: Head | None = None
         #: The last error writing the sidecar (None once a write succeeds).
         self.last_error: str | None = None
+        #: Why the sidecar is kept as evidence and not updated any more (None: it is updated).
+        self.frozen: str | None = None
 
     def begin(self, conn: sqlite3.Connection) -> None:
-        """Note the chain head at the start of a write transaction."""
+        """Note the chain head at the start of a write transaction.
+
+        If the sidecar no longer accepts the database's head (entries were deleted, or the
+        sidecar was rewritten or its MAC does not match), it is kept as it is, as evidence for
+        ``sessions verify``, and no longer updated by this store (:attr:`frozen` says why).
+        Otherwise the next commit would anchor the tampered head and hide the tampering.
+        """
         self._before = chain_head(conn)
         self._pending = None
+        if self.frozen is None and self.last_error is None:  # after a failed write: heal it
+            self.frozen = self._mismatch(self._before)
+            if self.frozen is not None:
+                log.error(
+                    "storage: the audit head anchor %s %s; it is kept as evidence and no longer "
+                    "updated: run 'sessionmon sessions verify'",
+                    self.path,
+                    self.frozen,
+                )
+
+    def _mismatch(self, db_head: Head) -> str | None:
+        try:
+            anchor = read_anchor(self.path)
+        except (OSError, ValueError) as exc:
+            return f"cannot be read ({exc})"
+        if anchor is None:
+            return None  # deleted: written anew (the open says so, verify names it before)
+        if self.mac_key is not None and not mac_matches(anchor, self.mac_key):
+            return "has no MAC or a wrong one"
+        if not anchor.accepts(db_head):
+            return f"anchors entry #{anchor.head.seq}, but the database ends at #{db_head.seq}"
+        return None
 
     def before_commit(self, conn: sqlite3.Connection) -> None:
         """Anchor the new head (with the old one) if this transaction added audit entries."""
         head = chain_head(conn)
-        if head == self._before:
+        if head == self._before or self.frozen is not None:
             return
         self._pending = head
         self._write(Anchor(head, self._before), confirm=False)
@@ -163,7 +231,7 @@ class HeadAnchor:
                     current = read_anchor(self.path)
                     if current is not None and current.head != anchor.head:
                         return  # another process committed after us
-                write_anchor(self.path, anchor, durable=confirm)
+                write_anchor(self.path, anchor, durable=confirm, mac_key=self.mac_key)
         except (OSError, ValueError) as exc:
             # The database write goes on: monitoring must not stop for the sidecar.
             if self.last_error is None:

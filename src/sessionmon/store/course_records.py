@@ -71,8 +71,16 @@ class CourseRecords:
 
     # ------------------------------------------------------------------ courses
 
-    def save_course(self, course: Course) -> None:
-        """Record a course (or a changed course, as a new version); committed before return."""
+    def save_course(self, course: Course, action: str | None = None) -> None:
+        """Record a course (or a changed course, as a new version); committed before return.
+
+        The audit entry's action is ``action`` if given (``course.import``), else ``course.save``,
+        or ``course.edit`` / ``course.close`` for a version carrying a
+        :class:`~sessionmon.course.model.CourseChange`.
+        """
+        if action is None:
+            change = course.last_change
+            action = "course.save" if change is None else f"course.{change.action}"
         row = (
             str(course.id),
             course.pseudonym,
@@ -86,7 +94,7 @@ class CourseRecords:
                 "course_versions",
                 "course_id, pseudonym, written_us, body",
                 [row],
-                "course.save",
+                action,
             )
 
         with self._lock:
@@ -108,6 +116,15 @@ class CourseRecords:
         if not rows:
             raise StoreError(f"no course {course_id} in {self.path}")
         return Course.model_validate_json(rows[0][0])
+
+    def course_history(self, course_id: uuid.UUID) -> list[Course]:
+        """Every stored version of a course, oldest first (edits and close carry their change)."""
+        rows = self._read(
+            "reading a course's history",
+            "SELECT body FROM course_versions WHERE course_id = ? ORDER BY version_id",
+            (str(course_id),),
+        )
+        return [Course.model_validate_json(r[0]) for r in rows]
 
     def courses_for(self, pseudonym: str) -> list[Course]:
         """The patient's courses (latest versions), oldest first."""

@@ -16,6 +16,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
+from sessionmon.store.driver import DATABASE_ERRORS
 from sessionmon.store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def quick_check(conn: sqlite3.Connection, path: Path) -> None:
     """
     try:
         rows = conn.execute("PRAGMA quick_check(1)").fetchall()
-    except sqlite3.DatabaseError as exc:
+    except DATABASE_ERRORS as exc:
         problems = [str(exc)]
     else:
         problems = [str(r[0]) for r in rows if str(r[0]).lower() != "ok"]

@@ -43,10 +43,11 @@ from sessionmon.model import (
     SessionPhase,
     WaveformChunk,
 )
-from sessionmon.store import audit, codec, file_checks, schema
+from sessionmon.store import audit, codec, encryption, file_checks, schema
 from sessionmon.store.anchor import Anchor, HeadAnchor, chain_head, read_anchor, write_anchor
 from sessionmon.store.buffered_writes import CHUNK_COLUMNS, MEASUREMENT_COLUMNS, BufferedWrites
 from sessionmon.store.course_records import CourseRecords
+from sessionmon.store.driver import ERRORS
 from sessionmon.store.errors import StoreError, translate
 from sessionmon.store.ownership import SessionLocks
 from sessionmon.store.summary import SessionSummary
@@ -110,6 +111,8 @@ class SessionStore(CourseRecords, BufferedWrites):
         The age of the oldest buffered measurement that triggers a commit.
     busy_timeout_s : float
         How long a caller's write waits before it is withdrawn and refused.
+    cipher : Cipher, optional
+        How the database is opened (plain by default; see :mod:`sessionmon.store.encryption`).
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class SessionStore(CourseRecords, BufferedWrites):
         clock: Clock,
         commit_interval_s: float = 1.0,
         busy_timeout_s: float = 5.0,
+        cipher: encryption.Cipher = encryption.PLAIN,
     ) -> None:
         self._conn = conn
         self.path = path
@@ -128,12 +132,12 @@ class SessionStore(CourseRecords, BufferedWrites):
         self._lock = threading.RLock()
         self._locks = SessionLocks(path)
         self._closed = False
-        self._rconn = sqlite3.connect(
-            path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-        )
+        #: How the database is opened (``cipher.encrypted``: SQLCipher with a key).
+        self.cipher = cipher
+        self._rconn = cipher.connect(path, busy_timeout_s)
         #: Lines about files made private at open (also logged as warnings).
         self.open_warnings: list[str] = []
-        self._anchor = HeadAnchor(path)
+        self._anchor = HeadAnchor(path, cipher.mac_key)
         #: One line when this open created the head anchor of an existing database, else None.
         self.anchor_notice: str | None = None
         self._writer = StoreWriter(
@@ -150,8 +154,14 @@ class SessionStore(CourseRecords, BufferedWrites):
         *,
         busy_timeout_s: float = 5.0,
         commit_interval_s: float = 1.0,
+        key: object = encryption.AUTO,
+        prompt: object = encryption.AUTO,
+        encrypt_new: bool | None = None,
     ) -> SessionStore:
         """Open (or create) a session database and bring its schema up to date.
+
+        An encrypted database is opened with its key; a new one is encrypted when a key is
+        configured (not the training database); see :mod:`sessionmon.store.encryption`.
 
         Parameters
         ----------
@@ -163,31 +173,43 @@ class SessionStore(CourseRecords, BufferedWrites):
             How long to wait for another program's lock before giving up.
         commit_interval_s : float
             Commit buffered measurements once the oldest is this old (seconds, by ``clock``).
+        key : DbKey, None or AUTO
+            The database key (:class:`keys.DbKey`); AUTO looks it up (``SESSIONMON_DB_KEY``,
+            the OS keyring, ``prompt``); None opens plain.
+        prompt : callable, None or AUTO
+            Asks for a passphrase; AUTO asks at the terminal, only when there is one.
+        encrypt_new : bool, optional
+            Whether a new database is encrypted (None: when a key is configured).
 
         Raises
         ------
         StoreError
             If the path is a folder or cannot be created, the file is not a sessionmon
-            database, was written by a newer sessionmon, or is locked by another program.
+            database, was written by a newer sessionmon, is locked by another program, or is
+            encrypted and no key (or a wrong one) was given.
         """
         path = Path(path)
-        _check_path(path)
+        created = _check_path(path)
         try:
-            conn = sqlite3.connect(
-                path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
+            cipher, warnings = encryption.choose(path, created, key, prompt, encrypt_new)
+        except StoreError:
+            if created:
+                path.unlink(missing_ok=True)
+            raise
+        try:
+            conn = cipher.connect(path, busy_timeout_s)
+        except ERRORS as exc:
             raise translate(exc, path, "opening") from None
         try:
             migrated = cls._prepare(conn, path)
         except StoreError:
             conn.close()
             raise
-        except sqlite3.Error as exc:
+        except ERRORS as exc:
             conn.close()
             raise translate(exc, path, "opening") from None
-        store = cls(conn, path, clock, commit_interval_s, busy_timeout_s)
-        store.open_warnings = file_checks.tighten_mode(path)
+        store = cls(conn, path, clock, commit_interval_s, busy_timeout_s, cipher)
+        store.open_warnings = warnings + file_checks.tighten_mode(path)
         store._ensure_anchor(migrated)
         return store
 
@@ -209,7 +231,7 @@ class SessionStore(CourseRecords, BufferedWrites):
             adopted = adopt_unaudited(conn, codec.to_us(self._clock.now()))
             head = chain_head(conn)
             if not adopted and not anchored:  # no audit entries to commit: anchor the head here
-                write_anchor(self._anchor.path, Anchor(head))
+                write_anchor(self._anchor.path, Anchor(head), mac_key=self._anchor.mac_key)
             return head.seq, adopted
 
         try:
@@ -287,7 +309,7 @@ class SessionStore(CourseRecords, BufferedWrites):
         self._check_open()
         try:
             return self._rconn.execute(sql, tuple(params)).fetchall()
-        except sqlite3.Error as exc:
+        except ERRORS as exc:
             raise translate(exc, self.path, doing) from None
 
     def _insert_audited(
@@ -870,7 +892,7 @@ class SessionStore(CourseRecords, BufferedWrites):
             self._flush_pending()
             try:
                 return audit.entries_for_session(self._rconn, session_id)
-            except sqlite3.Error as exc:
+            except ERRORS as exc:
                 raise translate(exc, self.path, "reading the audit trail") from None
 
     def verify_audit(self) -> audit.AuditReport:
@@ -886,13 +908,13 @@ class SessionStore(CourseRecords, BufferedWrites):
                 for _attempt in range(3):  # another process may commit between DB and sidecar
                     self._rconn.execute("BEGIN")
                     try:
-                        report = verify_store(self._rconn, self._anchor.path)
+                        report = verify_store(self._rconn, self._anchor.path, self._anchor.mac_key)
                     finally:
                         self._rconn.execute("COMMIT")
                     if report.ok:
                         break
                 return report
-            except sqlite3.Error as exc:
+            except ERRORS as exc:
                 raise translate(exc, self.path, "checking the audit trail") from None
 
 

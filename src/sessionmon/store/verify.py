@@ -4,8 +4,9 @@ Each problem is reported by name on its own line: ``broken chain``, ``altered en
 ``changed rows``, ``missing session rows`` (from :func:`audit.verify_chain`), and here
 ``forged row`` (a row no audit entry covers), ``truncated chain`` (the newest entries are gone),
 ``emptied database``, ``head mismatch`` (the entry at the anchored position is another one),
-``unchained entries`` (entries past the anchored head) and ``anchor missing``/``anchor
-unreadable``.
+``unchained entries`` (entries past the anchored head), ``anchor missing``/``anchor
+unreadable``, and on an encrypted database ``forged anchor`` (the sidecar has no MAC, or not
+the one the database key gives: it was rewritten by someone without the key).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from sessionmon.store import audit
-from sessionmon.store.anchor import Anchor, Head, chain_head, read_anchor
+from sessionmon.store.anchor import Anchor, Head, chain_head, mac_matches, read_anchor
 
 
 def uncovered_rows(conn: sqlite3.Connection) -> dict[str, list[int]]:
@@ -84,7 +85,23 @@ def _head_problem(conn: sqlite3.Connection, anchor: Anchor, path: Path) -> str |
     )
 
 
-def verify_store(conn: sqlite3.Connection, anchor_path: Path) -> audit.AuditReport:
+def _mac_problem(anchor: Anchor, path: Path, mac_key: bytes) -> str | None:
+    if anchor.mac is None:
+        return (
+            f"forged anchor: {path.name} carries no MAC, but this database is encrypted and "
+            "its anchor always does (the sidecar was rewritten without the database key)"
+        )
+    if not mac_matches(anchor, mac_key):
+        return (
+            f"forged anchor: the MAC of {path.name} is not the one this database's key gives "
+            "(the sidecar was rewritten without the key, or copied from another database)"
+        )
+    return None
+
+
+def verify_store(
+    conn: sqlite3.Connection, anchor_path: Path, mac_key: bytes | None = None
+) -> audit.AuditReport:
     """Check the chain, that every audited row is covered by it, and its head.
 
     Parameters
@@ -93,6 +110,8 @@ def verify_store(conn: sqlite3.Connection, anchor_path: Path) -> audit.AuditRepo
         A read connection (one snapshot: the caller runs this inside ``BEGIN``).
     anchor_path : Path
         The ``<db>.audit-head`` sidecar.
+    mac_key : bytes, optional
+        The audit-head MAC key of an encrypted database: the sidecar's MAC is checked.
 
     Returns
     -------
@@ -118,6 +137,10 @@ def verify_store(conn: sqlite3.Connection, anchor_path: Path) -> audit.AuditRepo
                 "cannot be detected"
             )
         else:
+            if mac_key is not None:
+                problem = _mac_problem(anchor, anchor_path, mac_key)
+                if problem is not None:
+                    problems.append(problem)
             problem = _head_problem(conn, anchor, anchor_path)
             if problem is not None:
                 problems.append(problem)
@@ -131,7 +154,8 @@ def verify_store(conn: sqlite3.Connection, anchor_path: Path) -> audit.AuditRepo
         report.entries_checked,
         None,
         f"audit trail intact: {report.entries_checked} entries checked, every row covered, "
-        f"head #{head.seq} matches {anchor_path.name}",
+        f"head #{head.seq} matches {anchor_path.name}"
+        + (" (its keyed MAC checked)" if mac_key is not None else ""),
     )
 
 

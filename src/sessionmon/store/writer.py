@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from sessionmon.clock import Clock
+from sessionmon.store.driver import ERRORS
 from sessionmon.store.errors import StoreError, is_locked, translate
 
 log = logging.getLogger(__name__)
@@ -399,7 +400,7 @@ class StoreWriter:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+        except ERRORS as exc:
             error = translate(exc, self._path, "starting a write")
             self._failed(error, is_locked(exc), [], [], [], (None, None))
             return
@@ -430,14 +431,14 @@ class StoreWriter:
             if anchor is not None:
                 anchor.before_commit(conn)
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
+        except ERRORS as exc:
+            with contextlib.suppress(*ERRORS):
                 conn.execute("ROLLBACK")
             error = translate(exc, self._path, "saving")
             self._failed(error, is_locked(exc), jobs, measurements, chunks, oldest)
             return
         except BaseException:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*ERRORS):
                 conn.execute("ROLLBACK")
             error = StoreError("saving failed unexpectedly")
             self._failed(error, False, jobs, measurements, chunks, oldest)
@@ -465,7 +466,7 @@ class StoreWriter:
         conn.execute("SAVEPOINT job")
         try:
             job.result = job.work(conn)
-        except sqlite3.Error:
+        except ERRORS:
             raise
         except StoreError as exc:  # the write itself is refused: nothing of it is kept
             conn.execute("ROLLBACK TO job")

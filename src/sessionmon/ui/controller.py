@@ -27,6 +27,7 @@ from sessionmon.ui.forms import (
     TREATMENT_LABELS,
     NewSessionForm,
     PatientDetailsForm,
+    course_plan_from_form,
     session_from_form,
     validate_new_session,
 )
@@ -280,7 +281,7 @@ class ConsoleController(QObject):
         if self.clinic.name and not session.clinic:
             session = session.model_copy(update={"clinic": self.clinic.name})
         try:
-            session = self._join_course(session)
+            session = self._join_course(session, course_plan_from_form(form))
             self._start_runtime(session)
         except UserError as exc:
             self._refused(str(exc))
@@ -291,24 +292,27 @@ class ConsoleController(QObject):
         self.draft = NewSessionForm()
         return session
 
-    def _join_course(self, session: Session) -> Session:
-        """The session in its patient's open treatment course (a new course if none is open)."""
+    def _join_course(self, session: Session, plan: Any = None) -> Session:
+        """The session in its patient's open treatment course (a new course opened with
+        ``plan`` if none is open)."""
         from sessionmon.course.enrol import link_to_course
+        from sessionmon.course.plan import indication_text
 
-        linked, course = link_to_course(self.store, session)
+        linked, course = link_to_course(self.store, session, plan)
         held = len(self.store.course_sessions(course))
         self.info.emit(
-            f"Treatment course {course.indication.value.replace('_', ' ')} from "
+            f"Treatment course {indication_text(course)} from "
             f"{course.started_on.isoformat()}: session {held + 1}."
         )
         return linked
 
     def course_details(self, pseudonym: str) -> dict[str, Any]:
-        """What a new session of ``pseudonym`` carries forward from their open course ({}: none)."""
+        """What a new session of ``pseudonym`` carries forward from their open course ({}: none);
+        ``course`` is that course."""
         from sessionmon.course.enrol import carried_forward
 
         course = self.store.open_course(pseudonym.strip()) if pseudonym.strip() else None
-        return {} if course is None else carried_forward(self.store, course)
+        return {} if course is None else {**carried_forward(self.store, course), "course": course}
 
     def record_questionnaire(
         self, scale_id: str, answers: dict[int, int], context: str = "pre-session"
@@ -527,7 +531,7 @@ class ConsoleController(QObject):
 
         Returns how many were ended; the status line says so.
         """
-        from sessionmon.runtime.endings import end_recorded_session
+        from sessionmon.runtime.unmonitored_ending import end_recorded_session
 
         ended = 0
         for summary in self.interrupted_sessions():
@@ -836,8 +840,8 @@ class ConsoleController(QObject):
         self._remember_staff(by)
         event = self._intent(lambda rt: rt.sign(by, rems))
         if event is not None:
+            self.session_changed.emit(self.runtime.session)  # clears the message line first
             self.info.emit(f"Session signed by {by} and locked.")
-            self.session_changed.emit(self.runtime.session)
         return event
 
     def missing_rems_fields(self) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sessionmon.course.enrol import CoursePlan
 from sessionmon.model import Patient, Session, Treatment, TreatmentId
 from sessionmon.runtime.patient_details import CONCOMITANT_MEDICINES, SEXES
 
@@ -51,6 +52,10 @@ class NewSessionForm:
     lot_number: str = ""
     concomitant: list[str] = field(default_factory=list)
     monitoring_provider: str = ""
+    #: The course opened when the patient has no open course (ignored when they have one).
+    indication: str = "depression"
+    indication_other: str = ""
+    schedule: str = ""  # COUNTxDAYS blocks; empty: the treatment's usual schedule
 
 
 def parse_date(text: str) -> date | None:
@@ -189,7 +194,47 @@ def validate_new_session(form: NewSessionForm, today: date) -> dict[str, str]:
         elif treatment in (TreatmentId.ESKETAMINE_56, TreatmentId.ESKETAMINE_84) and dose % 28 != 0:
             errors["dose_mg"] = "Esketamine comes in 28 mg devices: 56 or 84 mg."
     errors.update(_check_rems(form.lot_number, form.concomitant, form.monitoring_provider))
+    errors.update(_check_course(form))
     return errors
+
+
+def _check_course(form: NewSessionForm) -> dict[str, str]:
+    """The new course's indication and schedule (used only if no course is open)."""
+    from sessionmon.course.plan import check_other, parse_indication, parse_schedule
+    from sessionmon.errors import UserError
+
+    errors: dict[str, str] = {}
+    try:
+        indication = parse_indication(form.indication)
+    except UserError:
+        errors["indication"] = "Choose the course indication."
+    else:
+        try:
+            check_other(indication, form.indication_other)
+        except UserError:
+            errors["indication_other"] = (
+                "Say which indication 'Other' is (at most 200 characters)."
+                if indication.value == "other"
+                else "Leave this empty unless the indication is 'Other'."
+            )
+    if form.schedule.strip():
+        try:
+            parse_schedule(form.schedule)
+        except UserError as exc:
+            errors["schedule"] = str(exc) + "."
+    return errors
+
+
+def course_plan_from_form(form: NewSessionForm) -> CoursePlan:
+    """The plan a new course is opened with (call :func:`validate_new_session` first)."""
+    from sessionmon.course.plan import parse_indication, parse_schedule
+
+    indication = parse_indication(form.indication)
+    return CoursePlan(
+        indication=indication,
+        indication_other=form.indication_other.strip() or None,
+        schedule=parse_schedule(form.schedule) if form.schedule.strip() else None,
+    )
 
 
 def session_from_form(form: NewSessionForm, created_at: datetime, simulated: bool) -> Session:

@@ -600,24 +600,11 @@ class MainWindow(QMainWindow):
         return self._open("alarm_limits", dialog)
 
     def show_course(self) -> Any | None:
-        """Show the treatment course of the patient on screen (outcomes, sessions, schedule)."""
-        from sessionmon.course.summary import summarise_course
-        from sessionmon.ui.dialogs.course_view import CourseDialog
+        """Show the treatment course of the patient on screen (outcomes, sessions, schedule;
+        edit, close, export)."""
+        from sessionmon.ui.course_window import open_course_view
 
-        c = self.controller
-        session = c.runtime.session if c.runtime else c.read_only_session
-        if session is None:
-            c.error.emit("Start or open a session first.")
-            return None
-        try:
-            course = c.store.open_course(session.patient.pseudonym)
-            if session.course_id is not None or course is None:
-                course = c.store.get_course(session.course_id or session.id)
-            summary = summarise_course(c.store, course, today=c.today())
-        except UserError as exc:
-            c.error.emit(f"Treatment course not available: {exc}")
-            return None
-        return self._open("course", CourseDialog(summary, self))
+        return open_course_view(self)
 
     def show_questionnaire(self, scale_id: str | None = None, kiosk: bool = False) -> Any | None:
         """Give an outcome questionnaire (PHQ-9 unless ``scale_id``; the menu asks which)."""

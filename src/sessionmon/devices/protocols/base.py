@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from sessionmon.devices.protocols.encoding import OximeterValues
 from sessionmon.devices.readings import (
     Condition,
     Decoded,
@@ -425,7 +426,9 @@ class ProtocolSpec:
 class OximeterEncoder(Protocol):
     """Turns values into the exact bytes an oximeter of one protocol sends (for the simulator).
 
-    ``frames_for`` takes the values of one stretch of time. Pleth-streaming protocols
+    ``encode`` takes the values of one stretch of time, one
+    :class:`~sessionmon.devices.protocols.encoding.OximeterValues` (``frames_for`` takes its
+    fields as arguments). Pleth-streaming protocols
     (CMS50, Nonin #2/#7) send one frame per pleth sample, every frame carrying the given
     numerics (or, for Nonin, the packet slot they fall into; the encoder remembers its place in
     the packet between calls); with no samples they send nothing. Once-a-second protocols
@@ -434,21 +437,12 @@ class OximeterEncoder(Protocol):
     express are ignored.
     """
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
-        """Return the wire bytes for these values."""
+    def encode(self, values: OximeterValues) -> bytes:
+        """Return the wire bytes for ``values``."""
+        ...
+
+    def frames_for(self, *args: Any, **kwargs: Any) -> bytes:
+        """Return the wire bytes for ``OximeterValues(*args, **kwargs)``."""
         ...
 
 

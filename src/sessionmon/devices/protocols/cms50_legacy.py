@@ -32,8 +32,6 @@ released (:class:`~sessionmon.devices.protocols.base.ResyncGuard`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime
 
 from sessionmon.devices.protocols.base import (
     TC,
@@ -44,6 +42,7 @@ from sessionmon.devices.protocols.base import (
     conditions_of,
     value_or_invalid,
 )
+from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.readings import Condition, Decoded, Reading
 from sessionmon.model import Kind
 
@@ -168,25 +167,13 @@ def encode_frame(
     return bytes((b0, clamp_int(pleth, 0, 127), b2, pulse & 0x7F, sat))
 
 
-class Cms50LegacyEncoder:
+class Cms50LegacyEncoder(OximeterEncoderBase):
     """Wire encoder of the legacy stream: one frame per pleth sample (see ``OximeterEncoder``)."""
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
+    def encode(self, values: OximeterValues) -> bytes:
         """Return one frame per pleth sample carrying ``hr`` and ``spo2``."""
+        hr, spo2, searching = values.hr, values.spo2, values.searching
         return b"".join(
-            encode_frame(hr, spo2, s, finger_out=sensor_off, searching=searching)
-            for s in pleth_samples
+            encode_frame(hr, spo2, s, finger_out=values.sensor_off, searching=searching)
+            for s in values.pleth_samples
         )

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
 
 from sessionmon.devices.protocols.base import (
     TC,
@@ -45,6 +44,7 @@ from sessionmon.devices.protocols.base import (
     conditions_of,
     value_or_invalid,
 )
+from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.readings import Decoded, Reading
 from sessionmon.model import Kind
 
@@ -221,25 +221,13 @@ def encode_packet(
     return bytes((REALTIME, high, *(v | 0x80 for v in data)))
 
 
-class Cms50V7Encoder:
+class Cms50V7Encoder(OximeterEncoderBase):
     """Wire encoder of the V7 stream: one packet per pleth sample (see ``OximeterEncoder``)."""
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
+    def encode(self, values: OximeterValues) -> bytes:
         """Return one real-time packet per pleth sample carrying ``hr``, ``spo2``, ``pi``."""
+        hr, spo2, pi, searching = values.hr, values.spo2, values.pi, values.searching
         return b"".join(
-            encode_packet(hr, spo2, s, pi, probe_error=sensor_off, searching=searching)
-            for s in pleth_samples
+            encode_packet(hr, spo2, s, pi, probe_error=values.sensor_off, searching=searching)
+            for s in values.pleth_samples
         )

@@ -13,10 +13,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sessionmon.devices.protocols import intellivue as iv
 from sessionmon.devices.protocols import intellivue_nom as nom
+from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,10 +291,10 @@ class MonitorSession:
         )
 
 
-class IntelliVueWireEncoder:
+class IntelliVueWireEncoder(OximeterEncoderBase):
     """What a monitor sends, as RS232 frames, for the registry's generic encoder interface.
 
-    Each :meth:`frames_for` call is one numerics poll result (ECG HR, SpO2; ``None`` or
+    Each :meth:`encode` call is one numerics poll result (ECG HR, SpO2; ``None`` or
     ``sensor_off`` export NaN with the invalid state) and, with samples, one pleth wave result.
     Used for captures and property tests; the simulated monitor answers polls instead.
     """
@@ -302,27 +302,19 @@ class IntelliVueWireEncoder:
     def __init__(self) -> None:
         self._sequence = 0
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Any = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        device_time: datetime | None = None,
-        **_flags: bool,
-    ) -> bytes:
+    def encode(self, values: OximeterValues) -> bytes:
         """Return the framed poll results for these values."""
         from sessionmon.devices.protocols.intellivue_frame import frame
+
+        sensor_off, device_time = values.sensor_off, values.device_time
 
         def numeric(physio: int, value: int | None, unit: int, label: int) -> SimNumeric:
             bad = sensor_off or value is None
             return SimNumeric(physio, None if bad else value, unit, label, nom.MS_INVALID * bad)
 
         numerics = [
-            numeric(nom.NOM_ECG_CARD_BEAT_RATE, hr, nom.NOM_DIM_BEAT_PER_MIN, 0x00024182),
-            numeric(nom.NOM_PULS_OXIM_SAT_O2, spo2, nom.NOM_DIM_PERCENT, 0x00024BB8),
+            numeric(nom.NOM_ECG_CARD_BEAT_RATE, values.hr, nom.NOM_DIM_BEAT_PER_MIN, 0x00024182),
+            numeric(nom.NOM_PULS_OXIM_SAT_O2, values.spo2, nom.NOM_DIM_PERCENT, 0x00024BB8),
         ]
         self._sequence += 1
         rel = self._sequence * 8000
@@ -338,7 +330,7 @@ class IntelliVueWireEncoder:
                 observations,
             )
         )
-        samples = tuple(max(0, min(4095, round(s))) for s in pleth_samples)
+        samples = tuple(max(0, min(4095, round(s))) for s in values.pleth_samples)
         if samples:
             wave = SimWave(nom.NOM_PLETH, samples, 1 / 125, (0.0, 100.0, 0, 4095), 0x24BB4)
             out += frame(

@@ -21,11 +21,11 @@ the readings (``spo2_high``, ``spo2_low``, ``pr_high``, ``pr_low``, ``alarm_acti
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 
 from sessionmon.devices.protocols.ascii_lines import LineParser, device_clock, format_clock
 from sessionmon.devices.protocols.base import TC, clamp_int, conditions_of, value_or_invalid
+from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.readings import Condition, Decoded
 from sessionmon.model import Kind
 
@@ -144,31 +144,18 @@ def encode_line(
     ).encode("ascii")
 
 
-class MasimoAsciiEncoder:
+class MasimoAsciiEncoder(OximeterEncoderBase):
     """Wire encoder of ASCII 1: one line per call (see ``OximeterEncoder``)."""
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
+    def encode(self, values: OximeterValues) -> bytes:
         """Return one line; flags go into EXC / ALARM, sensor off sends dashes."""
         exc = EXC_MASIMO_SET
-        exc |= EXC_SENSOR_OFF if sensor_off else 0
-        exc |= EXC_PULSE_SEARCH if searching else 0
-        exc |= EXC_INTERFERENCE if artifact else 0
-        exc |= EXC_LOW_PERFUSION if low_perfusion else 0
-        if sensor_off:
-            hr = spo2 = None
-            pi = None
-        alarm = ALARM_LOW_BATTERY if low_battery else 0
-        return encode_line(hr, spo2, pi, device_time=device_time, exc=exc, alarm=alarm)
+        exc |= EXC_SENSOR_OFF if values.sensor_off else 0
+        exc |= EXC_PULSE_SEARCH if values.searching else 0
+        exc |= EXC_INTERFERENCE if values.artifact else 0
+        exc |= EXC_LOW_PERFUSION if values.low_perfusion else 0
+        hr, spo2, pi = (
+            (None, None, None) if values.sensor_off else (values.hr, values.spo2, values.pi)
+        )
+        alarm = ALARM_LOW_BATTERY if values.low_battery else 0
+        return encode_line(hr, spo2, pi, device_time=values.device_time, exc=exc, alarm=alarm)

@@ -8,11 +8,11 @@ marks fast-responding values (flag ``"fast"``). See :mod:`.ascii_lines` for the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 
 from sessionmon.devices.protocols.ascii_lines import LineParser, device_clock, format_clock
 from sessionmon.devices.protocols.base import clamp_int, value_or_invalid
+from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.readings import Decoded
 from sessionmon.model import Kind
 
@@ -64,27 +64,14 @@ def encode_line(
     return f"{clock}SPO2={sat}{marker} HR={rate}{suffix}\r\n".encode("ascii")
 
 
-class NoninAsciiEncoder:
+class NoninAsciiEncoder(OximeterEncoderBase):
     """Wire encoder of the ASCII output: one line per call (see ``OximeterEncoder``).
 
     Sensor off is sent the way these units show it: both values ``---``.
     """
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
+    def encode(self, values: OximeterValues) -> bytes:
         """Return one line with these values."""
-        if sensor_off:
-            hr = spo2 = None
-        return encode_line(hr, spo2, device_time=device_time)
+        if values.sensor_off:
+            return encode_line(None, None, device_time=values.device_time)
+        return encode_line(values.hr, values.spo2, device_time=values.device_time)

@@ -25,8 +25,6 @@ connection come with its third frame, 2 s after the first.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime
 
 from sessionmon.devices.protocols.base import (
     TC,
@@ -36,6 +34,7 @@ from sessionmon.devices.protocols.base import (
     conditions_of,
     value_or_invalid,
 )
+from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.readings import Condition, Decoded
 from sessionmon.model import Kind
 
@@ -146,30 +145,17 @@ def encode_frame(
     return bytes((status, hr_raw & 0x7F, sat, status2))
 
 
-class NoninDf8Encoder:
+class NoninDf8Encoder(OximeterEncoderBase):
     """Wire encoder of format #8: one frame per call (see ``OximeterEncoder``)."""
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
+    def encode(self, values: OximeterValues) -> bytes:
         """Return one frame with these values (pleth, pi and searching are not in #8)."""
         return encode_frame(
-            hr,
-            spo2,
-            sensor_off=sensor_off,
-            artifact=artifact,
-            low_perfusion=low_perfusion,
-            low_battery=low_battery,
-            smartpoint=spo2 is not None and not sensor_off,
+            values.hr,
+            values.spo2,
+            sensor_off=values.sensor_off,
+            artifact=values.artifact,
+            low_perfusion=values.low_perfusion,
+            low_battery=values.low_battery,
+            smartpoint=values.spo2 is not None and not values.sensor_off,
         )

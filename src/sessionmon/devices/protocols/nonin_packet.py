@@ -18,8 +18,7 @@ it) keeps the count; after a resync the packet position is unknown until the nex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 
 from sessionmon.devices.protocols.base import (
     TC,
@@ -29,6 +28,7 @@ from sessionmon.devices.protocols.base import (
     conditions_of,
     value_or_invalid,
 )
+from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.readings import Condition, Decoded, ParserStats
 from sessionmon.model import Kind
 
@@ -204,7 +204,7 @@ class PacketPlanner:
         return n == 1, value
 
 
-class PacketEncoder:
+class PacketEncoder(OximeterEncoderBase):
     """Wire encoder of formats #2 and #7: one frame per pleth sample, 25 to a packet.
 
     The two formats differ only in how a frame is laid out and in the pleth range, so each
@@ -224,26 +224,18 @@ class PacketEncoder:
         self._pleth_max = pleth_max
         self._planner = PacketPlanner()
 
-    def frames_for(
-        self,
-        hr: int | None,
-        spo2: int | None,
-        pleth_samples: Sequence[float] = (),
-        pi: float | None = None,
-        *,
-        sensor_off: bool = False,
-        searching: bool = False,
-        artifact: bool = False,
-        low_perfusion: bool = False,
-        low_battery: bool = False,
-        device_time: datetime | None = None,
-    ) -> bytes:
+    def encode(self, values: OximeterValues) -> bytes:
         """Return one frame per pleth sample (``0..pleth_max``)."""
         out = bytearray()
-        for sample in pleth_samples:
-            sync, value = self._planner.next_float(hr, spo2, low_battery=low_battery)
+        for sample in values.pleth_samples:
+            sync, value = self._planner.next_float(
+                values.hr, values.spo2, low_battery=values.low_battery
+            )
             status = status_byte(
-                sync=sync, sensor_off=sensor_off, artifact=artifact, low_perfusion=low_perfusion
+                sync=sync,
+                sensor_off=values.sensor_off,
+                artifact=values.artifact,
+                low_perfusion=values.low_perfusion,
             )
             out += self._encode_frame(status, clamp_int(sample, 0, self._pleth_max), value)
         return bytes(out)

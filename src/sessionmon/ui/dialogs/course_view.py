@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 
 from sessionmon.course.measures import get_measure
 from sessionmon.course.summary import CourseSummary, MeasureOutcome
+from sessionmon.ui.course_intents import title as course_title
+from sessionmon.ui.dialogs.course_panel import CourseActions
 from sessionmon.ui.dialogs.tables import fill_table, new_table
 
 BAND_COLOURS = ("#e8f5e9", "#f1f8e9", "#fff8e1", "#fff3e0", "#ffebee")
@@ -50,6 +52,24 @@ def session_rows(summary: CourseSummary) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _dates(days: tuple) -> str:
+    return ", ".join(d.strftime("%a %d %b") for d in days) or "none"
+
+
+def schedule_text(summary: CourseSummary) -> str:
+    """Held / planned, due now, missed and next due (the schedule line of the view)."""
+    s = summary.schedule
+    if not s.planned:
+        return f"Sessions held {s.held}; no planned schedule."
+    extra = f" ({s.unplanned} not on a planned date)" if s.unplanned else ""
+    return (
+        f"Sessions held {s.held} of {s.planned} planned{extra}. Due now: {_dates(s.due)}. "
+        f"Missed: {_dates(s.missed)}. Next due: "
+        f"{s.next_due.strftime('%a %d %b %Y') if s.next_due else '-'} "
+        f"(a session counts for a planned date up to {s.tolerance_days} days away)."
+    )
 
 
 def _trend(value: float | None, unit: str) -> str:
@@ -159,11 +179,7 @@ class CourseDialog(QDialog):
         self.setWindowTitle(f"Treatment course - {course.pseudonym}")
         self.resize(1200, 900)
         layout = QVBoxLayout(self)
-        title = QLabel(
-            f"{course.pseudonym}: {course.indication.value.replace('_', ' ')}, "
-            f"{course.treatment.value}, from {course.started_on.isoformat()} "
-            f"({course.status.value}), {len(summary.sessions)} session(s)"
-        )
+        self.title = title = QLabel(f"{course_title(course)}, {len(summary.sessions)} session(s)")
         big = QFont(title.font())
         big.setPointSizeF(15)
         big.setBold(True)
@@ -184,21 +200,29 @@ class CourseDialog(QDialog):
         self.table.resizeColumnsToContents()
         layout.addWidget(self.table, 2)
         t = summary.trends
-        s = summary.schedule
-        missed = ", ".join(d.isoformat() for d in s.missed) or "none"
         self.trend = QLabel(
             f"BP response {_trend(t.get('peak_bp_rise_per_session'), 'mmHg')}; dissociation "
             f"{_trend(t.get('highest_cadss_per_session'), 'CADSS')}; ready to leave "
-            f"{_trend(t.get('minutes_to_ready_per_session'), 'min')}.\n"
-            f"Sessions held {s.held} of {s.planned} planned; next due "
-            f"{s.next_due.isoformat() if s.next_due else '-'}; missed: {missed}."
+            f"{_trend(t.get('minutes_to_ready_per_session'), 'min')}."
         )
         self.trend.setFont(mid)
         self.trend.setWordWrap(True)
         layout.addWidget(self.trend)
+        self.schedule = QLabel(schedule_text(summary))
+        self.schedule.setFont(mid)
+        self.schedule.setWordWrap(True)
+        layout.addWidget(self.schedule)
+        self.actions = CourseActions(course, self)
+        self.actions.setVisible(False)  # the charts and table keep the room until asked
+        layout.addWidget(self.actions)
+        layout.addWidget(self.actions.message)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
+        self.manage_button = QPushButton("Change, close or export the course...")
+        self.manage_button.setCheckable(True)
+        self.manage_button.toggled.connect(self.actions.setVisible)
         row = QHBoxLayout()
+        row.addWidget(self.manage_button)
         row.addStretch(1)
         row.addWidget(close)
         layout.addLayout(row)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sessionmon.course.plan import INDICATION_LABELS, format_schedule, indication_text
 from sessionmon.model import TreatmentId
 from sessionmon.ui.dialogs.form import Submit, ValidatedForm, submitted
 from sessionmon.ui.dialogs.patient_fields import medicine_checkboxes, sex_chooser
@@ -69,6 +70,16 @@ class NewSessionDialog(QDialog):
         self.monitoring_provider = f.add_field(
             "monitoring_provider", "Monitoring provider *", QLineEdit()
         )
+        self.indication = f.add_field("indication", "Course indication", QComboBox())
+        for indication, label in INDICATION_LABELS.items():
+            self.indication.addItem(label, indication.value)
+        self.indication_other = f.add_field("indication_other", "Other indication", QLineEdit())
+        self.indication_other.setPlaceholderText("what it is, for 'Other'")
+        self.schedule = f.add_field("schedule", "Planned schedule", QLineEdit())
+        self.schedule.setPlaceholderText(
+            "usual for the treatment, or e.g. 6x2.5 (6 sessions 2.5 days apart)"
+        )
+        self._course_fields = (self.indication, self.indication_other, self.schedule)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -96,8 +107,20 @@ class NewSessionDialog(QDialog):
         if self.course_details is None:
             return
         details = self.course_details(self.pseudonym.text())
+        course = details.get("course")
+        for widget in self._course_fields:
+            widget.setEnabled(course is None)
+            widget.setToolTip(
+                "" if course is None else "Set on the open course (Treatment course view)"
+            )
         if not details:
             return
+        if course is not None:
+            self.indication.setCurrentIndex(
+                max(0, self.indication.findData(course.indication.value))
+            )
+            self.indication_other.setText(course.indication_other or "")
+            self.schedule.setText(format_schedule(course.schedule))
         patient = details.get("patient")
         if patient is not None:
             if not self.name.text() and patient.name:
@@ -117,9 +140,12 @@ class NewSessionDialog(QDialog):
                 self.concomitant[medicine].setChecked(True)
         if not self.monitoring_provider.text() and details.get("monitoring_provider"):
             self.monitoring_provider.setText(details["monitoring_provider"])
+        opened = (
+            f" ({indication_text(course)}, from {course.started_on.isoformat()})" if course else ""
+        )
         self.note.setText(
-            "This patient has an open treatment course: the session joins it, and the details "
-            "that do not change were carried forward from the last session (check them)."
+            f"This patient has an open treatment course{opened}: the session joins it, and the "
+            "details that do not change were carried forward from the last session (check them)."
         )
 
     def _treatment_changed(self) -> None:
@@ -142,6 +168,9 @@ class NewSessionDialog(QDialog):
         for medicine, box in self.concomitant.items():
             box.setChecked(medicine in form.concomitant)
         self.monitoring_provider.setText(form.monitoring_provider)
+        self.indication.setCurrentIndex(max(0, self.indication.findData(form.indication)))
+        self.indication_other.setText(form.indication_other)
+        self.schedule.setText(form.schedule)
 
     def form(self) -> NewSessionForm:
         """Return what is typed now."""
@@ -155,6 +184,9 @@ class NewSessionDialog(QDialog):
             lot_number=self.lot_number.text(),
             concomitant=[m for m, box in self.concomitant.items() if box.isChecked()],
             monitoring_provider=self.monitoring_provider.text(),
+            indication=self.indication.currentData(),
+            indication_other=self.indication_other.text(),
+            schedule=self.schedule.text() if self.schedule.isEnabled() else "",
         )
 
     def try_accept(self) -> bool:
