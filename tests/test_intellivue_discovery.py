@@ -10,6 +10,7 @@ the indication port is ignored (property test).
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -122,3 +123,27 @@ def test_the_listener_names_the_sender_of_an_indication_and_ignores_the_rest():
 def test_anything_on_the_indication_port_is_classified_without_raising(data):
     assert is_connect_indication(data) in (True, False)
     assert is_connect_indication(connect_indication(len(data)))
+
+
+def test_simulate_device_udp_announces_itself_as_typed():
+    import subprocess
+    import sys
+
+    listener = ConnectIndicationListener(0, "127.0.0.1")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        udp_port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "sessionmon", "simulate-device", "--protocol", "intellivue"]
+    command += ["--transport", "udp", "--udp-port", str(udp_port)]
+    command += ["--announce-port", str(listener.port), "--duration", "10"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("intellivue (Data Export) on"), first + proc.stderr.read()
+        found: list[str | None] = []
+        assert wait_until(lambda: found.append(listener.poll()) or found[-1] is not None, 5.0)
+        assert found[-1] == "127.0.0.1"
+    finally:
+        proc.terminate()
+        proc.wait(5)
+        listener.close()
