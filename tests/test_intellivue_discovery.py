@@ -104,7 +104,6 @@ def test_a_configured_monitor_that_announces_itself_is_associated_at_once(monito
 
 def test_the_listener_names_the_sender_of_an_indication_and_ignores_the_rest():
     listener = ConnectIndicationListener(0)
-    import socket
 
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
