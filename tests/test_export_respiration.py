@@ -57,7 +57,7 @@ def test_fhir_has_rr_and_etco2_vital_sign_observations(scenario, tmp_path):
     for obs in observations:
         for coding in obs["code"]["coding"]:
             by_code.setdefault((coding["system"], coding["code"]), []).append(obs)
-    for loinc, mdc, unit in (("9279-1", "151562", "/min"), ("19889-5", "151708", "mm[Hg]")):
+    for loinc, mdc, unit in (("9279-1", "151562", "/min"), ("19889-5", "151728", "mm[Hg]")):
         found = by_code[(LOINC, loinc)]
         assert found and all(
             (MDC, mdc) in {(c["system"], c["code"]) for c in o["code"]["coding"]} for o in found
@@ -78,7 +78,7 @@ def test_hl7_has_rr_and_etco2_obx(scenario, tmp_path):
     parse_message(text, validation_level=VALIDATION_LEVEL.TOLERANT)
     obx = [s.split("|") for s in text.split("\r") if s.startswith("OBX|")]
     rr = [f for f in obx if f[3].startswith("151562^MDC_RESP_RATE^MDC")]
-    etco2 = [f for f in obx if f[3].startswith("151708^MDC_AWAY_CO2_ET^MDC")]
+    etco2 = [f for f in obx if f[3].startswith("151728^MDC_AWAY_CO2_ET^MDC")]
     assert rr and etco2
     assert etco2[0][6] == "266016^MDC_DIM_MMHG^MDC"
     assert etco2[0][7] == "15-50"

@@ -86,6 +86,9 @@ REMS_ENTRIES = {
     "setting": {"name": "C", "address": "1 Main St", "city": "X", "state": "NY", "zip": "10001"},
 }
 
+#: The clinician's answer where no capnography was monitored (the record cannot say No).
+NO_DEPRESSION = {"respiratory_depression": {"occurred": False, "details": "watched throughout"}}
+
 
 @pytest.fixture
 def oximeter():
@@ -311,11 +314,13 @@ def test_discharge_refused_early_then_signing_locks_the_session(store, clock, tm
         lot_number="L-1",
         monitoring_provider="Dr. B",
     )
-    # ... and the clinician's REMS entries (the record answers every yes/no here).
+    # ... and the clinician's REMS entries: the record answers every yes/no but respiratory
+    # depression (an oximeter only: breathing was not monitored, the form says so).
     with pytest.raises(RemsFormIncompleteError, match="minutes until ready to leave"):
         runtime.sign(by="RN A")
-    assert runtime.rems_form().open_questions == []
-    runtime.sign(by="RN A", rems=REMS_ENTRIES)
+    assert runtime.rems_form().open_questions == ["respiratory_depression"]
+    assert "breathing not monitored" in runtime.rems_form().respiratory_depression.details
+    runtime.sign(by="RN A", rems={**REMS_ENTRIES, "answers": NO_DEPRESSION})
     stored = store.get_session(runtime.session_id)
     assert stored.phase is SessionPhase.CLOSED and stored.signed_by == "RN A"
     with pytest.raises(SessionLockedError, match="locked"):

@@ -30,7 +30,10 @@ FULL = {
 PROVIDER = {"first_name": "Bea", "last_name": "Byrne", "phone": "555-0101", "email": "b@c.example"}
 SIGN_OFF = {
     "minutes_until_ready": 95,
-    "answers": {"vitals_before_dose": {"occurred": True, "details": "SpO2 98 % on the monitor"}},
+    "answers": {
+        "vitals_before_dose": {"occurred": True, "details": "SpO2 98 % on the monitor"},
+        "respiratory_depression": {"occurred": False, "details": "breathing watched"},
+    },
     "provider": PROVIDER,
     "setting": {
         "name": "Harbour Clinic",
@@ -176,10 +179,12 @@ def test_signing_a_real_esketamine_session_waits_for_the_rems_fields(store, cloc
         "minutes until ready to leave",
         # No SpO2 was recorded before the dose (the oximeter's first tick came after it).
         "vital signs acceptable before dosing (clinician)",
+        # An oximeter only: breathing was not monitored, so the record cannot answer No.
+        "respiratory depression (clinician)",
     ]
     form = runtime.rems_form()
     assert form.minutes_until_ready_suggested is not None
-    assert form.open_questions == ["vitals_before_dose"]
+    assert form.open_questions == ["vitals_before_dose", "respiratory_depression"]
     with pytest.raises(IntentRefusedError, match="provider email: email 'b@' is not an email"):
         runtime.sign(by="RN A", rems={**SIGN_OFF, "provider": {**PROVIDER, "email": "b@"}})
     with pytest.raises(IntentRefusedError, match="minutes until ready -5 must be from 0"):

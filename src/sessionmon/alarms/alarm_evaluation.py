@@ -50,6 +50,9 @@ class ConditionEvaluation:
             if isinstance(rule, LimitRule):
                 self._by_measure.setdefault(rule.measure, []).append((cid, rule))
                 self._delays[cid] = {p: stage.delay_s for p, stage in rule.stages()}
+            elif getattr(rule, "reported_by_device", False):
+                # a device's own alarm comes at the priority the device gives it
+                self._delays[cid] = dict.fromkeys(AlarmPriority, getattr(rule, "delay_s", 0.0))
             else:
                 self._delays[cid] = {rule.priority: getattr(rule, "delay_s", 0.0)}
 

@@ -255,6 +255,7 @@ class AlarmEngine(ConditionEvaluation, AlarmChanges):
         at: datetime | None = None,
         detail: str = "",
         value: float | None = None,
+        priority: AlarmPriority | None = None,
     ) -> None:
         """Switch a technical or protocol condition on or off.
 
@@ -270,6 +271,9 @@ class AlarmEngine(ConditionEvaluation, AlarmChanges):
             Shown with the alarm and written to the log.
         value : float, optional
             A value that goes with it (e.g. the pre-dose systolic).
+        priority : AlarmPriority, optional
+            For a condition a device reports (``reported_by_device``): the priority the device
+            gives it (a monitor's own alarm list); otherwise ignored, the rule's priority holds.
 
         Raises
         ------
@@ -285,7 +289,8 @@ class AlarmEngine(ConditionEvaluation, AlarmChanges):
         self._expire_pause(at)
         if condition_id not in self._rules:
             return
-        true = {rule.priority} if active else set()
+        own = priority if priority is not None and rule.reported_by_device else rule.priority
+        true = {own} if active else set()
         fields = {"value": format_value(value), "detail": detail}
         self._update_watch(condition_id, true, at, value, detail, fields)
         self._reconcile(condition_id, at)

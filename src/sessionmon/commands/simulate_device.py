@@ -54,6 +54,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=24105,
         help="intellivue --transport udp: the protocol port (default 24105, the monitor's own)",
     )
+    parser.add_argument(
+        "--announce-port",
+        type=int,
+        default=24005,
+        help="intellivue --transport udp: send the connect indication to UDP 127.0.0.1 on this "
+        "port (default 24005, as a monitor does on its LAN) every 5 s while no client is "
+        "associated, so a client set to udp:auto finds it; 0: do not announce",
+    )
     parser.set_defaults(func=handler)
 
 
@@ -161,15 +169,24 @@ def _run_intellivue(args: argparse.Namespace, faults: list) -> int:
         transport = PtyTransport(monitor, PtyPort(link=args.link))
         where = f"a pty, 115200 8-N-1 framing, {transport.path}"
         port = transport.path
+    announce_port = getattr(args, "announce_port", 0) if args.transport == "udp" else 0
+    if announce_port and not 0 < announce_port < 65536:
+        raise UserError(f"--announce-port {announce_port} is not 1..65535")
     try:
-        _serve(transport, monitor, faults, clock, where, port, args.duration)
+        _serve(transport, monitor, faults, clock, where, port, args.duration, announce_port)
     finally:
         transport.close()
     print(f"answered {monitor.messages_in} messages, sent {transport.bytes_out} bytes", flush=True)
     return 0
 
 
-def _serve(transport, monitor, faults, clock, where: str, port: str, duration) -> None:
+#: How often the simulated monitor sends its connect indication while no client is associated.
+ANNOUNCE_EVERY_S = 5.0
+
+
+def _serve(
+    transport, monitor, faults, clock, where: str, port: str, duration, announce_port: int = 0
+) -> None:
     """Schedule the faults and answer in real time until Ctrl-C or ``duration``."""
     import threading
 
@@ -194,8 +211,21 @@ def _serve(transport, monitor, faults, clock, where: str, port: str, duration) -
     stop = threading.Event()
     if duration is not None:
         threading.Timer(duration, stop.set).start()
+    announced = [-ANNOUNCE_EVERY_S]
+
+    def tick() -> None:
+        runner.tick()
+        now = clock.monotonic() - started
+        if (
+            announce_port
+            and not monitor.session.associated
+            and now - announced[0] >= ANNOUNCE_EVERY_S
+        ):
+            announced[0] = now
+            transport.announce(("127.0.0.1", announce_port))
+
     try:
-        transport.run(stop, on_tick=runner.tick)
+        transport.run(stop, on_tick=tick)
     except KeyboardInterrupt:
         pass
     finally:

@@ -6,7 +6,8 @@ intellivue_client.ClientDialog`) over either transport the programming guide def
 - **MIB/RS232**: a serial port at 115200 8-N-1 through the shared
   :class:`~sessionmon.devices.link.SerialLink`; messages are framed (BOF/EOF, transparency, FCS);
 - **LAN**: UDP to the monitor's protocol port 24105 through :class:`~sessionmon.devices.udp_link.
-  UdpLink` (a port written ``udp:HOST[:PORT]``); one datagram is one message.
+  UdpLink` (a port written ``udp:HOST[:PORT]``, or ``udp:auto`` to find the monitor from the
+  connect indication it sends to UDP 24005); one datagram is one message.
 
 The monitor is the session's oximeter, its NIBP and its respiration source at once
 (:attr:`IntelliVueMonitor.roles`). It cannot start a blood pressure measurement (the Data
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from sessionmon.clock import Clock
+from sessionmon.devices.intellivue_discovery import CONNECT_INDICATION_PORT
 from sessionmon.devices.link import Backoff, SerialFactory
 from sessionmon.devices.profiles import PortOverrides, get_profile
 from sessionmon.devices.protocols import intellivue as iv
@@ -80,6 +82,7 @@ class IntelliVueMonitor(SerialSourceBase):
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
         device_id: str | None = None,
+        indication_port: int | None = CONNECT_INDICATION_PORT,
         **_ignored: Any,
     ) -> None:
         super().__init__(
@@ -95,7 +98,12 @@ class IntelliVueMonitor(SerialSourceBase):
         self.transport = "udp" if is_udp(port) else "rs232"
         if self.transport == "udp":
             self.link: Any = UdpLink(
-                port, clock, self, stall_timeout_s=stall_timeout_s, backoff=backoff
+                port,
+                clock,
+                self,
+                stall_timeout_s=stall_timeout_s,
+                backoff=backoff,
+                indication_port=indication_port,
             )
         self.dialog = ClientDialog(
             poll_period_s=poll_period_s,
@@ -145,6 +153,12 @@ class IntelliVueMonitor(SerialSourceBase):
         """Associate as soon as the port / socket is open."""
         self._deframer = Deframer()
         self._send(self.dialog.start(self._clock.monotonic()))
+
+    def link_monitor_announced(self, link: Any, host: str) -> None:
+        """The monitor sent its connect indication (LAN): found (``udp:auto``) or just
+        restarted. Associate now unless an association is already running."""
+        if self.dialog.phase is not Phase.POLLING:
+            self._send(self.dialog.start(self._clock.monotonic()))
 
     def stop(self) -> None:
         """Release the association (if open), then close the link; idempotent."""

@@ -42,6 +42,11 @@ PLETH_SCALE = (0.0, 100.0, 0, 4095)
 _WAVE_KEEP_S = 2.0
 
 
+#: The simulated monitor's desaturation limit: below it "Desat" (high priority), below 90 %
+#: "SpO2 Low" (medium). A simulator choice (docs/decisions/resp.md).
+DESAT_LIMIT = 80
+
+
 class SimulatedIntelliVue:
     """The monitor: values from the physiology model, answers from a :class:`MonitorSession`.
 
@@ -158,8 +163,10 @@ class SimulatedIntelliVue:
         alarms = []
         if invalid:
             alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 1, 2, 0, "SpO2 Interference"))
-        elif state.spo2 < 90:
-            alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 2, 512, 0, "Desat"))
+        elif state.spo2 < DESAT_LIMIT:  # a red alarm on the monitor
+            alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 2, 1024, 0, "Desat"))
+        elif state.spo2 < 90:  # a yellow one
+            alarms.append(iv.DeviceAlarm(nom.NOM_PULS_OXIM_SAT_O2, 3, 512, 0, "SpO2 Low"))
         self.session.set_alarms(alarms)
 
     def _update_nibp(self, mono: float, state: Any) -> None:
@@ -348,6 +355,18 @@ class UdpTransport:
             with contextlib.suppress(OSError, ValueError):
                 select.select([sock], [], [], period_s)
             self.step()
+
+    def announce(self, to: tuple[str, int]) -> int:
+        """Send the monitor's connect indication to ``to`` (a real monitor sends it to UDP
+        24005 on its LAN) from the protocol socket; returns the bytes sent."""
+        from sessionmon.devices.intellivue_discovery import announce
+
+        sock = self.sock
+        if sock is None:
+            return 0
+        sent = announce(sock, self.monitor.relative_time(), to)
+        self.bytes_out += sent
+        return sent
 
     def close(self) -> None:
         """Close the socket."""

@@ -15,13 +15,17 @@ import threading
 from collections.abc import Callable
 
 from sessionmon.clock import Clock
+from sessionmon.devices.intellivue_discovery import (
+    CONNECT_INDICATION_PORT,
+    ConnectIndicationListener,
+)
 from sessionmon.devices.link import Backoff, LinkListener, LinkStateMachine
 from sessionmon.devices.source import LinkState
 
 #: The monitor's Data Export protocol port (programming guide, "UDP Port Number").
 PROTOCOL_PORT = 24105
-#: The port the monitor broadcasts its connect indication to.
-CONNECT_INDICATION_PORT = 24005
+#: The port setting's host that means "find the monitor from its connect indication".
+AUTO_HOST = "auto"
 
 
 def parse_address(text: str, default_port: int = PROTOCOL_PORT) -> tuple[str, int]:
@@ -71,6 +75,12 @@ class UdpLink:
         Seconds without a datagram before ``stalled``.
     read_timeout_s : float
         Real time one receive waits; bounds how late a tick is.
+    indication_port : int or None
+        Also listen here for the monitor's connect indication (default 24005; None: do not).
+        With the host ``auto`` (``udp:auto[:PORT]``) the monitor is the first one that
+        announces itself; with a configured host, an indication from that host tells the
+        listener (``link_monitor_announced``) so it can associate again at once. Where the
+        port cannot be bound, a configured host works without it; ``auto`` cannot.
     """
 
     def __init__(
@@ -82,9 +92,14 @@ class UdpLink:
         stall_timeout_s: float | None = 2.0,
         backoff: Backoff | None = None,
         read_timeout_s: float = 0.02,
+        indication_port: int | None = CONNECT_INDICATION_PORT,
     ) -> None:
         self.port = address
         self.host, self.udp_port = parse_address(address)
+        self.auto = self.host.lower() == AUTO_HOST
+        self.indication_port = indication_port
+        self._indications: ConnectIndicationListener | None = None
+        self.discovered: str | None = None  # the monitor found from its connect indication
         self.settings = UdpSettings(self.host, self.udp_port)
         self._clock = clock
         self._listener = listener
@@ -172,21 +187,72 @@ class UdpLink:
                 self._move(LinkState.DISCONNECTED, "stopped")
 
     def _open(self) -> str | None:
+        listener = None
+        if self.indication_port is not None:
+            try:
+                listener = ConnectIndicationListener(self.indication_port)
+            except OSError as exc:
+                if self.auto:
+                    return (
+                        f"cannot listen for the monitor's connect indication on UDP "
+                        f"{self.indication_port}: {exc.strerror or exc}"
+                    )
+        elif self.auto:
+            return f"{self.port}: finding the monitor needs its connect indication port"
         try:
-            info = socket.getaddrinfo(self.host, self.udp_port, type=socket.SOCK_DGRAM)[0]
-            sock = socket.socket(info[0], socket.SOCK_DGRAM)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            peer = None
+            if not self.auto:
+                info = socket.getaddrinfo(self.host, self.udp_port, type=socket.SOCK_DGRAM)[0]
+                sock.close()
+                sock = socket.socket(info[0], socket.SOCK_DGRAM)
+                peer = info[4][:2]
+            elif self.discovered is not None:
+                peer = (self.discovered, self.udp_port)
             sock.settimeout(self._read_timeout_s)
             sock.bind(("", 0))
         except OSError as exc:
+            if listener is not None:
+                listener.close()
             return f"cannot open {self.port}: {exc.strerror or exc}"
         with self._write_lock:
-            self._sock, self._peer = sock, info[4][:2]
+            self._sock, self._peer = sock, peer
+        self._indications = listener
         self._last_data = self._clock.monotonic()
         return None
+
+    def _check_indications(self) -> None:
+        """Find (``auto``) or hear again (a configured host) the monitor's connect indication.
+
+        ``auto`` keeps the first monitor it finds: another monitor announcing itself later on
+        the same network is never switched to mid-session.
+        """
+        listener = self._indications
+        found = listener.poll() if listener is not None else None
+        if found is None:
+            return
+        with self._write_lock:
+            adopt = self.auto and self._peer is None
+            if adopt:
+                self._peer = (found, self.udp_port)
+            ours = self._peer is not None and self._peer[0] == found
+        if adopt:
+            self.discovered = found
+            self.settings = UdpSettings(found, self.udp_port)
+        if ours:
+            self._call_announced(found)
+
+    def _call_announced(self, host: str) -> None:
+        announced = getattr(self._listener, "link_monitor_announced", None)
+        if announced is not None and host:
+            self._call(announced, self, host)
 
     def _close(self) -> None:
         with self._write_lock:
             sock, self._sock = self._sock, None
+        listener, self._indications = self._indications, None
+        if listener is not None:
+            listener.close()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -196,10 +262,11 @@ class UdpLink:
         assert sock is not None
         while not self._stop.is_set():
             data = b""
+            self._check_indications()
             try:
                 data, sender = sock.recvfrom(65535)
-                if self._peer is not None and sender[0] != self._peer[0]:
-                    data = b""  # not our monitor
+                if self._peer is None or sender[0] != self._peer[0]:
+                    data = b""  # not our monitor (or none found yet)
             except TimeoutError:
                 pass
             except OSError as exc:  # e.g. ICMP port unreachable: nobody listens (yet)
@@ -230,4 +297,11 @@ class UdpLink:
             self.listener_errors += 1
 
 
-__all__ = ["CONNECT_INDICATION_PORT", "PROTOCOL_PORT", "LinkListener", "UdpLink", "parse_address"]
+__all__ = [
+    "AUTO_HOST",
+    "CONNECT_INDICATION_PORT",
+    "PROTOCOL_PORT",
+    "LinkListener",
+    "UdpLink",
+    "parse_address",
+]

@@ -2,8 +2,9 @@
 
 Only the codes listed in the clinical reference are used; kinds without a confirmed code
 (perfusion index, cuff pressure, pleth, inspired CO2, the CO2 wave) are not exported to FHIR or
-HL7. The MDC code of MDC_AWAY_CO2_ET (151708) is from a public code list (see
-docs/decisions/respiration.md).
+HL7. MDC_AWAY_CO2_ET is 151728: partition 2 (SCADA) x 65536 + term code 20656 (0x50B0, the
+IntelliVue's NOM_AWAY_CO2_ET, whose other codes are the 11073 term codes too; see
+docs/decisions/resp.md).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ METRICS: dict[Kind, MetricCode] = {
     ),
     Kind.ETCO2: MetricCode(
         (("19889-5", "Carbon dioxide [Partial pressure] in Exhaled gas --at end expiration"),),
-        151708,
+        151728,
         "MDC_AWAY_CO2_ET",
         "mm[Hg]",
         *_MMHG,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -59,20 +60,22 @@ def numerics_table(record: SessionRecord) -> pa.Table:
 
 
 def waveform_batches(
-    record: SessionRecord, chunks_per_batch: int = CHUNKS_PER_BATCH
+    record: SessionRecord, chunks_per_batch: int = CHUNKS_PER_BATCH, chunks: Any = None
 ) -> Iterator[pa.RecordBatch]:
-    """Yield the pleth samples of ``record`` as batches, each sample with its own time.
+    """Yield the pleth samples of ``record`` (or ``chunks``, e.g. its CO2 wave) as batches,
+    each sample with its own time.
 
     Raises
     ------
     ValueError
         If the record was loaded without its waveform.
     """
-    if record.waveform is None:
+    chunks = record.waveform if chunks is None else chunks
+    if chunks is None:
         raise ValueError("the record was loaded without its waveform")
     dose = record.dose_at
     group: list = []
-    for chunk in record.waveform:
+    for chunk in chunks:
         if len(chunk.samples):
             group.append(chunk)
         if len(group) == chunks_per_batch:

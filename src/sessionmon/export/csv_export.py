@@ -13,6 +13,7 @@ CSV writer, so the waveform of a long session is written in batches at compiled-
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,16 +81,19 @@ def write_numerics_csv(record: SessionRecord, path: Path, progress: Progress | N
     return path
 
 
-def write_waveform_csv(record: SessionRecord, path: Path, progress: Progress | None = None) -> Path:
-    """Write every pleth sample (time computed from its chunk's start and rate) to ``path``.
+def write_waveform_csv(
+    record: SessionRecord, path: Path, progress: Progress | None = None, chunks: Any = None
+) -> Path:
+    """Write every pleth sample (or every sample of ``chunks``, e.g. the CO2 wave; time
+    computed from its chunk's start and rate) to ``path``.
 
     Raises
     ------
     ValueError
         If the record was loaded without its waveform.
     """
-    batches = waveform_batches(record, CHUNKS_PER_BATCH)
-    total = max(1, len(record.waveform or ()))
+    batches = waveform_batches(record, CHUNKS_PER_BATCH, chunks)
+    total = max(1, len(record.waveform if chunks is None else chunks) or 1)
     schema_text = pa.schema([(name, pa.string()) for name in WAVEFORM_COLUMNS])
     options = pa_csv.WriteOptions(quoting_style="none", quoting_header="none")
     done = 0
@@ -102,9 +106,16 @@ def write_waveform_csv(record: SessionRecord, path: Path, progress: Progress | N
     return path
 
 
-def waveform_path_for(numerics_path: Path, suffix: str = ".csv") -> Path:
-    """Where the waveform file goes next to a numerics file: ``<stem>-pleth.csv``."""
-    return numerics_path.with_name(f"{numerics_path.stem}-pleth{suffix}")
+def waveform_path_for(numerics_path: Path, suffix: str = ".csv", wave: str = "pleth") -> Path:
+    """Where a waveform file goes next to a numerics file: ``<stem>-pleth.csv`` (``wave``
+    ``co2``: ``<stem>-co2.csv``)."""
+    return numerics_path.with_name(f"{numerics_path.stem}-{wave}{suffix}")
+
+
+def co2_chunks(record: SessionRecord) -> Any:
+    """The record's CO2 wave chunks, or None when it has none (no capnography)."""
+    chunks = record.co2_waveform
+    return chunks if chunks is not None and len(chunks) else None
 
 
 def export_csv(
@@ -125,4 +136,9 @@ def export_csv(
                 record, waveform_path_for(path), lambda f: report(progress, 0.5 + f * 0.5)
             )
         )
+        co2 = co2_chunks(record)
+        if co2 is not None:
+            written.append(
+                write_waveform_csv(record, waveform_path_for(path, wave="co2"), None, co2)
+            )
     return written

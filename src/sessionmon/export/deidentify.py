@@ -96,14 +96,8 @@ def deidentify(record: SessionRecord, offset: timedelta | None = None) -> Sessio
         )
         for m in record.measurements
     ]
-    waveform = record.waveform
-    if isinstance(waveform, StoredWaveform):
-        waveform = waveform.shifted(offset)
-    elif waveform is not None:
-        waveform = [
-            WaveformChunk.model_construct(**{**c.__dict__, "start": c.start + offset})
-            for c in waveform
-        ]
+    waveform = _shifted_wave(record.waveform, offset)
+    co2_waveform = _shifted_wave(record.co2_waveform, offset)
     events = [
         Event.model_construct(
             **{
@@ -144,7 +138,19 @@ def deidentify(record: SessionRecord, offset: timedelta | None = None) -> Sessio
         alarm_log=log,
         audit=[],
         phase_before=record.phase_before,
+        co2_waveform=co2_waveform,
     )
+
+
+def _shifted_wave(waveform: Any, offset: timedelta) -> Any:
+    """A waveform (stored or a list of chunks) with every chunk start moved by ``offset``."""
+    if isinstance(waveform, StoredWaveform):
+        return waveform.shifted(offset)
+    if waveform is None:
+        return None
+    return [
+        WaveformChunk.model_construct(**{**c.__dict__, "start": c.start + offset}) for c in waveform
+    ]
 
 
 #: Payload keys that hold a person's name (waste witness, prescriber of an override).

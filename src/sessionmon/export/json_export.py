@@ -59,7 +59,9 @@ class RecordBody(_Doc):
     )
     measurements: list[Measurement]
     waveform: list[WaveformChunk] | None = Field(
-        None, description="Pleth chunks; present only when exported with --waveform"
+        None,
+        description="Pleth chunks, then CO2 wave (capnogram) chunks (each chunk names its "
+        "kind); present only when exported with --waveform",
     )
     events: list[ExportedEvent]
     alarms: list[AlarmRecord] = Field(description="Latest version of each alarm")
@@ -276,7 +278,10 @@ def export_json(
     """
     chunks = record.waveform
     if chunks is not None:
-        record = dataclasses.replace(record, waveform=[])
+        co2 = record.co2_waveform
+        if co2 is not None and len(co2):
+            chunks = _Chained(chunks, co2)
+        record = dataclasses.replace(record, waveform=[], co2_waveform=None)
     document = build_document(record, exported_at, deidentified)
     report(progress, 0.3)
     data = document.model_dump_json(indent=1, warnings=False)
@@ -299,6 +304,20 @@ def export_json(
         handle.write("\n")
     report(progress, 1.0)
     return Path(path)
+
+
+class _Chained:
+    """The pleth chunks then the CO2 chunks, with a length (for the progress)."""
+
+    def __init__(self, *parts: Any) -> None:
+        self._parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self._parts)
+
+    def __iter__(self):
+        for part in self._parts:
+            yield from part
 
 
 #: How the empty waveform list of the body reads in the document (a key, so never inside a

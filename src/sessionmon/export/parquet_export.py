@@ -23,7 +23,7 @@ from sessionmon.export.columnar import (
     seconds_float,
     waveform_batches,
 )
-from sessionmon.export.csv_export import waveform_path_for
+from sessionmon.export.csv_export import co2_chunks, waveform_path_for
 from sessionmon.export.record import Progress, SessionRecord, report
 
 #: Compression of both files (widely readable, fast).
@@ -105,5 +105,12 @@ def export_parquet(
                 done += CHUNKS_PER_BATCH
                 report(progress, 0.2 + 0.8 * min(1.0, done / total))
         written.append(pleth_path)
+        co2 = co2_chunks(record)
+        if co2 is not None:  # the capnogram beside the pleth, same columns
+            co2_path = waveform_path_for(path, ".parquet", "co2")
+            with pq.ParquetWriter(co2_path, schema, compression=COMPRESSION) as writer:
+                for batch in waveform_batches(record, CHUNKS_PER_BATCH, co2):
+                    writer.write_table(_with_seconds(batch).replace_schema_metadata(metadata))
+            written.append(co2_path)
     report(progress, 1.0)
     return written

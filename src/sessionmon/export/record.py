@@ -86,7 +86,8 @@ class AuditEntry(BaseModel):
 
 
 class StoredWaveform:
-    """A session's pleth chunks, read from the store a page at a time as they are iterated.
+    """A session's pleth (or CO2) chunks, read from the store a page at a time as they are
+    iterated.
 
     Exporters iterate it like a list; only one page (about ten minutes of pleth) is in memory
     at a time. ``shifted`` gives the same chunks with every start moved (de-identification).
@@ -101,6 +102,8 @@ class StoredWaveform:
         Added to every chunk's start.
     page_size : int
         Chunks read per page.
+    kind : Kind
+        Which wave (default the pleth; ``Kind.CO2`` the capnogram).
     """
 
     def __init__(
@@ -109,7 +112,9 @@ class StoredWaveform:
         session_id: uuid.UUID,
         offset: timedelta = timedelta(0),
         page_size: int = 300,
+        kind: Kind = Kind.PLETH,
     ) -> None:
+        self.kind = kind
         self._store = store
         self._session_id = session_id
         self._offset = offset
@@ -118,13 +123,15 @@ class StoredWaveform:
 
     def __len__(self) -> int:
         if self._count is None:
-            self._count = self._store.waveform_count(self._session_id)
+            self._count = self._store.waveform_count(self._session_id, self.kind)
         return self._count
 
     def __iter__(self) -> Iterator[WaveformChunk]:
         key = None
         while True:
-            chunks, key = self._store.waveform_page(self._session_id, key, self._page_size)
+            chunks, key = self._store.waveform_page(
+                self._session_id, key, self._page_size, kind=self.kind
+            )
             for chunk in chunks:
                 if self._offset:
                     chunk = WaveformChunk.model_construct(
@@ -136,7 +143,9 @@ class StoredWaveform:
 
     def shifted(self, offset: timedelta) -> StoredWaveform:
         """The same waveform with every start moved by ``offset`` more."""
-        return StoredWaveform(self._store, self._session_id, self._offset + offset, self._page_size)
+        return StoredWaveform(
+            self._store, self._session_id, self._offset + offset, self._page_size, self.kind
+        )
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,8 @@ class SessionRecord:
     alarm_log: list[AlarmLogEntry]
     audit: list[AuditEntry] = field(default_factory=list)
     phase_before: SessionPhase | None = None
+    #: The CO2 wave (capnogram) chunks, read with the pleth (``waveform=True``); None without.
+    co2_waveform: StoredWaveform | list[WaveformChunk] | None = None
 
     # ------------------------------------------------------------------ events
 
@@ -382,7 +393,7 @@ def load_record(
     session_id : UUID
         The session.
     waveform : bool
-        Also read the pleth waveform (large: about 1 M samples for 4 hours).
+        Also read the pleth waveform (large: about 1 M samples for 4 hours) and the CO2 wave.
     progress : callable, optional
         Called with the fraction read (0.0 to 1.0).
 
@@ -417,6 +428,7 @@ def load_record(
         alarm_log=alarm_log,
         audit=audit,
         phase_before=phase_before,
+        co2_waveform=StoredWaveform(store, session_id, kind=Kind.CO2) if waveform else None,
     )
 
 

@@ -12,12 +12,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from sessionmon.export import rems_breathing as breathing
 from sessionmon.export.record import SessionRecord, scale_label
 from sessionmon.export.rems_replay import PatientReplay
 from sessionmon.protocol import ProtocolConfig
 
 #: A gap longer than this in the SpO2 record counts as "no SpO2 for part of the session".
 SPO2_GAP_S = 30.0
+
+#: What the form says where no respiratory rate or etCO2 was recorded.
+NOT_MONITORED = "breathing not monitored: no capnography or respiratory rate in the record"
 
 #: How an open question is shown until the clinician answers it.
 ASK_CLINICIAN = "To be answered by the clinician"
@@ -118,36 +122,74 @@ def _spo2_gaps(
     )
 
 
+def _spo2_alarm_parts(record: SessionRecord, replay: PatientReplay) -> list[str]:
+    end = record.end_of_monitoring
+    parts = []
+    for alarm in (a for a in record.alarms if a.condition == "spo2_low"):
+        until = alarm.end or end or alarm.start
+        values = replay.values("spo2", alarm.start, until)
+        low = f", lowest {min(values):g} %" if values else ""
+        minutes = (until - alarm.start).total_seconds() / 60
+        parts.append(
+            f"SpO2 low ({alarm.priority.value}) at {at_min(record, alarm.start)} "
+            f"for {minutes:.0f} min{low}"
+        )
+    return parts
+
+
 def respiratory_depression(
     record: SessionRecord, replay: PatientReplay, dose: datetime | None
 ) -> Finding:
-    """An SpO2 low alarm; "No" only when SpO2 was recorded throughout the monitoring."""
+    """Breathing alarms, apnoea or an SpO2 low alarm; "No" only when breathing (RR or etCO2)
+    and SpO2 were recorded throughout the monitoring and none occurred.
+
+    Where no respiratory rate or etCO2 was recorded the record cannot show breathing was
+    normal (SpO2 falls late): without an SpO2 alarm the question is the clinician's, and the
+    details say plainly that breathing was not monitored.
+    """
     end = record.end_of_monitoring
-    alarms = [a for a in record.alarms if a.condition == "spo2_low"]
-    if alarms:
-        parts = []
-        for alarm in alarms:
-            until = alarm.end or end or alarm.start
-            values = replay.values("spo2", alarm.start, until)
-            low = f", lowest {min(values):g} %" if values else ""
-            minutes = (until - alarm.start).total_seconds() / 60
-            parts.append(
-                f"SpO2 low ({alarm.priority.value}) at {at_min(record, alarm.start)} "
-                f"for {minutes:.0f} min{low}"
+    spo2_parts = _spo2_alarm_parts(record, replay)
+    evidence = None
+    if dose is not None and end is not None:
+        evidence = breathing.breathing_evidence(record, dose, end)
+    if evidence is not None and evidence.measured:
+        seen = breathing.describe(evidence, lambda moment: at_min(record, moment))
+        if evidence.depressed or spo2_parts:
+            return Finding(True, "; ".join([seen, *spo2_parts]))
+        lowest_spo2 = replay.values("spo2", dose, end)
+        spo2_text = f"SpO2 lowest {min(lowest_spo2):g} %" if lowest_spo2 else "no SpO2 recorded"
+        holes = breathing.not_measured_gaps(evidence, lambda moment: at_min(record, moment))
+        spo2_missing = _spo2_gaps(record, replay, dose, end) if lowest_spo2 else 1.0
+        if holes or spo2_missing > 0:
+            if spo2_missing > 0:
+                holes.append("SpO2 not recorded throughout")
+            return _open(
+                f"{seen}; {spo2_text}; " + "; ".join(holes) + ": the record cannot show there "
+                "was none",
+                suggestion=False,
             )
-        return Finding(True, "; ".join(parts))
+        return Finding(False, f"no breathing or SpO2 alarm; {seen}; {spo2_text}")
+    if spo2_parts:
+        return Finding(True, "; ".join(spo2_parts) + f"; {NOT_MONITORED}")
     if dose is None or end is None:
         return _open("no dose or no end of monitoring recorded")
     if replay.latest("spo2", end) is None:
-        return _open("no pulse oximetry recorded")
+        return _open(f"no pulse oximetry recorded; {NOT_MONITORED}")
     missing_s = _spo2_gaps(record, replay, dose, end)
     technical = [a for a in replay.alarms if a.is_oximetry_technical and a.within(dose, end)]
     if missing_s > 0 or technical:
         why = [f"no SpO2 for {missing_s / 60:.0f} min of the monitoring"] if missing_s else []
         why += [f"{a.message or a.condition} at {at_min(record, a.started_at)}" for a in technical]
-        return _open("; ".join(why) + ": the record cannot show there was none", suggestion=None)
+        return _open(
+            "; ".join(why) + f"; {NOT_MONITORED}: the record cannot show there was none",
+            suggestion=None,
+        )
     lowest = min(v for v in replay.values("spo2", dose, end))
-    return Finding(False, f"no SpO2 alarm; SpO2 recorded throughout, lowest {lowest:g} %")
+    return _open(
+        f"{NOT_MONITORED}; SpO2 recorded throughout, lowest {lowest:g} %, no SpO2 alarm "
+        "(SpO2 alone falls late)",
+        suggestion=False,
+    )
 
 
 def serious_adverse_events(record: SessionRecord) -> Finding:

@@ -313,6 +313,8 @@ def _breathing(config: ProtocolConfig, state: ProtocolState, now: datetime) -> l
         ("resp_rate", "respiratory rate", "/min", config.discharge_resp_rate_range),
         ("etco2", "etCO2", "mmHg", config.discharge_etco2_range),
     ):
+        if key not in state.breathing_kinds:
+            continue
         latest = state.breathing.get(key)
         cid = f"discharge_{key}"
         if (

@@ -75,6 +75,9 @@ class ProtocolState:
     #: Whether a respiration (capnography) source is in the session, and its latest numerics:
     #: ``{"resp_rate": (at, value), "etco2": (at, value)}``.
     respiration_monitored: bool = False
+    #: The breathing measures the discharge criteria ask for (a monitor without a CO2 module
+    #: is not asked for an etCO2).
+    breathing_kinds: tuple[str, ...] = ("resp_rate", "etco2")
     breathing: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     # Sorted copies of bp_readings / checklists, rebuilt only when the lists change (the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sessionmon.alarms import AlarmEngine
 from sessionmon.model import Kind
@@ -40,14 +41,20 @@ class ConditionGate:
         """When ``condition`` last became active (None if never)."""
         return self._activated_at.get(condition)
 
-    def set(self, condition: str, active: bool, at: datetime, detail: str = "") -> None:
-        """Switch ``condition`` on or off at ``at`` (nothing happens if it already is)."""
+    def set(
+        self, condition: str, active: bool, at: datetime, detail: str = "", priority: Any = None
+    ) -> None:
+        """Switch ``condition`` on or off at ``at`` (nothing happens if it already is);
+        ``priority``: the device's own priority for a condition it reports."""
         if self._active.get(condition, False) == active:
             return
         self._active[condition] = active
         if active:
             self._activated_at[condition] = at
-        self._engine.set_condition(condition, active, at, detail=detail)
+        if priority is None:
+            self._engine.set_condition(condition, active, at, detail=detail)
+        else:
+            self._engine.set_condition(condition, active, at, detail=detail, priority=priority)
         if active and condition in OXIMETER_DATA_LOST:
             # SpO2 and pulse limits stop holding: the technical alarm explains the gap.
             for kind in (Kind.SPO2, Kind.HR):

@@ -26,6 +26,7 @@ from sessionmon.devices.source import (
 from sessionmon.model import Kind, Measurement
 from sessionmon.protocol import ProtocolState
 from sessionmon.runtime.conditions import ConditionGate
+from sessionmon.runtime.monitor_alarms import monitor_priority
 from sessionmon.runtime.technical import DeviceTracker
 from sessionmon.runtime.waveform import WaveformRecorder
 
@@ -225,7 +226,8 @@ class SourceIngest:
             self._engine.observe(kind, item.value, at)
 
     def _on_device_alarms(self, device_id: str, item: DeviceAlarms, at: datetime) -> None:
-        """A monitor's own alarm list: one alarm per category, the monitor's words as detail."""
+        """A monitor's own alarm list: one alarm per category, the monitor's words as detail,
+        at the highest priority the monitor gives an alarm of that category."""
         before = self.device_alarms.get(device_id, ())
         self.device_alarms[device_id] = item.alarms
         for category in ("physiological", "technical"):
@@ -234,7 +236,10 @@ class SourceIngest:
                 continue
             self._gate.set(f"monitor_{category}_alarm", False, at)  # a new list: a new alarm
             if texts:
-                self._gate.set(f"monitor_{category}_alarm", True, at, "; ".join(texts))
+                priority = monitor_priority(p for c, p, _ in item.alarms if c == category)
+                self._gate.set(
+                    f"monitor_{category}_alarm", True, at, "; ".join(texts), priority=priority
+                )
 
     def take_bp_arrival(self) -> datetime | None:
         """When a BP measurement arrived since the last call (the latest), or None."""

@@ -52,6 +52,7 @@ from sessionmon.runtime.events import EventLog
 from sessionmon.runtime.ingest import OBSERVED_KINDS, SourceIngest
 from sessionmon.runtime.intents import NurseIntents, limits_of
 from sessionmon.runtime.limits_in_force import record_limits_in_force
+from sessionmon.runtime.monitor_roles import breathing_kinds, respiration_source
 from sessionmon.runtime.patient_facts import AlarmHistory, patient_now
 from sessionmon.runtime.protocol_driver import PROTOCOL_CONDITIONS, ProtocolDriver
 from sessionmon.runtime.questionnaire_intents import QuestionnaireIntents
@@ -166,6 +167,8 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
         self._sid = self._session.id
         self._oximeter = oximeter
         self._nibp = nibp
+        # an IntelliVue set up as the oximeter measures breathing too
+        respiration = respiration_source(respiration, oximeter, nibp)
         self._respiration = respiration
         # one monitor may be the oximeter, the NIBP and the respiration source: drain it once
         self._sources: list[VitalsSource] = list(
@@ -324,8 +327,11 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
     def protocol_state(self) -> ProtocolState:
         """The facts the protocol evaluates (read only, please)."""
         self._state.unacknowledged_latched = list(self._engine.unacknowledged_latched())
-        self._state.respiration_monitored = self._respiration is not None
         values = self._ingest.values
+        self._state.breathing_kinds = breathing_kinds(
+            self._respiration, (self._oximeter, self._nibp), values
+        )
+        self._state.respiration_monitored = bool(self._state.breathing_kinds)
         for kind in (Kind.RESP_RATE, Kind.ETCO2):
             if kind in values:
                 self._state.breathing[kind.value] = (values[kind][1], values[kind][0])

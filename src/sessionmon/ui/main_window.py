@@ -70,6 +70,12 @@ ACTION_LEVELS: tuple[tuple[int, bool], ...] = ((17, True), (15, True), (15, Fals
 
 #: Below this tile-row width the RR tile folds into the etCO2 tile (px).
 RESP_COMPACT_BELOW_PX = 1100
+#: Below this width even three tiles and the etCO2 tile do not fit one row (a 1024 px laptop
+#: with the trainer panel open): the etCO2 tile, with its capnogram and the RR, moves beside
+#: the trends (px).
+RESP_BESIDE_TRENDS_BELOW_PX = 1000
+#: The etCO2 tile's width beside the trends (px).
+RESP_BESIDE_TRENDS_WIDTH_PX = 200
 
 
 def _worst(resp):
@@ -152,8 +158,14 @@ class MainWindow(QMainWindow):
         tiles.addWidget(self.nibp_tile, 8)
         tiles.addWidget(self.rr_tile, 3)
         tiles.addWidget(self.etco2_tile, 5)
+        self._tiles_row = tiles
         layout.addLayout(tiles, 5)
-        layout.addWidget(self.trends, 6)
+        trends_row = QHBoxLayout()
+        trends_row.setSpacing(6)
+        trends_row.addWidget(self.trends, 1)
+        self._trends_row = trends_row
+        self._etco2_beside_trends = False
+        layout.addLayout(trends_row, 6)
         layout.addWidget(self.action_row)
         self.lock_screen = LockScreen(self)
         layout.addWidget(self.lock_screen.panel)
@@ -311,7 +323,11 @@ class MainWindow(QMainWindow):
         squeezed below readable."""
         resp = view.respiration
         shown = resp is not None
-        compact = shown and self.hr_tile.parentWidget().width() < RESP_COMPACT_BELOW_PX
+        row_px = self.hr_tile.parentWidget().width()
+        compact = shown and row_px < RESP_COMPACT_BELOW_PX
+        # only once shown: a window not laid out yet has no width to judge by
+        if self.isVisible():
+            self._place_etco2(shown and row_px < RESP_BESIDE_TRENDS_BELOW_PX)
         if self.etco2_tile.isVisibleTo(self) != shown:
             self.etco2_tile.setVisible(shown)
             self.trends.set_respiration(shown)
@@ -321,10 +337,37 @@ class MainWindow(QMainWindow):
             return
         etco2 = resp.etco2
         if compact:
-            self.etco2_tile.set_co2(resp, theme.flash_on(_worst(resp), phase), rr=resp.rr)
+            self.etco2_tile.set_co2(
+                resp,
+                theme.flash_on(_worst(resp), phase),
+                rr=resp.rr,
+                capnogram=self._etco2_beside_trends,  # beside the trends there is room for it
+            )
         else:
             self.rr_tile.set_view(resp.rr, theme.flash_on(resp.rr.priority, phase))
             self.etco2_tile.set_co2(resp, theme.flash_on(etco2.priority, phase))
+
+    def _place_etco2(self, beside_trends: bool) -> None:
+        """Move the etCO2 tile between the tile row and the trends row."""
+        if beside_trends == self._etco2_beside_trends:
+            return
+        self._etco2_beside_trends = beside_trends
+        tile = self.etco2_tile
+        if beside_trends:
+            self._tiles_row.removeWidget(tile)
+            self._trends_row.addWidget(tile, 0)
+            tile.setFixedWidth(RESP_BESIDE_TRENDS_WIDTH_PX)
+        else:
+            self._trends_row.removeWidget(tile)
+            tile.setMinimumWidth(0)
+            tile.setMaximumWidth(16777215)
+            self._tiles_row.addWidget(tile, 5)
+        self.centralWidget().layout().activate()  # lay out now: the tiles size their digits
+
+    @property
+    def etco2_beside_trends(self) -> bool:
+        """Whether the etCO2 tile stands beside the trends (a very narrow tile row)."""
+        return self._etco2_beside_trends
 
     def redraw_trends(self) -> None:
         """Redraw the trends now (they otherwise follow at 5 Hz)."""

@@ -93,19 +93,25 @@ class Etco2Tile(NumericTile):
             label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
 
     def set_co2(
-        self, view: RespirationView, lit: bool = True, rr: NumericView | None = None
+        self,
+        view: RespirationView,
+        lit: bool = True,
+        rr: NumericView | None = None,
+        capnogram: bool | None = None,
     ) -> None:
         """Show the etCO2 numeric, FiCO2 and the capnogram of ``view``; with ``rr`` (a narrow
         console without the RR tile) the respiratory rate too, and the tile takes the higher
-        alarm colour of the two."""
+        alarm colour of the two. ``capnogram``: whether to draw the capnogram (default: not
+        when ``rr`` is folded in, so the numerics keep their readable size)."""
         shown = view.etco2
         if rr is not None:
             worst = [p for p in (rr.priority, shown.priority) if p is not None]
             priority = max(worst, key=lambda p: p.rank) if worst else None
             shown = dataclasses.replace(shown, priority=priority, stale=shown.stale and rr.stale)
         self.set_view(shown, lit)
-        if self.plot.isVisibleTo(self) != (rr is None):
-            self.plot.setVisible(rr is None)  # narrow: the numerics keep their readable size
+        drawn = rr is None if capnogram is None else capnogram
+        if self.plot.isVisibleTo(self) != drawn:
+            self.plot.setVisible(drawn)
         samples = view.co2
         if len(samples) and view.co2_rate_hz > 0:
             if len(self._x) != len(samples) or self._rate != view.co2_rate_hz:
