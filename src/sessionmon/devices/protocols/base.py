@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import chain
 from datetime import datetime
+from itertools import chain
 from typing import Any, Protocol, runtime_checkable
 
 from sessionmon.devices.readings import (

@@ -96,10 +96,8 @@ class Cms50LegacyParser(FrameParser):
             _PLETH_READINGS[f[1]],
             *_CONDITIONS[(f[0] & 0x10) >> 4 | (f[2] & 0x30) >> 3],
         ]
-        if f[0] & 0x10:  # finger out: whatever the bytes hold, the device shows no value
-            row = (0, 0)
-        else:
-            row = (((f[2] & 0x40) << 1) | f[3], f[4])
+        # finger out: whatever the bytes hold, the device shows no value
+        row = (0, 0) if f[0] & 0x10 else (((f[2] & 0x40) << 1) | f[3], f[4])
         for i in self._gate.passing(row):
             out.append(_HR[row[0]] if i == 0 else _SPO2[row[1]])
         return out

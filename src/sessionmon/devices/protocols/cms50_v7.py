@@ -147,11 +147,7 @@ class Cms50V7Parser(FrameParser):
                 cache[raw] = decoded
             out, row = decoded
             due = passing(row)
-            if due:
-                out = [*out, *(_invalid(_ROW_KINDS[i], row[i]) for i in due)]
-            else:
-                out = list(out)
-            append(out)
+            append([*out, *[_invalid(_ROW_KINDS[i], row[i]) for i in due]] if due else list(out))
             pos = end
         if len(buf) - pos > _MAX_PENDING:
             return len(buf) - _MAX_PENDING
