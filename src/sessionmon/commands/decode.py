@@ -344,13 +344,17 @@ class ReadingPrinter:
         self._last_seen: dict[tuple[str, str], int] = {}
         self._frame = 0
         self._invalid: set[str] = set()
+        self._line_of: dict[int, str] = {}
+        self._held: list[Any] = []  # keeps the objects whose ids key _line_of alive
         self.lines = 0
 
     def print_frames(self, frames: Iterable[Iterable[Any]]) -> None:
         """Print every frame's readings and newly started conditions."""
         from sessionmon.devices.readings import Condition, TechnicalCondition
 
-        write = self._out.write
+        lines: list[str] = []
+        write = lines.append
+        line_of = self._line_of
         for frame in frames:
             self._frame += 1
             for item in frame:
@@ -365,12 +369,37 @@ class ReadingPrinter:
                         self._last_seen[key] = self._frame
                         if last is not None and self._frame - last <= self._hold:
                             continue
-                    write(json.dumps(condition_json(item)) + "\n")
-                else:
+                elif self._invalid:
                     self._invalid.discard(item.kind.value)
-                    write(json.dumps(reading_json(item)) + "\n")
-                self.lines += 1
+                line = line_of.get(id(item))
+                if line is None:
+                    line = self._remember(item)
+                write(line)
+        self.lines += len(lines)
+        self._out.write("".join(lines))
         self._out.flush()
+
+    def _remember(self, item: Any) -> str:
+        """Return the JSON line of ``item``, kept while ``item`` is (bounded).
+
+        Parsers share their readings and conditions (a capture repeats few of them), so the
+        line is found again by the object's identity; the object is held with it, so that
+        identity cannot pass to another object.
+        """
+        from sessionmon.devices.readings import Condition
+
+        obj = condition_json(item) if isinstance(item, Condition) else reading_json(item)
+        line = json.dumps(obj) + "\n"
+        if len(self._line_of) >= _LINES_KEPT:
+            self._line_of.clear()
+            self._held.clear()
+        self._line_of[id(item)] = line
+        self._held.append(item)
+        return line
+
+
+#: JSON lines kept per reading or condition object.
+_LINES_KEPT = 1 << 16
 
 
 def _number(value: float) -> int | float:

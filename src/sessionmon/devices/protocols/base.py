@@ -221,6 +221,7 @@ class RowGate:
     def __init__(self, every: int, width: int) -> None:
         self.every = max(1, every)
         self._width = width
+        self._all = tuple(range(width))
         self.reset()
 
     def reset(self) -> None:
@@ -232,6 +233,8 @@ class RowGate:
 
     def passing(self, row: tuple[object, ...]) -> tuple[int, ...]:
         """Return the positions in ``row`` whose values pass this update (often none)."""
+        if self.every == 1:
+            return self._all
         n = self._n
         self._n = n + 1
         last = self._last

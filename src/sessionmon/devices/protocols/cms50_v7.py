@@ -141,13 +141,20 @@ class Cms50V7Parser(FrameParser):
             raw = match.group()
             decoded = cache.get(raw)
             if decoded is None:
-                decoded = _decode_packet(restore(raw))
+                head, row = _decode_packet(restore(raw))
+                numerics = tuple(_invalid(k, v) for k, v in zip(_ROW_KINDS, row, strict=True))
+                decoded = head, row, numerics, head + numerics
                 if len(cache) >= _DECODED_MAX:
                     cache.clear()
                 cache[raw] = decoded
-            out, row = decoded
+            head, row, numerics, whole = decoded
             due = passing(row)
-            append([*out, *[_invalid(_ROW_KINDS[i], row[i]) for i in due]] if due else list(out))
+            if not due:
+                append(list(head))
+            elif len(due) == 3:
+                append(list(whole))
+            else:
+                append([*head, *[numerics[i] for i in due]])
             pos = end
         if len(buf) - pos > _MAX_PENDING:
             return len(buf) - _MAX_PENDING
@@ -206,7 +213,8 @@ def _invalid(kind: Kind, value: float | None) -> Decoded:
 #: Decoded raw packets: a stream repeats few distinct packets (pleth 0-127 by a handful of
 #: numerics), so most packets are a dictionary look-up. Cleared when full (noise).
 _DECODED_MAX = 1 << 15
-_DECODED: dict[bytes, tuple[tuple[Decoded, ...], tuple[float | None, ...]]] = {}
+#: Per raw packet: (pleth and conditions, numerics row, the row's items, all items).
+_DECODED: dict[bytes, tuple[tuple[Decoded, ...], tuple[float | None, ...], tuple, tuple]] = {}
 #: The numerics of a packet, in the order of its row for the value gate.
 _ROW_KINDS = (Kind.HR, Kind.SPO2, Kind.PI)
 #: HR 0-254, SpO2 0-100 and PI 0-655 have at most about 66,000 values: kept for good.
