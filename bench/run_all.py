@@ -73,7 +73,8 @@ def table(results: list[tuple[str, str, int, list[str], float]]) -> str:
     out = [
         "# Bench results",
         "",
-        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores,"
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC;"
+        f" {os.cpu_count()} cores,"
         f" Python {platform.python_version()}, {platform.system()} {platform.machine()}.",
         "The machine may be shared: the load average before each bench is given with it.",
         "",
