@@ -379,9 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         ours[name] = bps
         print(f"  {name:<14} {bps / 1e6:8.2f} {fps:12,.0f} {frames:9,}")
     if args.peers:
-        print(
-            f"\npeers on the same bytes (their own parsing in their own venv, median of {args.runs})"
-        )
+        print(f"\npeers on the same bytes (own parsing, own venv, median of {args.runs})")
         for peer in PEERS:
             protocol, bps, why = peer_throughput(peer, size, args.runs)
             if bps is None:
