@@ -155,7 +155,11 @@ def peer_throughput(label: str, size: int, runs: int) -> tuple[str, list[float],
                 lines = result.stderr.strip().splitlines()
                 return protocol, [], f"its loop failed: {lines[-1] if lines else '?'}"
             times.append([float(t) for t in result.stdout.split()])
-    return protocol, [len(data) / statistics.median(column) for column in zip(*times)], ""
+    return (
+        protocol,
+        [len(data) / statistics.median(column) for column in zip(*times, strict=True)],
+        "",
+    )
 
 
 def reading_unit(name: str, encoder: Any, hr: int) -> tuple[bytes, int]:

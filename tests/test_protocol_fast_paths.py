@@ -1,7 +1,8 @@
 """The fast decoding paths give exactly what the straightforward decoding gave.
 
 The CMS50 V7, CMS50 legacy and Nonin #8 parsers keep decoded packets, share readings and look
-at a frame's numerics as one row (:class:`RowGate`). Each is checked here against a reference
+at a frame's numerics as one row (:class:`RowGate`); Nonin #2 and #7 check the frames ahead of
+a stream in step in one vectorised pass. Each is checked here against a reference
 parser that decodes every frame the plain way (the code these parsers had before, with a
 :class:`ValueGate` per kind), on random mixes of real frames and noise split at random: the
 same readings and conditions in the same order, and the same counters.
@@ -14,8 +15,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessionmon.devices.protocols import cms50_legacy, cms50_v7, nonin_df8
+from sessionmon.devices.protocols import cms50_legacy, cms50_v7, nonin_df2, nonin_df7, nonin_df8
 from sessionmon.devices.protocols.base import RowGate, ValueGate, value_or_invalid
+from sessionmon.devices.protocols.nonin_packet import status_conditions
 from sessionmon.devices.readings import Reading
 from sessionmon.model import Kind
 
@@ -224,3 +226,100 @@ def test_reading_of_unknown_kind_still_raises():
         assert re.search("no-such-kind", str(error))
     else:  # pragma: no cover - the failure
         raise AssertionError("an unknown kind was accepted")
+
+
+class ReferenceDf2(nonin_df2.NoninDf2Parser):
+    """Nonin #2 searched and decoded frame by frame."""
+
+    def _scan(self, frames):
+        buf = self._buf
+        n = len(buf)
+        pos = 0
+        while True:
+            match = nonin_df2._CANDIDATE.search(buf, pos)
+            if match is None:
+                return max(pos, n - 1)
+            start = match.start()
+            end = start + 5
+            if end > n:
+                return start
+            b0, status, pleth, value, chk = buf[start:end]
+            if (b0 + status + pleth + value) & 0xFF != chk:
+                if self._checksum_failed(start, end):
+                    self._packet.skip_frame()
+                pos = start + 1
+                continue
+            if not self._accept(start, end):
+                self._packet.lose_place()
+            out = [nonin_df2._PLETH_READINGS[pleth]]
+            out += status_conditions(status)
+            out += self._packet.frame(status, value)
+            frames.append(out)
+            pos = end
+
+
+class ReferenceDf7(nonin_df7.NoninDf7Parser):
+    """Nonin #7 searched and decoded frame by frame."""
+
+    def _scan(self, frames):
+        buf = self._buf
+        n = len(buf)
+        pos = 0
+        while True:
+            match = nonin_df7._CANDIDATE.search(buf, pos)
+            if match is None:
+                return n
+            start = match.start()
+            end = start + 5
+            if end > n:
+                return start
+            status, msb, lsb, value, chk = buf[start:end]
+            if (status + msb + lsb + value) & 0xFF != chk:
+                if self._checksum_failed(start, end):
+                    self._packet.skip_frame()
+                pos = start + 1
+                continue
+            if not self._accept(start, end):
+                self._packet.lose_place()
+            out = [Reading.of(Kind.PLETH, (msb << 8) | lsb)]
+            out += status_conditions(status)
+            out += self._packet.frame(status, value)
+            frames.append(out)
+            pos = end
+
+
+@st.composite
+def packet_streams(draw, encoder_class, pleth_max):
+    """Whole and partial Nonin packets (values that change or repeat) with noise, and cuts."""
+    encoder = encoder_class()
+    parts = []
+    for _ in range(draw(st.integers(1, 10))):
+        if draw(st.booleans()):
+            samples = draw(st.lists(st.integers(0, pleth_max), min_size=1, max_size=80))
+            parts.append(
+                encoder.frames_for(
+                    draw(values),
+                    draw(values),
+                    samples,
+                    sensor_off=draw(st.booleans()),
+                    artifact=draw(st.booleans()),
+                    low_battery=draw(st.booleans()),
+                )
+            )
+        else:
+            parts.append(draw(st.binary(max_size=30)))
+    data = b"".join(parts)
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=8)))
+    return data, cuts
+
+
+@FAST
+@given(stream=packet_streams(nonin_df2.NoninDf2Encoder, 255), every=st.integers(1, 4))
+def test_nonin_df2_run_path_equals_reference(stream, every):
+    _same(nonin_df2.NoninDf2Parser(every), ReferenceDf2(every), *stream)
+
+
+@FAST
+@given(stream=packet_streams(nonin_df7.NoninDf7Encoder, 0xFFFF), every=st.integers(1, 4))
+def test_nonin_df7_run_path_equals_reference(stream, every):
+    _same(nonin_df7.NoninDf7Parser(every), ReferenceDf7(every), *stream)
