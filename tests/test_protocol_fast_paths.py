@@ -2,7 +2,8 @@
 
 The CMS50 V7, CMS50 legacy and Nonin #8 parsers keep decoded packets, share readings and look
 at a frame's numerics as one row (:class:`RowGate`); Nonin #2 and #7 check the frames ahead of
-a stream in step in one vectorised pass. Each is checked here against a reference
+a stream in step in one vectorised pass; the ASCII parsers split all complete lines at
+once. Each is checked here against a reference
 parser that decodes every frame the plain way (the code these parsers had before, with a
 :class:`ValueGate` per kind), on random mixes of real frames and noise split at random: the
 same readings and conditions in the same order, and the same counters.
@@ -15,7 +16,16 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessionmon.devices.protocols import cms50_legacy, cms50_v7, nonin_df2, nonin_df7, nonin_df8
+from sessionmon.devices.protocols import (
+    ascii_lines,
+    cms50_legacy,
+    cms50_v7,
+    masimo_ascii,
+    nonin_ascii,
+    nonin_df2,
+    nonin_df7,
+    nonin_df8,
+)
 from sessionmon.devices.protocols.base import RowGate, ValueGate, value_or_invalid
 from sessionmon.devices.protocols.nonin_packet import status_conditions
 from sessionmon.devices.readings import Reading
@@ -323,3 +333,70 @@ def test_nonin_df2_run_path_equals_reference(stream, every):
 @given(stream=packet_streams(nonin_df7.NoninDf7Encoder, 0xFFFF), every=st.integers(1, 4))
 def test_nonin_df7_run_path_equals_reference(stream, every):
     _same(nonin_df7.NoninDf7Parser(every), ReferenceDf7(every), *stream)
+
+
+def _reference_line_scan(self, frames):
+    """The line framing as it was: one end-of-line search per line."""
+    buf = self._buf
+    pos = 0
+    while True:
+        match = ascii_lines._EOL.search(buf, pos)
+        if match is None:
+            if len(buf) - pos > ascii_lines.MAX_LINE:
+                if not self._overlong:
+                    self._reject()
+                self._overlong = True
+                return len(buf)
+            return pos
+        end = match.start()
+        raw = bytes(buf[pos:end])
+        pos = end + 1
+        if self._overlong:
+            self._overlong = False
+            continue
+        if len(raw) > ascii_lines.MAX_LINE:
+            self._reject()
+            continue
+        text = raw.replace(b"\x00", b"").decode("ascii", "replace").strip()
+        if not text:
+            continue
+        items = self.parse_line(text)
+        if items is None:
+            self._reject()
+            continue
+        self.stats.frames += 1
+        frames.append(items)
+
+
+class ReferenceNoninAscii(nonin_ascii.NoninAsciiParser):
+    _scan = _reference_line_scan
+
+
+class ReferenceMasimo(masimo_ascii.MasimoAsciiParser):
+    _scan = _reference_line_scan
+
+
+line_bits = st.sampled_from(
+    [
+        b"12:00:01 SPO2=097 HR=072\r\n",
+        b"SPO2=--- HR=---F\n",
+        b"01/05/26 09:00:00 SN=0000 SPO2=98% BPM=72 PI=2.5 EXC=000000 ALARM=0000\r\n",
+        b"\r",
+        b"\n",
+        b"\x00",
+        b"garbage",
+        b"x" * 600,
+    ]
+)
+
+
+@FAST
+@given(
+    parts=st.lists(st.one_of(line_bits, st.binary(max_size=20)), max_size=20),
+    cuts=st.lists(st.integers(0, 4000), max_size=8),
+)
+def test_line_framing_equals_reference(parts, cuts):
+    data = b"".join(parts)
+    cuts = sorted(c for c in cuts if c <= len(data))
+    _same(nonin_ascii.NoninAsciiParser(), ReferenceNoninAscii(), data, cuts)
+    _same(masimo_ascii.MasimoAsciiParser(), ReferenceMasimo(), data, cuts)
