@@ -355,9 +355,16 @@ class ReadingPrinter:
         lines: list[str] = []
         write = lines.append
         line_of = self._line_of
+        invalid = self._invalid
         for frame in frames:
             self._frame += 1
             for item in frame:
+                line = line_of.get(id(item))
+                if line is not None:  # a reading printed before (conditions are not kept)
+                    if invalid:
+                        invalid.discard(item.kind.value)
+                    write(line)
+                    continue
                 if isinstance(item, Condition):
                     if item.name is TechnicalCondition.INVALID_VALUE:
                         if item.detail in self._invalid:
@@ -371,25 +378,24 @@ class ReadingPrinter:
                             continue
                 elif self._invalid:
                     self._invalid.discard(item.kind.value)
-                line = line_of.get(id(item))
-                if line is None:
-                    line = self._remember(item)
-                write(line)
+                write(self._line(item))
         self.lines += len(lines)
         self._out.write("".join(lines))
         self._out.flush()
 
-    def _remember(self, item: Any) -> str:
-        """Return the JSON line of ``item``, kept while ``item`` is (bounded).
+    def _line(self, item: Any) -> str:
+        """Return the JSON line of ``item``; a reading's is kept while the reading is (bounded).
 
-        Parsers share their readings and conditions (a capture repeats few of them), so the
-        line is found again by the object's identity; the object is held with it, so that
-        identity cannot pass to another object.
+        Parsers share their readings (a capture repeats few of them), so the line is found
+        again by the object's identity; the object is held with it, so that identity cannot
+        pass to another object. Conditions are not kept: whether one prints depends on the
+        frames before it.
         """
         from sessionmon.devices.readings import Condition
 
-        obj = condition_json(item) if isinstance(item, Condition) else reading_json(item)
-        line = json.dumps(obj) + "\n"
+        if isinstance(item, Condition):
+            return json.dumps(condition_json(item)) + "\n"
+        line = json.dumps(reading_json(item)) + "\n"
         if len(self._line_of) >= _LINES_KEPT:
             self._line_of.clear()
             self._held.clear()

@@ -67,12 +67,15 @@ class Reading:
     ) -> Reading | None:
         """Build a reading with its standard unit, or ``None`` if the value is out of range.
 
-        Readings are immutable, so a plain one (no device time, no flags) is shared: the same
-        kind and value give the same object from a bounded cache, which is what keeps a
-        75 Hz pleth stream from building a new object per sample.
+        Readings are immutable, so one without a device time or with only a common flag is
+        shared: the same kind, value and flags give the same object from a bounded cache,
+        which is what keeps a 75 Hz pleth stream from building a new object per sample.
         """
-        key = (kind, value)
-        if device_time is None and not flags:
+        shared = device_time is None and (
+            not flags or (type(flags) is tuple and flags in _SHARED_FLAGS)
+        )
+        key = (kind, value, flags)
+        if shared:
             cached = _CACHE.get(key)
             if cached is not None:
                 return cached
@@ -83,7 +86,7 @@ class Reading:
         if not low <= value <= high:
             return None
         reading = cls(member, float(value), _UNIT[member], device_time, flags)
-        if device_time is None and not flags:
+        if shared:
             if len(_CACHE) >= _CACHE_MAX:
                 _CACHE.clear()
             _CACHE[key] = reading
@@ -93,9 +96,11 @@ class Reading:
 _KINDS: dict[object, Kind] = {k: k for k in Kind}
 _RANGES = dict(VALID_RANGES)
 _UNIT = dict(UNITS)
+#: Flag sets whose readings are shared (a device clock flag differs every line: not shared).
+_SHARED_FLAGS = {("smartpoint",), ("fast",)}
 #: Plain readings kept for sharing (cleared when full: a pleth stream needs at most 65,536).
 _CACHE_MAX = 1 << 17
-_CACHE: dict[tuple[object, float], Reading] = {}
+_CACHE: dict[tuple[object, float, tuple[str, ...]], Reading] = {}
 
 
 @dataclass(frozen=True, slots=True)
