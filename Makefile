@@ -40,11 +40,7 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/store.py
-	$(BIN)/python bench/devices.py
-	$(BIN)/python bench/simulate.py
-	$(BIN)/python bench/export.py
-	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run_all.py --out bench/results.md
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m sessionmon.ui.screenshots docs

@@ -1,9 +1,13 @@
 """Device layer benchmark: parser throughput per protocol, and pty-to-poll() latency.
 
-Run: ``.venv/bin/python bench/devices.py [--mb 1] [--frames 500]``
+Run: ``.venv/bin/python bench/devices.py [--mb 1] [--frames 500] [--runs 5] [--no-peers]``
 
 1. Decode throughput: about ``--mb`` MB of each protocol's wire bytes (made by its own encoder)
-   fed to a fresh parser in 4 KiB chunks; bytes/s and frames/s, parser only.
+   fed to a fresh parser in 4 KiB chunks; bytes/s and frames/s, parser only, the median of
+   ``--runs`` runs. Where a peer project parses the same protocol and installs from the package
+   registry into a venv this bench makes (``.bench-peers/NAME``), its own parsing code runs on
+   the same bytes in that venv, median of as many runs; a peer that does not install is skipped
+   with a message (see :data:`PEERS`).
 2. Latency, for every protocol: the bytes of one HR update (a frame, a Nonin 25-frame packet, a
    line or record) written to a pty master; the real driver (pyserial reader thread, parser,
    queue) delivers it; the time from ``os.write`` of the byte that completes the HR to the
@@ -16,9 +20,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from sessionmon.clock import SystemClock
@@ -51,16 +58,108 @@ def wire_bytes(name: str, size: int) -> bytes:
     return unit * max(1, size // len(unit))
 
 
-def throughput(name: str, size: int) -> tuple[float, float, int]:
-    """Return (bytes/s, frames/s, frames) of the parser alone."""
+def throughput(name: str, size: int, runs: int = 1) -> tuple[float, float, int]:
+    """Return (bytes/s, frames/s, frames) of the parser alone, the median of ``runs`` runs."""
     data = wire_bytes(name, size)
-    parser = PROTOCOLS[name].make_parser()
     chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
-    started = time.perf_counter()
-    for chunk in chunks:
-        parser.feed(chunk)
-    elapsed = time.perf_counter() - started
+    times = []
+    for _ in range(max(1, runs)):
+        parser = PROTOCOLS[name].make_parser()
+        started = time.perf_counter()
+        for chunk in chunks:
+            parser.feed(chunk)
+        times.append(time.perf_counter() - started)
+    elapsed = statistics.median(times)
     return len(data) / elapsed, parser.stats.frames / elapsed, parser.stats.frames
+
+
+#: systole's ``Oximeter.read`` loop (5-byte paquets: ``check``, ``get_value``, ``add_paquet``,
+#: which also keeps its beat-detection threshold) on a capture file instead of a port.
+_SYSTOLE = """
+import sys, time
+from systole.recording import Oximeter
+data = open(sys.argv[1], "rb").read()
+paquets = [list(data[i : i + 5]) for i in range(0, len(data) - 4, 5)]
+for whole in (False, True):
+    oxi = Oximeter(serial=None, data_format="FORMAT")
+    check, value, add = oxi.check, oxi.get_value, oxi.add_paquet
+    started = time.perf_counter()
+    for i in range(0, len(data) - 4, 5):
+        paquet = list(data[i : i + 5])
+        if check(paquet):
+            v = value(paquet)
+            if whole:
+                add(value=v)
+    print(time.perf_counter() - started)
+"""
+
+#: Peer projects that parse one of our protocols: label -> (our protocol, the venv and the
+#: requirement pip installs, the peer's parsing loop run on the capture in that venv). The loops
+#: call the peer's own functions the way its reader does, on the bytes our encoder made, and
+#: print two times: framing and decoding alone, and the whole per-packet work of its reader.
+#: cms50ew, masimo-datacapture and CMS50Dplus are not found in the registry's package list
+#: this project checked; the bench still asks pip and says why it skips them.
+PEERS: dict[str, tuple[str, str, str]] = {
+    "systole #2": ("nonin-df2", "systole", _SYSTOLE.replace("FORMAT", "2")),
+    "systole #7": ("nonin-df7", "systole", _SYSTOLE.replace("FORMAT", "7")),
+    "cms50ew": ("cms50-v7", "cms50ew", ""),
+    "masimo-datacapture": ("masimo-ascii", "masimo-datacapture", ""),
+    "CMS50Dplus": ("cms50-legacy", "CMS50Dplus", ""),
+}
+
+PEER_ROOT = Path(__file__).resolve().parent.parent / ".bench-peers"
+
+
+def peer_python(name: str, requirement: str) -> tuple[Path | None, str]:
+    """Return the peer venv's python (made and installed on first use), or why not."""
+    venv = PEER_ROOT / name
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    if marker.exists():
+        return python, ""
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        result = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", requirement],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    except (subprocess.SubprocessError, OSError) as error:
+        return None, f"could not make its venv: {error}"
+    if result.returncode:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        return None, f"pip install {requirement} failed: {lines[-1] if lines else '?'}"
+    marker.touch()
+    return python, ""
+
+
+def peer_throughput(label: str, size: int, runs: int) -> tuple[str, list[float], str]:
+    """Return (our protocol, the peer's bytes/s per figure its loop prints, why skipped)."""
+    protocol, venv, loop = PEERS[label]
+    python, why = peer_python(venv, venv)
+    if python is None:
+        return protocol, [], why
+    if not loop:
+        return protocol, [], "installed, but no parsing loop is written for it here"
+    data = wire_bytes(protocol, size)
+    with tempfile.TemporaryDirectory() as folder:
+        capture = Path(folder) / "capture.bin"
+        capture.write_bytes(data)
+        times: list[list[float]] = []
+        for _ in range(max(1, runs)):
+            result = subprocess.run(
+                [str(python), "-c", loop, str(capture)], capture_output=True, text=True
+            )
+            if result.returncode:
+                lines = result.stderr.strip().splitlines()
+                return protocol, [], f"its loop failed: {lines[-1] if lines else '?'}"
+            times.append([float(t) for t in result.stdout.split()])
+    return (
+        protocol,
+        [len(data) / statistics.median(column) for column in zip(*times, strict=True)],
+        "",
+    )
 
 
 def reading_unit(name: str, encoder: Any, hr: int) -> tuple[bytes, int]:
@@ -275,13 +374,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=1.0, help="MB of wire bytes per protocol")
     parser.add_argument("--frames", type=int, default=500, help="frames for the latency test")
+    parser.add_argument("--runs", type=int, default=5, help="throughput runs (median shown)")
+    parser.add_argument(
+        "--no-peers", dest="peers", action="store_false", help="do not run the peer projects"
+    )
     args = parser.parse_args(argv)
 
-    print(f"decode throughput (parser only, {args.mb:g} MB per protocol)")
+    size = int(args.mb * 1_000_000)
+    print(f"decode throughput (parser only, {args.mb:g} MB per protocol, median of {args.runs})")
     print(f"  {'protocol':<14} {'MB/s':>8} {'frames/s':>12} {'frames':>9}")
+    ours: dict[str, float] = {}
     for name in PROTOCOLS:
-        bps, fps, frames = throughput(name, int(args.mb * 1_000_000))
+        bps, fps, frames = throughput(name, size, args.runs)
+        ours[name] = bps
         print(f"  {name:<14} {bps / 1e6:8.2f} {fps:12,.0f} {frames:9,}")
+    if args.peers:
+        print(f"\npeers on the same bytes (own parsing, own venv, median of {args.runs})")
+        for peer in PEERS:
+            protocol, rates, why = peer_throughput(peer, size, args.runs)
+            if not rates:
+                print(f"  {peer:<20} {protocol:<14} skipped: {why}")
+                continue
+            figures = " / ".join(f"{r / 1e6:.2f}" for r in rates)
+            print(
+                f"  {peer:<20} {protocol:<14} {figures} MB/s (decode / whole reader)"
+                f"  sessionmon {ours[protocol] / 1e6:.2f} MB/s"
+            )
+    if args.frames <= 0:
+        return 0
 
     print(f"\nlatency pty write -> poll() (real pyserial reader thread, {args.frames} frames)")
     print(f"  {'device':<14} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")

@@ -344,16 +344,27 @@ class ReadingPrinter:
         self._last_seen: dict[tuple[str, str], int] = {}
         self._frame = 0
         self._invalid: set[str] = set()
+        self._line_of: dict[int, str] = {}
+        self._held: list[Any] = []  # keeps the objects whose ids key _line_of alive
         self.lines = 0
 
     def print_frames(self, frames: Iterable[Iterable[Any]]) -> None:
         """Print every frame's readings and newly started conditions."""
         from sessionmon.devices.readings import Condition, TechnicalCondition
 
-        write = self._out.write
+        lines: list[str] = []
+        write = lines.append
+        line_of = self._line_of
+        invalid = self._invalid
         for frame in frames:
             self._frame += 1
             for item in frame:
+                line = line_of.get(id(item))
+                if line is not None:  # a reading printed before (conditions are not kept)
+                    if invalid:
+                        invalid.discard(item.kind.value)
+                    write(line)
+                    continue
                 if isinstance(item, Condition):
                     if item.name is TechnicalCondition.INVALID_VALUE:
                         if item.detail in self._invalid:
@@ -365,12 +376,36 @@ class ReadingPrinter:
                         self._last_seen[key] = self._frame
                         if last is not None and self._frame - last <= self._hold:
                             continue
-                    write(json.dumps(condition_json(item)) + "\n")
-                else:
+                elif self._invalid:
                     self._invalid.discard(item.kind.value)
-                    write(json.dumps(reading_json(item)) + "\n")
-                self.lines += 1
+                write(self._line(item))
+        self.lines += len(lines)
+        self._out.write("".join(lines))
         self._out.flush()
+
+    def _line(self, item: Any) -> str:
+        """Return the JSON line of ``item``; a reading's is kept while the reading is (bounded).
+
+        Parsers share their readings (a capture repeats few of them), so the line is found
+        again by the object's identity; the object is held with it, so that identity cannot
+        pass to another object. Conditions are not kept: whether one prints depends on the
+        frames before it.
+        """
+        from sessionmon.devices.readings import Condition
+
+        if isinstance(item, Condition):
+            return json.dumps(condition_json(item)) + "\n"
+        line = json.dumps(reading_json(item)) + "\n"
+        if len(self._line_of) >= _LINES_KEPT:
+            self._line_of.clear()
+            self._held.clear()
+        self._line_of[id(item)] = line
+        self._held.append(item)
+        return line
+
+
+#: JSON lines kept per reading or condition object.
+_LINES_KEPT = 1 << 16
 
 
 def _number(value: float) -> int | float:

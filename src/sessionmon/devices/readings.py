@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sessionmon.model import UNITS, Kind, in_valid_range
+from sessionmon.model import UNITS, VALID_RANGES, Kind
 
 
 class TechnicalCondition(StrEnum):
@@ -65,11 +65,42 @@ class Reading:
         device_time: datetime | None = None,
         flags: tuple[str, ...] = (),
     ) -> Reading | None:
-        """Build a reading with its standard unit, or ``None`` if the value is out of range."""
-        kind = Kind(kind)
-        if not in_valid_range(kind, value):
+        """Build a reading with its standard unit, or ``None`` if the value is out of range.
+
+        Readings are immutable, so one without a device time or with only a common flag is
+        shared: the same kind, value and flags give the same object from a bounded cache,
+        which is what keeps a 75 Hz pleth stream from building a new object per sample.
+        """
+        shared = device_time is None and (
+            not flags or (type(flags) is tuple and flags in _SHARED_FLAGS)
+        )
+        key = (kind, value, flags)
+        if shared:
+            cached = _CACHE.get(key)
+            if cached is not None:
+                return cached
+        member = _KINDS.get(kind)
+        if member is None:
+            member = Kind(kind)  # raises ValueError for an unknown kind, as before
+        low, high = _RANGES[member]
+        if not low <= value <= high:
             return None
-        return cls(kind, float(value), UNITS[kind], device_time, flags)
+        reading = cls(member, float(value), _UNIT[member], device_time, flags)
+        if shared:
+            if len(_CACHE) >= _CACHE_MAX:
+                _CACHE.clear()
+            _CACHE[key] = reading
+        return reading
+
+
+_KINDS: dict[object, Kind] = {k: k for k in Kind}
+_RANGES = dict(VALID_RANGES)
+_UNIT = dict(UNITS)
+#: Flag sets whose readings are shared (a device clock flag differs every line: not shared).
+_SHARED_FLAGS = {("smartpoint",), ("fast",)}
+#: Plain readings kept for sharing (cleared when full: a pleth stream needs at most 65,536).
+_CACHE_MAX = 1 << 17
+_CACHE: dict[tuple[object, float, tuple[str, ...]], Reading] = {}
 
 
 @dataclass(frozen=True, slots=True)

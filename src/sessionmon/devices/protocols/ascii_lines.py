@@ -75,34 +75,34 @@ class LineParser(FrameParser):
 
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf
-        pos = 0
-        while True:
-            match = _EOL.search(buf, pos)
-            if match is None:
-                if len(buf) - pos > MAX_LINE:
-                    if not self._overlong:
-                        self._reject()
-                    self._overlong = True
-                    return len(buf)
-                return pos
-            end = match.start()
-            raw = bytes(buf[pos:end])
-            pos = end + 1
-            if self._overlong:
-                self._overlong = False  # the end of a line already rejected
-                continue
-            if len(raw) > MAX_LINE:
+        end = max(buf.rfind(b"\r"), buf.rfind(b"\n"))  # the last complete line ends here
+        if end >= 0:
+            parse = self.parse_line
+            for raw in _EOL.split(bytes(buf[:end])):
+                if self._overlong:
+                    self._overlong = False  # the end of a line already rejected
+                    continue
+                if len(raw) > MAX_LINE:
+                    self._reject()
+                    continue
+                if b"\x00" in raw:
+                    raw = raw.replace(b"\x00", b"")
+                text = raw.decode("ascii", "replace").strip()
+                if not text:
+                    continue
+                items = parse(text)
+                if items is None:
+                    self._reject()
+                    continue
+                self.stats.frames += 1
+                frames.append(items)
+        pos = end + 1
+        if len(buf) - pos > MAX_LINE:
+            if not self._overlong:
                 self._reject()
-                continue
-            text = raw.replace(b"\x00", b"").decode("ascii", "replace").strip()
-            if not text:
-                continue
-            items = self.parse_line(text)
-            if items is None:
-                self._reject()
-                continue
-            self.stats.frames += 1
-            frames.append(items)
+            self._overlong = True
+            return len(buf)
+        return pos
 
     def _reject(self) -> None:
         self.stats.resyncs += 1

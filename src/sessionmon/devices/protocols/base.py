@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import chain
 from typing import Any, Protocol, runtime_checkable
 
 from sessionmon.devices.protocols.encoding import OximeterValues
@@ -79,7 +80,7 @@ class FrameParser:
             Pleth samples are one :class:`Reading` each; invalid sentinels and device flags are
             :class:`Condition` objects.
         """
-        return [item for frame in self.feed_frames(data) for item in frame]
+        return list(chain.from_iterable(self.feed_frames(data)))
 
     def feed_frames(self, data: bytes) -> list[list[Decoded]]:
         """Like :meth:`feed` but grouped by frame: one (possibly empty) list per decoded frame.
@@ -201,6 +202,56 @@ class ValueGate:
             return True
         self._last[kind] = (value, last[1] + 1)
         return False
+
+
+class RowGate:
+    """A :class:`ValueGate` for kinds that every frame updates together (HR, SpO2, PI...).
+
+    The rule is the same, kind by kind: a value passes when it differs from the last one of its
+    kind or when ``every`` updates have passed since its last one passed. Seeing the row at once
+    lets a frame that repeats the previous one with nothing due cost one comparison.
+
+    Parameters
+    ----------
+    every : int
+        Let an unchanged value through once every ``every`` updates (1 = always).
+    width : int
+        How many values a row has.
+    """
+
+    def __init__(self, every: int, width: int) -> None:
+        self.every = max(1, every)
+        self._width = width
+        self._all = tuple(range(width))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every last value: the next row passes whole."""
+        self._n = 0
+        self._last: tuple[object, ...] | None = None
+        self._passed: list[int | None] = [None] * self._width
+        self._due = 0
+
+    def passing(self, row: tuple[object, ...]) -> tuple[int, ...]:
+        """Return the positions in ``row`` whose values pass this update (often none)."""
+        if self.every == 1:
+            return self._all
+        n = self._n
+        self._n = n + 1
+        last = self._last
+        if n < self._due and row == last:
+            return ()
+        passed = self._passed
+        every = self.every
+        out = []
+        for i, value in enumerate(row):
+            at = passed[i]
+            if at is None or last is None or last[i] != value or n - at >= every:
+                passed[i] = n
+                out.append(i)
+        self._last = row
+        self._due = min(passed) + every  # type: ignore[type-var]
+        return tuple(out)
 
 
 class ResyncGuard:

@@ -37,7 +37,7 @@ from sessionmon.devices.protocols.base import (
     TC,
     FrameParser,
     ResyncGuard,
-    ValueGate,
+    RowGate,
     clamp_int,
     conditions_of,
     value_or_invalid,
@@ -65,7 +65,7 @@ class Cms50LegacyParser(FrameParser):
 
     def __init__(self, numerics_every: int = 60) -> None:
         super().__init__()
-        self._gate = ValueGate(numerics_every)
+        self._gate = RowGate(numerics_every, 2)
         self._guard = ResyncGuard(CONFIRM_FRAMES, _agree, self.stats)
 
     def _restart_filters(self) -> None:
@@ -75,32 +75,30 @@ class Cms50LegacyParser(FrameParser):
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf
         pos = 0
-        while True:
-            match = _FRAME.search(buf, pos)
-            if match is None:
-                return max(pos, len(buf) - (FRAME_LEN - 1))
+        guard = self._guard
+        decode = self._decode
+        for match in _FRAME.finditer(buf):
             start = match.start()
             end = start + FRAME_LEN
-            raw = bytes(buf[start:end])
+            raw = match.group()
             in_place = self._accept(start, end)
-            for released in self._guard.frame(in_place, _key(raw), raw):
-                frames.append(self._decode(released))
+            if in_place and guard.confirmed:  # the usual case: straight through
+                frames.append(decode(raw))
+            else:
+                for released in guard.frame(in_place, _key(raw), raw):
+                    frames.append(decode(released))
             pos = end
+        return max(pos, len(buf) - (FRAME_LEN - 1))
 
     def _decode(self, f: bytes | bytearray) -> list[Decoded]:
         out: list[Decoded] = [
             _PLETH_READINGS[f[1]],
             *_CONDITIONS[(f[0] & 0x10) >> 4 | (f[2] & 0x30) >> 3],
         ]
-        pulse = ((f[2] & 0x40) << 1) | f[3]
-        spo2 = f[4]
-        if f[0] & 0x10:  # finger out: whatever the bytes hold, the device shows no value
-            pulse, spo2 = 0, 0
-        gate = self._gate.passes
-        if gate(Kind.HR, pulse):
-            out.append(_HR[pulse])
-        if gate(Kind.SPO2, spo2):
-            out.append(_SPO2[spo2])
+        # finger out: whatever the bytes hold, the device shows no value
+        row = (0, 0) if f[0] & 0x10 else (((f[2] & 0x40) << 1) | f[3], f[4])
+        for i in self._gate.passing(row):
+            out.append(_HR[row[0]] if i == 0 else _SPO2[row[1]])
         return out
 
 

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from sessionmon.devices.protocols.base import (
     TC,
     FrameParser,
-    ValueGate,
+    RowGate,
     clamp_int,
     conditions_of,
     value_or_invalid,
@@ -121,7 +121,7 @@ class Cms50V7Parser(FrameParser):
 
     def __init__(self, numerics_every: int = 60) -> None:
         super().__init__()
-        self._gate = ValueGate(numerics_every)
+        self._gate = RowGate(numerics_every, len(_ROW_KINDS))
 
     def _restart_filters(self) -> None:
         self._gate.reset()
@@ -129,18 +129,36 @@ class Cms50V7Parser(FrameParser):
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf
         pos = 0
-        while True:
-            match = _REALTIME.search(buf, pos)
-            if match is None:
-                if len(buf) - pos > _MAX_PENDING:
-                    return len(buf) - _MAX_PENDING
-                return pos
+        cache = _DECODED
+        passing = self._gate.passing
+        append = frames.append
+        for match in _REALTIME.finditer(buf):
             start = match.start()
-            self._skip(buf[pos:start], pos)
+            if start != pos:
+                self._skip(buf[pos:start], pos)
             end = start + PACKET_LEN
             self._accept(start, end)
-            frames.append(self._decode(restore(buf[start:end])))
+            raw = match.group()
+            decoded = cache.get(raw)
+            if decoded is None:
+                head, row = _decode_packet(restore(raw))
+                numerics = tuple(_invalid(k, v) for k, v in zip(_ROW_KINDS, row, strict=True))
+                decoded = head, row, numerics, head + numerics
+                if len(cache) >= _DECODED_MAX:
+                    cache.clear()
+                cache[raw] = decoded
+            head, row, numerics, whole = decoded
+            due = passing(row)
+            if not due:
+                append(list(head))
+            elif len(due) == 3:
+                append(list(whole))
+            else:
+                append([*head, *[numerics[i] for i in due]])
             pos = end
+        if len(buf) - pos > _MAX_PENDING:
+            return len(buf) - _MAX_PENDING
+        return pos
 
     def _skip(self, region: bytes | bytearray, pos: int) -> None:
         """Account for bytes between two real-time packets (other packets or garbage)."""
@@ -157,25 +175,50 @@ class Cms50V7Parser(FrameParser):
             self._count("other_packets", len(region.translate(None, _HIGH_BYTES)))
             self._expected = self._base + pos + len(region)
 
-    def _decode(self, d: bytes) -> list[Decoded]:
-        out: list[Decoded] = [_PLETH_READINGS[d[1] & 0x7F]]
-        out += conditions_of(
-            (
-                (bool(d[0] & 0x80), TC.SENSOR_OFF, "finger out"),
-                (bool(d[1] & 0x80), TC.SEARCHING, "searching"),
-                (bool(d[0] & 0x10), TC.SEARCHING, "searching too long"),
-            )
+
+def _decode_packet(
+    d: bytes,
+) -> tuple[tuple[Decoded, ...], tuple[float | None, ...]]:
+    """Decode restored data bytes: (pleth and conditions, (HR, SpO2, PI); ``None``: no value).
+
+    Stateless, so its result is kept per raw packet (:data:`_DECODED`); the value gate runs
+    on every packet.
+    """
+    out: list[Decoded] = [_PLETH_READINGS[d[1] & 0x7F]]
+    out += conditions_of(
+        (
+            (bool(d[0] & 0x80), TC.SENSOR_OFF, "finger out"),
+            (bool(d[1] & 0x80), TC.SEARCHING, "searching"),
+            (bool(d[0] & 0x10), TC.SEARCHING, "searching too long"),
         )
-        pulse, spo2 = d[3], d[4]
-        finger_out = bool(d[0] & 0x80)
-        hr_value = None if finger_out or pulse in (0, 0xFF) else pulse
-        spo2_value = None if finger_out or spo2 == 0 or spo2 > 100 else spo2
-        pi_raw = d[5] | (d[6] << 8)
-        pi_value = None if finger_out or (d[2] & 0x10) or pi_raw == 0xFFFF else pi_raw / 100
-        for kind, value in ((Kind.HR, hr_value), (Kind.SPO2, spo2_value), (Kind.PI, pi_value)):
-            if self._gate.passes(kind, value):
-                out.append(value_or_invalid(kind, value))
-        return out
+    )
+    pulse, spo2 = d[3], d[4]
+    finger_out = bool(d[0] & 0x80)
+    hr_value = None if finger_out or pulse in (0, 0xFF) else pulse
+    spo2_value = None if finger_out or spo2 == 0 or spo2 > 100 else spo2
+    pi_raw = d[5] | (d[6] << 8)
+    pi_value = None if finger_out or (d[2] & 0x10) or pi_raw == 0xFFFF else pi_raw / 100
+    return tuple(out), (hr_value, spo2_value, pi_value)
+
+
+def _invalid(kind: Kind, value: float | None) -> Decoded:
+    """:func:`value_or_invalid`, with the reading or condition shared per (kind, value)."""
+    key = (kind, value)
+    item = _VALUES.get(key)
+    if item is None:
+        item = _VALUES[key] = value_or_invalid(kind, value)
+    return item
+
+
+#: Decoded raw packets: a stream repeats few distinct packets (pleth 0-127 by a handful of
+#: numerics), so most packets are a dictionary look-up. Cleared when full (noise).
+_DECODED_MAX = 1 << 15
+#: Per raw packet: (pleth and conditions, numerics row, the row's items, all items).
+_DECODED: dict[bytes, tuple[tuple[Decoded, ...], tuple[float | None, ...], tuple, tuple]] = {}
+#: The numerics of a packet, in the order of its row for the value gate.
+_ROW_KINDS = (Kind.HR, Kind.SPO2, Kind.PI)
+#: HR 0-254, SpO2 0-100 and PI 0-655 have at most about 66,000 values: kept for good.
+_VALUES: dict[tuple[Kind, float | None], Decoded] = {}
 
 
 def encode_packet(

@@ -12,10 +12,9 @@ from sessionmon.devices.protocols import intellivue as iv
 from sessionmon.devices.protocols.intellivue_client import PollDecoder, Wave
 from sessionmon.devices.protocols.intellivue_frame import Deframer
 from sessionmon.devices.readings import Condition, Decoded, ParserStats, Reading
-from sessionmon.model import UNITS, Kind
+from sessionmon.model import Kind
 
 _PLETH = Kind.PLETH
-_PLETH_UNIT = UNITS[Kind.PLETH]
 
 
 class IntelliVueStreamParser:
@@ -65,8 +64,10 @@ class IntelliVueStreamParser:
             if isinstance(item, Reading | Condition):
                 items.append(item)
             elif isinstance(item, Wave) and item.kind is Kind.PLETH:
-                # raw samples are at most 16 bits: always inside the pleth range
-                items.extend([Reading(_PLETH, s, _PLETH_UNIT) for s in item.samples])
+                # raw samples are at most 16 bits: always inside the pleth range; the readings
+                # are shared per value (Reading.of)
+                of = Reading.of
+                items.extend([of(_PLETH, s) for s in item.samples])
             elif isinstance(item, Wave):
                 self._count("co2_samples", len(item.samples))
         return items

@@ -12,6 +12,7 @@ import re
 from sessionmon.devices.protocols.nonin_packet import (
     PacketEncoder,
     PacketFrameParser,
+    aligned_run,
     status_conditions,
 )
 from sessionmon.devices.readings import Decoded, Reading
@@ -30,6 +31,8 @@ class NoninDf2Parser(PacketFrameParser):
         n = len(buf)
         pos = 0
         while True:
+            if self._base + pos == self._expected:  # in step: check the frames ahead at once
+                pos = self._run(frames, pos)
             match = _CANDIDATE.search(buf, pos)
             if match is None:
                 return max(pos, n - 1)
@@ -50,6 +53,34 @@ class NoninDf2Parser(PacketFrameParser):
             out += self._packet.frame(status, value)
             frames.append(out)
             pos = end
+
+    def _run(self, frames: list[list[Decoded]], pos: int) -> int:
+        """Decode the run of good frames at ``pos`` (see :func:`aligned_run`); return its end."""
+        fields = aligned_run(self._buf, pos, 2)
+        if fields is None:
+            return pos
+        statuses, pleths, values = fields
+        count = len(statuses)
+        end = pos + count * FRAME_LEN
+        self.stats.frames += count
+        self._expected = self._base + end
+        known = _HEADS
+        heads = [
+            known.get(key) or _head(key)
+            for key in [(s << 8) | p for p, s in zip(pleths, statuses, strict=True)]
+        ]
+        self._packet.frames(frames, heads, statuses, values)
+        return end
+
+
+def _head(key: int) -> tuple[Decoded, ...]:
+    """The pleth reading and STATUS conditions of ``STATUS << 8 | PLETH`` (kept once made)."""
+    head = _HEADS[key] = (_PLETH_READINGS[key & 0xFF], *status_conditions(key >> 8))
+    return head
+
+
+#: Frame heads made so far, by ``STATUS << 8 | PLETH`` (at most 32,768: STATUS has bit 7 set).
+_HEADS: dict[int, tuple[Decoded, ...]] = {}
 
 
 def encode_frame(status: int, pleth: int, value: int) -> bytes:

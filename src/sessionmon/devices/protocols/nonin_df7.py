@@ -14,6 +14,7 @@ from sessionmon.devices.protocols.base import clamp_int
 from sessionmon.devices.protocols.nonin_packet import (
     PacketEncoder,
     PacketFrameParser,
+    aligned_run,
     status_conditions,
 )
 from sessionmon.devices.readings import Decoded, Reading
@@ -32,6 +33,8 @@ class NoninDf7Parser(PacketFrameParser):
         pos = 0
         search = _CANDIDATE.search
         while True:
+            if self._base + pos == self._expected:  # in step: check the frames ahead at once
+                pos = self._run(frames, pos)
             match = search(buf, pos)
             if match is None:
                 return n
@@ -55,6 +58,36 @@ class NoninDf7Parser(PacketFrameParser):
             out += self._packet.frame(status, value)
             frames.append(out)
             pos = end
+
+    def _run(self, frames: list[list[Decoded]], pos: int) -> int:
+        """Decode the run of good frames at ``pos`` (see :func:`aligned_run`); return its end."""
+        fields = aligned_run(self._buf, pos, 7)
+        if fields is None:
+            return pos
+        statuses, pleths, values = fields
+        count = len(statuses)
+        end = pos + count * FRAME_LEN
+        self.stats.frames += count
+        self._expected = self._base + end
+        heads = [_head(p, s) for p, s in zip(pleths, statuses, strict=True)]
+        self._packet.frames(frames, heads, statuses, values)
+        return end
+
+
+def _head(pleth: int, status: int) -> tuple[Decoded, ...]:
+    """The pleth reading and the STATUS conditions of a frame (shared per pair)."""
+    key = (pleth << 8) | status
+    head = _HEADS.get(key)
+    if head is None:
+        reading = Reading.of(Kind.PLETH, pleth)
+        head = (reading, *status_conditions(status)) if reading else status_conditions(status)
+        if len(_HEADS) >= 1 << 16:
+            _HEADS.clear()
+        _HEADS[key] = head
+    return head
+
+
+_HEADS: dict[int, tuple[Decoded, ...]] = {}
 
 
 def encode_frame(status: int, pleth: int, value: int) -> bytes:

@@ -59,17 +59,19 @@ class NoninDf8Parser(FrameParser):
     def _scan(self, frames: list[list[Decoded]]) -> int:
         buf = self._buf
         pos = 0
-        while True:
-            match = _FRAME.search(buf, pos)
-            if match is None:
-                return max(pos, len(buf) - (FRAME_LEN - 1))
+        guard = self._guard
+        for match in _FRAME.finditer(buf):
             start = match.start()
             end = start + FRAME_LEN
-            raw = bytes(buf[start:end])
+            raw = match.group()
             in_place = self._accept(start, end)
-            for released in self._guard.frame(in_place, _key(raw), raw):
-                frames.append(_decode(released))
+            if in_place and guard.confirmed:  # the usual case: straight through
+                frames.append(_decode(raw))
+            else:
+                for released in guard.frame(in_place, _key(raw), raw):
+                    frames.append(_decode(released))
             pos = end
+        return max(pos, len(buf) - (FRAME_LEN - 1))
 
 
 def _key(f: bytes) -> tuple[int | None, int | None]:
