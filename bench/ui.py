@@ -12,7 +12,10 @@ Runs offscreen (``QT_QPA_PLATFORM=offscreen``) with a simulated session:
    fast as the machine goes, so it finishes in minutes; the resident set size is read after a
    30-minute warm-up and at the end.
 
-Usage: ``QT_QPA_PLATFORM=offscreen python bench/ui.py [--live-s 30] [--hours 8]``.
+``--profile FILE`` runs the live part under cProfile and writes its statistics to ``FILE`` (read
+them with ``python -m pstats FILE``); ``--hours 0`` skips the memory part.
+
+Usage: ``QT_QPA_PLATFORM=offscreen python bench/ui.py [--live-s 30] [--hours 8] [--profile F]``.
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ def live(app, folder: Path, seconds: float) -> dict[str, float]:
     controller.acquisition_timer.timeout.disconnect()
     controller.acquisition_timer.timeout.connect(tick)
     controller.start_timers()
-    QTimer.singleShot(int(seconds * 1000), app.quit)
+    QTimer.singleShot(int(seconds * 1000), lambda: app.exit(0))  # quit() asks the window
     wall0, cpu0 = time.perf_counter(), time.thread_time()
     app.exec()
     wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
@@ -191,12 +194,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--live-s", type=float, default=30.0, help="wall seconds at 60x")
     parser.add_argument("--hours", type=float, default=8.0, help="simulated hours for memory")
+    parser.add_argument("--profile", help="write cProfile statistics of the live part here")
     args = parser.parse_args(argv)
     TimingApplication([sys.argv[0]])
     app = application()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        figures = live(app, folder, args.live_s)
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            figures = profiler.runcall(live, app, folder, args.live_s)
+            profiler.dump_stats(args.profile)
+        else:
+            figures = live(app, folder, args.live_s)
         print(
             f"live 60x, {figures['wall_s']:.0f} s wall = {figures['simulated_min']:.0f} simulated"
             f" min, {SIZE[0]}x{SIZE[1]} offscreen"
@@ -214,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             f" p95 {figures['tick_p95_ms']:.1f} ms"
         )
         print(f"  main-thread CPU share: {figures['cpu_share'] * 100:.0f} %")
+        if args.hours <= 0:
+            return 0
         mem = memory(app, folder, args.hours)
         print(
             f"memory over {mem['hours']:g} simulated hours (60x tick/frame pattern, run"

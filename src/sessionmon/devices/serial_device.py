@@ -21,13 +21,16 @@ feeds the bytes to the protocol parser and turns what comes out into source outp
 On every new connection the parser restarts (:meth:`FrameParser.restart`): the value filter
 forgets the values from before a re-plug, so the first valid frame gives its values at once.
 
-Everything is put on a thread-safe queue that :meth:`poll` drains.
+Everything is put on a thread-safe queue that :meth:`poll` drains. Whoever drains it may ask to
+be woken when something other than waveform arrives (:meth:`SerialSourceBase.set_data_listener`):
+the console then runs its acquisition on arrival instead of at its next timer tick.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -101,6 +104,7 @@ class SerialSourceBase:
             read_timeout_s=read_timeout_s,
         )
         self.internal_errors = 0
+        self._data_listener: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ VitalsSource
 
@@ -141,6 +145,16 @@ class SerialSourceBase:
             self._queue.clear()
         return out
 
+    def set_data_listener(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback()`` whenever a reading, condition or link move is queued.
+
+        It runs on the reader thread, possibly with the source's lock held: it must only
+        signal (set an event, post a message) and never call :meth:`poll` itself. Waveform
+        blocks do not call it (they arrive many times a second and carry no alarm).
+        ``None`` removes the listener.
+        """
+        self._data_listener = callback
+
     # ------------------------------------------------------------------ helpers
 
     def _now(self) -> datetime:
@@ -149,6 +163,17 @@ class SerialSourceBase:
     def _emit(self, item: Any, at: datetime | None = None) -> None:
         with self._lock:
             self._queue.append(SourceOutput(at or self._now(), item))
+        if not isinstance(item, WaveformBlock):
+            self._data_arrived()
+
+    def _data_arrived(self) -> None:
+        """Tell the data listener that something worth draining is queued."""
+        listener = self._data_listener
+        if listener is not None:
+            try:
+                listener()
+            except Exception:  # the listener's bug must not kill the reader thread
+                self.internal_errors += 1
 
     def _flush_pending(self) -> None:
         """Hook for subclasses that buffer (pleth); called with the lock held."""
@@ -308,6 +333,7 @@ class SerialOximeter(SerialSourceBase):
         now = self._now()
         mono = self._clock.monotonic()
         admit = self.rate_guard.admit
+        news = False
         with self._lock:
             if self._junk_since is None:
                 self._junk_since = mono
@@ -327,6 +353,7 @@ class SerialOximeter(SerialSourceBase):
                     else:
                         self._invalid_kinds.discard(item.kind.value)
                         self._queue.append(SourceOutput(now, item))
+                        news = True
                         self._valid_data(mono)
                     if (
                         isinstance(item, Condition)
@@ -335,6 +362,8 @@ class SerialOximeter(SerialSourceBase):
                         self._valid_data(mono)  # the device speaks: it has no value to give
                 self._update_conditions(present)
             self._judge_stream(mono)
+        if news:
+            self._data_arrived()
 
     def _decode(self, data: bytes) -> list[list[Decoded]]:
         """Return the decoded items grouped by frame."""

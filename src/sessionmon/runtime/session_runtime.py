@@ -280,6 +280,7 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
 
     def close(self) -> None:
         """Stop the devices and commit everything buffered (the session stays as it is)."""
+        self.set_data_listener(None)
         for source in self._sources:
             source.stop()
         self._waveform.flush()
@@ -364,6 +365,27 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
     def add_tick_listener(self, callback: Callable[[SessionRuntime], None]) -> None:
         """Call ``callback(runtime)`` at the end of every tick (keep it cheap: the central link)."""
         self._tick_listeners.append(callback)
+
+    def set_data_listener(self, callback: Callable[[], None] | None) -> bool:
+        """Have every source that can call ``callback()`` when new data is queued.
+
+        The call comes from a source's reader thread: ``callback`` only signals whoever runs
+        :meth:`tick` (the console posts itself a message and ticks at once), so a reading
+        reaches the alarm engine when it arrives rather than at the next timer tick. Sources
+        without a reader thread (simulated devices) are drained by the timer as before.
+
+        Returns
+        -------
+        bool
+            Whether any source takes a listener.
+        """
+        taken = False
+        for source in self._sources:
+            setter = getattr(source, "set_data_listener", None)
+            if setter is not None:
+                setter(callback)
+                taken = True
+        return taken
 
     def set_external_condition(self, condition: str, active: bool, detail: str = "") -> None:
         """Switch a technical condition that something outside the runtime watches.

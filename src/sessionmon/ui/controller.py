@@ -3,7 +3,9 @@
 Widgets never talk to the core. They emit signals; the main window connects them to the methods
 here. The controller owns the session runtime, calls its ``tick`` from an acquisition timer and
 publishes a :class:`~sessionmon.ui.viewmodel.ConsoleView` from a separate frame timer (25 Hz), so
-painting never holds up acquisition. Tests call :meth:`ConsoleController.step` instead of running
+painting never holds up acquisition. While the timers run, a serial device's reader thread also
+wakes acquisition the moment a reading arrives (:mod:`sessionmon.ui.arrival`), so the alarm engine
+sees it then, not at the next tick. Tests call :meth:`ConsoleController.step` instead of running
 the timers, with a ``ManualClock``.
 """
 
@@ -25,6 +27,7 @@ from sessionmon.clock import Clock
 from sessionmon.errors import UserError
 from sessionmon.model import Kind, Session, SessionPhase
 from sessionmon.ui import adapter
+from sessionmon.ui.arrival import ArrivalWakeup
 from sessionmon.ui.debrief import Debrief, build_debrief
 from sessionmon.ui.forms import (
     TREATMENT_LABELS,
@@ -152,10 +155,14 @@ class ConsoleController(QObject):
         self._alarm_markers: list[TrendMarker] = []
         self.acquisition_timer = QTimer(self)
         self.acquisition_timer.setInterval(ACQUISITION_MS)
-        self.acquisition_timer.timeout.connect(self.acquire)
+        self.acquisition_timer.timeout.connect(self._acquire_live)
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_MS)
         self.frame_timer.timeout.connect(self.refresh)
+        #: Reader threads wake acquisition on arrival (only while the timers run).
+        self.arrival = ArrivalWakeup(self)
+        self.arrival.arrived.connect(self._acquire_on_arrival)
+        self._alarms_moved = False  # set by the runtime when an alarm starts, changes or ends
         self.ticks = 0
         self._acquisition_fault: str | None = None  # the failure already told to the nurse
         self._physiology_seen: tuple[int, int] | None = None
@@ -212,6 +219,22 @@ class ConsoleController(QObject):
         if self._acquisition_fault is not None:
             self._acquisition_fault = None
             self.info.emit("Monitoring running again.")
+
+    def _acquire_on_arrival(self) -> None:
+        """A source has new data: acquire now (live console only; tests drive :meth:`step`)."""
+        if self.acquisition_timer.isActive():
+            self._acquire_live()
+
+    def _acquire_live(self) -> None:
+        """Acquire; an alarm that started, changed or ended is drawn now, not at the next frame."""
+        self._alarms_moved = False
+        self.acquire()
+        if self._alarms_moved:
+            self._alarms_moved = False
+            self.refresh()
+
+    def _on_alarms_moved(self, active: list[Any]) -> None:
+        self._alarms_moved = True
 
     def _acquisition_failed(self, message: str) -> None:
         if message != self._acquisition_fault:
@@ -458,6 +481,8 @@ class ConsoleController(QObject):
                 if source is not None:
                     source.stop()  # no reader thread outlives a session that did not start
             raise
+        self.runtime.set_data_listener(self.arrival.notify)
+        self.runtime.add_alarm_listener(self._on_alarms_moved)
         self.devices = devices
         self.nibp_source = nibp
         self.read_only_session = None

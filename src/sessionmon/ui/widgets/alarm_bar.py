@@ -214,6 +214,7 @@ class AlarmBar(QFrame):
         self.ack_button.clicked.connect(self.acknowledge_requested)
         self.pause_button.clicked.connect(self.audio_pause_requested)
         self._audio_style: str | None = None
+        self._shown: tuple = ()
         self.set_state((), AudioView(), 0.0)
 
     def set_state(
@@ -231,6 +232,13 @@ class AlarmBar(QFrame):
         self._share_width()
         self.ack_button.setEnabled(any(not a.acknowledged for a in ordered))
         self._show_audio(audio)
+        shown = tuple((a.condition, a.priority, a.acknowledged) for a in ordered)
+        if shown != self._shown and self.isVisible():
+            # An alarm that starts or ends is drawn now, not when the window next paints (the
+            # rest of the window waits for its turn); its label is laid out first.
+            self.layout().activate()
+            self.repaint()
+        self._shown = shown
 
     def alarm_room(self) -> int:
         """Pixels the alarms may take: the bar less its buttons, margins and gaps."""

@@ -16,6 +16,12 @@ BUTTON_PX = (16, 14, 13, 12)
 #: The live cuff pressure is drawn at this share of a result's size: it is not a BP.
 CUFF_SCALE = 0.55
 
+#: The MEASURING badge: black on white, so it reads on any tile fill.
+MEASURING_STYLE = (
+    "color: #000000; background: #FFFFFF; font-weight: bold; padding: 2px 8px;"
+    f" font-size: {theme.BODY_PX + 2}px;"
+)
+
 #: Auto-interval choices: label -> minutes (None = on request only).
 AUTO_INTERVALS: tuple[tuple[str, int | None], ...] = (
     ("Auto off", None),
@@ -51,6 +57,7 @@ class NibpTile(NumericTile):
         self.mean_label = QLabel("MAP --")
         self.last_label = ElidedLabel("not measured")
         self.measuring_label = QLabel("")
+        self._measuring_shown = False
         self.measuring_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         #: Says when the console itself started the measurement (40-minute BP, discharge).
         self.console_label = ElidedLabel("")
@@ -159,13 +166,11 @@ class NibpTile(NumericTile):
         last = view.last_measured
         short = last.removeprefix("at ")
         self.last_label.set_full_text(last, (short, short.split(" (")[0]))
-        self.measuring_label.setText("MEASURING" if view.measuring else "")
-        self.measuring_label.setStyleSheet(
-            "color: #000000; background: #FFFFFF; font-weight: bold; padding: 2px 8px;"
-            f" font-size: {theme.BODY_PX + 2}px;"
-            if view.measuring
-            else ""
-        )
+        if view.measuring != self._measuring_shown:
+            # a style sheet re-polishes and re-lays out the label: set it only on a change
+            self._measuring_shown = view.measuring
+            self.measuring_label.setText("MEASURING" if view.measuring else "")
+            self.measuring_label.setStyleSheet(MEASURING_STYLE if view.measuring else "")
         self.start_button.setEnabled(view.available and not view.measuring)
         self.stop_button.setEnabled(view.measuring)
         index = self.interval_box.findData(view.auto_interval_min)

@@ -15,6 +15,38 @@ from sessionmon.ui.widgets.numeric_tile import NumericTile
 PLETH_SECONDS = 6.0
 #: The SpO2 numeric may take at most this share of the tile width; the pleth takes the rest.
 VALUE_WIDTH_SHARE = 0.45
+#: Room left above and below the pleth trace, as a share of the range it spans.
+PLETH_MARGIN = 0.08
+#: The pleth's vertical range is set again only when the trace leaves it or spans less than
+#: this share of it (a weaker signal); between such changes it stays fixed, never auto-ranged.
+PLETH_SHRINK_BELOW = 0.5
+
+
+def pleth_range(
+    low: float, high: float, shown: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    """The pleth's new vertical range for a trace from ``low`` to ``high``; None: keep ``shown``.
+
+    Parameters
+    ----------
+    low, high : float
+        The smallest and largest sample drawn now.
+    shown : tuple of float or None
+        The range in force (None: none yet).
+
+    Returns
+    -------
+    tuple of float or None
+        ``(bottom, top)`` with a margin round the trace, or None while the trace still fits
+        ``shown`` and fills at least :data:`PLETH_SHRINK_BELOW` of it.
+    """
+    span = max(high - low, 1e-6)
+    if shown is not None:
+        bottom, top = shown
+        if bottom <= low and high <= top and span >= PLETH_SHRINK_BELOW * (top - bottom):
+            return None
+    margin = span * PLETH_MARGIN
+    return (low - margin, high + margin)
 
 
 class Spo2Tile(NumericTile):
@@ -37,9 +69,18 @@ class Spo2Tile(NumericTile):
         self.plot.setMinimumHeight(70)
         self.plot.setMinimumWidth(120)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.curve = self.plot.plot(pen=pg.mkPen(theme.SPO2_COLOUR, width=2))
-        self.plot.enableAutoRange(x=False, y=True)
+        # A bare curve item: PlotDataItem's dataset bookkeeping cost ~1 ms a frame for nothing.
+        self.curve = pg.PlotCurveItem(
+            pen=pg.mkPen(theme.SPO2_COLOUR, width=2), skipFiniteCheck=True
+        )
+        self.plot.addItem(self.curve)
+        # Fixed ranges: no auto-range (data bounds) on every paint, no axis label re-layout.
+        self.plot.enableAutoRange(x=False, y=False)
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
         self._x_span = 0.0
+        self._y_range: tuple[float, float] | None = None
+        self._has_trace = False
         self.quality = QProgressBar()
         self.quality.setRange(0, 100)
         self.quality.setTextVisible(False)
@@ -113,9 +154,15 @@ class Spo2Tile(NumericTile):
                 if span != self._x_span:
                     self._x_span = span
                     self.plot.setXRange(0.0, span, padding=0.0)
+            wanted = pleth_range(float(samples.min()), float(samples.max()), self._y_range)
+            if wanted is not None:
+                self._y_range = wanted
+                self.plot.setYRange(*wanted, padding=0.0)
             self.curve.setData(self._x, samples)
-        else:
+            self._has_trace = True
+        elif self._has_trace:
             self.curve.setData([], [])
+            self._has_trace = False
         live = bool(len(samples))
         if self.plot.isHidden() == live:
             self.plot.setVisible(live)

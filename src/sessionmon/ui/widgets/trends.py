@@ -77,6 +77,7 @@ def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidge
     label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 0))
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
+        axis.enableAutoSIPrefix(False)  # minutes and mmHg: no "k" prefix, no label re-layout
         axis.setPen(pg.mkPen("#6A7580"))
         axis.setTextPen(pg.mkPen("#C8D0D8"))
     plot.setClipToView(True)
