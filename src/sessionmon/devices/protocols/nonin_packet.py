@@ -18,7 +18,7 @@ it) keeps the count; after a resync the packet position is unknown until the nex
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
