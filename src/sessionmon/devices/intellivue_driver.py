@@ -156,8 +156,9 @@ class IntelliVueMonitor(SerialSourceBase):
 
     def link_monitor_announced(self, link: Any, host: str) -> None:
         """The monitor sent its connect indication (LAN): found (``udp:auto``) or just
-        restarted. Associate now unless an association is already running."""
-        if self.dialog.phase is not Phase.POLLING:
+        restarted. Associate now unless an association is open or on its way (the monitor
+        announces itself until it has answered our request)."""
+        if self.dialog.phase in (Phase.IDLE, Phase.REFUSED):
             self._send(self.dialog.start(self._clock.monotonic()))
 
     def stop(self) -> None:

@@ -77,13 +77,13 @@ class DeviceStatus(QFrame):
         gaps = self._layout.spacing() * (len(texts) - 1) + 8 + 4 * len(texts)
         return sum(metrics.horizontalAdvance(t) for t in texts) + gaps
 
-    def sizeHint(self) -> QSize:  # noqa: D102 - Qt's
+    def sizeHint(self) -> QSize:
         return QSize(self._width_of(0), super().sizeHint().height())
 
-    def minimumSizeHint(self) -> QSize:  # noqa: D102 - Qt's
+    def minimumSizeHint(self) -> QSize:
         return QSize(self._width_of(1), super().minimumSizeHint().height())
 
-    def resizeEvent(self, event) -> None:  # noqa: D102, N802 - Qt's
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit()
 
