@@ -135,6 +135,7 @@ class StoreWriter:
         self._oldest: float | None = None  # clock monotonic of the oldest buffered row
         self._oldest_real: float | None = None
         self._autoflush_s: float | None = None
+        self._commit_requested = False  # commit_soon: the buffered rows go at the next chance
         self._retry_at = 0.0
         self._waiting_since: float | None = None  # clock monotonic of the first failed attempt
         self._failure: str | None = None  # a failure reported at once (disk full, read-only)
@@ -270,6 +271,13 @@ class StoreWriter:
         with contextlib.suppress(StoreError):
             self.call("reading", None, timeout_s)
 
+    def commit_soon(self) -> None:
+        """Commit the rows buffered so far at the writer's next chance, without waiting."""
+        with self._cond:
+            if self._oldest is not None:
+                self._commit_requested = True
+                self._cond.notify_all()
+
     def start_autoflush(self, interval_s: float) -> None:
         """Also commit buffered rows once the oldest is ``interval_s`` real seconds old."""
         with self._cond:
@@ -332,6 +340,8 @@ class StoreWriter:
     def _rows_due(self) -> bool:
         if self._oldest is None:
             return False
+        if self._commit_requested:
+            return True
         if self._clock.monotonic() - self._oldest >= self._commit_interval_s - 1e-9:
             return True
         autoflush = self._autoflush_s
@@ -420,6 +430,7 @@ class StoreWriter:
                 self._measurements, self._chunks = [], []
                 self._in_flight = len(measurements) + len(chunks)
                 self._oldest = self._oldest_real = None
+                self._commit_requested = False
         anchor = self._anchor
         try:
             if anchor is not None:
