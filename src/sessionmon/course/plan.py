@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sessionmon.course.model import (
     CloseReason,
@@ -52,6 +53,18 @@ CLOSE_LABELS: dict[CloseReason, str] = {
 _BLOCK = re.compile(r"^\s*(\d{1,3})\s*[x×]\s*(\d+(?:[.,]\d+)?)\s*(?:d|days?)?\s*$", re.IGNORECASE)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+def _parse_choice(text: str, choices: type[E], what: str) -> E:
+    key = text.strip().lower().replace(" ", "_").replace("-", "_")
+    try:
+        return choices(key)
+    except ValueError:
+        names = ", ".join(c.value for c in choices)
+        raise UserError(f"{what} {text!r} is not one of: {names}") from None
+
+
 def parse_indication(text: str) -> Indication:
     """The indication named by ``text`` (``depression``, ``gad``, ``social_anxiety``, ``ptsd``,
     ``other``; spaces and dashes allowed).
@@ -61,12 +74,7 @@ def parse_indication(text: str) -> Indication:
     UserError
         If ``text`` names none of them.
     """
-    key = text.strip().lower().replace(" ", "_").replace("-", "_")
-    try:
-        return Indication(key)
-    except ValueError:
-        names = ", ".join(i.value for i in Indication)
-        raise UserError(f"indication {text!r} is not one of: {names}") from None
+    return _parse_choice(text, Indication, "indication")
 
 
 def parse_close_reason(text: str) -> CloseReason:
@@ -78,12 +86,7 @@ def parse_close_reason(text: str) -> CloseReason:
     UserError
         If ``text`` names none of them.
     """
-    key = text.strip().lower().replace(" ", "_").replace("-", "_")
-    try:
-        return CloseReason(key)
-    except ValueError:
-        names = ", ".join(r.value for r in CloseReason)
-        raise UserError(f"close reason {text!r} is not one of: {names}") from None
+    return _parse_choice(text, CloseReason, "close reason")
 
 
 def parse_schedule(text: str) -> tuple[ScheduleBlock, ...]:
