@@ -118,6 +118,8 @@ def build(store: SessionStore, hours: int = HOURS) -> Session:
         if len(batch) > 20_000:
             store.append_measurements(batch)
             batch = []
+            if store.pending_count > 40_000:  # faster than the disk: wait, drop nothing
+                store.flush()
     store.append_measurements(batch)
     store.flush()
     for minute, scale, total in (

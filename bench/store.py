@@ -166,6 +166,8 @@ def build_eight_hours(path: Path, encrypted: bool) -> Session:
             store.append_waveform(pleth_chunk(session, clock, wave))
             store.append_measurements(numerics_at(session, clock))
             clock.advance(1.0)
+            if store.pending_count > 20_000:  # faster than the disk: wait, drop nothing
+                store.flush()
     return session
 
 
