@@ -26,7 +26,9 @@ HERE = Path(__file__).resolve().parent
 #: adds (``latency``, ``live_cpu``) run when their script is there.
 BENCHES: list[tuple[str, str, list[str]]] = [
     ("store", "store.py", []),
-    ("devices", "devices.py", []),
+    ("devices", "devices.py", ["--no-peers"]),
+    # the peers on a tenth of the bytes: systole's reader runs at about 0.01 MB/s
+    ("devices and peers, 0.1 MB", "devices.py", ["--mb", "0.1", "--runs", "3"]),
     ("simulate", "simulate.py", []),
     ("sim", "sim.py", []),
     ("export 4 h", "export.py", ["--hours", "4", "--repeat", "5"]),
