@@ -13,8 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from pty_helpers import wait_until
 
 MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
@@ -95,13 +96,12 @@ class Broker:
         """Start the broker and wait until it accepts connections."""
         log = open(self.folder / "broker.log", "ab")  # noqa: SIM115 - kept by the process
         self.process = subprocess.Popen(self._command(), stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout_s
-        while not _accepts(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"broker did not start: {(self.folder / 'broker.log').read_text()[-500:]}"
-                )
-            time.sleep(0.02)
+        process = self.process
+        wait_until(lambda: process.poll() is not None or _accepts(self.port), timeout_s)
+        if process.poll() is not None or not _accepts(self.port):
+            raise RuntimeError(
+                f"broker did not start: {(self.folder / 'broker.log').read_text()[-500:]}"
+            )
         return self
 
     def kill(self) -> None:
