@@ -28,7 +28,7 @@ from sessionmon.devices.source import (
     WaveformBlock,
 )
 from sessionmon.devices.suntech_driver import SuntechNibp
-from sessionmon.devices.wire_sim import WireSimulator
+from sessionmon.sim.wire_sim import WireSimulator
 from sessionmon.errors import UserError
 from sessionmon.model import Kind
 

@@ -18,7 +18,7 @@ from sessionmon.devices.wire_faults import (
     ScheduledFault,
     parse_fault,
 )
-from sessionmon.devices.wire_sim import WireSimulator
+from sessionmon.sim.wire_sim import WireSimulator
 from sessionmon.errors import UserError
 
 TC = TechnicalCondition

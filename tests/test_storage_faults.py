@@ -18,7 +18,7 @@ from sessionmon.alarms import default_profile
 from sessionmon.clock import SystemClock
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.serial_device import SerialOximeter
-from sessionmon.devices.wire_sim import WireSimulator
+from sessionmon.sim.wire_sim import WireSimulator
 from sessionmon.model import AlarmLogAction, AlarmPriority, EventKind, Kind, Patient
 from sessionmon.runtime import SessionRuntime
 from sessionmon.store import SessionStore, StoreError

@@ -75,7 +75,7 @@ def handler(args: argparse.Namespace) -> int:
     from sessionmon.devices.profiles import get_profile
     from sessionmon.devices.pty_port import PtyPort
     from sessionmon.devices.wire_faults import FaultRunner, parse_fault
-    from sessionmon.devices.wire_sim import WireSimulator
+    from sessionmon.sim.wire_sim import WireSimulator
     from sessionmon.errors import UserError
 
     profile = get_profile(args.protocol)
@@ -140,7 +140,7 @@ def _run_intellivue(args: argparse.Namespace, faults: list) -> int:
     from pydantic import ValidationError
 
     from sessionmon.clock import SystemClock
-    from sessionmon.devices.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
+    from sessionmon.sim.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
     from sessionmon.devices.pty_port import PtyPort
     from sessionmon.errors import UserError
     from sessionmon.sim import Physiology, PhysiologyTargets

@@ -106,7 +106,7 @@ class WireSimulator:
         self.oximeter: Any = None
         self.monitor: Any = None
         if protocol == "intellivue":
-            from sessionmon.devices.intellivue_sim import SimulatedIntelliVue
+            from sessionmon.sim.intellivue_sim import SimulatedIntelliVue
             from sessionmon.devices.protocols.intellivue_frame import Deframer
 
             # a monitor only answers: the real Data Export dialog (see intellivue_sim)
