@@ -77,9 +77,9 @@ class Rig:
         from sessionmon.devices.serial_device import SerialOximeter
         from sessionmon.devices.source import DeviceRole, LinkState
         from sessionmon.devices.suntech_driver import SuntechNibp
-        from sessionmon.devices.wire_sim import WireSimulator
         from sessionmon.model import Patient
         from sessionmon.runtime import SessionRuntime
+        from sessionmon.sim.wire_sim import WireSimulator
         from sessionmon.store import SessionStore
 
         self.clock = ManualClock()

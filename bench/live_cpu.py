@@ -46,7 +46,7 @@ class Devices:
     def __init__(self, folder: Path) -> None:
         from sessionmon.clock import SystemClock
         from sessionmon.devices.pty_port import PtyPort
-        from sessionmon.devices.wire_sim import WireSimulator
+        from sessionmon.sim.wire_sim import WireSimulator
 
         self.ports = [PtyPort(link=folder / "ttyUSB0"), PtyPort(link=folder / "ttyUSB1")]
         clock = SystemClock()

@@ -53,7 +53,7 @@ class LiveDevice:
 
     def __init__(self, protocol: str, port, seed: int = 2) -> None:
         from sessionmon.clock import SystemClock
-        from sessionmon.devices.wire_sim import WireSimulator
+        from sessionmon.sim.wire_sim import WireSimulator
 
         self.sim = WireSimulator(protocol, port, SystemClock(), seed=seed)
         self._stop = threading.Event()

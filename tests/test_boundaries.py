@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
@@ -75,3 +77,42 @@ def test_the_contract_catches_an_import_circle(tmp_path):
     assert broken.returncode != 0
     assert "no circles) BROKEN" in broken.stdout
     assert ".session_runtime -> .intents" in broken.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "package", "edge"),
+    [
+        # a typing-only import counts: the store's mixins type against store_wiring instead
+        (
+            "store/buffered_writes.py",
+            "if TYPE_CHECKING:\n    from sessionmon.store.session_store import SessionStore\n",
+            "sessionmon.store",
+            ".buffered_writes -> .session_store",
+        ),
+        # a package-level circle: sim uses devices, so devices may not use sim
+        (
+            "devices/source.py",
+            "def _physiology():\n    from sessionmon.sim import Physiology  # noqa: F401\n",
+            "sessionmon",
+            ".devices -> .sim",
+        ),
+        # the store keeps the course models; course types against course/record_store
+        (
+            "course/enrol.py",
+            "if TYPE_CHECKING:\n    from sessionmon.store import SessionStore\n",
+            "sessionmon",
+            ".course -> .store",
+        ),
+    ],
+)
+def test_the_contract_catches_circles_in_the_store_and_between_packages(
+    tmp_path, module, line, package, edge
+):
+    copy = copy_of_the_package(tmp_path)
+    path = copy / "src" / "sessionmon" / module
+    path.write_text(path.read_text() + "\n" + line)
+    broken = lint_imports(copy, extra_path=copy / "src")
+    assert broken.returncode != 0
+    assert "no circles) BROKEN" in broken.stdout
+    assert f"No cycles are allowed in {package}." in broken.stdout
+    assert edge in broken.stdout

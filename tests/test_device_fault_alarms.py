@@ -22,9 +22,9 @@ from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.serial_device import SerialOximeter
 from sessionmon.devices.source import DeviceRole, LinkState
 from sessionmon.devices.suntech_driver import SuntechNibp
-from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.model import Kind, Patient
 from sessionmon.runtime import SessionRuntime
+from sessionmon.sim.wire_sim import WireSimulator
 from sessionmon.store import SessionStore
 
 pytestmark = pytest.mark.usefixtures("no_serial_reader_left")

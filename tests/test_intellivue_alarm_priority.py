@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from sessionmon.clock import SystemClock
 from sessionmon.devices.factory import parse_device, start_sources
-from sessionmon.devices.intellivue_sim import SimulatedIntelliVue, UdpTransport
 from sessionmon.model import AlarmPriority, Patient
 from sessionmon.runtime import SessionRuntime
 from sessionmon.runtime.monitor_alarms import monitor_priority
 from sessionmon.sim import Physiology, PhysiologyTargets
+from sessionmon.sim.intellivue_sim import SimulatedIntelliVue, UdpTransport
 from sessionmon.store import SessionStore
 
 CLOCK = SystemClock()

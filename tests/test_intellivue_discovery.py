@@ -25,10 +25,10 @@ from sessionmon.devices.intellivue_discovery import (
     ConnectIndicationListener,
     is_connect_indication,
 )
-from sessionmon.devices.intellivue_sim import SimulatedIntelliVue, UdpTransport
 from sessionmon.devices.protocols.intellivue_monitor import connect_indication
 from sessionmon.model import Kind, Patient
 from sessionmon.runtime import SessionRuntime
+from sessionmon.sim.intellivue_sim import SimulatedIntelliVue, UdpTransport
 from sessionmon.store import SessionStore
 
 CLOCK = SystemClock()

@@ -19,11 +19,11 @@ import pytest
 from sessionmon.clock import SystemClock
 from sessionmon.devices.factory import parse_device, start_sources
 from sessionmon.devices.intellivue_driver import IntelliVueMonitor
-from sessionmon.devices.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.source import DeviceRole
 from sessionmon.model import Kind, Patient
 from sessionmon.runtime import SessionRuntime
+from sessionmon.sim.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
 from sessionmon.store import SessionStore
 
 _PAUSE = threading.Event()

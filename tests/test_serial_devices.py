@@ -28,9 +28,9 @@ from sessionmon.devices.source import (
     WaveformBlock,
 )
 from sessionmon.devices.suntech_driver import SuntechNibp
-from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.errors import UserError
 from sessionmon.model import Kind
+from sessionmon.sim.wire_sim import WireSimulator
 
 pytestmark = pytest.mark.usefixtures("no_serial_reader_left")
 

@@ -18,8 +18,8 @@ from sessionmon.devices.wire_faults import (
     ScheduledFault,
     parse_fault,
 )
-from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.errors import UserError
+from sessionmon.sim.wire_sim import WireSimulator
 
 TC = TechnicalCondition
 

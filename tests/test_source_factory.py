@@ -24,8 +24,8 @@ from sessionmon.devices.readings import Reading
 from sessionmon.devices.serial_device import SerialOximeter
 from sessionmon.devices.source import DeviceRole, LinkState
 from sessionmon.devices.suntech_driver import SuntechNibp
-from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.errors import UserError
+from sessionmon.sim.wire_sim import WireSimulator
 
 pytestmark = pytest.mark.usefixtures("no_serial_reader_left")
 

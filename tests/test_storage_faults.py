@@ -18,9 +18,9 @@ from sessionmon.alarms import default_profile
 from sessionmon.clock import SystemClock
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.serial_device import SerialOximeter
-from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.model import AlarmLogAction, AlarmPriority, EventKind, Kind, Patient
 from sessionmon.runtime import SessionRuntime
+from sessionmon.sim.wire_sim import WireSimulator
 from sessionmon.store import SessionStore, StoreError
 from store_fixtures import wait_until
 from test_runtime import ScriptedSource, make_runtime, run_for

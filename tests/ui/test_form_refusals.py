@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from pty_helpers import wait_until
-from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.model import EventKind, Kind, SessionPhase
+from sessionmon.sim.wire_sim import WireSimulator
 from sessionmon.ui.forms import NewSessionForm
 from sessionmon.ui.settings import DeviceChoice
 

@@ -17,9 +17,9 @@ from test_layout_sizes import clipped_texts
 
 from pty_helpers import wait_until
 from sessionmon.clock import SystemClock
-from sessionmon.devices.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
 from sessionmon.devices.pty_port import PtyPort
 from sessionmon.model import Kind
+from sessionmon.sim.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
 from sessionmon.ui.forms import NewSessionForm
 from sessionmon.ui.settings import DeviceChoice
 

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QLabel
 from pty_helpers import wait_until
 from sessionmon.clock import SystemClock
 from sessionmon.devices.intellivue_driver import IntelliVueMonitor
-from sessionmon.devices.intellivue_sim import SimulatedIntelliVue, UdpTransport
 from sessionmon.model import Kind
+from sessionmon.sim.intellivue_sim import SimulatedIntelliVue, UdpTransport
 from sessionmon.ui.forms import NewSessionForm
 from sessionmon.ui.settings import DeviceChoice
 

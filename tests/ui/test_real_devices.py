@@ -20,8 +20,8 @@ from sessionmon.devices.pty_port import PtyPort
 from sessionmon.devices.serial_device import SerialOximeter
 from sessionmon.devices.source import DeviceRole, LinkState
 from sessionmon.devices.suntech_driver import SuntechNibp
-from sessionmon.devices.wire_sim import WireSimulator
 from sessionmon.model import Kind
+from sessionmon.sim.wire_sim import WireSimulator
 from sessionmon.ui.forms import NewSessionForm
 from sessionmon.ui.settings import DeviceChoice
 

@@ -75,8 +75,8 @@ def handler(args: argparse.Namespace) -> int:
     from sessionmon.devices.profiles import get_profile
     from sessionmon.devices.pty_port import PtyPort
     from sessionmon.devices.wire_faults import FaultRunner, parse_fault
-    from sessionmon.devices.wire_sim import WireSimulator
     from sessionmon.errors import UserError
+    from sessionmon.sim.wire_sim import WireSimulator
 
     profile = get_profile(args.protocol)
     if args.duration is not None and args.duration <= 0:
@@ -140,10 +140,10 @@ def _run_intellivue(args: argparse.Namespace, faults: list) -> int:
     from pydantic import ValidationError
 
     from sessionmon.clock import SystemClock
-    from sessionmon.devices.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
     from sessionmon.devices.pty_port import PtyPort
     from sessionmon.errors import UserError
     from sessionmon.sim import Physiology, PhysiologyTargets
+    from sessionmon.sim.intellivue_sim import PtyTransport, SimulatedIntelliVue, UdpTransport
 
     if not 0 < args.udp_port < 65536:
         raise UserError(f"--udp-port {args.udp_port} is not 1..65535")

@@ -19,10 +19,10 @@ from sessionmon.errors import UserError
 from sessionmon.model import Patient, Session, Treatment, TreatmentId
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sessionmon.store import SessionStore
+    from sessionmon.course.record_store import CourseStore
 
 
-def ensure_patient(store: SessionStore, patient: Patient, at: datetime) -> PatientRecord:
+def ensure_patient(store: CourseStore, patient: Patient, at: datetime) -> PatientRecord:
     """Return the stored patient, recording them (or their new details) when needed."""
     record = store.get_patient(patient.pseudonym)
     if record is None:
@@ -48,7 +48,7 @@ class CoursePlan:
 
 
 def open_new_course(
-    store: SessionStore,
+    store: CourseStore,
     pseudonym: str,
     treatment: TreatmentId,
     at: datetime,
@@ -82,7 +82,7 @@ def open_new_course(
 
 
 def course_for_new_session(
-    store: SessionStore,
+    store: CourseStore,
     patient: Patient,
     treatment: TreatmentId,
     at: datetime,
@@ -97,7 +97,7 @@ def course_for_new_session(
     return open_new_course(store, patient.pseudonym, treatment, at, plan)
 
 
-def carried_forward(store: SessionStore, course: Course) -> dict[str, Any]:
+def carried_forward(store: CourseStore, course: Course) -> dict[str, Any]:
     """Details of the course's last session that a new session starts with.
 
     Returns a mapping of :class:`~sessionmon.model.Session` fields: ``patient`` (the stored
@@ -123,7 +123,7 @@ def carried_forward(store: SessionStore, course: Course) -> dict[str, Any]:
 
 
 def new_course_session(
-    store: SessionStore,
+    store: CourseStore,
     patient: Patient,
     treatment: TreatmentId,
     at: datetime,
@@ -141,7 +141,7 @@ def new_course_session(
 
 
 def link_to_course(
-    store: SessionStore, session: Session, plan: CoursePlan | None = None
+    store: CourseStore, session: Session, plan: CoursePlan | None = None
 ) -> tuple[Session, Course]:
     """``session`` joined to its patient's open course (a new course opened with ``plan`` when
     there is none)."""

@@ -17,7 +17,7 @@ from sessionmon.course.responses import Context, OutcomeResponse
 from sessionmon.model import AlarmCategory, Event, EventKind, Kind, Session, SessionPhase
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sessionmon.store import SessionStore
+    from sessionmon.course.record_store import CourseStore
 
 #: Response: a drop of at least this fraction from the course baseline (issue 15; the usual
 #: definition in depression trials, e.g. STAR*D: >= 50 % reduction).
@@ -136,7 +136,7 @@ def _adverse(events: list[Event]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def session_figures(store: SessionStore, session: Session) -> SessionFigures:
+def session_figures(store: CourseStore, session: Session) -> SessionFigures:
     """Compute one session's figures from its record."""
     events = store.events(session.id)
     sys_values = store.measurements(session.id, kinds=[Kind.NIBP_SYS])
@@ -331,7 +331,7 @@ def _slope(values: list[tuple[int, float]]) -> float | None:
 
 
 def summarise_course(
-    store: SessionStore,
+    store: CourseStore,
     course: Course,
     today: date,
     tolerance_days: int = SCHEDULE_TOLERANCE_DAYS,

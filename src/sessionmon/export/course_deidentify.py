@@ -136,7 +136,7 @@ def deidentified_course_document(
     store: Any, course: Course, exported_at: datetime, offset: timedelta | None = None
 ) -> Any:
     """The course JSON document, de-identified (see the module docstring)."""
-    from sessionmon.export.course_export import CourseDocument
+    from sessionmon.export.course_document import CourseDocument
     from sessionmon.export.json_export import build_document
 
     offset = course_offset() if offset is None else timedelta(days=offset.days)

@@ -11,35 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from sessionmon.course.measures import MEASURES
-from sessionmon.course.model import Course, PatientRecord
-from sessionmon.course.responses import OutcomeResponse
+from sessionmon.course.model import Course
 from sessionmon.course.summary import CourseSummary
 from sessionmon.errors import UserError
 from sessionmon.export.codes import LOINC
-from sessionmon.export.json_export import ExportDocument, build_document, import_document
+from sessionmon.export.course_document import COURSE_FORMAT, CourseDocument
+from sessionmon.export.course_document import COURSE_SCHEMA_VERSION as COURSE_SCHEMA_VERSION
+from sessionmon.export.json_export import build_document, import_document
 from sessionmon.export.record import load_record
-
-#: ``format`` of a course export document.
-COURSE_FORMAT = "sessionmon-course"
-#: Version of the course export document.
-COURSE_SCHEMA_VERSION = 1
-
-
-class CourseDocument(BaseModel):
-    """A whole course: patient, course, follow-up questionnaires and every session's record."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    format: str = COURSE_FORMAT
-    schema_version: int = COURSE_SCHEMA_VERSION
-    exported_at: datetime
-    patient: PatientRecord | None
-    course: Course
-    responses: list[OutcomeResponse]
-    sessions: list[ExportDocument]
 
 
 def export_course_json(

@@ -15,27 +15,26 @@ engine was told), :mod:`~sessionmon.runtime.protocol_driver` (protocol condition
 requests), :mod:`~sessionmon.runtime.events` (events and markers),
 :mod:`~sessionmon.runtime.intents` (the nurse's intents), :mod:`~sessionmon.runtime.restore`
 (resuming a recorded session) and :mod:`~sessionmon.runtime.snapshot_builder` (what the console
-shows). This module wires them and runs the tick and the lifecycle.
+shows). The class itself is put together from mixins typed against
+:class:`~sessionmon.runtime.wiring.RuntimeWiring`: :mod:`~sessionmon.runtime.runtime_listeners`
+(listeners and the alarm engine's outputs), :mod:`~sessionmon.runtime.tick_cycle` (the tick and
+its automatic lifecycle moves), :mod:`~sessionmon.runtime.session_moves` (lifecycle moves and
+events), :mod:`~sessionmon.runtime.console_snapshot` (what the console shows) and the intents.
+This module wires the parts together: construction, the devices and the properties.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sessionmon.alarms import AlarmEngine, AlarmProfile, default_profile
 from sessionmon.clock import Clock
 from sessionmon.devices.source import VitalsSource
-from sessionmon.lifecycle import IllegalTransition, transition
 from sessionmon.model import (
-    AlarmLogEntry,
-    AlarmRecord,
-    Event,
-    EventKind,
     Kind,
-    Measurement,
     Patient,
     Session,
     SessionPhase,
@@ -45,9 +44,10 @@ from sessionmon.model import (
 from sessionmon.protocol import DischargeDecision, ProtocolState, SessionProtocol
 from sessionmon.runtime.conditions import OXIMETER_DATA_LOST as _OXIMETER_DATA_LOST
 from sessionmon.runtime.conditions import ConditionGate
+from sessionmon.runtime.console_snapshot import ConsoleSnapshot
 from sessionmon.runtime.dosing_intents import DosingIntents
 from sessionmon.runtime.endings import SessionEndings
-from sessionmon.runtime.errors import IntentRefusedError, SessionLockedError
+from sessionmon.runtime.errors import IntentRefusedError
 from sessionmon.runtime.events import EventLog
 from sessionmon.runtime.ingest import OBSERVED_KINDS, SourceIngest
 from sessionmon.runtime.intents import NurseIntents, limits_of
@@ -57,15 +57,10 @@ from sessionmon.runtime.patient_facts import AlarmHistory, patient_now
 from sessionmon.runtime.protocol_driver import PROTOCOL_CONDITIONS, ProtocolDriver
 from sessionmon.runtime.questionnaire_intents import QuestionnaireIntents
 from sessionmon.runtime.restore import restore_protocol_state
-from sessionmon.runtime.snapshot import PlethView, RuntimeSnapshot
-from sessionmon.runtime.snapshot_builder import (
-    CONDITION_KINDS,
-    OXIMETER_STALE_S,
-    device_statuses,
-    nibp_status,
-    sorted_alarms,
-    vital_values,
-)
+from sessionmon.runtime.runtime_listeners import RuntimeListeners
+from sessionmon.runtime.session_moves import SessionMoves
+from sessionmon.runtime.snapshot_builder import CONDITION_KINDS, OXIMETER_STALE_S
+from sessionmon.runtime.tick_cycle import DISCHARGE_EVALUATE_EVERY_S, TickCycle
 from sessionmon.runtime.waveform import WaveformRecorder
 from sessionmon.store import SessionStore, StoreError
 
@@ -86,17 +81,22 @@ P = SessionPhase
 #: Esketamine nasal devices are given this far apart.
 NASAL_DEVICE_INTERVAL_S = 300.0
 
-#: While observing, the discharge criteria are re-checked at once when a BP, a checklist or a
-#: latched alarm changes, or the minimum observation ends; otherwise this often (clock seconds).
-DISCHARGE_EVALUATE_EVERY_S = 5.0
-
 #: CO2 wave samples kept for the live capnogram (12 s at 25 Hz: two or three slow breaths).
 CO2_CAPACITY = 300
 
 _ = _OXIMETER_DATA_LOST  # kept importable from here for older callers
 
 
-class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionEndings):
+class SessionRuntime(
+    RuntimeListeners,
+    TickCycle,
+    SessionMoves,
+    ConsoleSnapshot,
+    DosingIntents,
+    NurseIntents,
+    QuestionnaireIntents,
+    SessionEndings,
+):
     """Runs one session: sources -> store, alarm engine and protocol; nurse intents -> events.
 
     Parameters
@@ -351,307 +351,3 @@ class SessionRuntime(DosingIntents, NurseIntents, QuestionnaireIntents, SessionE
     def nibp_interval_s(self) -> float | None:
         """The nurse's NIBP auto-cycle interval, or None."""
         return self._driver.nibp_interval_s
-
-    # ------------------------------------------------------------------ listeners
-
-    def add_alarm_listener(self, callback: Callable[[list[Any]], None]) -> None:
-        """Call ``callback(active_alarms)`` whenever an alarm starts, changes or ends."""
-        self._alarm_listeners.append(callback)
-
-    def add_event_listener(self, callback: Callable[[Event], None]) -> None:
-        """Call ``callback(event)`` after each event is committed."""
-        self._events.listeners.append(callback)
-
-    def add_tick_listener(self, callback: Callable[[SessionRuntime], None]) -> None:
-        """Call ``callback(runtime)`` at the end of every tick (keep it cheap: the central link)."""
-        self._tick_listeners.append(callback)
-
-    def set_data_listener(self, callback: Callable[[], None] | None) -> bool:
-        """Have every source that can call ``callback()`` when new data is queued.
-
-        The call comes from a source's reader thread: ``callback`` only signals whoever runs
-        :meth:`tick` (the console posts itself a message and ticks at once), so a reading
-        reaches the alarm engine when it arrives rather than at the next timer tick. Sources
-        without a reader thread (simulated devices) are drained by the timer as before.
-
-        Returns
-        -------
-        bool
-            Whether any source takes a listener.
-        """
-        taken = False
-        for source in self._sources:
-            setter = getattr(source, "set_data_listener", None)
-            if setter is not None:
-                setter(callback)
-                taken = True
-        return taken
-
-    def set_external_condition(self, condition: str, active: bool, detail: str = "") -> None:
-        """Switch a technical condition that something outside the runtime watches.
-
-        E.g. ``central_unreachable`` from the central link; it takes effect at the next tick.
-        """
-        self._gate.set(condition, active, self._clock.now(), detail)
-
-    def remove_listener(self, callback: Callable[..., None]) -> None:
-        """Stop calling ``callback`` (alarm, tick or event listener)."""
-        for listeners in (self._alarm_listeners, self._tick_listeners, self._events.listeners):
-            if callback in listeners:
-                listeners.remove(callback)
-
-    def _notify_alarms(self) -> None:
-        if not self._alarms_dirty:
-            return
-        self._alarms_dirty = False
-        if not self._alarm_listeners:
-            return
-        active = list(self._engine.active_alarms)
-        for callback in list(self._alarm_listeners):
-            try:
-                callback(active)
-            except Exception:  # a listener's bug must not stop monitoring
-                log.exception("alarm listener failed")
-
-    def _on_alarm_record(self, record: AlarmRecord) -> None:
-        self._alarms_dirty = True
-        self._alarm_history.record(record)
-        try:
-            self._store.save_alarm(record)
-        except StoreError as exc:
-            self._pending_storage_failure = str(exc)
-            log.error("could not save alarm %s: %s", record.condition, exc)
-
-    def _on_alarm_log(self, entry: AlarmLogEntry) -> None:
-        self._alarms_dirty = True
-        try:
-            self._store.add_alarm_log(entry)
-        except StoreError as exc:
-            self._pending_storage_failure = str(exc)
-            log.error("could not write the alarm log: %s", exc)
-
-    # ------------------------------------------------------------------ the tick
-
-    def tick(self) -> None:
-        """Do everything that is due now. Call often (console: every 100-250 ms)."""
-        now = self._clock.now()
-        if self.locked:
-            for source in self._sources:
-                source.poll()  # drain, nothing more is recorded in a closed session
-            return
-        batch: list[Measurement] = []
-        ingest = self._ingest
-        for source in self._sources:
-            outputs = source.poll()
-            if outputs:
-                ingest.drain(source, outputs, batch)
-            ingest.reconcile(source, now)
-        mono = self._clock.monotonic()
-        try:  # buffered for the store's writer thread: never waits on the disk
-            if batch:
-                self._store.append_measurements(batch)
-            self._waveform.flush_if_old(now)
-            self._co2_waveform.flush_if_old(now)
-        except StoreError as exc:
-            self._pending_storage_failure = str(exc)
-        if self._waveform.store_error is not None:
-            self._pending_storage_failure = str(self._waveform.store_error)
-            self._waveform.store_error = None
-        if self._co2_waveform.store_error is not None:
-            self._pending_storage_failure = str(self._co2_waveform.store_error)
-            self._co2_waveform.store_error = None
-        state = self.protocol_state
-        arrived = ingest.take_bp_arrival()
-        if arrived is not None:
-            self._driver.bp_arrived(arrived)
-            self._driver.set_conditions(state, arrived)
-        self._driver.evaluate(state, now, self._session.phase, mono)
-        self._advance_phase(now)
-        self._update_storage_failure(now)
-        for listener in list(self._tick_listeners):
-            try:
-                listener(self)
-            except Exception:  # a listener's bug must not stop monitoring
-                log.exception("tick listener failed")
-        self._engine.tick(now)
-        self._notify_alarms()
-
-    def _update_storage_failure(self, now: datetime) -> None:
-        """Raise ``storage_failure`` while writes do not reach the disk; end it once they do."""
-        problem = self._pending_storage_failure or getattr(self._store, "write_problem", None)
-        self._pending_storage_failure = None
-        self._gate.set("storage_failure", problem is not None, now, problem or "saving again")
-
-    def _after_intent(self, now: datetime) -> None:
-        """Bring the protocol conditions and the alarms up to date right after an intent."""
-        if not self.locked:
-            mono = self._clock.monotonic()
-            self._driver.evaluate(self.protocol_state, now, self._session.phase, mono, force=True)
-        self._engine.tick(now)
-        self._notify_alarms()
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def _advance_phase(self, now: datetime) -> None:
-        phase = self._session.phase
-        if phase is P.DOSING:
-            reason = self._dosing_complete_reason(now)
-            if reason:
-                self._move(P.OBSERVATION, now, reason, queued=True)
-            return
-        if phase not in (P.OBSERVATION, P.DISCHARGE_READY) or self._discharge_override:
-            return
-        state = self.protocol_state
-        mono = self._clock.monotonic()
-        facts = (
-            len(state.bp_readings),
-            len(state.checklists),
-            tuple(state.unacknowledged_latched),
-            tuple(a.condition for a in self._engine.active_alarms),
-            phase,
-        )
-        if (
-            self._last_discharge_eval is not None
-            and facts == self._discharge_facts
-            and not self._minimum_observation_ended(now)
-            and mono - self._last_discharge_eval < DISCHARGE_EVALUATE_EVERY_S
-        ):
-            return
-        self._last_discharge_eval = mono
-        self._discharge_facts = facts
-        self._discharge_checked_at = now
-        decision = self._protocol.evaluate_discharge(self.discharge_state(), now)
-        if decision.allowed:
-            self._gate.set("discharge_blocked", False, now)
-            if phase is P.OBSERVATION:
-                self._move(P.DISCHARGE_READY, now, "discharge criteria met", queued=True)
-        elif phase is P.DISCHARGE_READY:
-            self._move(P.OBSERVATION, now, "discharge criteria no longer met", queued=True)
-
-    def _minimum_observation_ended(self, now: datetime) -> bool:
-        """Whether the minimum observation time ended since the last discharge check."""
-        begin = self._state.observation_start
-        minimum = getattr(getattr(self._protocol, "config", None), "min_observation_min", None)
-        if begin is None or minimum is None or self._discharge_checked_at is None:
-            return False
-        ends = begin + timedelta(minutes=float(minimum))
-        return self._discharge_checked_at < ends <= now
-
-    def _move(
-        self,
-        target: SessionPhase,
-        now: datetime,
-        why: str,
-        by: str | None = None,
-        queued: bool = False,
-        also: tuple[Event, ...] = (),
-        also_before: tuple[Event, ...] = (),
-        **changes: Any,
-    ) -> Event:
-        """Move the lifecycle (with any other session changes in the same version).
-
-        The new version, its phase-change event and the events in ``also`` are one transaction.
-        A nurse's move is committed before it is applied (a refused write changes nothing); an
-        automatic move from the tick (``queued``) is queued and retried like alarms.
-        """
-        current = self._session.phase
-        try:
-            transition(current, target)
-        except IllegalTransition as exc:
-            raise IntentRefusedError(str(exc)) from None
-        moved = self._session.model_copy(update={"phase": target, **changes})
-        event = self._events.make(
-            EventKind.PHASE_CHANGE,
-            now,
-            by=by,
-            text=why,
-            payload={"from": current.value, "to": target.value},
-        )
-        events = (*also_before, event, *also)  # also_before: recorded before the phase change
-        self._store.update_session(moved, wait=not queued, events=events)
-        self._session = moved
-        if target is P.DOSING:
-            self._engine.set_dose_active(True, now)  # oximetry alarms escalate from now on
-        for recorded in events:
-            self._events.announce(recorded)
-        return event
-
-    def _log_protocol_bp(self, at: datetime, reason: str) -> None:
-        """The protocol started a BP itself (the nurse did not): an event says so."""
-        interval = self._driver.nibp_interval_s
-        cycle = "Auto off" if interval is None else f"Auto {interval / 60:g} min"
-        self._event(
-            EventKind.DEVICE,
-            at,
-            text=f"BP started by the console: {reason} ({cycle})",
-            payload={"action": "protocol_bp_request", "reason": reason, "auto": cycle},
-        )
-
-    def _event(
-        self,
-        kind: EventKind,
-        at: datetime,
-        *,
-        by: str | None = None,
-        text: str | None = None,
-        payload: dict[str, Any] | None = None,
-    ) -> Event:
-        return self._events.record(kind, at, by=by, text=text, payload=payload)
-
-    def _require_open(self) -> datetime:
-        if self.locked:
-            who = f" by {self._session.signed_by}" if self._session.signed_by else ""
-            raise SessionLockedError(
-                f"session {self._session.patient.pseudonym} is closed{who} and locked; "
-                "nothing more can be recorded in it"
-            )
-        return self._clock.now()
-
-    # ------------------------------------------------------------------ snapshot
-
-    def snapshot(self) -> RuntimeSnapshot:
-        """Return everything the console shows now (read only; cheap enough for 10-30 Hz)."""
-        now = self._clock.now()
-        alarms = sorted_alarms(self._engine)
-        dose_at = self._session.dose_at
-        ring = self._waveform.ring
-        return RuntimeSnapshot(
-            now=now,
-            session=self._session,
-            phase=self._session.phase,
-            locked=self.locked,
-            dose_at=dose_at,
-            since_dose_s=(now - dose_at).total_seconds() if dose_at else None,
-            values=vital_values(now, self._ingest, alarms, self._oximeter),
-            pleth=PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at),
-            nibp=nibp_status(
-                now,
-                self._nibp,
-                self._ingest,
-                self._driver.nibp_interval_s,
-                self._driver.last_request_at,
-                self._driver.protocol_reason,
-            ),
-            devices=device_statuses(self._ingest),
-            alarms=tuple(alarms),
-            audio=self._engine.audio_state(now),
-            audio_available=self._audio_available,
-            checks=tuple(self._protocol.checks(self.protocol_state, now)),
-            discharge=self._last_decision,
-            discharge_attempted_at=self._discharge_attempted_at,
-            markers=tuple(self._events.markers),
-            alarm_limits=self._limits,
-            co2=self._co2_view(),
-        )
-
-    def _co2_view(self) -> PlethView | None:
-        """The capnogram for the console, when a respiration source is in the session."""
-        if self._respiration is None:
-            return None
-        ring = self._co2_waveform.ring
-        return PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at)
-
-    @property
-    def has_respiration(self) -> bool:
-        """Whether a respiration (capnography) source is in the session."""
-        return self._respiration is not None

@@ -5,7 +5,8 @@ to its :class:`~sessionmon.store.writer.StoreWriter`: measurements and waveform 
 committed once a second old), alarm versions and alarm-log entries (queued, retried like them),
 the transactions a caller waits for (``_write``), and the state of all that (``pending_count``,
 ``write_problem``). It relies on the store's ``_writer``, ``_clock``, ``_check_open``,
-``_insert_audited``, ``_busy_timeout_s`` and ``_commit_interval_s``.
+``_insert_audited``, ``_busy_timeout_s`` and ``_commit_interval_s``
+(:class:`~sessionmon.store.store_wiring.StoreWiring`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from sessionmon.store import codec
 from sessionmon.store.errors import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sessionmon.store.session_store import SessionStore
+    from sessionmon.store.store_wiring import StoreWiring
 
-    _Base = SessionStore
+    _Base = StoreWiring
 else:
     _Base = object
 

@@ -106,8 +106,8 @@ class WireSimulator:
         self.oximeter: Any = None
         self.monitor: Any = None
         if protocol == "intellivue":
-            from sessionmon.devices.intellivue_sim import SimulatedIntelliVue
             from sessionmon.devices.protocols.intellivue_frame import Deframer
+            from sessionmon.sim.intellivue_sim import SimulatedIntelliVue
 
             # a monitor only answers: the real Data Export dialog (see intellivue_sim)
             self.monitor = SimulatedIntelliVue(clock, self.physiology, seed=seed)
