@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
         "course",
         help="a patient's treatment course: outcomes, response, remission, sessions; exports",
         description="Summarise the patient's course (the open one, else the latest; --course "
-        "picks another): outcome measures with baseline, latest, response (>= 50 %% drop) and "
+        "picks another): outcome measures with baseline, latest, response (>= 50 % drop) and "
         "remission; each session's peak BP rise, highest CADSS, lowest SpO2, time until ready "
         "to leave; scheduled sessions due or missed. --pdf, --csv, --fhir and --export write "
         "the course summary PDF, the research CSV, a FHIR R4 Bundle and an importable JSON.",
