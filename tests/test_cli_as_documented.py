@@ -140,3 +140,35 @@ def test_a_nurse_refused_an_admin_action_reads_an_admin(tmp_path, cfg, monkeypat
         errors.append(capsys.readouterr().err)
     assert "(1 try left)" in errors[-1] and "tries left" in errors[0]
     assert "1 tries" not in " ".join(errors)
+
+
+def test_course_changes_name_the_signed_in_user_once_the_clinic_has_accounts(
+    tmp_path, cfg, monkeypatch, capsys
+):
+    """ "Every record names who did it: the signed-in member of staff, not a typed name": the
+    course's --record, --open, --edit and --close took any typed --by on a database with
+    accounts. They now need --user there, as sessions end, export and monitor do."""
+    from sessionmon.clock import SystemClock
+    from sessionmon.store import SessionStore
+
+    db = str(tmp_path / "s.db")
+    monkeypatch.setenv("SESSIONMON_NEW_PIN", "boss-pin-1")
+    assert main(["--db", db, "users", "add", "boss", "--name", "Ada Boss", "--role", "admin"]) == 0
+    course = ["--db", db, "course", "--patient", "P-1"]
+    capsys.readouterr()
+    for action in (["--open"], ["--record", "gad7", "--score", "9", "--by", "Someone Else"]):
+        assert main([*course, *action]) == 2, action
+        assert "sign in with --user NAME" in capsys.readouterr().err
+    monkeypatch.setenv("SESSIONMON_PIN", "boss-pin-1")
+    signed = ["--user", "boss"]
+    assert main([*course, "--open", "--indication", "gad", *signed]) == 0
+    assert main([*course, "--record", "gad7", "--score", "9", "--by", "Someone Else", *signed]) == 0
+    assert main([*course, "--edit", "--schedule", "4x7", "--reason", "r", *signed]) == 0
+    assert main([*course, "--close", "completed", *signed]) == 0
+    assert main([*course, "--history"]) == 0  # reading needs no sign-in
+    history = capsys.readouterr().out
+    assert "edit by Ada Boss (boss, admin)" in history and "close by Ada Boss" in history
+    with SessionStore.open(tmp_path / "s.db", SystemClock()) as store:
+        (only,) = store.courses_for("P-1")
+        (response,) = store.course_responses(only.id)
+    assert response.by == "Ada Boss (boss, admin)"
