@@ -187,7 +187,8 @@ class AccountBook:
                     f"wrong password or PIN for {name!r}; the account is now locked for "
                     f"{LOCK_MINUTES:g} minutes"
                 )
-            raise SignInError(f"wrong password or PIN for {name!r} ({left} tries left)")
+            tries = "try" if left == 1 else "tries"
+            raise SignInError(f"wrong password or PIN for {name!r} ({left} {tries} left)")
         self._log(name, True, "ok", purpose=purpose)
         return account
 

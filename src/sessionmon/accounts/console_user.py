@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from sessionmon.accounts.book import AccountBook
-from sessionmon.accounts.model import Account, Role
+from sessionmon.accounts.model import Account, Role, roles_phrase
 
 
 class ConsoleUser:
@@ -44,8 +44,10 @@ class ConsoleUser:
         account = self.account
         if account is None or account.built_in or account.may(*roles):
             return None
-        wanted = " or ".join(r.value for r in roles)
-        return f"Only a {wanted} may {doing}; {account.full_name} is signed in as {account.role}."
+        return (
+            f"Only {roles_phrase(roles)} may {doing}; "
+            f"{account.full_name} is signed in as {account.role}."
+        )
 
     def sign_in(self, username: str, secret: str, purpose: str = "sign-in") -> Account:
         """Check the PIN and make ``username`` the signed-in user.

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from sessionmon.accounts.book import AccountBook
-from sessionmon.accounts.model import Account, Role
+from sessionmon.accounts.model import Account, Role, roles_phrase
 from sessionmon.clinic import ClinicSettings
 from sessionmon.errors import UserError
 
@@ -109,5 +109,4 @@ def actor(
 def require_role(account: Account | None, *roles: Role, doing: str) -> None:
     """Refuse ``doing`` unless ``account`` holds one of ``roles`` (None: no accounts yet)."""
     if account is not None and not account.may(*roles):
-        wanted = " or ".join(r.value for r in roles)
-        raise UserError(f"only a {wanted} may {doing}; {account.signature} may not")
+        raise UserError(f"only {roles_phrase(roles)} may {doing}; {account.signature} may not")

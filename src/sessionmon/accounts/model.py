@@ -20,6 +20,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+def roles_phrase(roles: tuple[Role, ...]) -> str:
+    """Return the roles as a refusal names them, with their article: ``an admin``,
+    ``a trainer or admin``."""
+    wanted = " or ".join(Role(r).value for r in roles)
+    return f"{'an' if wanted[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {wanted}"
+
+
 def check_username(value: str) -> str:
     """Return ``value`` lower-cased, or raise ValueError saying what a username may be."""
     value = value.strip().lower()

@@ -131,12 +131,18 @@ def run_headless(config, duration_s: float | None, as_json: bool, out=None) -> i
     return code
 
 
+def _value(vitals: dict, kind: str) -> str:
+    """A vital as the line shows it: ``72`` (never ``72.0``), ``-`` when the chair sent none."""
+    value = vitals.get(kind, {}).get("value")
+    return "-" if value is None else f"{value:g}"
+
+
 def _describe(data: dict) -> str:
     parts = [data["at"][11:19]]
     for chair in data["chairs"]:
         top = chair["alarms"][0]["condition"] if chair["alarms"] else "-"
-        hr = chair["vitals"].get("hr", {}).get("value")
-        spo2 = chair["vitals"].get("spo2", {}).get("value")
+        hr = _value(chair["vitals"], "hr")
+        spo2 = _value(chair["vitals"], "spo2")
         state = "online" if chair["online"] else "OFFLINE"
         parts.append(f"{chair['chair']}: {state} HR {hr} SpO2 {spo2} alarm {top}")
     for alarm in data["alarms"]:

@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
         "course",
         help="a patient's treatment course: outcomes, response, remission, sessions; exports",
         description="Summarise the patient's course (the open one, else the latest; --course "
-        "picks another): outcome measures with baseline, latest, response (>= 50 %% drop) and "
+        "picks another): outcome measures with baseline, latest, response (>= 50 % drop) and "
         "remission; each session's peak BP rise, highest CADSS, lowest SpO2, time until ready "
         "to leave; scheduled sessions due or missed. --pdf, --csv, --fhir and --export write "
         "the course summary PDF, the research CSV, a FHIR R4 Bundle and an importable JSON.",
@@ -48,7 +48,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--score", type=int, help="with --record: the total only")
     parser.add_argument(
-        "--by", default=None, help="with --record: who gave it; with --edit/--close: who did it"
+        "--by",
+        default=None,
+        help="with --record: who gave it; with --edit/--close: who did it (while the clinic has "
+        "no staff accounts; then --user)",
     )
     parser.add_argument(
         "--today",
@@ -77,6 +80,9 @@ def register(subparsers: Any) -> None:
         help="a session counts for the nearest planned date at most DAYS away (0-14, default 3)",
     )
     course_manage.add_arguments(parser)
+    from sessionmon.accounts.headless import add_user_argument
+
+    add_user_argument(parser)
     parser.set_defaults(func=handler)
 
 
@@ -191,6 +197,12 @@ def handler(args: argparse.Namespace) -> int:
         if not args.patient:
             raise UserError("course needs --patient P (or --import FILE)")
         now = clock.now()
+        if args.record or args.open or args.edit or args.close:
+            # A change to the record names the signed-in user, as sessions end and export do;
+            # the typed --by only while the clinic has no staff accounts.
+            from sessionmon.accounts.headless import actor
+
+            args.by = actor(args, store, clock, args.by, "course", required=False)
         if course_manage.wants_manage(args):
             return course_manage.run_manage(store, args, now, pick_course)
         course = pick_course(store, args.patient, args.course)

@@ -27,14 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "alarms and events as they happen. A device is DRIVER:PORT, optionally with port "
         "settings: cms50-legacy:/dev/ttyUSB0,parity=O. Ctrl+C (or --duration) ends the run: "
         "the session is left interrupted and can be resumed ('sessionmon sessions resume ID' "
-        "or the console's History).",
+        "or the console's Session history).",
     )
     parser.add_argument(
         "--oximeter",
         required=True,
         metavar="DRIVER:PORT",
         help="oximeter driver and port, e.g. cms50-v7:/dev/ttyUSB0 (drivers: cms50-legacy, "
-        "cms50-v7, nonin-df2, nonin-df7, nonin-df8, nonin-ascii, masimo-ascii)",
+        "cms50-v7, nonin-df2, nonin-df7, nonin-df8, nonin-ascii, masimo-ascii, or intellivue: "
+        "a monitor on a serial port or udp:HOST, also the NIBP when --nibp is not given)",
     )
     parser.add_argument(
         "--nibp", metavar="DRIVER:PORT", help="NIBP module, e.g. suntech:/dev/ttyUSB1"

@@ -95,7 +95,7 @@ def import_course_json(path: Path, store: Any) -> Course:
     course = document.course
     if any(c.id == course.id for c in store.courses_for(course.pseudonym)):
         raise UserError(f"course {course.id} is already in {store.path}; nothing was imported")
-    known = {s.session_id for s in store.list_sessions()}
+    known = {s.id for s in store.list_sessions()}
     for session_doc in document.sessions:
         if session_doc.record.session.id in known:
             sid = session_doc.record.session.id

@@ -13,6 +13,7 @@ Rules (see docs/decisions/phi.md):
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import Any
 
 from sessionmon.store import driver, keys
 from sessionmon.store.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 #: "Look the key up the usual way" (environment, keyring, terminal prompt).
 AUTO = "auto"
@@ -140,10 +143,12 @@ def choose(
         return PLAIN, []
     warnings = []
     if key is not None and (key != AUTO or keys.from_environment() is not None):
-        warnings.append(
+        line = (
             f"warning: {path} is not encrypted although a database key is configured; "
             "run 'sessionmon db encrypt' to encrypt it"
         )
+        log.warning(line)  # shown on stderr by the commands, as the file-mode warnings are
+        warnings.append(line)
     return PLAIN, warnings
 
 
