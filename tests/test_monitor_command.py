@@ -112,6 +112,11 @@ def test_monitor_as_typed_records_a_real_session_and_ctrl_c_leaves_it_resumable(
         assert store.measurements(summary.id, kinds=[Kind.SPO2])
         resumed = store.resume_session(summary.id)
         assert resumed.phase is SessionPhase.BASELINE
+        # a named patient is enrolled and the session is in their treatment course
+        assert store.get_patient("HEADLESS-1") is not None
+        course = store.open_course("HEADLESS-1")
+        assert course is not None and course.treatment.value == "esketamine-56"
+        assert store.get_session(summary.id).course_id == course.id
 
 
 def test_monitor_for_a_duration_prints_plain_lines_and_records(tmp_path, ports, capsys):
@@ -130,6 +135,9 @@ def test_monitor_for_a_duration_prints_plain_lines_and_records(tmp_path, ports, 
         (summary,) = store.list_sessions()
         assert summary.pseudonym == "MONITOR"
         assert store.measurements(summary.id, kinds=[Kind.HR])
+        # the default pseudonym is a recording of no patient: no patient record, no course
+        assert store.get_patient("MONITOR") is None
+        assert store.get_session(summary.id).course_id is None
 
 
 @pytest.mark.parametrize(

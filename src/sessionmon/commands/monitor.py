@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+DEFAULT_PSEUDONYM = "MONITOR"  # a recording of no patient: no patient record, no course
+
 
 def _positive(text: str) -> float:
     try:
@@ -41,7 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--nibp", metavar="DRIVER:PORT", help="NIBP module, e.g. suntech:/dev/ttyUSB1"
     )
     parser.add_argument(
-        "--pseudonym", default="MONITOR", help="patient pseudonym (default MONITOR)"
+        "--pseudonym",
+        default=DEFAULT_PSEUDONYM,
+        help="patient pseudonym: the session joins the patient's open treatment course (a new "
+        f"course is opened if none is); default {DEFAULT_PSEUDONYM}, a recording of no patient",
     )
     parser.add_argument(
         "--treatment",
@@ -147,9 +152,19 @@ def _runtime(store, clock, pseudonym, treatment, oximeter, nibp, args):
     from sessionmon.model import Patient
     from sessionmon.runtime.session_runtime import SessionRuntime
 
+    session = None
+    if (
+        pseudonym != DEFAULT_PSEUDONYM
+    ):  # a named patient: enrolled, in their course, as at the console
+        from sessionmon.course.enrol import new_course_session
+
+        session = new_course_session(
+            store, Patient(pseudonym=pseudonym), treatment.protocol, clock.now(), simulated=False
+        )
     return SessionRuntime(
         store,
         clock,
+        session=session,
         oximeter=oximeter,
         nibp=nibp,
         patient=Patient(pseudonym=pseudonym),
