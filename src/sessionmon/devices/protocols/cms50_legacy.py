@@ -45,7 +45,7 @@ from sessionmon.devices.protocols.base import (
     value_or_invalid,
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
-from sessionmon.devices.protocols.fast_runs import frames_ahead, gate_events, leading
+from sessionmon.devices.protocols.fast_runs import gate_events, good_run
 from sessionmon.devices.readings import Condition, Decoded, Reading
 from sessionmon.model import Kind
 
@@ -105,14 +105,10 @@ class Cms50LegacyParser(FrameParser):
         What the frame-by-frame search gives there (see :mod:`.fast_runs`): every frame in
         place, decoded by table, the numerics row through the same gate.
         """
-        ahead = frames_ahead(self._buf, pos, FRAME_LEN)
+        ahead = good_run(self._buf, pos, FRAME_LEN, _good)
         if ahead is None:
             return pos
-        good = (ahead[:, 0] >= 0x80) & (np.bitwise_or.reduce(ahead[:, 1:], axis=1) < 0x80)
-        run = leading(good)
-        if run < 2:
-            return pos
-        ahead = ahead[:run]
+        run = len(ahead)
         end = pos + run * FRAME_LEN
         self.stats.frames += run
         self._expected = self._base + end
@@ -139,6 +135,11 @@ class Cms50LegacyParser(FrameParser):
         for i in self._gate.passing(row):
             out.append(_HR[row[0]] if i == 0 else _SPO2[row[1]])
         return out
+
+
+def _good(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 5) array have the shape of a frame (the sync bit where it goes)."""
+    return (frames[:, 0] >= 0x80) & (np.bitwise_or.reduce(frames[:, 1:], axis=1) < 0x80)
 
 
 def _row(code: int) -> tuple[int, int]:

@@ -47,7 +47,7 @@ from sessionmon.devices.protocols.base import (
     value_or_invalid,
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
-from sessionmon.devices.protocols.fast_runs import frames_ahead, gate_events, leading
+from sessionmon.devices.protocols.fast_runs import gate_events, good_run
 from sessionmon.devices.readings import Decoded, Reading
 from sessionmon.model import Kind
 
@@ -175,13 +175,11 @@ class Cms50V7Parser(FrameParser):
         What the packet-by-packet search gives there (see :mod:`.fast_runs`): every packet in
         place, its bit 7s restored and decoded for the whole run, numerics through the gate.
         """
-        ahead = frames_ahead(self._buf, pos, PACKET_LEN)
-        if ahead is None:
+        packets = good_run(self._buf, pos, PACKET_LEN, _good)
+        if packets is None:
             return pos
-        run = leading((ahead[:, 0] == REALTIME) & (ahead[:, 1:].min(axis=1) >= 0x80))
-        if run < 2:
-            return pos
-        ahead = ahead[:run].astype(np.int64)
+        run = len(packets)
+        ahead = packets.astype(np.int64)
         end = pos + run * PACKET_LEN
         self.stats.frames += run
         self._expected = self._base + end
@@ -242,6 +240,11 @@ def _decode_packet(
     pi_raw = d[5] | (d[6] << 8)
     pi_value = None if finger_out or (d[2] & 0x10) or pi_raw == 0xFFFF else pi_raw / 100
     return tuple(out), (hr_value, spo2_value, pi_value)
+
+
+def _good(packets: np.ndarray) -> np.ndarray:
+    """Which packets of a (k, 9) array are real-time packets (as :data:`_REALTIME`)."""
+    return (packets[:, 0] == REALTIME) & (packets[:, 1:].min(axis=1) >= 0x80)
 
 
 #: Codes of "no value" in a run's row codes (``hr << 25 | spo2 << 17 | pi``), see :func:`_row`.

@@ -24,15 +24,29 @@ from sessionmon.devices.protocols.value_gates import RowGate
 RUN_MAX = 1024
 
 
-def frames_ahead(buf: bytearray, pos: int, length: int) -> np.ndarray | None:
-    """The complete frames of ``length`` bytes from ``pos`` on, as a (count, length) view.
+def good_run(
+    buf: bytearray, pos: int, length: int, good: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray | None:
+    """The run of good frames of ``length`` bytes from ``pos`` on, as a (count, length) view.
 
-    ``None`` when fewer than two complete frames are buffered (the plain path is as quick).
+    ``good(frames)`` says, for a (k, length) array of frames, which are good. The frames are
+    looked at in windows that grow fourfold while every frame is good (64, 256, up to
+    :data:`RUN_MAX` frames), so a short run costs a short check. ``None`` when fewer than two
+    frames are good (the plain path is as quick).
     """
-    count = min((len(buf) - pos) // length, RUN_MAX)
-    if count < 2:
+    total = min((len(buf) - pos) // length, RUN_MAX)
+    if total < 2:
         return None
-    return np.frombuffer(buf, np.uint8, count * length, pos).reshape(count, length)
+    frames = np.frombuffer(buf, np.uint8, total * length, pos).reshape(total, length)
+    count, window = 0, 64
+    while count < total:
+        checked = good(frames[count : count + window])
+        run = leading(checked)
+        count += run
+        if run < len(checked):
+            break
+        window *= 4
+    return frames[:count] if count >= 2 else None
 
 
 def leading(good: np.ndarray) -> int:

@@ -37,7 +37,7 @@ from sessionmon.devices.protocols.base import (
     value_or_invalid,
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
-from sessionmon.devices.protocols.fast_runs import frames_ahead, leading
+from sessionmon.devices.protocols.fast_runs import good_run
 from sessionmon.devices.readings import Condition, Decoded
 from sessionmon.model import Kind
 
@@ -87,13 +87,10 @@ class NoninDf8Parser(FrameParser):
 
         What the frame-by-frame search gives there (see :mod:`.fast_runs`), by table.
         """
-        ahead = frames_ahead(self._buf, pos, FRAME_LEN)
+        ahead = good_run(self._buf, pos, FRAME_LEN, _good)
         if ahead is None:
             return pos
-        run = leading((ahead[:, 0] >= 0x80) & ((ahead[:, 1] | ahead[:, 2]) < 0x80))
-        if run < 2:
-            return pos
-        ahead = ahead[:run]
+        run = len(ahead)
         end = pos + run * FRAME_LEN
         self.stats.frames += run
         self._expected = self._base + end
@@ -104,6 +101,11 @@ class NoninDf8Parser(FrameParser):
         spo2s = _SPO2_TABLE[((status2 & 0x20).astype(np.intp) << 2) | ahead[:, 2]].tolist()
         frames += [[*c, h, o] for c, h, o in zip(conditions, hrs, spo2s, strict=True)]
         return end
+
+
+def _good(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 4) array have the shape of a frame (as :data:`_FRAME`)."""
+    return (frames[:, 0] >= 0x80) & ((frames[:, 1] | frames[:, 2]) < 0x80)
 
 
 def _key(f: bytes) -> tuple[int | None, int | None]:

@@ -31,7 +31,7 @@ from sessionmon.devices.protocols.base import (
     value_or_invalid,
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
-from sessionmon.devices.protocols.fast_runs import frames_ahead, leading
+from sessionmon.devices.protocols.fast_runs import good_run
 from sessionmon.devices.readings import Condition, Decoded, ParserStats
 from sessionmon.model import Kind
 
@@ -223,19 +223,21 @@ def aligned_run(buf: bytearray, pos: int, layout: int) -> np.ndarray | None:
     Returns the frames as a (count, 5) array (``layout`` 2: ``01 STATUS PLETH FLOAT CHK``;
     7: ``STATUS MSB LSB FLOAT CHK``), or ``None`` when fewer than two frames are good.
     """
-    frames = frames_ahead(buf, pos, 5)
-    if frames is None:
-        return None
-    check = frames[:, :4].sum(axis=1, dtype=np.uint32) & 0xFF
-    good = check == frames[:, 4]
-    if layout == 2:
-        good &= (frames[:, 0] == 0x01) & (frames[:, 1] >= 0x80)
-    else:
-        good &= frames[:, 0] >= 0x80
-    run = leading(good)
-    if run < 2:
-        return None
-    return frames[:run]
+    return good_run(buf, pos, 5, _good_df2 if layout == 2 else _good_df7)
+
+
+def _checksum_ok(frames: np.ndarray) -> np.ndarray:
+    return (frames[:, :4].sum(axis=1, dtype=np.uint32) & 0xFF) == frames[:, 4]
+
+
+def _good_df2(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 5) array are good #2 frames (start byte, STATUS bit 7, CHK)."""
+    return _checksum_ok(frames) & (frames[:, 0] == 0x01) & (frames[:, 1] >= 0x80)
+
+
+def _good_df7(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 5) array are good #7 frames (STATUS bit 7, CHK)."""
+    return _checksum_ok(frames) & (frames[:, 0] >= 0x80)
 
 
 def status_byte(

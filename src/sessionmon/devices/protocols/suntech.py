@@ -21,9 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from sessionmon.devices.plausibility import DEFAULT_BP_PLAUSIBILITY
 from sessionmon.devices.protocols.base import TC, FrameParser, clamp_int, value_or_invalid
+from sessionmon.devices.protocols.fast_runs import LazyTable, good_run
 from sessionmon.devices.readings import Condition, Decoded, Reading
 from sessionmon.model import Kind
 
@@ -256,31 +260,107 @@ class SuntechReplyParser(FrameParser):
         buf = self._buf
         n = len(buf)
         pos = 0
+        lengths = self._lengths
+        known = _KNOWN_FRAMES
+        replies = self._replies
+        stats = self.stats
+        cuff_runs = CUFF_LEN in lengths
         while True:
+            if (
+                cuff_runs
+                and self._base + pos == self._expected
+                and buf[pos : pos + 2] == _CUFF_HEAD
+                and buf[pos + CUFF_LEN : pos + CUFF_LEN + 2] == _CUFF_HEAD
+            ):
+                pos = self._cuff_run(frames, pos)  # in step: a run of cuff replies at once
             start = buf.find(MODULE_SOF, pos)
             if start < 0:
                 return n
             if start + 2 > n:
                 return start
             length = buf[start + 1]
-            if length not in self._lengths:
+            if length not in lengths:
                 pos = start + 1
                 continue
             end = start + length
             if end > n:
                 return start
-            frame = buf[start:end]
-            if sum(frame) & 0xFF:
+            raw = bytes(buf[start:end])
+            said = known.get(raw)
+            if said is None:
+                said = _judge(raw)
+                if len(known) >= _KNOWN_MAX:
+                    known.clear()
+                known[raw] = said
+            if said is _BAD_CHECKSUM:
                 self._checksum_failed(start, end)
                 pos = start + 1
                 continue
-            self._accept(start, end)
-            reply = decode_reply(frame)
-            if isinstance(reply, UnknownReply):
+            reply, items = said
+            if self._base + start != self._expected:  # as _accept: a frame out of place
+                stats.resyncs += 1
+            self._expected = self._base + end
+            stats.frames += 1
+            if type(reply) is UnknownReply:
                 self._count("unknown_replies")
-            self._replies.append(reply)
-            frames.append(decoded_of(reply))
+            replies.append(reply)
+            frames.append(list(items))
             pos = end
+
+    def _cuff_run(self, frames: list[list[Decoded]], pos: int) -> int:
+        """Decode the run of cuff-pressure replies at ``pos`` of a stream in step; its end.
+
+        While the cuff inflates and deflates the driver polls its pressure again and again:
+        consecutive 5-byte replies, checked in one numpy pass (start byte, LEN, checksum) and
+        looked up by pressure. What the frame-by-frame search gives there (see
+        :mod:`.fast_runs`).
+        """
+        ahead = good_run(self._buf, pos, CUFF_LEN, _good_cuff)
+        if ahead is None:
+            return pos
+        run = len(ahead)
+        end = pos + run * CUFF_LEN
+        self.stats.frames += run
+        self._expected = self._base + end
+        pressures = ahead[:, 2] | (ahead[:, 3].astype(np.intp) << 8)
+        self._replies += _CUFF_REPLIES.take(pressures)
+        frames += [[item] for item in _CUFF_ITEMS.take(pressures)]
+        return end
+
+
+def _good_cuff(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 5) array are cuff-pressure replies (``>``, LEN 5, checksum)."""
+    good = (frames[:, 0] == MODULE_SOF) & (frames[:, 1] == CUFF_LEN)
+    return good & ((frames.sum(axis=1, dtype=np.uint32) & 0xFF) == 0)
+
+
+def _cuff_item(mmhg: int) -> Decoded:
+    """The one item a cuff-pressure reply stands for (see :func:`decoded_of`)."""
+    (item,) = decoded_of(CuffPressure(mmhg))
+    return item
+
+
+#: How a cuff-pressure reply starts (``>``, LEN 5).
+_CUFF_HEAD = bytes((MODULE_SOF, CUFF_LEN))
+#: Cuff-pressure replies and their items by pressure, made on first use.
+_CUFF_REPLIES = LazyTable(1 << 16, CuffPressure)
+_CUFF_ITEMS = LazyTable(1 << 16, _cuff_item)
+
+
+def _judge(raw: bytes) -> tuple[Reply, tuple[Decoded, ...]] | object:
+    """A complete module frame's reply and items, or :data:`_BAD_CHECKSUM`."""
+    if sum(raw) & 0xFF:
+        return _BAD_CHECKSUM
+    reply = decode_reply(raw)
+    return reply, tuple(decoded_of(reply))
+
+
+#: What a module frame said, by its bytes (replies and readings are immutable; the decoding
+#: and the plausibility rule are pure): a cuff-pressure poll repeats a few hundred frames.
+#: Cleared when full.
+_KNOWN_MAX = 4096
+_KNOWN_FRAMES: dict[bytes, Any] = {}
+_BAD_CHECKSUM = object()
 
 
 # ---------------------------------------------------------------------- module side
