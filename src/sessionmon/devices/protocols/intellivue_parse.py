@@ -129,11 +129,24 @@ def _data_export_message(data: bytes) -> Message:
 def _attribute_list(r: ByteReader) -> dict[int, bytes]:
     count = r.u16()
     block = r.sub(r.u16())
+    # the fields read straight from the bytes (as block.u16() and block.take() would, with
+    # the same "truncated" error): this list is read for every object of every poll result
+    data, pos, end = block.data, block.pos, block.end
     out: dict[int, bytes] = {}
     for _ in range(count):
-        attr = block.u16()
-        out[attr] = block.take(block.u16())
+        if pos + 4 > end:
+            raise MessageError("truncated")
+        attr, size = _ATTRIBUTE_HEAD(data, pos)
+        pos += 4
+        if pos + size > end:
+            raise MessageError("truncated")
+        out[attr] = data[pos : pos + size]
+        pos += size
     return out
+
+
+#: An attribute's id and length (two big-endian 16-bit fields).
+_ATTRIBUTE_HEAD = struct.Struct(">HH").unpack_from
 
 
 def _event_report(r: ByteReader, invoke_id: int) -> Message:
@@ -250,7 +263,9 @@ def _wave(handle: int, raw: bytes, attrs: dict[int, bytes]) -> WaveValue:
     mask = (1 << min(significant, 8 * sample_bytes)) - 1
     count = len(array) // sample_bytes
     if sample_bytes == 2:
-        samples = tuple(v & mask for v in struct.unpack_from(f">{count}H", array))
+        samples = struct.unpack_from(f">{count}H", array)
+        if mask != 0xFFFF:
+            samples = tuple(map(mask.__and__, samples))
     else:
         samples = tuple(
             int.from_bytes(array[i : i + sample_bytes], "big") & mask
