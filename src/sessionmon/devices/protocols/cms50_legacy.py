@@ -117,6 +117,11 @@ class Cms50LegacyParser(FrameParser):
         heads = _HEADS[ahead[:, 1] | ((finger | (b2 & 0x30) >> 3).astype(np.intp) << 7)]
         pulse = ((b2 & 0x40).astype(np.int32) << 1) | ahead[:, 3]
         codes = np.where(finger, 0, (pulse << 8) | ahead[:, 4])  # finger out: no values
+        if self._gate.every == 1:  # every frame's numerics pass (decode's default)
+            hrs = _HR_TABLE[codes >> 8].tolist()
+            items = zip(heads.tolist(), hrs, _SPO2_TABLE[codes & 0xFF].tolist(), strict=True)
+            frames += [[*head, hr, spo2] for head, hr, spo2 in items]
+            return end
         out = list(map(list, heads.tolist()))
         for i, due in gate_events(self._gate, codes, lambda i: _row(int(codes[i]))):
             code = int(codes[i])
@@ -175,6 +180,10 @@ def _conditions(bits: int) -> tuple[Condition, ...]:
 _CONDITIONS = [_conditions(bits) for bits in range(8)]
 _HR = [value_or_invalid(Kind.HR, None if v in (0, 255) else v) for v in range(256)]
 _SPO2 = [value_or_invalid(Kind.SPO2, None if v in (0, 127) else v) for v in range(128)]
+_HR_TABLE = np.empty(len(_HR), dtype=object)
+_HR_TABLE[:] = _HR
+_SPO2_TABLE = np.empty(len(_SPO2), dtype=object)
+_SPO2_TABLE[:] = _SPO2
 #: Pleth reading and conditions of a frame by ``bits << 7 | pleth`` (as in :meth:`_decode`).
 _HEADS = np.empty(8 << 7, dtype=object)
 for _key_ in range(8 << 7):

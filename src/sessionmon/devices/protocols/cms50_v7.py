@@ -47,7 +47,7 @@ from sessionmon.devices.protocols.base import (
     value_or_invalid,
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
-from sessionmon.devices.protocols.fast_runs import gate_events, good_run
+from sessionmon.devices.protocols.fast_runs import LazyTable, gate_events, good_run
 from sessionmon.devices.readings import Decoded, Reading
 from sessionmon.model import Kind
 
@@ -193,6 +193,16 @@ class Cms50V7Parser(FrameParser):
         spo2_code = np.where(finger | (spo2 == 0) | (spo2 > 100), _NO_SPO2, spo2)
         no_pi = finger | ((d[2] & 0x10) != 0) | (pi_raw == 0xFFFF)
         pi_code = np.where(no_pi, _NO_PI, pi_raw)
+        if self._gate.every == 1:  # every packet's numerics pass (decode's default)
+            items = zip(
+                heads,
+                _HR_ITEMS.take(hr_code),
+                _SPO2_ITEMS.take(spo2_code),
+                _PI_ITEMS.take(pi_code),
+                strict=True,
+            )
+            frames += [[*head, hr, spo2, pi] for head, hr, spo2, pi in items]
+            return end
         codes = (hr_code << 25) | (spo2_code << 17) | pi_code
         out = list(map(list, heads))
         for i, due in gate_events(self._gate, codes, lambda i: _row(int(codes[i]))):
@@ -292,6 +302,10 @@ _ROW_KINDS = (Kind.HR, Kind.SPO2, Kind.PI)
 #: HR 0-254, SpO2 0-100 and PI 0-655 have at most about 66,000 values: kept for good.
 _VALUES: dict[tuple[Kind, float | None], Decoded] = {}
 _HEADS = _make_heads()
+#: The numerics items of a run's codes (see :func:`_row`), made on first use.
+_HR_ITEMS = LazyTable(_NO_HR + 1, lambda code: _invalid(Kind.HR, _row(code << 25)[0]))
+_SPO2_ITEMS = LazyTable(_NO_SPO2 + 1, lambda code: _invalid(Kind.SPO2, _row(code << 17)[1]))
+_PI_ITEMS = LazyTable(_NO_PI + 1, lambda code: _invalid(Kind.PI, _row(code)[2]))
 
 
 def encode_packet(
