@@ -29,10 +29,26 @@ def good_run(
 ) -> np.ndarray | None:
     """The run of good frames of ``length`` bytes from ``pos`` on, as a (count, length) view.
 
-    ``good(frames)`` says, for a (k, length) array of frames, which are good. The frames are
-    looked at in windows that grow fourfold while every frame is good (64, 256, up to
-    :data:`RUN_MAX` frames), so a short run costs a short check. ``None`` when fewer than two
-    frames are good (the plain path is as quick).
+    The frames are looked at in windows that grow fourfold while every frame is good (64,
+    256, up to :data:`RUN_MAX` frames), so a short run costs a short check.
+
+    Parameters
+    ----------
+    buf : bytearray
+        The parser's buffer.
+    pos : int
+        Where the run starts (where the next frame is expected).
+    length : int
+        Frame length in bytes.
+    good : callable
+        ``good(frames)`` says, for a (k, length) uint8 array of frames, which are good
+        (a boolean array of k).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The good frames (a view of ``buf``: use it before the buffer changes), or ``None``
+        when fewer than two frames are good (the plain path is as quick).
     """
     total = min((len(buf) - pos) // length, RUN_MAX)
     if total < 2:
@@ -86,8 +102,21 @@ def gate_events(
     """Run ``gate`` over a run of rows; return ``(index, passing positions)`` where any pass.
 
     The same as calling ``gate.passing(row_of(i))`` for every index in turn, but a stretch of
-    equal rows (equal ``codes``, an integer per row that is equal exactly when the rows are)
-    costs one call where the gate is due, not one per row.
+    equal rows costs one call where the gate is due, not one per row.
+
+    Parameters
+    ----------
+    gate : RowGate
+        The parser's gate; its state moves on as if every row had been passed to it.
+    codes : numpy.ndarray
+        One integer per row, equal exactly when the rows are equal.
+    row_of : callable
+        ``row_of(i)`` returns row ``i`` as the gate compares it.
+
+    Returns
+    -------
+    list of (int, tuple of int)
+        The rows where any value passes, with the positions that pass, in order.
     """
     count = len(codes)
     if count == 0:
