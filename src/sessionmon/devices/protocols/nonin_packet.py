@@ -183,19 +183,38 @@ class PacketTracker:
     ) -> list[Decoded]:
         """The numerics of a packet from its FLOAT bytes 1-3 (``None``: not received)."""
         out: list[Decoded] = []
+        passes = self._gate.passes
         if msb is not None and lsb is not None:
-            hr = ((msb & 0x03) << 7) | (lsb & 0x7F)
-            hr_value = None if hr == HR_MISSING else hr
-            if self._gate.passes(Kind.HR, hr_value):
-                out.append(value_or_invalid(Kind.HR, hr_value))
+            hr_value, item = _HR_OF[((msb & 0x03) << 7) | (lsb & 0x7F)]
+            if passes(Kind.HR, hr_value):
+                out.append(item)
         if spo2 is not None:
-            spo2_value = None if spo2 == SPO2_MISSING else spo2
-            flags = ("smartpoint",) if stat2 & 0x20 else ()
-            if self._gate.passes(Kind.SPO2, (spo2_value, flags)):
-                out.append(value_or_invalid(Kind.SPO2, spo2_value, flags=flags))
+            gated, item = _SPO2_OF[(spo2 & 0xFF) | (0x100 if stat2 & 0x20 else 0)]
+            if passes(Kind.SPO2, gated):
+                out.append(item)
         if stat2 & 0x01:
-            out.append(Condition(TC.LOW_BATTERY, "low battery"))
+            out.append(_LOW_BATTERY)
         return out
+
+
+def _hr_of(hr: int) -> tuple[int | None, Decoded]:
+    """(value the gate compares, item) of a packet's 9-bit HR."""
+    hr_value = None if hr == HR_MISSING else hr
+    return hr_value, value_or_invalid(Kind.HR, hr_value)
+
+
+def _spo2_of(key: int) -> tuple[tuple[int | None, tuple[str, ...]], Decoded]:
+    """(value the gate compares, item) of ``SmartPoint << 8 | SpO2 byte``."""
+    spo2 = key & 0xFF
+    spo2_value = None if spo2 == SPO2_MISSING else spo2
+    flags = ("smartpoint",) if key & 0x100 else ()
+    return (spo2_value, flags), value_or_invalid(Kind.SPO2, spo2_value, flags=flags)
+
+
+#: The numerics of a packet by their raw fields (the value filter still runs on each packet).
+_HR_OF = [_hr_of(hr) for hr in range(1 << 9)]
+_SPO2_OF = [_spo2_of(key) for key in range(1 << 9)]
+_LOW_BATTERY = Condition(TC.LOW_BATTERY, "low battery")
 
 
 class PacketFrameParser(FrameParser):
