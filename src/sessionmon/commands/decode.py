@@ -17,6 +17,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -352,6 +353,18 @@ class ReadingPrinter:
         """Print every frame's readings and newly started conditions."""
         from sessionmon.devices.readings import Condition, TechnicalCondition
 
+        if not isinstance(frames, list):
+            frames = list(frames)
+        if not self._invalid:
+            # the usual case: readings printed before, no condition and no invalid kind to
+            # clear, so each item's line is found by identity, all at once
+            known = list(map(self._line_of.get, map(id, chain.from_iterable(frames))))
+            if None not in known:
+                self._frame += len(frames)
+                self.lines += len(known)
+                self._out.write("".join(known))
+                self._out.flush()
+                return
         lines: list[str] = []
         write = lines.append
         line_of = self._line_of

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from sessionmon.devices.protocols.base import FrameParser
 from sessionmon.devices.readings import Decoded
 
 MAX_LINE = 512
+#: Raw lines whose parse each line parser keeps (see :class:`LineParser`).
+LINE_CACHE_MAX = 4096
+#: What a blank line (only spaces and NULs) says (not ``()``: a data line may say nothing),
+#: and a look-up miss.
+_BLANK: Any = object()
+_UNSEEN: Any = object()
 _EOL = re.compile(rb"[\r\n]")
 
 #: Optional ``MM/DD/YY`` date and ``HH:MM:SS`` time at the start of a line.
@@ -63,11 +70,18 @@ def device_clock(line: str) -> tuple[datetime | None, tuple[str, ...]]:
 
 
 class LineParser(FrameParser):
-    """Base of the ASCII parsers: frames are lines; subclasses implement :meth:`parse_line`."""
+    """Base of the ASCII parsers: frames are lines; subclasses implement :meth:`parse_line`.
+
+    :meth:`parse_line` must be a pure function of the line's text: what it said is kept per
+    raw line (:data:`LINE_CACHE_MAX` lines per parser, cleared when full), so a device that
+    repeats a line costs one look-up. Lines with a device clock differ every second and are
+    parsed each time.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._overlong = False
+        self._said: dict[bytes, tuple[Decoded, ...] | None] = {}
 
     def parse_line(self, line: str) -> list[Decoded] | None:  # pragma: no cover - abstract
         """Return what one non-blank line says, or ``None`` if it is not a data line."""
@@ -77,25 +91,29 @@ class LineParser(FrameParser):
         buf = self._buf
         end = max(buf.rfind(b"\r"), buf.rfind(b"\n"))  # the last complete line ends here
         if end >= 0:
-            parse = self.parse_line
+            said = self._said
+            lines = 0
             for raw in _EOL.split(bytes(buf[:end])):
                 if self._overlong:
                     self._overlong = False  # the end of a line already rejected
                     continue
-                if len(raw) > MAX_LINE:
-                    self._reject()
+                if not raw:
                     continue
-                if b"\x00" in raw:
-                    raw = raw.replace(b"\x00", b"")
-                text = raw.decode("ascii", "replace").strip()
-                if not text:
-                    continue
-                items = parse(text)
+                items = said.get(raw, _UNSEEN)
+                if items is _UNSEEN:
+                    if len(raw) > MAX_LINE:
+                        self._reject()
+                        continue
+                    items = self._parse_raw(raw)
+                    if len(said) >= LINE_CACHE_MAX:
+                        said.clear()
+                    said[raw] = items
                 if items is None:
                     self._reject()
-                    continue
-                self.stats.frames += 1
-                frames.append(items)
+                elif items is not _BLANK:
+                    lines += 1
+                    frames.append(list(items))
+            self.stats.frames += lines
         pos = end + 1
         if len(buf) - pos > MAX_LINE:
             if not self._overlong:
@@ -103,6 +121,16 @@ class LineParser(FrameParser):
             self._overlong = True
             return len(buf)
         return pos
+
+    def _parse_raw(self, raw: bytes) -> tuple[Decoded, ...] | None:
+        """What one raw line (no end of line) says: items, ``None`` (rejected) or blank."""
+        if b"\x00" in raw:
+            raw = raw.replace(b"\x00", b"")
+        text = raw.decode("ascii", "replace").strip()
+        if not text:
+            return _BLANK
+        items = self.parse_line(text)
+        return None if items is None else tuple(items)
 
     def _reject(self) -> None:
         self.stats.resyncs += 1

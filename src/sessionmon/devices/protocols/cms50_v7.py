@@ -36,6 +36,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from sessionmon.devices.protocols.base import (
     TC,
     FrameParser,
@@ -45,6 +47,7 @@ from sessionmon.devices.protocols.base import (
     value_or_invalid,
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
+from sessionmon.devices.protocols.fast_runs import LazyTable, gate_events, good_run
 from sessionmon.devices.readings import Decoded, Reading
 from sessionmon.model import Kind
 
@@ -132,7 +135,13 @@ class Cms50V7Parser(FrameParser):
         cache = _DECODED
         passing = self._gate.passing
         append = frames.append
-        for match in _REALTIME.finditer(buf):
+        search = _REALTIME.search
+        while True:
+            if self._base + pos == self._expected:  # in step: the packets ahead at once
+                pos = self._run(frames, pos)
+            match = search(buf, pos)
+            if match is None:
+                break
             start = match.start()
             if start != pos:
                 self._skip(buf[pos:start], pos)
@@ -159,6 +168,48 @@ class Cms50V7Parser(FrameParser):
         if len(buf) - pos > _MAX_PENDING:
             return len(buf) - _MAX_PENDING
         return pos
+
+    def _run(self, frames: list[list[Decoded]], pos: int) -> int:
+        """Decode the run of real-time packets at ``pos`` of a stream in step; return its end.
+
+        What the packet-by-packet search gives there (see :mod:`.fast_runs`): every packet in
+        place, its bit 7s restored and decoded for the whole run, numerics through the gate.
+        """
+        packets = good_run(self._buf, pos, PACKET_LEN, _good)
+        if packets is None:
+            return pos
+        run = len(packets)
+        ahead = packets.astype(np.int64)
+        end = pos + run * PACKET_LEN
+        self.stats.frames += run
+        self._expected = self._base + end
+        high = ahead[:, 1]
+        d = [(ahead[:, i + 2] & 0x7F) | (((high >> i) & 1) << 7) for i in range(7)]
+        finger = (d[0] & 0x80) != 0
+        bits = finger | ((d[1] & 0x80) >> 6) | ((d[0] & 0x10) >> 2)
+        heads = _HEADS[(d[1] & 0x7F) | (bits << 7)].tolist()
+        pulse, spo2, pi_raw = d[3], d[4], d[5] | (d[6] << 8)
+        hr_code = np.where(finger | (pulse == 0) | (pulse == 0xFF), _NO_HR, pulse)
+        spo2_code = np.where(finger | (spo2 == 0) | (spo2 > 100), _NO_SPO2, spo2)
+        no_pi = finger | ((d[2] & 0x10) != 0) | (pi_raw == 0xFFFF)
+        pi_code = np.where(no_pi, _NO_PI, pi_raw)
+        if self._gate.every == 1:  # every packet's numerics pass (decode's default)
+            items = zip(
+                heads,
+                _HR_ITEMS.take(hr_code),
+                _SPO2_ITEMS.take(spo2_code),
+                _PI_ITEMS.take(pi_code),
+                strict=True,
+            )
+            frames += [[*head, hr, spo2, pi] for head, hr, spo2, pi in items]
+            return end
+        codes = (hr_code << 25) | (spo2_code << 17) | pi_code
+        out = list(map(list, heads))
+        for i, due in gate_events(self._gate, codes, lambda i: _row(int(codes[i]))):
+            row = _row(int(codes[i]))
+            out[i] += [_invalid(_ROW_KINDS[k], row[k]) for k in due]
+        frames += out
+        return end
 
     def _skip(self, region: bytes | bytearray, pos: int) -> None:
         """Account for bytes between two real-time packets (other packets or garbage)."""
@@ -201,6 +252,37 @@ def _decode_packet(
     return tuple(out), (hr_value, spo2_value, pi_value)
 
 
+def _good(packets: np.ndarray) -> np.ndarray:
+    """Which packets of a (k, 9) array are real-time packets (as :data:`_REALTIME`)."""
+    return (packets[:, 0] == REALTIME) & (packets[:, 1:].min(axis=1) >= 0x80)
+
+
+#: Codes of "no value" in a run's row codes (``hr << 25 | spo2 << 17 | pi``), see :func:`_row`.
+_NO_HR, _NO_SPO2, _NO_PI = 0x100, 0xFF, 0x10000
+
+
+def _row(code: int) -> tuple[float | None, ...]:
+    """The (HR, SpO2, PI) row of a run's row code, as :func:`_decode_packet` gives it."""
+    hr, spo2, pi = code >> 25, (code >> 17) & 0xFF, code & 0x1FFFF
+    return (
+        None if hr == _NO_HR else hr,
+        None if spo2 == _NO_SPO2 else spo2,
+        None if pi == _NO_PI else pi / 100,
+    )
+
+
+def _make_heads() -> np.ndarray:
+    """Pleth reading and conditions by ``bits << 7 | pleth`` (bits: finger out, searching,
+    searching too long), as :func:`_decode_packet` gives them."""
+    heads = np.empty(8 << 7, dtype=object)
+    for key in range(8 << 7):
+        bits = key >> 7
+        d0 = (0x80 if bits & 1 else 0) | (0x10 if bits & 4 else 0)
+        d1 = (key & 0x7F) | (0x80 if bits & 2 else 0)
+        heads[key] = _decode_packet(bytes((d0, d1, 0, 1, 1, 0, 0)))[0]
+    return heads
+
+
 def _invalid(kind: Kind, value: float | None) -> Decoded:
     """:func:`value_or_invalid`, with the reading or condition shared per (kind, value)."""
     key = (kind, value)
@@ -219,6 +301,11 @@ _DECODED: dict[bytes, tuple[tuple[Decoded, ...], tuple[float | None, ...], tuple
 _ROW_KINDS = (Kind.HR, Kind.SPO2, Kind.PI)
 #: HR 0-254, SpO2 0-100 and PI 0-655 have at most about 66,000 values: kept for good.
 _VALUES: dict[tuple[Kind, float | None], Decoded] = {}
+_HEADS = _make_heads()
+#: The numerics items of a run's codes (see :func:`_row`), made on first use.
+_HR_ITEMS = LazyTable(_NO_HR + 1, lambda code: _invalid(Kind.HR, _row(code << 25)[0]))
+_SPO2_ITEMS = LazyTable(_NO_SPO2 + 1, lambda code: _invalid(Kind.SPO2, _row(code << 17)[1]))
+_PI_ITEMS = LazyTable(_NO_PI + 1, lambda code: _invalid(Kind.PI, _row(code)[2]))
 
 
 def encode_packet(

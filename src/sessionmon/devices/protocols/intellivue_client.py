@@ -108,7 +108,7 @@ class PollDecoder:
             if kind is None or w.state & nom.MS_NO_VALUE or not w.samples:
                 continue
             rate = 1.0 / w.sample_period_s if w.sample_period_s else 125.0
-            samples = w.physical() if kind is Kind.CO2 else tuple(float(s) for s in w.samples)
+            samples = w.physical() if kind is Kind.CO2 else tuple(map(float, w.samples))
             if kind is Kind.CO2 and w.scale is not None:
                 samples = tuple(max(0.0, s) for s in samples)
             out.append(Wave(kind, samples, rate))

@@ -11,6 +11,7 @@ Every value on the wire is big endian. A FLOAT-Type is 32 bits: an 8-bit signed 
 
 from __future__ import annotations
 
+import functools
 import math
 
 from sessionmon.model import Kind
@@ -157,6 +158,7 @@ _SPECIAL_MANTISSAS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a monitor repeats its values poll after poll
 def decode_float(raw: int) -> float | None:
     """Return the value of a 32-bit FLOAT-Type, or ``None`` for NaN / NRes / +-INF / reserved.
 

@@ -7,6 +7,7 @@ monitor's device alarms).
 
 from __future__ import annotations
 
+import functools
 import struct
 from datetime import datetime
 
@@ -129,11 +130,24 @@ def _data_export_message(data: bytes) -> Message:
 def _attribute_list(r: ByteReader) -> dict[int, bytes]:
     count = r.u16()
     block = r.sub(r.u16())
+    # the fields read straight from the bytes (as block.u16() and block.take() would, with
+    # the same "truncated" error): this list is read for every object of every poll result
+    data, pos, end = block.data, block.pos, block.end
     out: dict[int, bytes] = {}
     for _ in range(count):
-        attr = block.u16()
-        out[attr] = block.take(block.u16())
+        if pos + 4 > end:
+            raise MessageError("truncated")
+        attr, size = _ATTRIBUTE_HEAD(data, pos)
+        pos += 4
+        if pos + size > end:
+            raise MessageError("truncated")
+        out[attr] = data[pos : pos + size]
+        pos += size
     return out
+
+
+#: An attribute's id and length (two big-endian 16-bit fields).
+_ATTRIBUTE_HEAD = struct.Struct(">HH").unpack_from
 
 
 def _event_report(r: ByteReader, invoke_id: int) -> Message:
@@ -241,33 +255,52 @@ def _wave(handle: int, raw: bytes, attrs: dict[int, bytes]) -> WaveValue:
     r = ByteReader(raw)
     physio, state = r.u16(), r.u16()
     array = r.take(r.u16())
-    sample_bytes, significant = 2, 16
-    if (spec := attrs.get(nom.NOM_ATTR_SA_SPECN)) is not None and len(spec) >= 6:
-        s = ByteReader(spec)
-        s.u16()  # array size
-        sample_bytes = max(1, s.u8() // 8)
-        significant = s.u8() or 16
-    mask = (1 << min(significant, 8 * sample_bytes)) - 1
+    sample_bytes, mask, period, scale = _wave_format(
+        attrs.get(nom.NOM_ATTR_SA_SPECN),
+        attrs.get(nom.NOM_ATTR_TIME_PD_SAMP),
+        attrs.get(nom.NOM_ATTR_SCALE_SPECN_I16),
+    )
     count = len(array) // sample_bytes
     if sample_bytes == 2:
-        samples = tuple(v & mask for v in struct.unpack_from(f">{count}H", array))
+        samples = struct.unpack_from(f">{count}H", array)
+        if mask != 0xFFFF:
+            samples = tuple(map(mask.__and__, samples))
     else:
         samples = tuple(
             int.from_bytes(array[i : i + sample_bytes], "big") & mask
             for i in range(0, count * sample_bytes, sample_bytes)
         )
+    return WaveValue(physio, state, samples, handle, period, scale)
+
+
+@functools.lru_cache(maxsize=256)
+def _wave_format(
+    spec: bytes | None, pd: bytes | None, sc: bytes | None
+) -> tuple[int, int, float | None, tuple[float, float, int, int] | None]:
+    """(sample bytes, sample mask, sample period, scale) of a wave's attributes.
+
+    A pure function of the three attributes, which a monitor repeats in every poll result of
+    a wave: kept for the few combinations a session has.
+    """
+    sample_bytes, significant = 2, 16
+    if spec is not None and len(spec) >= 6:
+        s = ByteReader(spec)
+        s.u16()  # array size
+        sample_bytes = max(1, s.u8() // 8)
+        significant = s.u8() or 16
+    mask = (1 << min(significant, 8 * sample_bytes)) - 1
     period = None
-    if (pd := attrs.get(nom.NOM_ATTR_TIME_PD_SAMP)) is not None and len(pd) == 4:
+    if pd is not None and len(pd) == 4:
         ticks = int.from_bytes(pd, "big")
         period = ticks / RELATIVE_TICKS_PER_S if ticks else None
     scale = None
-    if (sc := attrs.get(nom.NOM_ATTR_SCALE_SPECN_I16)) is not None and len(sc) >= 12:
+    if sc is not None and len(sc) >= 12:
         s = ByteReader(sc)
         low_abs, high_abs = nom.decode_float(s.u32()), nom.decode_float(s.u32())
         low, high = s.u16(), s.u16()
         if low_abs is not None and high_abs is not None:
             scale = (low_abs, high_abs, low, high)
-    return WaveValue(physio, state, samples, handle, period, scale)
+    return sample_bytes, mask, period, scale
 
 
 def _alarm_list(raw: bytes) -> list[DeviceAlarm]:

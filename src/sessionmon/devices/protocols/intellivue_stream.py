@@ -17,6 +17,21 @@ from sessionmon.model import Kind
 _PLETH = Kind.PLETH
 
 
+def _pleth(sample: float) -> Reading:
+    """The shared pleth reading of ``sample`` (:meth:`Reading.of`), kept by value."""
+    reading = _PLETH_READINGS.get(sample)
+    if reading is None:
+        reading = Reading.of(_PLETH, sample)
+        if len(_PLETH_READINGS) >= 1 << 16:
+            _PLETH_READINGS.clear()
+        _PLETH_READINGS[sample] = reading
+    return reading
+
+
+#: Pleth readings by sample value (a 16-bit wave has at most 65,536).
+_PLETH_READINGS: dict[float, Reading] = {}
+
+
 class IntelliVueStreamParser:
     """Monitor-to-host RS232 bytes in, readings and conditions out (pure, incremental).
 
@@ -65,9 +80,13 @@ class IntelliVueStreamParser:
                 items.append(item)
             elif isinstance(item, Wave) and item.kind is Kind.PLETH:
                 # raw samples are at most 16 bits: always inside the pleth range; the readings
-                # are shared per value (Reading.of)
-                of = Reading.of
-                items.extend([of(_PLETH, s) for s in item.samples])
+                # are shared per value (Reading.of), looked up here without the call
+                start = len(items)
+                try:
+                    items += map(_PLETH_READINGS.__getitem__, item.samples)
+                except KeyError:  # a value not seen yet: made and kept
+                    del items[start:]
+                    items += map(_pleth, item.samples)
             elif isinstance(item, Wave):
                 self._count("co2_samples", len(item.samples))
         return items

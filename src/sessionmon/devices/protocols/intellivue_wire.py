@@ -103,11 +103,12 @@ class ByteReader:
         return value
 
     def u16(self) -> int:
-        if self.pos + 2 > self.end:
+        pos = self.pos  # read once: every field of every poll result comes through here
+        if pos + 2 > self.end:
             raise MessageError("truncated")
-        value = (self.data[self.pos] << 8) | self.data[self.pos + 1]
-        self.pos += 2
-        return value
+        self.pos = pos + 2
+        data = self.data
+        return (data[pos] << 8) | data[pos + 1]
 
     def u32(self) -> int:
         if self.pos + 4 > self.end:
@@ -117,11 +118,11 @@ class ByteReader:
         return value
 
     def take(self, n: int) -> bytes:
-        if self.pos + n > self.end:
+        pos = self.pos
+        if pos + n > self.end:
             raise MessageError("truncated")
-        value = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return value
+        self.pos = pos + n
+        return self.data[pos : pos + n]
 
     def sub(self, n: int) -> ByteReader:
         if self.pos + n > self.end:

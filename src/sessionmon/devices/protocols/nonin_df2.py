@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
+from sessionmon.devices.protocols.fast_runs import LazyTable
 from sessionmon.devices.protocols.nonin_packet import (
     PacketEncoder,
     PacketFrameParser,
@@ -56,31 +59,26 @@ class NoninDf2Parser(PacketFrameParser):
 
     def _run(self, frames: list[list[Decoded]], pos: int) -> int:
         """Decode the run of good frames at ``pos`` (see :func:`aligned_run`); return its end."""
-        fields = aligned_run(self._buf, pos, 2)
-        if fields is None:
+        run = aligned_run(self._buf, pos, 2)
+        if run is None:
             return pos
-        statuses, pleths, values = fields
-        count = len(statuses)
+        count = len(run)
         end = pos + count * FRAME_LEN
         self.stats.frames += count
         self._expected = self._base + end
-        known = _HEADS
-        heads = [
-            known.get(key) or _head(key)
-            for key in [(s << 8) | p for p, s in zip(pleths, statuses, strict=True)]
-        ]
-        self._packet.frames(frames, heads, statuses, values)
+        statuses = run[:, 1]
+        heads = _HEADS.take((statuses.astype(np.intp) << 8) | run[:, 2])
+        self._packet.frames(frames, heads, statuses, run[:, 3])
         return end
 
 
 def _head(key: int) -> tuple[Decoded, ...]:
-    """The pleth reading and STATUS conditions of ``STATUS << 8 | PLETH`` (kept once made)."""
-    head = _HEADS[key] = (_PLETH_READINGS[key & 0xFF], *status_conditions(key >> 8))
-    return head
+    """The pleth reading and STATUS conditions of ``STATUS << 8 | PLETH``."""
+    return (_PLETH_READINGS[key & 0xFF], *status_conditions(key >> 8))
 
 
-#: Frame heads made so far, by ``STATUS << 8 | PLETH`` (at most 32,768: STATUS has bit 7 set).
-_HEADS: dict[int, tuple[Decoded, ...]] = {}
+#: Frame heads by ``STATUS << 8 | PLETH``, made on first use.
+_HEADS = LazyTable(1 << 16, _head)
 
 
 def encode_frame(status: int, pleth: int, value: int) -> bytes:

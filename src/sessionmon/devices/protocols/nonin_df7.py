@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from sessionmon.devices.protocols.base import clamp_int
+from sessionmon.devices.protocols.fast_runs import LazyTable
 from sessionmon.devices.protocols.nonin_packet import (
     PacketEncoder,
     PacketFrameParser,
@@ -61,33 +64,35 @@ class NoninDf7Parser(PacketFrameParser):
 
     def _run(self, frames: list[list[Decoded]], pos: int) -> int:
         """Decode the run of good frames at ``pos`` (see :func:`aligned_run`); return its end."""
-        fields = aligned_run(self._buf, pos, 7)
-        if fields is None:
+        run = aligned_run(self._buf, pos, 7)
+        if run is None:
             return pos
-        statuses, pleths, values = fields
-        count = len(statuses)
+        count = len(run)
         end = pos + count * FRAME_LEN
         self.stats.frames += count
         self._expected = self._base + end
-        heads = [_head(p, s) for p, s in zip(pleths, statuses, strict=True)]
-        self._packet.frames(frames, heads, statuses, values)
+        statuses = run[:, 0]
+        pleths = _PLETH_HEADS.take((run[:, 1].astype(np.intp) << 8) | run[:, 2])
+        if not _FLAGGED[statuses].any():  # the usual case: no STATUS condition
+            heads = pleths
+        else:
+            conditions = [_STATUS_CONDITIONS[s] for s in statuses.tolist()]
+            heads = [(*p, *c) for p, c in zip(pleths, conditions, strict=True)]
+        self._packet.frames(frames, heads, statuses, run[:, 3])
         return end
 
 
-def _head(pleth: int, status: int) -> tuple[Decoded, ...]:
-    """The pleth reading and the STATUS conditions of a frame (shared per pair)."""
-    key = (pleth << 8) | status
-    head = _HEADS.get(key)
-    if head is None:
-        reading = Reading.of(Kind.PLETH, pleth)
-        head = (reading, *status_conditions(status)) if reading else status_conditions(status)
-        if len(_HEADS) >= 1 << 16:
-            _HEADS.clear()
-        _HEADS[key] = head
-    return head
+def _pleth_head(pleth: int) -> tuple[Decoded, ...]:
+    """The pleth reading of a frame, as a head without conditions (empty if out of range)."""
+    reading = Reading.of(Kind.PLETH, pleth)
+    return (reading,) if reading is not None else ()
 
 
-_HEADS: dict[int, tuple[Decoded, ...]] = {}
+#: Pleth heads by 16-bit sample, made on first use.
+_PLETH_HEADS = LazyTable(1 << 16, _pleth_head)
+#: The STATUS conditions, and whether a STATUS byte sets any.
+_STATUS_CONDITIONS = [status_conditions(s) for s in range(256)]
+_FLAGGED = np.array([bool(c) for c in _STATUS_CONDITIONS])
 
 
 def encode_frame(status: int, pleth: int, value: int) -> bytes:

@@ -18,7 +18,7 @@ it) keeps the count; after a resync the packet position is unknown until the nex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from sessionmon.devices.protocols.base import (
     value_or_invalid,
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
+from sessionmon.devices.protocols.fast_runs import good_run
 from sessionmon.devices.readings import Condition, Decoded, ParserStats
 from sessionmon.model import Kind
 
@@ -112,38 +113,45 @@ class PacketTracker:
     def frames(
         self,
         out: list[list[Decoded]],
-        heads: Sequence[Sequence[Decoded]],
-        statuses: Sequence[int],
-        values: Sequence[int],
+        heads: list[tuple[Decoded, ...]],
+        statuses: np.ndarray,
+        values: np.ndarray,
     ) -> None:
         """Take a run of frames: append each frame's ``head`` plus the numerics it completed.
 
-        The same as :meth:`frame` for each frame in turn, with the packet position kept in a
-        local for the run.
+        The same as :meth:`frame` for each frame in turn, computed for the whole run at once:
+        a frame's place is counted from the last SYNC before it (or from the place the run
+        started at), and only the STAT2 frames, one in 25, are looked at one by one.
         """
-        append = out.append
+        count = len(statuses)
+        index = np.arange(count)
+        last_sync = np.maximum.accumulate(np.where((statuses & 0x01) != 0, index, -1))
+        start = FRAMES_PER_PACKET + 1 if self._frame_no is None else self._frame_no
+        numbers = np.where(last_sync >= 0, index - last_sync + 1, start + index + 1)
+        unplaced = int(np.count_nonzero(numbers > FRAMES_PER_PACKET))
+        items = list(map(list, heads))
         slots = self._slots
-        number = self._frame_no
-        unplaced = 0
-        for head, status, value in zip(heads, statuses, values, strict=True):
-            if status & 0x01:
-                number = 1
-                slots.clear()
-            elif number is not None:
-                number += 1
-                if number > FRAMES_PER_PACKET:
-                    number = None
-            if number is None:
-                unplaced += 1
-                append(list(head))
-                continue
-            slots[number] = value
-            if number != _STAT2_FRAME:
-                append(list(head))
-                continue
-            numerics = self._numerics(value)
-            append([*head, *numerics] if numerics else list(head))
-        self._frame_no = number
+        if (numbers == _STAT2_FRAME).any():
+            held = values.tolist()
+            for i in np.flatnonzero(numbers == _STAT2_FRAME).tolist():
+                packet = [
+                    held[j] if j >= 0 else slots.get(slot)
+                    for slot, j in ((1, i - 7), (2, i - 6), (3, i - 5))
+                ]
+                numerics = self._numerics_of(*packet, held[i])
+                if numerics:
+                    items[i] += numerics
+        first = 0
+        if last_sync[-1] >= 0:
+            first = int(last_sync[-1])
+            slots.clear()
+        for j in range(first, min(count, first + FRAMES_PER_PACKET)):
+            number = int(numbers[j])
+            if number <= FRAMES_PER_PACKET:
+                slots[number] = int(values[j])
+        last = int(numbers[-1])
+        self._frame_no = last if last <= FRAMES_PER_PACKET else None
+        out += items
         if unplaced:
             extra = self._stats.extra
             extra["unplaced_frames"] = extra.get("unplaced_frames", 0) + unplaced
@@ -168,21 +176,45 @@ class PacketTracker:
 
     def _numerics(self, stat2: int) -> list[Decoded]:
         slots = self._slots
+        return self._numerics_of(slots.get(1), slots.get(2), slots.get(3), stat2)
+
+    def _numerics_of(
+        self, msb: int | None, lsb: int | None, spo2: int | None, stat2: int
+    ) -> list[Decoded]:
+        """The numerics of a packet from its FLOAT bytes 1-3 (``None``: not received)."""
         out: list[Decoded] = []
-        if 1 in slots and 2 in slots:
-            hr = ((slots[1] & 0x03) << 7) | (slots[2] & 0x7F)
-            hr_value = None if hr == HR_MISSING else hr
-            if self._gate.passes(Kind.HR, hr_value):
-                out.append(value_or_invalid(Kind.HR, hr_value))
-        if 3 in slots:
-            spo2 = slots[3]
-            spo2_value = None if spo2 == SPO2_MISSING else spo2
-            flags = ("smartpoint",) if stat2 & 0x20 else ()
-            if self._gate.passes(Kind.SPO2, (spo2_value, flags)):
-                out.append(value_or_invalid(Kind.SPO2, spo2_value, flags=flags))
+        passes = self._gate.passes
+        if msb is not None and lsb is not None:
+            hr_value, item = _HR_OF[((msb & 0x03) << 7) | (lsb & 0x7F)]
+            if passes(Kind.HR, hr_value):
+                out.append(item)
+        if spo2 is not None:
+            gated, item = _SPO2_OF[(spo2 & 0xFF) | (0x100 if stat2 & 0x20 else 0)]
+            if passes(Kind.SPO2, gated):
+                out.append(item)
         if stat2 & 0x01:
-            out.append(Condition(TC.LOW_BATTERY, "low battery"))
+            out.append(_LOW_BATTERY)
         return out
+
+
+def _hr_of(hr: int) -> tuple[int | None, Decoded]:
+    """(value the gate compares, item) of a packet's 9-bit HR."""
+    hr_value = None if hr == HR_MISSING else hr
+    return hr_value, value_or_invalid(Kind.HR, hr_value)
+
+
+def _spo2_of(key: int) -> tuple[tuple[int | None, tuple[str, ...]], Decoded]:
+    """(value the gate compares, item) of ``SmartPoint << 8 | SpO2 byte``."""
+    spo2 = key & 0xFF
+    spo2_value = None if spo2 == SPO2_MISSING else spo2
+    flags = ("smartpoint",) if key & 0x100 else ()
+    return (spo2_value, flags), value_or_invalid(Kind.SPO2, spo2_value, flags=flags)
+
+
+#: The numerics of a packet by their raw fields (the value filter still runs on each packet).
+_HR_OF = [_hr_of(hr) for hr in range(1 << 9)]
+_SPO2_OF = [_spo2_of(key) for key in range(1 << 9)]
+_LOW_BATTERY = Condition(TC.LOW_BATTERY, "low battery")
 
 
 class PacketFrameParser(FrameParser):
@@ -202,36 +234,29 @@ class PacketFrameParser(FrameParser):
         self._packet.restart()
 
 
-#: Frames looked at in one vectorised pass (bounds the work when good and bad frames alternate).
-_RUN_MAX = 1024
-
-
-def aligned_run(buf: bytearray, pos: int, layout: int) -> tuple[list[int], ...] | None:
-    """Fields of the run of good frames that starts at ``pos``, found in one vectorised pass.
+def aligned_run(buf: bytearray, pos: int, layout: int) -> np.ndarray | None:
+    """The run of good frames that starts at ``pos``, found in one vectorised pass.
 
     A stream in step has a frame at every 5 bytes; checking all of them at once with numpy and
     decoding the good ones is what a frame-by-frame search would do there, only faster.
-    Returns ``(status, pleth, value)`` lists (``layout`` 2: ``01 STATUS PLETH FLOAT CHK``;
+    Returns the frames as a (count, 5) array (``layout`` 2: ``01 STATUS PLETH FLOAT CHK``;
     7: ``STATUS MSB LSB FLOAT CHK``), or ``None`` when fewer than two frames are good.
     """
-    count = min((len(buf) - pos) // 5, _RUN_MAX)
-    if count < 2:
-        return None
-    frames = np.frombuffer(buf, np.uint8, count * 5, pos).reshape(count, 5)
-    check = frames[:, :4].sum(axis=1, dtype=np.uint32) & 0xFF
-    good = check == frames[:, 4]
-    if layout == 2:
-        good &= (frames[:, 0] == 0x01) & (frames[:, 1] >= 0x80)
-    else:
-        good &= frames[:, 0] >= 0x80
-    run = count if good.all() else int(good.argmin())
-    if run < 2:
-        return None
-    frames = frames[:run]
-    if layout == 2:
-        return frames[:, 1].tolist(), frames[:, 2].tolist(), frames[:, 3].tolist()
-    pleth = (frames[:, 1].astype(np.uint32) << 8) | frames[:, 2]
-    return frames[:, 0].tolist(), pleth.tolist(), frames[:, 3].tolist()
+    return good_run(buf, pos, 5, _good_df2 if layout == 2 else _good_df7)
+
+
+def _checksum_ok(frames: np.ndarray) -> np.ndarray:
+    return (frames[:, :4].sum(axis=1, dtype=np.uint32) & 0xFF) == frames[:, 4]
+
+
+def _good_df2(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 5) array are good #2 frames (start byte, STATUS bit 7, CHK)."""
+    return _checksum_ok(frames) & (frames[:, 0] == 0x01) & (frames[:, 1] >= 0x80)
+
+
+def _good_df7(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 5) array are good #7 frames (STATUS bit 7, CHK)."""
+    return _checksum_ok(frames) & (frames[:, 0] >= 0x80)
 
 
 def status_byte(

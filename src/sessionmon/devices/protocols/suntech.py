@@ -15,61 +15,49 @@ Module replies, told apart by length:
 :class:`SuntechReplyParser` yields typed replies (:meth:`~SuntechReplyParser.feed_replies`) for
 the driver, or readings and conditions (:meth:`~SuntechReplyParser.feed`) like every parser.
 :class:`SuntechModuleEmulator` answers host commands byte-exactly, for the simulator and tests.
+The reply types and their decoding live in :mod:`.suntech_replies` and are re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from typing import Any
 
-from sessionmon.devices.plausibility import DEFAULT_BP_PLAUSIBILITY
-from sessionmon.devices.protocols.base import TC, FrameParser, clamp_int, value_or_invalid
-from sessionmon.devices.readings import Condition, Decoded, Reading
-from sessionmon.model import Kind
+import numpy as np
+
+from sessionmon.devices.protocols.base import FrameParser, clamp_int
+from sessionmon.devices.protocols.fast_runs import LazyTable, good_run
+from sessionmon.devices.protocols.suntech_replies import ACK_LEN as ACK_LEN
+from sessionmon.devices.protocols.suntech_replies import ACK_MEANINGS as ACK_MEANINGS
+from sessionmon.devices.protocols.suntech_replies import BP_DATA_LEN as BP_DATA_LEN
+from sessionmon.devices.protocols.suntech_replies import CUFF_LEN as CUFF_LEN
+from sessionmon.devices.protocols.suntech_replies import ERROR_CODES as ERROR_CODES
+from sessionmon.devices.protocols.suntech_replies import MODULE_SOF as MODULE_SOF
+from sessionmon.devices.protocols.suntech_replies import Ack as Ack
+from sessionmon.devices.protocols.suntech_replies import BpResult as BpResult
+from sessionmon.devices.protocols.suntech_replies import CuffPressure as CuffPressure
+from sessionmon.devices.protocols.suntech_replies import Reply as Reply
+from sessionmon.devices.protocols.suntech_replies import UnknownReply as UnknownReply
+from sessionmon.devices.protocols.suntech_replies import decode_reply as decode_reply
+from sessionmon.devices.protocols.suntech_replies import decoded_of as decoded_of
+from sessionmon.devices.protocols.suntech_replies import error_text as error_text
+from sessionmon.devices.readings import Decoded, Reading
 
 HOST_SOF = 0x3A  # ':'
-MODULE_SOF = 0x3E  # '>'
 CMD_START_ADULT = 0x20
 CMD_DATA = 0x79
 SUB_ABORT = 0x01
 SUB_BP_DATA = 0x03
 SUB_CUFF_PRESSURE = 0x05
-ACK_LEN = 4
-CUFF_LEN = 5
-BP_DATA_LEN = 24
 #: Reply lengths the parser accepts. A LEN byte outside this set means we are not on a frame:
 #: a wider set would let a stray ``>`` stall the parser while it waits for bytes that a
 #: command/response device only sends when asked.
 REPLY_LENGTHS = frozenset((ACK_LEN, CUFF_LEN, BP_DATA_LEN))
 
-#: Error codes of the BP data reply (partly unconfirmed, firmware-dependent).
-ERROR_CODES: dict[int, str] = {
-    0x01: "weak signal",
-    0x02: "erratic signal",
-    0x03: "out of range",
-    0x04: "measurement timeout",
-    0x55: "pneumatic blockage",
-    0x56: "user abort",
-    0x57: "loose cuff or leak",
-    0x58: "safety timeout",
-    0x59: "over-pressure",
-    0x5A: "hardware",
-    0x61: "transducer out of range",
-    0x63: "EEPROM",
-}
-
-#: Acknowledge codes that are not errors.
-ACK_MEANINGS: dict[str, str] = {"O": "received", "K": "done", "A": "aborted", "B": "busy"}
-
 
 def checksum(body: Iterable[int]) -> int:
     """Return ``(0x100 - sum(body)) & 0xFF``."""
     return (0x100 - sum(body)) & 0xFF
-
-
-def error_text(code: int) -> str:
-    """Return ``"57 loose cuff or leak"`` for code 0x57 (hex code, then meaning)."""
-    return f"{code:02X} {ERROR_CODES.get(code, 'unknown error')}"
 
 
 # ---------------------------------------------------------------------- host commands
@@ -99,131 +87,6 @@ def get_bp_data() -> bytes:
 def abort() -> bytes:
     """Return the abort command ``3A 79 01 00 4C`` (deflates the cuff)."""
     return host_frame(CMD_DATA, (SUB_ABORT, 0x00))
-
-
-# ---------------------------------------------------------------------- module replies
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """Acknowledge reply: ``code`` is ``"O"``, ``"K"``, ``"A"``, ``"B"`` or an error letter."""
-
-    code: str
-
-    @property
-    def is_error(self) -> bool:
-        """Whether the code is not one of O, K, A, B."""
-        return self.code not in ACK_MEANINGS
-
-    @property
-    def meaning(self) -> str:
-        """Human meaning of the code."""
-        return ACK_MEANINGS.get(self.code, f"error {self.code!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class CuffPressure:
-    """Cuff pressure reply, mmHg."""
-
-    mmhg: int
-
-
-@dataclass(frozen=True, slots=True)
-class BpResult:
-    """BP data reply.
-
-    Attributes
-    ----------
-    systolic, diastolic, map, hr : int
-        mmHg and beats/min as the module sent them (0 when it has none).
-    error_code : int
-        0 when the measurement succeeded.
-    beats, status : int
-        Beats counted and BP status byte.
-    test_codes : bytes
-        The 8 test-code bytes.
-    """
-
-    systolic: int
-    diastolic: int
-    map: int
-    hr: int
-    error_code: int = 0
-    beats: int = 0
-    status: int = 0
-    test_codes: bytes = field(default=bytes(8))
-
-    @property
-    def ok(self) -> bool:
-        """Whether the measurement succeeded."""
-        return self.error_code == 0
-
-    @property
-    def error(self) -> str:
-        """``"57 loose cuff or leak"`` style text, or ``""`` when ok."""
-        return "" if self.ok else error_text(self.error_code)
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownReply:
-    """A well-formed module frame of a length this parser does not know."""
-
-    data: bytes
-
-
-Reply = Ack | CuffPressure | BpResult | UnknownReply
-
-
-def decode_reply(frame: bytes | bytearray) -> Reply:
-    """Return the typed reply of one complete, checksum-verified module frame."""
-    length = len(frame)
-    if length == ACK_LEN:
-        return Ack(chr(frame[2]))
-    if length == CUFF_LEN:
-        return CuffPressure(frame[2] | (frame[3] << 8))
-    if length == BP_DATA_LEN:
-        return BpResult(
-            systolic=frame[2] | (frame[3] << 8),
-            diastolic=frame[4] | (frame[5] << 8),
-            beats=frame[6],
-            status=frame[7],
-            test_codes=bytes(frame[8:16]),
-            hr=frame[16],
-            map=frame[18] | (frame[19] << 8),
-            error_code=frame[20],
-        )
-    return UnknownReply(bytes(frame[2:-1]))
-
-
-def decoded_of(reply: Reply) -> list[Decoded]:
-    """Return the readings / conditions a reply stands for.
-
-    A failed measurement is ``Condition(NIBP_FAILED, "57 loose cuff or leak")``; an
-    error acknowledge is ``NIBP_FAILED`` too; so is a result that fails the plausibility rule
-    (:mod:`sessionmon.devices.plausibility`, the rule the live driver uses): no pressure of it
-    is a reading. A heart rate outside its range is ``INVALID_VALUE``.
-    """
-    if isinstance(reply, CuffPressure):
-        return [value_or_invalid(Kind.CUFF_PRESSURE, reply.mmhg)]
-    if isinstance(reply, BpResult):
-        if not reply.ok:
-            return [Condition(TC.NIBP_FAILED, reply.error)]
-        problem = DEFAULT_BP_PLAUSIBILITY.problem(reply.systolic, reply.diastolic, reply.map)
-        if problem is not None:
-            return [Condition(TC.NIBP_FAILED, problem)]
-        hr = reply.hr if DEFAULT_BP_PLAUSIBILITY.hr_ok(reply.hr) else None
-        return [
-            value_or_invalid(kind, value)
-            for kind, value in (
-                (Kind.NIBP_SYS, reply.systolic),
-                (Kind.NIBP_DIA, reply.diastolic),
-                (Kind.NIBP_MAP, reply.map),
-                (Kind.NIBP_HR, hr),
-            )
-        ]
-    if isinstance(reply, Ack) and reply.is_error:
-        return [Condition(TC.NIBP_FAILED, f"module refused command: {reply.meaning}")]
-    return []
 
 
 class SuntechReplyParser(FrameParser):
@@ -256,31 +119,107 @@ class SuntechReplyParser(FrameParser):
         buf = self._buf
         n = len(buf)
         pos = 0
+        lengths = self._lengths
+        known = _KNOWN_FRAMES
+        replies = self._replies
+        stats = self.stats
+        cuff_runs = CUFF_LEN in lengths
         while True:
+            if (
+                cuff_runs
+                and self._base + pos == self._expected
+                and buf[pos : pos + 2] == _CUFF_HEAD
+                and buf[pos + CUFF_LEN : pos + CUFF_LEN + 2] == _CUFF_HEAD
+            ):
+                pos = self._cuff_run(frames, pos)  # in step: a run of cuff replies at once
             start = buf.find(MODULE_SOF, pos)
             if start < 0:
                 return n
             if start + 2 > n:
                 return start
             length = buf[start + 1]
-            if length not in self._lengths:
+            if length not in lengths:
                 pos = start + 1
                 continue
             end = start + length
             if end > n:
                 return start
-            frame = buf[start:end]
-            if sum(frame) & 0xFF:
+            raw = bytes(buf[start:end])
+            said = known.get(raw)
+            if said is None:
+                said = _judge(raw)
+                if len(known) >= _KNOWN_MAX:
+                    known.clear()
+                known[raw] = said
+            if said is _BAD_CHECKSUM:
                 self._checksum_failed(start, end)
                 pos = start + 1
                 continue
-            self._accept(start, end)
-            reply = decode_reply(frame)
-            if isinstance(reply, UnknownReply):
+            reply, items = said
+            if self._base + start != self._expected:  # as _accept: a frame out of place
+                stats.resyncs += 1
+            self._expected = self._base + end
+            stats.frames += 1
+            if type(reply) is UnknownReply:
                 self._count("unknown_replies")
-            self._replies.append(reply)
-            frames.append(decoded_of(reply))
+            replies.append(reply)
+            frames.append(list(items))
             pos = end
+
+    def _cuff_run(self, frames: list[list[Decoded]], pos: int) -> int:
+        """Decode the run of cuff-pressure replies at ``pos`` of a stream in step; its end.
+
+        While the cuff inflates and deflates the driver polls its pressure again and again:
+        consecutive 5-byte replies, checked in one numpy pass (start byte, LEN, checksum) and
+        looked up by pressure. What the frame-by-frame search gives there (see
+        :mod:`.fast_runs`).
+        """
+        ahead = good_run(self._buf, pos, CUFF_LEN, _good_cuff)
+        if ahead is None:
+            return pos
+        run = len(ahead)
+        end = pos + run * CUFF_LEN
+        self.stats.frames += run
+        self._expected = self._base + end
+        pressures = ahead[:, 2] | (ahead[:, 3].astype(np.intp) << 8)
+        self._replies += _CUFF_REPLIES.take(pressures)
+        frames += [[item] for item in _CUFF_ITEMS.take(pressures)]
+        return end
+
+
+def _good_cuff(frames: np.ndarray) -> np.ndarray:
+    """Which frames of a (k, 5) array are cuff-pressure replies (``>``, LEN 5, checksum)."""
+    good = (frames[:, 0] == MODULE_SOF) & (frames[:, 1] == CUFF_LEN)
+    return good & ((frames.sum(axis=1, dtype=np.uint32) & 0xFF) == 0)
+
+
+def _cuff_item(mmhg: int) -> Decoded:
+    """The one item a cuff-pressure reply stands for (see :func:`decoded_of`)."""
+    (item,) = decoded_of(CuffPressure(mmhg))
+    return item
+
+
+#: How a cuff-pressure reply starts (``>``, LEN 5).
+_CUFF_HEAD = bytes((MODULE_SOF, CUFF_LEN))
+#: Cuff-pressure replies and their items by pressure, made on first use.
+_CUFF_REPLIES = LazyTable(1 << 16, CuffPressure)
+_CUFF_ITEMS = LazyTable(1 << 16, _cuff_item)
+
+
+def _judge(raw: bytes) -> tuple[Reply, tuple[Decoded, ...]] | object:
+    """A complete module frame's reply and items, or :data:`_BAD_CHECKSUM`."""
+    if sum(raw) & 0xFF:
+        return _BAD_CHECKSUM
+    reply = decode_reply(raw)
+    return reply, tuple(decoded_of(reply))
+
+
+#: What a module frame said, by its bytes (replies and readings are immutable; the decoding
+#: and the plausibility rule are pure): a cuff-pressure poll repeats a few hundred frames.
+#: Cleared when full.
+_KNOWN_MAX = 4096
+_KNOWN_FRAMES: dict[bytes, Any] = {}
+_BAD_CHECKSUM = object()
 
 
 # ---------------------------------------------------------------------- module side
