@@ -202,7 +202,7 @@ def build_document(
     body = RecordBody.model_construct(
         session=record.session,
         phase_before=record.phase_before,
-        measurements=record.measurements,
+        measurements=list(record.measurements),
         waveform=record.waveform,
         events=[
             ExportedEvent.model_construct(event=e, superseded=record.is_superseded(e))

@@ -7,7 +7,7 @@ builds from the store, and derive everything (BP readings, checklists, REMS fiel
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -147,6 +147,77 @@ class StoredWaveform:
             self._store, self._session_id, self._offset + offset, self._page_size, self.kind
         )
 
+    def row_pages(self) -> Iterator[list[tuple[int, float, bytes]]]:
+        """The chunks as stored rows, a page at a time: ``(start_us, sample_rate_hz, samples)``
+        with the start moved by the offset and ``samples`` the little-endian float32 bytes (for
+        writers that want arrays, not a Python float per sample)."""
+        from sessionmon.store.export_reads import chunk_pages
+
+        shift = self._offset // timedelta(microseconds=1)
+        for rows in chunk_pages(self._store, self._session_id, self.kind, self._page_size):
+            yield [(start + shift, rate, blob) for start, rate, blob, _ in rows]
+
+
+class StoredMeasurements(Sequence):
+    """A session's numerics, read from the store when first used.
+
+    It behaves as the list :meth:`SessionStore.measurements` returns (read once, on the first
+    ``len``, index or iteration, then kept). A columnar writer (CSV, Parquet) instead reads the
+    stored rows page by page with :meth:`row_pages` and never builds a measurement per row, so
+    a long session's numerics are never all in memory.
+
+    Parameters
+    ----------
+    store : SessionStore
+        The open store (it must stay open while the record is used).
+    session_id : UUID
+        The session.
+    upto_id : int, optional
+        Leave out rows written after this one (the record is read as it was when loaded, even
+        while the console goes on recording); see
+        :func:`sessionmon.store.export_reads.last_measurement_id`.
+    """
+
+    def __init__(self, store: Any, session_id: uuid.UUID, upto_id: int | None = None) -> None:
+        self._store = store
+        self._session_id = session_id
+        self._upto_id = upto_id
+        self._loaded: list[Measurement] | None = None
+
+    @property
+    def _items(self) -> list[Measurement]:
+        if self._loaded is None:
+            from sessionmon.store.export_reads import measurements_of
+
+            loaded: list[Measurement] = []
+            for rows in self.row_pages():
+                loaded += measurements_of(rows, self._session_id)
+            self._loaded = loaded
+        return self._loaded
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[Measurement]:
+        return iter(self._items)
+
+    def row_pages(self) -> Iterator[list[tuple]]:
+        """The stored rows, a page at a time, in receive-time order: ``(kind, value, unit,
+        received_us, device_us, source, flags, id)`` (see
+        :func:`sessionmon.store.export_reads.measurement_pages`)."""
+        from sessionmon.store.export_reads import measurement_pages
+
+        return measurement_pages(self._store, self._session_id, self._upto_id)
+
+    def text_values(self) -> list[tuple]:
+        """The distinct ``(kind, unit, source, flags)`` of the stored rows."""
+        from sessionmon.store.export_reads import measurement_text_values
+
+        return measurement_text_values(self._store, self._session_id, self._upto_id)
+
 
 @dataclass(frozen=True)
 class BpReading:
@@ -181,8 +252,9 @@ class SessionRecord:
     ----------
     session : Session
         The latest version of the session.
-    measurements : list of Measurement
-        Every numeric value, in receive-time order.
+    measurements : StoredMeasurements or list of Measurement
+        Every numeric value, in receive-time order (read from the store when first used, see
+        :class:`StoredMeasurements`).
     waveform : StoredWaveform, list of WaveformChunk or None
         The pleth chunks, when asked for (they are large: read from the store page by page
         as an exporter iterates, see :class:`StoredWaveform`).
@@ -199,7 +271,7 @@ class SessionRecord:
     """
 
     session: Session
-    measurements: list[Measurement]
+    measurements: StoredMeasurements | list[Measurement]
     waveform: StoredWaveform | list[WaveformChunk] | None
     events: list[Event]
     alarms: list[AlarmRecord]
@@ -409,7 +481,9 @@ def load_record(
             if summary.id == session_id:
                 phase_before = summary.phase_before
     report(progress, 0.05)
-    measurements = store.measurements(session_id)
+    from sessionmon.store.export_reads import last_measurement_id
+
+    measurements = StoredMeasurements(store, session_id, last_measurement_id(store))
     report(progress, 0.4)
     chunks = StoredWaveform(store, session_id) if waveform else None
     report(progress, 0.7)
