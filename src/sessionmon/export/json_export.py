@@ -197,12 +197,15 @@ def build_document(
     """Build the export document of a record."""
     from sessionmon import __version__
 
+    # The document holds every measurement: read them all once, before the REMS fields ask
+    # for their kinds (which then come from this list, not from the store again).
+    measurements = list(record.measurements)
     rems = rems_summary(record)
     dose = record.dose_at
     body = RecordBody.model_construct(
         session=record.session,
         phase_before=record.phase_before,
-        measurements=list(record.measurements),
+        measurements=measurements,
         waveform=record.waveform,
         events=[
             ExportedEvent.model_construct(event=e, superseded=record.is_superseded(e))

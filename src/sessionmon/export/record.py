@@ -158,6 +158,12 @@ class StoredWaveform:
             yield [(start + shift, rate, blob) for start, rate, blob, _ in rows]
 
 
+def _list_range(measurements: Sequence[Measurement]) -> tuple[datetime, datetime] | None:
+    if not measurements:
+        return None
+    return measurements[0].received_at, measurements[-1].received_at
+
+
 class StoredMeasurements(Sequence):
     """A session's numerics, read from the store when first used.
 
@@ -183,6 +189,7 @@ class StoredMeasurements(Sequence):
         self._session_id = session_id
         self._upto_id = upto_id
         self._loaded: list[Measurement] | None = None
+        self._kinds: dict[Kind, list[Measurement]] = {}
 
     @property
     def _items(self) -> list[Measurement]:
@@ -204,13 +211,41 @@ class StoredMeasurements(Sequence):
     def __iter__(self) -> Iterator[Measurement]:
         return iter(self._items)
 
-    def row_pages(self) -> Iterator[list[tuple]]:
-        """The stored rows, a page at a time, in receive-time order: ``(kind, value, unit,
-        received_us, device_us, source, flags, id)`` (see
+    def row_pages(self, kind: Kind | None = None) -> Iterator[list[tuple]]:
+        """The stored rows (of one ``kind``, else all), a page at a time, in receive-time order:
+        ``(kind, value, unit, received_us, device_us, source, flags, id)`` (see
         :func:`sessionmon.store.export_reads.measurement_pages`)."""
-        from sessionmon.store.export_reads import measurement_pages
+        from sessionmon.store.export_reads import MEASUREMENT_PAGE, measurement_pages
 
-        return measurement_pages(self._store, self._session_id, self._upto_id)
+        return measurement_pages(
+            self._store, self._session_id, self._upto_id, MEASUREMENT_PAGE, kind
+        )
+
+    def of_kind(self, kind: Kind) -> list[Measurement]:
+        """The measurements of one kind, in time order: read alone (the other kinds are not
+        built) unless the whole list is already in memory; kept for the next call."""
+        kind = Kind(kind)
+        if self._loaded is not None:
+            return [m for m in self._loaded if m.kind is kind]
+        found = self._kinds.get(kind)
+        if found is None:
+            from sessionmon.store.export_reads import measurements_of
+
+            found = []
+            for rows in self.row_pages(kind):
+                found += measurements_of(rows, self._session_id)
+            self._kinds[kind] = found
+        return found
+
+    def received_range(self) -> tuple[datetime, datetime] | None:
+        """The first and last receive time, or None when there are no measurements."""
+        if self._loaded is not None:
+            return _list_range(self._loaded)
+        from sessionmon.store.codec import from_us
+        from sessionmon.store.export_reads import received_range
+
+        found = received_range(self._store, self._session_id, self._upto_id)
+        return None if found is None else (from_us(found[0]), from_us(found[1]))
 
     def text_values(self) -> list[tuple]:
         """The distinct ``(kind, unit, source, flags)`` of the stored rows."""
@@ -355,8 +390,9 @@ class SessionRecord:
         if self.session.ended_at is not None:
             return self.session.ended_at
         times = [e.at for e in self.events if e.kind is not EventKind.EXPORT]
-        if self.measurements:
-            times.append(self.measurements[-1].received_at)
+        received = self.received_range()
+        if received is not None:
+            times.append(received[1])
         return max(times) if times else None
 
     def seconds_since_dose(self, moment: datetime) -> float | None:
@@ -374,8 +410,17 @@ class SessionRecord:
         return grouped
 
     def series(self, kind: Kind) -> list[Measurement]:
-        """Measurements of one kind, in time order (grouped once, on first use)."""
+        """Measurements of one kind, in time order (grouped once, on first use; read from the
+        store kind by kind when the record was loaded from it)."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return list(self.measurements.of_kind(kind))
         return list(self._by_kind.get(kind, ()))
+
+    def received_range(self) -> tuple[datetime, datetime] | None:
+        """The first and last receive time of the measurements (None without any)."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.received_range()
+        return _list_range(self.measurements)
 
     @cached_property
     def bp_readings(self) -> list[BpReading]:

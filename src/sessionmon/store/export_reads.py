@@ -43,8 +43,10 @@ def measurement_pages(
     session_id: uuid.UUID,
     upto_id: int | None = None,
     page_size: int = MEASUREMENT_PAGE,
+    kind: Kind | None = None,
 ) -> Iterator[list[tuple]]:
-    """Yield a session's numerics rows in receive-time order, ``page_size`` at a time.
+    """Yield a session's numerics rows (of one ``kind``, else all) in receive-time order,
+    ``page_size`` at a time.
 
     Each row is ``(kind, value, unit, received_us, device_us, source, flags, id)`` with
     ``flags`` the stored JSON list (or None). ``upto_id`` leaves out rows written after
@@ -53,9 +55,13 @@ def measurement_pages(
     base = f"SELECT {MEASUREMENT_ROW} FROM measurements WHERE session_id = ?"
     if upto_id is not None:
         base += f" AND id <= {int(upto_id)}"
+    if kind is not None:
+        base += " AND kind = ?"
     after: tuple[int, int] | None = None
     while True:
         sql, params = base, [str(session_id)]
+        if kind is not None:
+            params.append(Kind(kind).value)
         if after is not None:
             sql += " AND (received_us, id) > (?, ?)"  # a row value: the index seeks to it
             params.extend(after)
@@ -67,6 +73,17 @@ def measurement_pages(
         if len(rows) < page_size:
             return
         after = (rows[-1][3], rows[-1][7])
+
+
+def received_range(
+    store: Any, session_id: uuid.UUID, upto_id: int | None = None
+) -> tuple[int, int] | None:
+    """The first and last receive time (microseconds) of a session's numerics, or None."""
+    sql = "SELECT MIN(received_us), MAX(received_us) FROM measurements WHERE session_id = ?"
+    if upto_id is not None:
+        sql += f" AND id <= {int(upto_id)}"
+    rows = store.read_rows("reading measurements", sql, [str(session_id)])
+    return None if rows[0][0] is None else (rows[0][0], rows[0][1])
 
 
 def measurement_text_values(
