@@ -221,6 +221,25 @@ class StoredMeasurements(Sequence):
             self._store, self._session_id, self._upto_id, MEASUREMENT_PAGE, kind
         )
 
+    def pages(self) -> Iterator[list[Measurement]]:
+        """The measurements a page at a time, in order (a page is not kept once passed on).
+
+        The kinds :meth:`of_kind` already read are taken from its lists, not built again: the
+        n-th row of a kind in the whole order is the n-th of that kind's list.
+        """
+        from sessionmon.store.codec import KINDS
+        from sessionmon.store.export_reads import measurements_of
+
+        if self._loaded is not None:
+            yield self._loaded
+            return
+        read = {kind: iter(found) for kind, found in self._kinds.items()}
+        for rows in self.row_pages():
+            fresh = iter(
+                measurements_of([r for r in rows if KINDS[r[0]] not in read], self._session_id)
+            )
+            yield [next(read.get(KINDS[row[0]], fresh)) for row in rows]
+
     def of_kind(self, kind: Kind) -> list[Measurement]:
         """The measurements of one kind, in time order: read alone (the other kinds are not
         built) unless the whole list is already in memory; kept for the next call."""
