@@ -22,6 +22,7 @@ from sessionmon import cli
 from sessionmon.clock import ManualClock
 from sessionmon.export import load_record
 from sessionmon.export.columnar import seconds_text
+from sessionmon.export.deidentify import deidentify
 from sessionmon.export.record import StoredMeasurements, StoredWaveform
 from sessionmon.export.run import _write_format
 from sessionmon.model import (
@@ -178,6 +179,18 @@ def test_a_paged_export_writes_the_bytes_of_an_export_of_the_record_in_memory(
     assert written == _write_all(whole, tmp_path / "whole", fmt, waveform)
     if fmt in ("csv", "parquet") and waveform:
         assert len(written) == 3  # numerics, pleth and CO2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "json"])
+def test_a_paged_de_identified_export_writes_the_bytes_of_one_in_memory(recorded, tmp_path, fmt):
+    store, session, _ = recorded
+    offset = timedelta(days=-400, seconds=12345, microseconds=678)
+    paged = deidentify(load_record(store, session.id, waveform=True), offset)
+    whole = deidentify(_in_memory(store, load_record(store, session.id, waveform=True)), offset)
+    assert isinstance(paged.waveform, StoredWaveform)  # shifted, still read page by page
+    written = _write_all(paged, tmp_path / "paged", fmt, True)
+    assert written == _write_all(whole, tmp_path / "whole", fmt, True)
+    assert b"Stream Patient" not in b"".join(written.values())
 
 
 def test_the_paged_csv_quotes_every_value_when_one_needs_it_as_before(recorded, tmp_path):
