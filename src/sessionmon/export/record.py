@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,12 +27,9 @@ from sessionmon.model import (
     SessionPhase,
     WaveformChunk,
 )
-from sessionmon.protocol.dosing import (
-    Administration,
-    DrugLogRow,
-    administrations,
-    controlled_substance_log,
-)
+
+if TYPE_CHECKING:  # the dosing rules are read by the formats that print doses, when they do
+    from sessionmon.protocol.dosing import Administration, DrugLogRow
 
 #: Short names of the scales, as reports print them.
 SCALE_LABELS = {
@@ -358,12 +355,16 @@ class SessionRecord:
     @cached_property
     def administrations(self) -> list[Administration]:
         """Each dose as given (nasal device or infusion); see :mod:`sessionmon.protocol.dosing`."""
+        from sessionmon.protocol.dosing import administrations
+
         t = self.session.treatment
         return administrations(self.active_events, t.dose_mg, t.lot_number)
 
     @cached_property
     def drug_log(self) -> list[DrugLogRow]:
         """The controlled-substance log: every amount given and wasted, with lot and witness."""
+        from sessionmon.protocol.dosing import controlled_substance_log
+
         t = self.session.treatment
         return controlled_substance_log(self.active_events, t.dose_mg, t.lot_number)
 
