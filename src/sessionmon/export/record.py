@@ -574,7 +574,10 @@ def load_record(
 def read_audit_entries(store: Any, session_id: uuid.UUID) -> list[AuditEntry]:
     """Return the audit entries that wrote rows of ``session_id``, in chain order
     (from :meth:`SessionStore.audit_entries`)."""
+    # The store built these entries from its own rows (typed dataclasses): they are copied,
+    # not validated again (a session recorded for hours has an entry per second's commit).
+    fields = tuple(AuditEntry.model_fields)
     return [
-        AuditEntry.model_validate(entry, from_attributes=True)
+        AuditEntry.model_construct(**{name: getattr(entry, name) for name in fields})
         for entry in store.audit_entries(session_id)
     ]
