@@ -23,8 +23,8 @@ from sessionmon.clock import ManualClock
 from sessionmon.export import load_record
 from sessionmon.export.columnar import seconds_text
 from sessionmon.export.deidentify import deidentify
-from sessionmon.export.record import StoredMeasurements, StoredWaveform
 from sessionmon.export.run import _write_format
+from sessionmon.export.stored import StoredMeasurements, StoredWaveform
 from sessionmon.model import (
     Event,
     EventKind,

@@ -23,7 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sessionmon.export.record import SessionRecord, StoredMeasurements, StoredWaveform
+from sessionmon.export.record import SessionRecord
+from sessionmon.export.stored import StoredMeasurements, StoredWaveform
 from sessionmon.store.codec import to_us
 
 #: Microseconds in a second.
