@@ -212,6 +212,26 @@ def test_an_undosed_session_exports_the_same_paged_and_in_memory(tmp_path):
         assert pq.read_table(pa.BufferReader(line)).column("seconds_since_dose").null_count > 0
 
 
+def test_a_session_with_nothing_recorded_exports_the_same_paged_and_in_memory(tmp_path):
+    clock = ManualClock(START + timedelta(hours=1))
+    with SessionStore.open(tmp_path / "empty.db", clock) as store:
+        session = Session(
+            patient=Patient(pseudonym="PT-EMPTY"),
+            treatment=Treatment.for_protocol(TreatmentId.ESKETAMINE_56),
+            created_at=START,
+        )
+        store.create_session(session)
+        outputs = {}
+        for fmt, waveform in RUNS:
+            paged = load_record(store, session.id, waveform=waveform)
+            whole = _in_memory(store, load_record(store, session.id, waveform=waveform))
+            written = _write_all(paged, tmp_path / f"paged-{fmt}-{waveform}", fmt, waveform)
+            assert written == _write_all(whole, tmp_path / f"whole-{fmt}-{waveform}", fmt, waveform)
+            outputs[fmt, waveform] = written
+    assert b'"measurements": []' in outputs["json", True]["out.json"]
+    assert outputs["csv", True]["out-pleth.csv"] == b"utc_time,seconds_since_dose,sample\n"
+
+
 def test_a_record_is_exported_as_it_was_when_loaded_while_recording_goes_on(recorded, tmp_path):
     store, session, _ = recorded
     record = load_record(store, session.id)
