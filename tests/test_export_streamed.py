@@ -304,6 +304,7 @@ def test_every_format_exports_from_the_command_line_as_typed(tmp_path, capsys, f
 
 def test_an_encrypted_database_exports_every_format(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv(keys.KEY_ENV, "5e" * 32)
+    monkeypatch.setattr(export_reads, "MEASUREMENT_PAGE", 100)  # paged reads through SQLCipher
     db, _ = _cli_db(tmp_path)
     assert b"Stream Patient" not in db.read_bytes()
     for fmt, waveform in RUNS:
