@@ -14,10 +14,12 @@ from __future__ import annotations
 import io
 import wave
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from sessionmon.model import AlarmPriority
+
+if TYPE_CHECKING:  # numpy is imported where a tone is made: exports read alarm limits, not sound
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ _PEAK = 0.7 * 32767
 
 
 def _pulse(pattern: PulsePattern, sample_rate: int) -> np.ndarray:
+    import numpy as np
+
     n = round(pattern.pulse_s * sample_rate)
     t = np.arange(n) / sample_rate
     tone = np.zeros(n)
@@ -130,6 +134,8 @@ def burst_samples(priority: AlarmPriority | str, sample_rate: int = 44100) -> np
     numpy.ndarray
         ``int16`` samples of one burst (play again after :func:`repeat_interval_s`).
     """
+    import numpy as np
+
     pattern = PATTERNS[AlarmPriority(priority)]
     if sample_rate < 12000:
         raise ValueError(f"sample rate {sample_rate} Hz is too low for the alarm tones")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sessionmon.central.config import CentralConfig, load_central
 from sessionmon.errors import UserError
+
+if TYPE_CHECKING:  # the settings (pydantic models, TOML) are read only when a chair is set up
+    from sessionmon.central.config import CentralConfig
 
 
 def add_chair_arguments(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
@@ -30,6 +32,8 @@ def add_chair_arguments(parser: argparse.ArgumentParser, subcommand: bool = Fals
 
 def chair_config(args: argparse.Namespace) -> CentralConfig | None:
     """Return the chair's central settings, or None when the station is not configured."""
+    from sessionmon.central.config import load_central
+
     config = load_central(url=getattr(args, "central", None), chair=getattr(args, "chair", None))
     if config is None:
         return None

@@ -12,6 +12,7 @@ CSV writer, so the waveform of a long session is written in batches at compiled-
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,13 @@ import pyarrow.csv as pa_csv
 
 from sessionmon.export.columnar import (
     CHUNKS_PER_BATCH,
+    flags_text,
     iso_text,
-    numerics_table,
+    numerics_batches,
     seconds_text,
     waveform_batches,
 )
-from sessionmon.export.record import Progress, SessionRecord, report
+from sessionmon.export.record import Progress, SessionRecord, StoredMeasurements, report
 
 NUMERIC_COLUMNS = (
     "utc_time",
@@ -40,7 +42,7 @@ NUMERIC_COLUMNS = (
 WAVEFORM_COLUMNS = ("utc_time", "seconds_since_dose", "sample")
 
 #: A text value holding one of these must be quoted.
-_NEEDS_QUOTES = r'[,"\r\n]'
+_QUOTED = re.compile(r'[,"\r\n]')
 
 
 def _as_text(table: pa.Table | pa.RecordBatch) -> pa.Table:
@@ -58,25 +60,40 @@ def _as_text(table: pa.Table | pa.RecordBatch) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _write_options(table: pa.Table, header: bool) -> pa_csv.WriteOptions:
-    """Quote nothing unless some text value needs it (then quote as RFC 4180 asks)."""
-    needs = any(
-        pc.any(pc.match_substring_regex(table.column(name), _NEEDS_QUOTES)).as_py()
-        for name in table.column_names
-        if pa.types.is_string(table.column(name).type)
-    )
+def _needs_quotes(texts: Any) -> bool:
+    """Whether any of the text values holds a comma, a quote or a line break."""
+    return any(_QUOTED.search(text) for text in texts if text)
+
+
+def _write_options(record: SessionRecord, header: bool) -> pa_csv.WriteOptions:
+    """Quote nothing unless some text value needs it (then quote as RFC 4180 asks).
+
+    The question is asked of the distinct kinds, units, sources and flags (a few values), so
+    the numerics can then be written a page at a time.
+    """
+    measurements = record.measurements
+    if isinstance(measurements, StoredMeasurements):
+        values = measurements.text_values()
+        texts = [text for kind, unit, source, _ in values for text in (kind, unit, source)]
+        texts += [flags_text(flags) for *_, flags in values]
+    else:
+        texts = [t for m in measurements for t in (m.kind.value, m.unit, m.source)]
+        texts += [";".join(m.flags) for m in measurements]
     return pa_csv.WriteOptions(
         include_header=header,
-        quoting_style="needed" if needs else "none",
+        quoting_style="needed" if _needs_quotes(texts) else "none",
         quoting_header="none",
     )
 
 
 def write_numerics_csv(record: SessionRecord, path: Path, progress: Progress | None = None) -> Path:
-    """Write the tidy numerics CSV of a record to ``path`` and return it."""
-    table = _as_text(numerics_table(record))
-    report(progress, 0.5)
-    pa_csv.write_csv(table, str(path), _write_options(table, header=True))
+    """Write the tidy numerics CSV of a record to ``path`` (a page of rows at a time) and
+    return it."""
+    options = _write_options(record, header=True)
+    schema_text = pa.schema([(name, pa.string()) for name in NUMERIC_COLUMNS])
+    with pa_csv.CSVWriter(str(path), schema_text, write_options=options) as writer:
+        for batch in numerics_batches(record):
+            writer.write_table(_as_text(batch))
     report(progress, 1.0)
     return path
 

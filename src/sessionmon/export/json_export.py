@@ -11,6 +11,7 @@ entries of the database it came from). Its JSON Schema is in ``docs/export-json-
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import sys
@@ -19,10 +20,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sessionmon.errors import UserError
-from sessionmon.export.record import AuditEntry, Progress, SessionRecord, report
+from sessionmon.export.record import (
+    AuditEntry,
+    Progress,
+    SessionRecord,
+    StoredMeasurements,
+    report,
+)
 from sessionmon.export.rems import rems_summary
 from sessionmon.model import (
     AlarmLogEntry,
@@ -192,17 +199,26 @@ def _bp(reading, dose) -> str:
 
 
 def build_document(
-    record: SessionRecord, exported_at: datetime, deidentified: bool
+    record: SessionRecord,
+    exported_at: datetime,
+    deidentified: bool,
+    *,
+    measurements: list[Measurement] | None = None,
 ) -> ExportDocument:
-    """Build the export document of a record."""
+    """Build the export document of a record (with ``measurements`` in its body instead of
+    the record's, e.g. ``[]`` where :func:`export_json` streams them in)."""
     from sessionmon import __version__
 
+    if measurements is None:
+        # Read them all once, before the REMS fields ask for their kinds (which then come
+        # from this list, not from the store again).
+        measurements = list(record.measurements)
     rems = rems_summary(record)
     dose = record.dose_at
     body = RecordBody.model_construct(
         session=record.session,
         phase_before=record.phase_before,
-        measurements=record.measurements,
+        measurements=measurements,
         waveform=record.waveform,
         events=[
             ExportedEvent.model_construct(event=e, superseded=record.is_superseded(e))
@@ -273,8 +289,9 @@ def export_json(
 ) -> Path:
     """Write the record as a JSON document to ``path`` and return it.
 
-    The waveform, when there is one, is streamed into the file chunk by chunk (the rest of the
-    document is built in memory), so a long session's pleth is never held as one string.
+    The measurements of a record read from the store and the waveform, when there is one, are
+    streamed into the file a page and a chunk at a time (the rest of the document is built in
+    memory), so a long session is never held as one string nor as one list of measurements.
     """
     chunks = record.waveform
     if chunks is not None:
@@ -282,15 +299,22 @@ def export_json(
         if co2 is not None and len(co2):
             chunks = _Chained(chunks, co2)
         record = dataclasses.replace(record, waveform=[], co2_waveform=None)
-    document = build_document(record, exported_at, deidentified)
+    stored = record.measurements if isinstance(record.measurements, StoredMeasurements) else None
+    document = build_document(
+        record, exported_at, deidentified, measurements=None if stored is None else []
+    )
     report(progress, 0.3)
     data = document.model_dump_json(indent=1, warnings=False)
-    report(progress, 0.5)
+    report(progress, 0.4)
     with open(path, "w", encoding="utf-8") as handle:
-        if chunks is None:
-            handle.write(data)
-        else:
-            head, tail = _split_at_waveform(data)
+        rest = data
+        if stored is not None:
+            head, rest = _split_at(rest, _MEASUREMENTS_SLOT)
+            handle.write(head)
+            _write_measurements(handle, stored)
+        report(progress, 0.5)
+        if chunks is not None:
+            head, rest = _split_at(rest, _WAVEFORM_SLOT)
             handle.write(head)
             handle.write("[")
             total = max(1, len(chunks))
@@ -300,10 +324,31 @@ def export_json(
                 if index % 500 == 0:
                     report(progress, 0.5 + 0.5 * index / total)
             handle.write("\n  ]")
-            handle.write(tail)
+        handle.write(rest)
         handle.write("\n")
     report(progress, 1.0)
     return Path(path)
+
+
+def _write_measurements(handle: Any, measurements: StoredMeasurements) -> None:
+    """Write the body's measurement list as ``model_dump_json(indent=1)`` of the whole document
+    writes it (items three spaces in), one page of measurements at a time."""
+    adapter = _measurement_list()
+    written = False
+    for page in measurements.pages():
+        if not page:
+            continue
+        text = adapter.dump_json(page, indent=1, warnings=False).decode()
+        items = text[2:-2]  # without the list's own "[\n" and "\n]"
+        handle.write(",\n" if written else "[\n")
+        handle.write("  " + items.replace("\n", "\n  "))  # one level in -> three
+        written = True
+    handle.write("\n  ]" if written else "[]")
+
+
+@functools.cache
+def _measurement_list() -> TypeAdapter:
+    return TypeAdapter(list[Measurement])
 
 
 class _Chained:
@@ -323,14 +368,18 @@ class _Chained:
 #: How the empty waveform list of the body reads in the document (a key, so never inside a
 #: string value, where its quotes would be escaped).
 _WAVEFORM_SLOT = '"waveform": []'
+#: How the empty measurement list of the body reads (with its indentation: a payload key of the
+#: same name would sit deeper).
+_MEASUREMENTS_SLOT = '\n  "measurements": []'
 
 
-def _split_at_waveform(data: str) -> tuple[str, str]:
-    """Split the document text around the body's empty waveform list."""
-    at = data.find(_WAVEFORM_SLOT)
-    if at < 0 or data.find(_WAVEFORM_SLOT, at + 1) >= 0:
-        raise RuntimeError("the export document has no single waveform slot")
-    start = at + len('"waveform": ')
+def _split_at(data: str, slot: str) -> tuple[str, str]:
+    """Split the document text around the empty list of ``slot``: the text up to the list,
+    and the text after it."""
+    at = data.find(slot)
+    if at < 0 or data.find(slot, at + 1) >= 0:
+        raise RuntimeError(f"the export document has no single {slot.strip()} slot")
+    start = at + len(slot) - 2
     return data[:start], data[start + 2 :]
 
 

@@ -49,7 +49,8 @@ def trend_chart(record: SessionRecord, width: float, height: float = 250) -> Dra
     drawing = Drawing(width, height)
     dose = record.dose_at or record.session.created_at
     end = record.end_of_monitoring
-    times = [m.received_at for m in record.measurements]
+    received = record.received_range()  # the measurements are in time order
+    times = [] if received is None else list(received)
     times += [e.at for e in record.events if end is None or e.at <= end]
     if not times:
         drawing.add(

@@ -7,15 +7,16 @@ builds from the store, and derive everything (BP readings, checklists, REMS fiel
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from sessionmon.errors import UserError
+from sessionmon.export.stored import StoredMeasurements, StoredWaveform, list_range
 from sessionmon.model import (
     AlarmLogEntry,
     AlarmRecord,
@@ -27,12 +28,9 @@ from sessionmon.model import (
     SessionPhase,
     WaveformChunk,
 )
-from sessionmon.protocol.dosing import (
-    Administration,
-    DrugLogRow,
-    administrations,
-    controlled_substance_log,
-)
+
+if TYPE_CHECKING:  # the dosing rules are read by the formats that print doses, when they do
+    from sessionmon.protocol.dosing import Administration, DrugLogRow
 
 #: Short names of the scales, as reports print them.
 SCALE_LABELS = {
@@ -85,69 +83,6 @@ class AuditEntry(BaseModel):
     entry_sha256: str
 
 
-class StoredWaveform:
-    """A session's pleth (or CO2) chunks, read from the store a page at a time as they are
-    iterated.
-
-    Exporters iterate it like a list; only one page (about ten minutes of pleth) is in memory
-    at a time. ``shifted`` gives the same chunks with every start moved (de-identification).
-
-    Parameters
-    ----------
-    store : SessionStore
-        The open store (it must stay open while the waveform is iterated).
-    session_id : UUID
-        The session.
-    offset : timedelta
-        Added to every chunk's start.
-    page_size : int
-        Chunks read per page.
-    kind : Kind
-        Which wave (default the pleth; ``Kind.CO2`` the capnogram).
-    """
-
-    def __init__(
-        self,
-        store: Any,
-        session_id: uuid.UUID,
-        offset: timedelta = timedelta(0),
-        page_size: int = 300,
-        kind: Kind = Kind.PLETH,
-    ) -> None:
-        self.kind = kind
-        self._store = store
-        self._session_id = session_id
-        self._offset = offset
-        self._page_size = page_size
-        self._count: int | None = None
-
-    def __len__(self) -> int:
-        if self._count is None:
-            self._count = self._store.waveform_count(self._session_id, self.kind)
-        return self._count
-
-    def __iter__(self) -> Iterator[WaveformChunk]:
-        key = None
-        while True:
-            chunks, key = self._store.waveform_page(
-                self._session_id, key, self._page_size, kind=self.kind
-            )
-            for chunk in chunks:
-                if self._offset:
-                    chunk = WaveformChunk.model_construct(
-                        **{**chunk.__dict__, "start": chunk.start + self._offset}
-                    )
-                yield chunk
-            if key is None:
-                return
-
-    def shifted(self, offset: timedelta) -> StoredWaveform:
-        """The same waveform with every start moved by ``offset`` more."""
-        return StoredWaveform(
-            self._store, self._session_id, self._offset + offset, self._page_size, self.kind
-        )
-
-
 @dataclass(frozen=True)
 class BpReading:
     """One NIBP measurement: systolic, diastolic, mean and pulse taken together."""
@@ -181,8 +116,9 @@ class SessionRecord:
     ----------
     session : Session
         The latest version of the session.
-    measurements : list of Measurement
-        Every numeric value, in receive-time order.
+    measurements : StoredMeasurements or list of Measurement
+        Every numeric value, in receive-time order (read from the store when first used, see
+        :class:`StoredMeasurements`).
     waveform : StoredWaveform, list of WaveformChunk or None
         The pleth chunks, when asked for (they are large: read from the store page by page
         as an exporter iterates, see :class:`StoredWaveform`).
@@ -199,7 +135,7 @@ class SessionRecord:
     """
 
     session: Session
-    measurements: list[Measurement]
+    measurements: StoredMeasurements | list[Measurement]
     waveform: StoredWaveform | list[WaveformChunk] | None
     events: list[Event]
     alarms: list[AlarmRecord]
@@ -232,12 +168,16 @@ class SessionRecord:
     @cached_property
     def administrations(self) -> list[Administration]:
         """Each dose as given (nasal device or infusion); see :mod:`sessionmon.protocol.dosing`."""
+        from sessionmon.protocol.dosing import administrations
+
         t = self.session.treatment
         return administrations(self.active_events, t.dose_mg, t.lot_number)
 
     @cached_property
     def drug_log(self) -> list[DrugLogRow]:
         """The controlled-substance log: every amount given and wasted, with lot and witness."""
+        from sessionmon.protocol.dosing import controlled_substance_log
+
         t = self.session.treatment
         return controlled_substance_log(self.active_events, t.dose_mg, t.lot_number)
 
@@ -283,8 +223,9 @@ class SessionRecord:
         if self.session.ended_at is not None:
             return self.session.ended_at
         times = [e.at for e in self.events if e.kind is not EventKind.EXPORT]
-        if self.measurements:
-            times.append(self.measurements[-1].received_at)
+        received = self.received_range()
+        if received is not None:
+            times.append(received[1])
         return max(times) if times else None
 
     def seconds_since_dose(self, moment: datetime) -> float | None:
@@ -302,8 +243,17 @@ class SessionRecord:
         return grouped
 
     def series(self, kind: Kind) -> list[Measurement]:
-        """Measurements of one kind, in time order (grouped once, on first use)."""
+        """Measurements of one kind, in time order (grouped once, on first use; read from the
+        store kind by kind when the record was loaded from it)."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return list(self.measurements.of_kind(kind))
         return list(self._by_kind.get(kind, ()))
+
+    def received_range(self) -> tuple[datetime, datetime] | None:
+        """The first and last receive time of the measurements (None without any)."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.received_range()
+        return list_range(self.measurements)
 
     @cached_property
     def bp_readings(self) -> list[BpReading]:
@@ -409,7 +359,9 @@ def load_record(
             if summary.id == session_id:
                 phase_before = summary.phase_before
     report(progress, 0.05)
-    measurements = store.measurements(session_id)
+    from sessionmon.store.export_reads import last_measurement_id
+
+    measurements = StoredMeasurements(store, session_id, last_measurement_id(store))
     report(progress, 0.4)
     chunks = StoredWaveform(store, session_id) if waveform else None
     report(progress, 0.7)
@@ -435,7 +387,10 @@ def load_record(
 def read_audit_entries(store: Any, session_id: uuid.UUID) -> list[AuditEntry]:
     """Return the audit entries that wrote rows of ``session_id``, in chain order
     (from :meth:`SessionStore.audit_entries`)."""
+    # The store built these entries from its own rows (typed dataclasses): they are copied,
+    # not validated again (a session recorded for hours has an entry per second's commit).
+    fields = tuple(AuditEntry.model_fields)
     return [
-        AuditEntry.model_validate(entry, from_attributes=True)
+        AuditEntry.model_construct(**{name: getattr(entry, name) for name in fields})
         for entry in store.audit_entries(session_id)
     ]

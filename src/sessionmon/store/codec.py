@@ -8,20 +8,25 @@ and waveform chunks are rebuilt without validation to load long sessions quickly
 from __future__ import annotations
 
 import json
+import sys
 import uuid
+from array import array
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-
-import numpy as np
 
 from sessionmon.model import Kind, Measurement, WaveformChunk
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
-_SAMPLE_DTYPE = np.dtype("<f4")
+#: numpy's name of the stored sample type (little-endian float32); numpy is imported only where a
+#: chunk is written, so that reading a record (an export from the command line) does not load it.
+_SAMPLE_DTYPE = "<f4"
+_BIG_ENDIAN = sys.byteorder == "big"
 
 T = TypeVar("T")
-_KINDS = {kind.value: kind for kind in Kind}
+#: Each kind by its stored value.
+KINDS = {kind.value: kind for kind in Kind}
+_KINDS = KINDS
 
 MeasurementRow = tuple[str, str, float, str, int, int | None, str, str | None]
 ChunkRow = tuple[str, str, int, int, float, int, bytes, str]
@@ -60,6 +65,8 @@ def measurement_row(m: Measurement) -> MeasurementRow:
 
 def chunk_row(chunk: WaveformChunk) -> ChunkRow:
     """Return the ``waveform_chunks`` row (without id) for a chunk of samples."""
+    import numpy as np
+
     samples = np.asarray(chunk.samples, dtype=_SAMPLE_DTYPE)
     start_us = to_us(chunk.start)
     end_us = start_us + round(len(samples) / chunk.sample_rate_hz * 1e6)
@@ -73,6 +80,15 @@ def chunk_row(chunk: WaveformChunk) -> ChunkRow:
         samples.tobytes(),
         chunk.source,
     )
+
+
+def samples_of(blob: bytes) -> tuple[float, ...]:
+    """The samples of a stored chunk (little-endian float32) as Python floats."""
+    values = array("f")
+    values.frombytes(blob)
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return tuple(values.tolist())
 
 
 _FIELDS_SET: dict[type, set[str]] = {}
@@ -137,7 +153,7 @@ class RowDecoder:
                 "kind": _KINDS[kind],
                 "start": from_us(start_us),
                 "sample_rate_hz": rate,
-                "samples": tuple(np.frombuffer(blob, dtype=_SAMPLE_DTYPE).tolist()),
+                "samples": samples_of(blob),
                 "source": source,
             },
         )

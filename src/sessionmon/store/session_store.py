@@ -314,6 +314,13 @@ class SessionStore(
         except ERRORS as exc:
             raise translate(exc, self.path, doing) from None
 
+    def read_rows(self, doing: str, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        """Rows of one read-only query, buffered samples committed first (for the paged readers
+        of :mod:`sessionmon.store.export_reads`; ``doing`` names the read in errors)."""
+        with self._lock:
+            self._flush_pending()
+            return self._read(doing, sql, params)
+
     def _insert_audited(
         self,
         conn: sqlite3.Connection,
