@@ -193,7 +193,9 @@ def test_export_command_writes_file_and_export_event(built, tmp_path, capsys):
         )
         == 2
     )
-    assert "no session 'nope'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no session 'nope'" in err
+    assert f"see 'sessionmon --db {path} sessions list'" in err  # the list of the database used
     assert (
         main(
             [

@@ -321,7 +321,10 @@ def resolve_session_id(store: Any, text: str) -> uuid.UUID:
     ids = [s.id for s in summaries]
     matches = [sid for sid in ids if str(sid) == text or str(sid).startswith(text)]
     if not text or not matches:
-        raise UserError(f"no session {text!r} in {store.path} (see 'sessionmon sessions list')")
+        raise UserError(
+            f"no session {text!r} in {store.path} "
+            f"(see 'sessionmon --db {store.path} sessions list')"
+        )
     if len(matches) > 1:
         raise UserError(f"{text!r} matches {len(matches)} sessions; give more of the id")
     return matches[0]
