@@ -127,8 +127,8 @@ class TrendsPanel(QFrame):
         self.all_plots = (self.hr_plot, self.spo2_plot, self.resp_plot, self.bp_plot)
         self.plots = (self.hr_plot, self.spo2_plot, self.bp_plot)
         self.respiration = False
-        for plot in self.all_plots[1:]:
-            plot.setXLink(self.hr_plot)
+        # Not x-linked: each plot gets the same x range itself, so the plots can be redrawn
+        # one per frame (see :meth:`redraw`) instead of all four in one frame.
         for plot in self.all_plots[:-1]:
             plot.hideAxis("bottom")
         self.bp_plot.setLabel("bottom", AXIS_NOT_DOSED)
@@ -150,6 +150,13 @@ class TrendsPanel(QFrame):
                 pen=pg.mkPen("#8E7CC3", width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
             ),
         }
+        #: The curves of each plot of :attr:`all_plots`, by index.
+        self.plot_curves: tuple[tuple[str, ...], ...] = (
+            ("hr",),
+            ("spo2",),
+            ("resp_rate", "etco2"),
+            ("nibp_sys", "nibp_dia", "nibp_map"),
+        )
         for curve in self.curves.values():
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
@@ -203,7 +210,7 @@ class TrendsPanel(QFrame):
         self._bar = bar
         self._drawn: dict[str, tuple[int, float | None]] = {}
         self._markers_drawn: tuple[TrendMarker, ...] | None = None
-        self._range_drawn: tuple[float, float] | None = None
+        self._range_drawn: dict[int, tuple[float, float]] = {}  # plot index -> x range
 
     def resizeEvent(self, event) -> None:
         """Stack the plots when there is height for them, else put them side by side, else hide
@@ -275,19 +282,51 @@ class TrendsPanel(QFrame):
     def set_window(self, seconds: float | None) -> None:
         """Show the last ``seconds`` of the session (``None`` = all of it)."""
         self.window_s = seconds
-        self._range_drawn = None
+        self._range_drawn = {}
         self.window_changed.emit(seconds)
 
-    def redraw(self, trends: SessionTrends, markers: tuple[TrendMarker, ...], now_s: float) -> None:
-        """Redraw series that changed, the markers and the x range (called by the frame timer)."""
-        for name, curve in self.curves.items():
-            ring = trends.series[name]
-            key = (len(ring), ring.last_t)
-            if self._drawn.get(name) == key:
-                continue
-            self._drawn[name] = key
-            t, v = ring.arrays()
-            curve.setData(t / 60.0, v)
+    @property
+    def range_pending(self) -> bool:
+        """Whether a plot has not been drawn with the chosen window yet (a new window choice:
+        the caller redraws every plot at once rather than one per frame)."""
+        return len(self._range_drawn) < len(self.all_plots)
+
+    def redraw(
+        self,
+        trends: SessionTrends,
+        markers: tuple[TrendMarker, ...],
+        now_s: float,
+        plots: tuple[int, ...] | None = None,
+    ) -> None:
+        """Redraw what changed: the series, the markers and the x range.
+
+        Parameters
+        ----------
+        trends : SessionTrends
+            The series to draw.
+        markers : tuple of TrendMarker
+            The event markers (drawn on every plot when they changed).
+        now_s : float
+            Seconds from the session start now (the x range ends there).
+        plots : tuple of int, optional
+            Indices into :attr:`all_plots` to redraw (default: all). Redrawing one plot per
+            frame spreads the cost of a moving x range, which repaints the whole plot and its
+            axis, over several frames instead of one long frame.
+        """
+        indices = range(len(self.all_plots)) if plots is None else plots
+        span = x_range(self.window_s, now_s)
+        for index in indices:
+            for name in self.plot_curves[index]:
+                ring = trends.series[name]
+                key = (len(ring), ring.last_t)
+                if self._drawn.get(name) == key:
+                    continue
+                self._drawn[name] = key
+                t, v = ring.arrays()
+                self.curves[name].setData(t / 60.0, v)
+            if self._range_drawn.get(index) != span:
+                self._range_drawn[index] = span
+                self.all_plots[index].setXRange(span[0], span[1], padding=0.01)
         if markers != self._markers_drawn:
             self._markers_drawn = markers
             shown = markers[-MARKER_POOL:]
@@ -307,7 +346,3 @@ class TrendsPanel(QFrame):
                         line.setVisible(True)
                     else:
                         line.setVisible(False)
-        span = x_range(self.window_s, now_s)
-        if span != self._range_drawn:
-            self._range_drawn = span
-            self.hr_plot.setXRange(span[0], span[1], padding=0.01)
