@@ -42,6 +42,11 @@ MIN_PLOT_HEIGHT = 72
 WANTED_PLOT_HEIGHT = 100
 COLLAPSED_TEXT = "Trends hidden: enlarge the window to see them"
 AXIS_FROM_DOSE = "min from dose"
+#: The RR / etCO2 plot's title, and the same on two lines for a plot too narrow for one.
+RESP_TITLE = "RR / etCO2"
+RESP_TITLE_TWO_LINES = "RR /<br>etCO2"
+#: The plot titles' distance from the plot's left edge, px.
+TITLE_OFFSET_PX = 6
 AXIS_NOT_DOSED = "min from start (no dose)"
 
 
@@ -74,7 +79,8 @@ def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidge
     plot.getAxis("left").setWidth(44)
     label = pg.LabelItem(title, color=colour, size="13pt", bold=True)
     label.setParentItem(plot.getPlotItem().vb)
-    label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 0))
+    label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(TITLE_OFFSET_PX, 0))
+    plot.title_label = label
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.enableAutoSIPrefix(False)  # minutes and mmHg: no "k" prefix, no label re-layout
@@ -121,7 +127,7 @@ class TrendsPanel(QFrame):
         self.hr_plot = _plot("HR", theme.HR_COLOUR, (30, 160))
         self.spo2_plot = _plot("SpO2", theme.SPO2_COLOUR, (75, 101))
         self.bp_plot = _plot("NIBP", theme.NIBP_COLOUR, (40, 200))
-        self.resp_plot = _plot("RR / etCO2", theme.RESP_COLOUR, (0, 60))
+        self.resp_plot = _plot(RESP_TITLE, theme.RESP_COLOUR, (0, 60))
         #: Every plot, in stacking order; :attr:`plots` are the ones shown (RR/etCO2 only with
         #: a respiration source, see :meth:`set_respiration`).
         self.all_plots = (self.hr_plot, self.spo2_plot, self.resp_plot, self.bp_plot)
@@ -208,6 +214,11 @@ class TrendsPanel(QFrame):
         self.collapsed_label.setVisible(False)
         layout.addWidget(self.collapsed_label, 1)
         self._bar = bar
+        # The title "RR / etCO2" is wider than the plot beside the others on a small laptop:
+        # it then goes on two lines rather than being cut.
+        title = self.resp_plot.title_label
+        self._resp_title_px = title.item.boundingRect().width()
+        self.resp_plot.getPlotItem().vb.sigResized.connect(self._fit_resp_title)
         self._drawn: dict[str, tuple[int, float | None]] = {}
         self._markers_drawn: tuple[TrendMarker, ...] | None = None
         self._range_drawn: dict[int, tuple[float, float]] = {}  # plot index -> x range
@@ -227,6 +238,17 @@ class TrendsPanel(QFrame):
                 plot.setVisible(not collapsed)
             self.resp_plot.setVisible(self.respiration and not collapsed)
         self._arrange(event.size().height())
+
+    def _fit_resp_title(self) -> None:
+        """One line when the RR / etCO2 title fits the plot's width, else two."""
+        title = self.resp_plot.title_label
+        room = self.resp_plot.getPlotItem().vb.width() - TITLE_OFFSET_PX
+        text = RESP_TITLE if self._resp_title_px <= room else RESP_TITLE_TWO_LINES
+        if title.text != text:
+            title.setText(text)
+            # fit the label to its new text (it does not shrink by itself: the one-line title
+            # would sit centred in the two-line box, lower than the other titles)
+            title.resize(title.minimumWidth(), title.minimumHeight())
 
     def _arrange(self, height: int) -> None:
         """Stack the plots when each gets the height three stacked plots get at
