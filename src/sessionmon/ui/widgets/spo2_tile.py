@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import Spo2View
+from sessionmon.ui.widgets.bounded_curve import BoundedCurve
 from sessionmon.ui.widgets.numeric_tile import NumericTile
 
 #: Seconds of pleth shown (like a bedside monitor: a few beats, not a wall of spikes).
@@ -49,31 +50,6 @@ def pleth_range(
     return (low - margin, high + margin)
 
 
-class PlethCurve(pg.PlotCurveItem):
-    """The pleth trace, whose bounds are the plot's fixed ranges.
-
-    pyqtgraph measures a curve's bounds from its data (min and max of both arrays, then the
-    pen's padding in pixels) whenever the data changed, that is on every frame for the pleth.
-    The tile already knows the rectangle the trace stays in (it sets the plot's ranges round
-    it), so the curve reports that instead; what is painted is the same.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._bounds = QRectF()
-
-    def set_bounds(self, x_span: float, y_range: tuple[float, float]) -> None:
-        """The trace stays within x 0..``x_span`` and ``y_range`` (the plot's ranges)."""
-        bounds = QRectF(0.0, y_range[0], x_span, y_range[1] - y_range[0])
-        if bounds != self._bounds:
-            self.prepareGeometryChange()
-            self._bounds = bounds
-
-    def boundingRect(self) -> QRectF:
-        """The plot's fixed ranges (see :meth:`set_bounds`)."""
-        return self._bounds
-
-
 class Spo2Tile(NumericTile):
     """Shows a :class:`Spo2View`; the pleth is redrawn from the frame timer only."""
 
@@ -95,7 +71,7 @@ class Spo2Tile(NumericTile):
         self.plot.setMinimumWidth(120)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # A bare curve item: PlotDataItem's dataset bookkeeping cost ~1 ms a frame for nothing.
-        self.curve = PlethCurve(pen=pg.mkPen(theme.SPO2_COLOUR, width=2), skipFiniteCheck=True)
+        self.curve = BoundedCurve(pen=pg.mkPen(theme.SPO2_COLOUR, width=2), skipFiniteCheck=True)
         self.plot.addItem(self.curve)
         # Fixed ranges: no auto-range (data bounds) on every paint, no axis label re-layout.
         self.plot.enableAutoRange(x=False, y=False)
