@@ -84,8 +84,10 @@ def _worst(resp):
     return max(found, key=lambda p: p.rank) if found else None
 
 
-#: The trends are redrawn every this many frames (25 Hz / 5 = 5 Hz).
-TREND_EVERY_N_FRAMES = 5
+#: Each trend plot is redrawn once every this many frames (25 Hz / 12, about 2 Hz): trends
+#: span minutes and get a point a second at most. The plots take turns on consecutive frames,
+#: so a moving time axis never repaints all of them in one frame.
+TREND_EVERY_N_FRAMES = 12
 
 
 def dose_offset_min(view: ConsoleView) -> float | None:
@@ -300,10 +302,16 @@ class MainWindow(QMainWindow):
         )
         self.trends.set_dose_offset(dose_offset_min(view))
         self._frames += 1
-        if self._frames % TREND_EVERY_N_FRAMES == 0 or view.markers != self._markers_shown:
-            # Trends move slowly: redrawn at 5 Hz, the pleth and numerics at the full rate.
+        if self._frames == 0 or view.markers != self._markers_shown or self.trends.range_pending:
+            # The first frame, a new marker or a new window choice: every plot now.
             self._markers_shown = view.markers
             self.trends.redraw(self.controller.trends, view.markers, now_s)
+        else:
+            # Trends move slowly: one plot a frame, each about twice a second; the pleth and
+            # the numerics are drawn at the full rate.
+            turn = self._frames % TREND_EVERY_N_FRAMES
+            if turn < len(self.trends.all_plots):
+                self.trends.redraw(self.controller.trends, view.markers, now_s, (turn,))
         self.banner.setVisible(self.controller.simulator or view.header.simulated)
         live = self.controller.has_session and not view.header.locked
         phase_text = self.controller.runtime.phase if self.controller.runtime else None

@@ -261,11 +261,17 @@ class AlarmBar(QFrame):
         """Fit the alarms: shrink their text if needed (the first stays the biggest), then give
         each room in proportion to its text, so the short labels are not cut."""
         shown = [label for label in self.labels if label.alarm is not None]
-        room = self.alarm_room()
-        key = (tuple(label.full_text for label in shown), room)
+        # What the room depends on, cheaper to compare on every frame than the room itself.
+        key = (
+            tuple(label.full_text for label in shown),
+            self.width(),
+            self.more.text(),
+            self.ack_button.minimumHeight(),
+        )
         if key == self._fit_key:
             return
         self._fit_key = key
+        room = self.alarm_room()
         sizes = [label.nominal_px for label in shown]
         while sum(label.width_at(px) for label, px in zip(shown, sizes, strict=True)) > room:
             if all(px <= MIN_ALARM_PX for px in sizes):

@@ -70,6 +70,7 @@ class ElidedLabel(QLabel):
         self.hide_when_cut = hide_when_cut
         self.full_text: str | None = None
         self.shorter: tuple[str, ...] = ()
+        self._hint_text_width: int | None = None  # the full text's width the layout last saw
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.set_full_text(text)
 
@@ -80,9 +81,15 @@ class ElidedLabel(QLabel):
             return
         self.shorter = tuple(shorter)
         self.full_text = text
-        self.setToolTip(text)
+        if self.toolTip() != text:
+            self.setToolTip(text)
         self._elide()
-        self.updateGeometry()
+        # The size hint is the full text's width: only a new width asks the layout again
+        # (a clock's digits change every second, their width seldom).
+        width = self.fontMetrics().horizontalAdvance(text)
+        if width != self._hint_text_width:
+            self._hint_text_width = width
+            self.updateGeometry()
 
     @property
     def elided(self) -> bool:
@@ -128,6 +135,7 @@ class ElidedLabel(QLabel):
         """A new font (style sheet) changes what fits."""
         super().changeEvent(event)
         if event.type() in (event.Type.FontChange, event.Type.StyleChange):
+            self._hint_text_width = None
             self._elide()
 
 

@@ -71,12 +71,14 @@ class SessionHeader(QFrame):
 
     def _fit(self) -> None:
         """Show the wall clock only when everything, the treatment too, fits beside it."""
+        # Keyed on the widths of the texts, not the texts: the clock and the time since the
+        # dose change every second, their widths seldom.
         key = (
             self.width(),
-            self.treatment.full_text,
-            self.phase.text(),
-            self.since_dose.text(),
-            self.clock.full_text,
+            self.treatment.fontMetrics().horizontalAdvance(self.treatment.full_text or ""),
+            self.phase.fontMetrics().horizontalAdvance(self.phase.text()),
+            self.since_dose.fontMetrics().horizontalAdvance(self.since_dose.text()),
+            self.clock.fontMetrics().horizontalAdvance(self.clock.full_text or ""),
             self.locked.text(),
             tuple(self.extra.itemAt(i).sizeHint().width() for i in range(self.extra.count())),
         )

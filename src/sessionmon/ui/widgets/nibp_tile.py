@@ -171,6 +171,11 @@ class NibpTile(NumericTile):
             self._measuring_shown = view.measuring
             self.measuring_label.setText("MEASURING" if view.measuring else "")
             self.measuring_label.setStyleSheet(MEASURING_STYLE if view.measuring else "")
+            # The status line takes its height from the numeric (the cuff pressure is drawn
+            # smaller anyway), so the tile's minimum height stays and a measurement does not
+            # make the window lay out its rows again (the trends moved by a few pixels).
+            room = self.status_row.sizeHint().height() if view.measuring else 0
+            self.value.setMinimumHeight(max(self.value.minimumSizeHint().height() - room, 0))
         self.start_button.setEnabled(view.available and not view.measuring)
         self.stop_button.setEnabled(view.measuring)
         index = self.interval_box.findData(view.auto_interval_min)

@@ -123,6 +123,7 @@ class NumericTile(QFrame):
         self._colour = colour
         self._value_px = value_px
         self._last_style: tuple[str, str, str] | None = None
+        self._text_colour: str | None = None  # the labels' colour last set
         self.label = QLabel("")
         self.unit = QLabel("")
         self.value = ValueLabel(template, self._value_size_changed, value_width)
@@ -194,12 +195,22 @@ class NumericTile(QFrame):
         if style == self._last_style:
             return
         self._last_style = style
-        self.setStyleSheet(
+        # Only the style sheets whose colours or size changed are set again: a style sheet on
+        # the tile re-polishes every widget in it (the NIBP tile's buttons and list too), so a
+        # new numeric size (the cuff pressure) must not restyle the frame.
+        frame = (
             f"QFrame#tile {{ background-color: {background}; border: 3px solid {border};"
             f" border-radius: 8px; }}"
         )
+        if self.styleSheet() != frame:
+            self.setStyleSheet(frame)
         px = max(theme.LABEL_PX, round(self._value_px * self.value_scale))
-        self.value.setStyleSheet(f"color: {text}; font-size: {px}px; font-weight: bold;")
+        value = f"color: {text}; font-size: {px}px; font-weight: bold;"
+        if self.value.styleSheet() != value:
+            self.value.setStyleSheet(value)
+        if text == self._text_colour:
+            return
+        self._text_colour = text
         self.label.setStyleSheet(
             f"color: {text}; font-size: {theme.LABEL_PX}px; font-weight: bold;"
         )

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import NumericView, RespirationView
+from sessionmon.ui.widgets.bounded_curve import BoundedCurve
 from sessionmon.ui.widgets.numeric_tile import NumericTile
 
 #: Seconds of capnogram shown: two or three breaths at a normal rate.
@@ -53,7 +54,10 @@ class Etco2Tile(NumericTile):
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.plot.setYRange(*CO2_Y_RANGE, padding=0.0)
         self.plot.setXRange(0.0, CO2_SECONDS, padding=0.0)
-        self.curve = self.plot.plot(pen=pg.mkPen(theme.CO2_COLOUR, width=2))
+        # A bare curve with its bounds set here: PlotDataItem's bookkeeping and the data
+        # bounds pyqtgraph measures cost on every frame for nothing.
+        self.curve = BoundedCurve(pen=pg.mkPen(theme.CO2_COLOUR, width=2))
+        self.plot.addItem(self.curve)
         self.fico2_label = QLabel("FiCO2 --")
         layout = self.layout()
         layout.removeWidget(self.value)
@@ -117,6 +121,12 @@ class Etco2Tile(NumericTile):
             if len(self._x) != len(samples) or self._rate != view.co2_rate_hz:
                 self._rate = view.co2_rate_hz
                 self._x = np.arange(len(samples), dtype=float) / view.co2_rate_hz
+            # the trace may leave the fixed range (etCO2 over 60 mmHg): the bounds cover it
+            low, high = float(samples.min()), float(samples.max())
+            self.curve.set_bounds(
+                max(CO2_SECONDS, float(self._x[-1])),
+                (min(CO2_Y_RANGE[0], low), max(CO2_Y_RANGE[1], high)),
+            )
             self.curve.setData(self._x, samples)
         else:
             self.curve.setData([], [])

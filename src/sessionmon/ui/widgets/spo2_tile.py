@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QW
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import Spo2View
+from sessionmon.ui.widgets.bounded_curve import BoundedCurve
 from sessionmon.ui.widgets.numeric_tile import NumericTile
 
 #: Seconds of pleth shown (like a bedside monitor: a few beats, not a wall of spikes).
@@ -70,9 +71,7 @@ class Spo2Tile(NumericTile):
         self.plot.setMinimumWidth(120)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # A bare curve item: PlotDataItem's dataset bookkeeping cost ~1 ms a frame for nothing.
-        self.curve = pg.PlotCurveItem(
-            pen=pg.mkPen(theme.SPO2_COLOUR, width=2), skipFiniteCheck=True
-        )
+        self.curve = BoundedCurve(pen=pg.mkPen(theme.SPO2_COLOUR, width=2), skipFiniteCheck=True)
         self.plot.addItem(self.curve)
         # Fixed ranges: no auto-range (data bounds) on every paint, no axis label re-layout.
         self.plot.enableAutoRange(x=False, y=False)
@@ -158,6 +157,7 @@ class Spo2Tile(NumericTile):
             if wanted is not None:
                 self._y_range = wanted
                 self.plot.setYRange(*wanted, padding=0.0)
+            self.curve.set_bounds(self._x_span, self._y_range)
             self.curve.setData(self._x, samples)
             self._has_trace = True
         elif self._has_trace:

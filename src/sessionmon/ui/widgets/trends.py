@@ -42,6 +42,11 @@ MIN_PLOT_HEIGHT = 72
 WANTED_PLOT_HEIGHT = 100
 COLLAPSED_TEXT = "Trends hidden: enlarge the window to see them"
 AXIS_FROM_DOSE = "min from dose"
+#: The RR / etCO2 plot's title, and the same on two lines for a plot too narrow for one.
+RESP_TITLE = "RR / etCO2"
+RESP_TITLE_TWO_LINES = "RR /<br>etCO2"
+#: The plot titles' distance from the plot's left edge, px.
+TITLE_OFFSET_PX = 6
 AXIS_NOT_DOSED = "min from start (no dose)"
 
 
@@ -74,7 +79,8 @@ def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidge
     plot.getAxis("left").setWidth(44)
     label = pg.LabelItem(title, color=colour, size="13pt", bold=True)
     label.setParentItem(plot.getPlotItem().vb)
-    label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 0))
+    label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(TITLE_OFFSET_PX, 0))
+    plot.title_label = label
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.enableAutoSIPrefix(False)  # minutes and mmHg: no "k" prefix, no label re-layout
@@ -121,14 +127,14 @@ class TrendsPanel(QFrame):
         self.hr_plot = _plot("HR", theme.HR_COLOUR, (30, 160))
         self.spo2_plot = _plot("SpO2", theme.SPO2_COLOUR, (75, 101))
         self.bp_plot = _plot("NIBP", theme.NIBP_COLOUR, (40, 200))
-        self.resp_plot = _plot("RR / etCO2", theme.RESP_COLOUR, (0, 60))
+        self.resp_plot = _plot(RESP_TITLE, theme.RESP_COLOUR, (0, 60))
         #: Every plot, in stacking order; :attr:`plots` are the ones shown (RR/etCO2 only with
         #: a respiration source, see :meth:`set_respiration`).
         self.all_plots = (self.hr_plot, self.spo2_plot, self.resp_plot, self.bp_plot)
         self.plots = (self.hr_plot, self.spo2_plot, self.bp_plot)
         self.respiration = False
-        for plot in self.all_plots[1:]:
-            plot.setXLink(self.hr_plot)
+        # Not x-linked: each plot gets the same x range itself, so the plots can be redrawn
+        # one per frame (see :meth:`redraw`) instead of all four in one frame.
         for plot in self.all_plots[:-1]:
             plot.hideAxis("bottom")
         self.bp_plot.setLabel("bottom", AXIS_NOT_DOSED)
@@ -150,6 +156,13 @@ class TrendsPanel(QFrame):
                 pen=pg.mkPen("#8E7CC3", width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
             ),
         }
+        #: The curves of each plot of :attr:`all_plots`, by index.
+        self.plot_curves: tuple[tuple[str, ...], ...] = (
+            ("hr",),
+            ("spo2",),
+            ("resp_rate", "etco2"),
+            ("nibp_sys", "nibp_dia", "nibp_map"),
+        )
         for curve in self.curves.values():
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
@@ -201,9 +214,14 @@ class TrendsPanel(QFrame):
         self.collapsed_label.setVisible(False)
         layout.addWidget(self.collapsed_label, 1)
         self._bar = bar
+        # The title "RR / etCO2" is wider than the plot beside the others on a small laptop:
+        # it then goes on two lines rather than being cut.
+        title = self.resp_plot.title_label
+        self._resp_title_px = title.item.boundingRect().width()
+        self.resp_plot.getPlotItem().vb.sigResized.connect(self._fit_resp_title)
         self._drawn: dict[str, tuple[int, float | None]] = {}
         self._markers_drawn: tuple[TrendMarker, ...] | None = None
-        self._range_drawn: tuple[float, float] | None = None
+        self._range_drawn: dict[int, tuple[float, float]] = {}  # plot index -> x range
 
     def resizeEvent(self, event) -> None:
         """Stack the plots when there is height for them, else put them side by side, else hide
@@ -220,6 +238,17 @@ class TrendsPanel(QFrame):
                 plot.setVisible(not collapsed)
             self.resp_plot.setVisible(self.respiration and not collapsed)
         self._arrange(event.size().height())
+
+    def _fit_resp_title(self) -> None:
+        """One line when the RR / etCO2 title fits the plot's width, else two."""
+        title = self.resp_plot.title_label
+        room = self.resp_plot.getPlotItem().vb.width() - TITLE_OFFSET_PX
+        text = RESP_TITLE if self._resp_title_px <= room else RESP_TITLE_TWO_LINES
+        if title.text != text:
+            title.setText(text)
+            # fit the label to its new text (it does not shrink by itself: the one-line title
+            # would sit centred in the two-line box, lower than the other titles)
+            title.resize(title.minimumWidth(), title.minimumHeight())
 
     def _arrange(self, height: int) -> None:
         """Stack the plots when each gets the height three stacked plots get at
@@ -275,19 +304,51 @@ class TrendsPanel(QFrame):
     def set_window(self, seconds: float | None) -> None:
         """Show the last ``seconds`` of the session (``None`` = all of it)."""
         self.window_s = seconds
-        self._range_drawn = None
+        self._range_drawn = {}
         self.window_changed.emit(seconds)
 
-    def redraw(self, trends: SessionTrends, markers: tuple[TrendMarker, ...], now_s: float) -> None:
-        """Redraw series that changed, the markers and the x range (called by the frame timer)."""
-        for name, curve in self.curves.items():
-            ring = trends.series[name]
-            key = (len(ring), ring.last_t)
-            if self._drawn.get(name) == key:
-                continue
-            self._drawn[name] = key
-            t, v = ring.arrays()
-            curve.setData(t / 60.0, v)
+    @property
+    def range_pending(self) -> bool:
+        """Whether a plot has not been drawn with the chosen window yet (a new window choice:
+        the caller redraws every plot at once rather than one per frame)."""
+        return len(self._range_drawn) < len(self.all_plots)
+
+    def redraw(
+        self,
+        trends: SessionTrends,
+        markers: tuple[TrendMarker, ...],
+        now_s: float,
+        plots: tuple[int, ...] | None = None,
+    ) -> None:
+        """Redraw what changed: the series, the markers and the x range.
+
+        Parameters
+        ----------
+        trends : SessionTrends
+            The series to draw.
+        markers : tuple of TrendMarker
+            The event markers (drawn on every plot when they changed).
+        now_s : float
+            Seconds from the session start now (the x range ends there).
+        plots : tuple of int, optional
+            Indices into :attr:`all_plots` to redraw (default: all). Redrawing one plot per
+            frame spreads the cost of a moving x range, which repaints the whole plot and its
+            axis, over several frames instead of one long frame.
+        """
+        indices = range(len(self.all_plots)) if plots is None else plots
+        span = x_range(self.window_s, now_s)
+        for index in indices:
+            for name in self.plot_curves[index]:
+                ring = trends.series[name]
+                key = (len(ring), ring.last_t)
+                if self._drawn.get(name) == key:
+                    continue
+                self._drawn[name] = key
+                t, v = ring.arrays()
+                self.curves[name].setData(t / 60.0, v)
+            if self._range_drawn.get(index) != span:
+                self._range_drawn[index] = span
+                self.all_plots[index].setXRange(span[0], span[1], padding=0.01)
         if markers != self._markers_drawn:
             self._markers_drawn = markers
             shown = markers[-MARKER_POOL:]
@@ -307,7 +368,3 @@ class TrendsPanel(QFrame):
                         line.setVisible(True)
                     else:
                         line.setVisible(False)
-        span = x_range(self.window_s, now_s)
-        if span != self._range_drawn:
-            self._range_drawn = span
-            self.hr_plot.setXRange(span[0], span[1], padding=0.01)
