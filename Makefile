@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # The suite runs on every core (at most 4), one test file per worker so that module fixtures are
-# built once; `make test PYTEST_WORKERS=` runs it in one process.
+# built once; `make test PYTEST_WORKERS=` runs it in one process. The bytecode caches are kept
+# even where PYTHONDONTWRITEBYTECODE is set: without them every worker rewrote the asserts of
+# every test file and every `sessionmon` the tests start compiled the whole package again.
 PYTEST_WORKERS ?= -n auto --maxprocesses=4 --dist loadfile
 
 .PHONY: run test lint format bench screenshots clean
@@ -28,7 +30,7 @@ run: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff format --check src tests bench

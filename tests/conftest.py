@@ -39,19 +39,25 @@ def scenario_store(tmp_path_factory) -> Iterator[SessionStore]:
         yield store
 
 
-# The test files that take longest (fixtures that simulate whole sessions, real processes killed
-# and restarted). `make test` runs one file per worker; started first, they end with the rest
-# instead of leaving one worker busy at the end.
+# The test files that take longest, longest first (wall time of each file in one process, as
+# measured in docs/decisions/suite.md: real-time device waits, whole simulated sessions, real
+# processes killed and restarted). `make test` runs one file per worker; started first, they end
+# with the rest instead of leaving one worker busy at the end.
 LONGEST_FIRST = (
-    "test_scenario_runs.py",
     "test_intellivue_e2e.py",
-    "test_acceptance_protocol.py",
-    "test_export_fhir_hl7.py",
+    "test_scenario_runs.py",
+    "test_accounts_ui.py",
+    "test_device_fault_alarms.py",
     "test_acceptance_discharge.py",
     "test_course.py",
-    "test_atomic_signoff.py",
-    "test_central_cli.py",
     "test_monitor_command.py",
+    "test_real_devices.py",
+    "test_storage_faults.py",
+    "test_export_fhir_hl7.py",
+    "test_dialogs.py",
+    "test_tamper_evidence.py",
+    "test_atomic_signoff.py",
+    "test_alarm_states.py",
     "test_session_endings_ui.py",
 )
 

@@ -142,6 +142,9 @@ def test_refused_association_is_a_technical_alarm_saying_why(store):
     monitor.inject_fault("refuse")
     transport = UdpTransport(monitor, "127.0.0.1", 0)
     b = Bench(store, transport, monitor)
+    # The driver asks again this long after a refusal (5 s by default): shortened so that the
+    # test waits one back-off of 1 s instead of 5 (the retry itself is what is checked).
+    b.device.dialog.refused_retry_s = 1.0
     try:
         assert b.run_until(lambda: b.alarm("oximeter_no_data") is not None)
         assert "refused the association" in b.alarm("oximeter_no_data").detail

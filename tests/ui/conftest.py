@@ -10,12 +10,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThread, QTimer
+from PySide6.QtCore import QEvent, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
 from sessionmon.clock import ManualClock
 from sessionmon.ui.app import Console, application, build_console
 from sessionmon.ui.settings import ConsoleSettings
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Destroy the windows a test closed before the next test starts.
+
+    pytest-qt closes each test's widgets with ``deleteLater``, which the tests' short event loops
+    never carry out: the closed consoles stayed alive, each with its application-wide input
+    filter (the lock screen's) that every later event went through, so the console tests got
+    slower the more of them had run. Done after every other teardown step.
+    """
+    yield
+    if QApplication.instance() is not None:
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture(scope="session")

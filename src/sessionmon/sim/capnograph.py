@@ -136,9 +136,9 @@ class SimulatedCapnograph(SimulatedDevice):
             self._emit(first / self._rate, WaveformBlock((0.0,) * count, self._rate, Kind.CO2))
             return
         s0 = first / self._rate
-        wave = self._ensure_wave(first, last)
+        wave = self._ensure_wave(first, last).tolist()
         self._detect(s0, wave)
-        self._emit(s0, WaveformBlock(tuple(wave.tolist()), self._rate, Kind.CO2))
+        self._emit(s0, WaveformBlock(tuple(wave), self._rate, Kind.CO2))
 
     def _ensure_wave(self, first: int, last: int) -> np.ndarray:
         """Samples ``first..last``, computed ahead in chunks (again if the physiology changed)."""
@@ -164,17 +164,26 @@ class SimulatedCapnograph(SimulatedDevice):
         offset = first - self._wave_start
         return self._wave[offset : last - self._wave_start + 1]
 
-    def _detect(self, s0: float, wave: np.ndarray) -> None:
-        """Find breaths (upward threshold crossings) in a block starting at ``s0``."""
-        above = wave >= BREATH_THRESHOLD_MMHG
-        before = np.concatenate(([self._previous >= BREATH_THRESHOLD_MMHG], above[:-1]))
-        onsets = np.flatnonzero(above & ~before)
+    def _detect(self, s0: float, wave: list[float]) -> None:
+        """Find breaths (upward threshold crossings) in a block starting at ``s0``.
+
+        Plain Python on the block's samples: a block is a second (25 samples), too short for
+        numpy's per-call cost to pay off.
+        """
+        threshold = BREATH_THRESHOLD_MMHG
+        onsets = []
+        was_above = self._previous >= threshold
+        for i, value in enumerate(wave):
+            above = value >= threshold
+            if above and not was_above:
+                onsets.append(i)
+            was_above = above
         start = 0
-        for index in [*onsets.tolist(), len(wave)]:
+        for index in [*onsets, len(wave)]:
             if start < index and self._breaths:
                 segment = wave[start:index]
-                self._peak = max(self._peak, float(segment.max()))
-                self._trough = min(self._trough, float(segment.min()))
+                self._peak = max(self._peak, max(segment))
+                self._trough = min(self._trough, min(segment))
             if index < len(wave):
                 if self._breaths:
                     self._last_peak = self._peak

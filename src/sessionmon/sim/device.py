@@ -60,6 +60,8 @@ class SimulatedDevice:
         self._conditions: dict[TechnicalCondition, str] = {}
         self._reported: set[TechnicalCondition] = set()
         self._fault_ends: dict[str, float] = {}
+        self._at_s = 0.0
+        self._at_time = self._origin
 
     # ------------------------------------------------------------------ VitalsSource
 
@@ -190,7 +192,11 @@ class SimulatedDevice:
         return (self._clock.now() - self._origin).total_seconds()
 
     def _at(self, s: float) -> datetime:
-        return self._origin + timedelta(seconds=s)
+        # The numerics of one second share their time stamp: computed once for all of them.
+        if s != self._at_s:
+            self._at_s = s
+            self._at_time = self._origin + timedelta(seconds=s)
+        return self._at_time
 
     def _emit(self, s: float, item: object) -> None:
         self._pending.append(SourceOutput(self._at(s), item))  # type: ignore[arg-type]

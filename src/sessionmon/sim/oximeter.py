@@ -51,6 +51,7 @@ _PLETH_FLOOR = 12.0
 _PLETH_SPAN = 70.0
 _HR_BEATS_AVERAGED = 4.0
 _SPO2_TIME_CONSTANT_S = 8.0
+_SPO2_STEP = 1.0 - math.exp(-1.0 / _SPO2_TIME_CONSTANT_S)  # one second's share of a change
 
 
 class SimulatedOximeter(SimulatedDevice):
@@ -281,9 +282,7 @@ class SimulatedOximeter(SimulatedDevice):
         if self._spo2_avg is None:
             self._spo2_avg = spo2
         else:
-            self._spo2_avg += (spo2 - self._spo2_avg) * (
-                1.0 - math.exp(-1.0 / _SPO2_TIME_CONSTANT_S)
-            )
+            self._spo2_avg += (spo2 - self._spo2_avg) * _SPO2_STEP
         if self._hr_avg is not None:
             self._emit_reading(s, Kind.HR, float(round(self._hr_avg)))
         self._emit_reading(s, Kind.SPO2, float(min(100, round(self._spo2_avg))))

@@ -166,14 +166,16 @@ class _SmoothNoise:
     ) -> None:
         low, high = periods_s
         periods = np.exp(rng.uniform(math.log(low), math.log(high), parts))
-        self._omegas = [float(w) for w in 2 * math.pi / periods]
-        self._phases = [float(p) for p in rng.uniform(0, 2 * math.pi, parts)]
+        omegas = [float(w) for w in 2 * math.pi / periods]
+        phases = [float(p) for p in rng.uniform(0, 2 * math.pi, parts)]
+        self._terms = tuple(zip(omegas, phases, strict=True))
         self._amplitude = std * math.sqrt(2.0 / parts)
 
     def __call__(self, t: float) -> float:
         total = 0.0
-        for omega, phase in zip(self._omegas, self._phases, strict=True):
-            total += math.sin(omega * t + phase)
+        sin = math.sin
+        for omega, phase in self._terms:
+            total += sin(omega * t + phase)
         return self._amplitude * total
 
 
