@@ -48,7 +48,11 @@ def grab_with_dialog(window: QWidget, dialog: QWidget | None) -> QPixmap:
     picture = window.grab()
     if dialog is None:
         return picture
-    dialog.adjustSize()
+    fit_to = getattr(dialog, "fit_to", None)
+    if fit_to is not None:
+        fit_to(picture.size())  # sized for the window's screen, as on a laptop of that size
+    else:
+        dialog.adjustSize()
     inner = dialog.grab()
     painter = QPainter(picture)
     painter.fillRect(picture.rect(), QColor(0, 0, 0, 140))

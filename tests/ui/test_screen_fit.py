@@ -1,0 +1,69 @@
+"""What the console shows at a small laptop (1024x600) and a clinic laptop (1366x768) is whole:
+the discharge dialog's lists show every row, and nothing in it overlaps."""
+
+from __future__ import annotations
+
+import pytest
+from console_helpers import run_for
+from PySide6.QtCore import QPoint, QRect, QSize
+
+from sessionmon.ui.dialogs.discharge import DischargeDialog
+
+
+def _refused_discharge(console, clock) -> DischargeDialog:
+    """A discharge attempted 30 min after the dose with an SpO2 alarm: refused, with many rows."""
+    controller = console.controller
+    controller.start_simulated_session()
+    controller.start_baseline()
+    controller.record_manual_bp(124, 78)
+    controller.dose("A. Nurse", confirm_unanswered=True)
+    run_for(console, clock, 30 * 60, 60)
+    controller.change_physiology({"spo2": 80.0, "hr": 135.0}, 30.0)
+    run_for(console, clock, 60, 5)
+    dialog = console.window.show_discharge()
+    assert dialog is not None and not dialog.view.allowed
+    return dialog
+
+
+def _box(widget, top) -> QRect:
+    return QRect(widget.mapTo(top, QPoint(0, 0)), widget.size())
+
+
+@pytest.mark.parametrize("screen", [(1366, 768), (1024, 600)])
+def test_discharge_lists_show_every_row_and_nothing_overlaps(
+    qtbot, training_console, clock, screen
+):
+    dialog = _refused_discharge(training_console, clock)
+    width, height = screen
+    dialog.fit_to(QSize(width, height))
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() <= width and dialog.height() <= height
+    assert dialog.blocking.count() >= 4 and dialog.criteria.count() >= 4
+    for rows in (dialog.blocking, dialog.criteria):
+        wanted = sum(rows.visualItemRect(rows.item(i)).height() for i in range(rows.count()))
+        assert rows.viewport().height() >= wanted, (rows.viewport().height(), wanted)
+        assert rows.verticalScrollBar().maximum() == 0
+    # the verdict is one line at these widths
+    verdict = dialog.verdict
+    assert verdict.fontMetrics().horizontalAdvance(verdict.text()) <= verdict.contentsRect().width()
+    # the override button sits beside the reason box, not on it
+    body = dialog.body.widget()
+    assert not _box(dialog.override_button, body).intersects(_box(dialog.override_reason, body))
+    assert not _box(dialog.override_by, body).intersects(_box(dialog.override_reason, body))
+    if screen == (1366, 768):
+        # everything fits: nothing to scroll
+        assert dialog.body.verticalScrollBar().maximum() == 0
+    # the buttons stay in view whatever scrolls
+    assert _box(dialog.close_button, dialog).bottom() < dialog.height()
+
+
+def test_each_unmet_criterion_is_listed_once(qtbot, training_console, clock):
+    dialog = _refused_discharge(training_console, clock)
+    blocking = [dialog.blocking.item(i).text() for i in range(dialog.blocking.count())]
+    listed = [dialog.criteria.item(i).text() for i in range(dialog.criteria.count())]
+    assert len(blocking) == len(dialog.view.blocking)
+    assert not {text[2:] for text in blocking} & {text[2:] for text in listed}
+    assert len(blocking) + len(listed) == len(dialog.view.criteria)
+    met = sum(1 for m, _ in dialog.view.criteria if m)
+    assert dialog.criteria_title.text() == f"Criteria met: {met} of {len(dialog.view.criteria)}"
