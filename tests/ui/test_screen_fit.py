@@ -67,3 +67,41 @@ def test_each_unmet_criterion_is_listed_once(qtbot, training_console, clock):
     assert len(blocking) + len(listed) == len(dialog.view.criteria)
     met = sum(1 for m, _ in dialog.view.criteria if m)
     assert dialog.criteria_title.text() == f"Criteria met: {met} of {len(dialog.view.criteria)}"
+
+
+def _tick_labels_cut(plot) -> list[str]:
+    """The left axis's tick labels of ``plot`` not wholly inside the plot widget."""
+    from PySide6.QtGui import QPainter, QPixmap
+
+    axis = plot.getAxis("left")
+    pixmap = QPixmap(10, 10)
+    painter = QPainter(pixmap)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    visible = plot.viewport().rect()
+    cut = []
+    for rect, _flags, text in specs[2] if specs else ():
+        shown = plot.mapFromScene(axis.mapRectToScene(rect)).boundingRect()
+        if not visible.contains(shown):
+            cut.append(f"{text!r} at {shown} outside {visible}")
+    return cut
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1366, 768), (1920, 1080), (1366, 1400)])
+def test_every_trend_tick_label_is_whole(qtbot, training_console, clock, size):
+    training_console.controller.start_simulated_session()
+    window = training_console.window
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    run_for(training_console, clock, 60, 5)
+    window.redraw_trends()
+    trends = window.trends
+    if size[1] > 1200:
+        assert trends.stacked  # a tall window stacks the plots: the bottom axes are hidden
+    shown = [plot for plot in trends.plots if plot.isVisible()]
+    assert len(shown) == 4 and not trends.collapsed
+    for plot in shown:
+        assert not _tick_labels_cut(plot), _tick_labels_cut(plot)
