@@ -105,3 +105,70 @@ def test_every_trend_tick_label_is_whole(qtbot, training_console, clock, size):
     assert len(shown) == 4 and not trends.collapsed
     for plot in shown:
         assert not _tick_labels_cut(plot), _tick_labels_cut(plot)
+
+
+def test_without_a_session_the_alarm_bar_shows_audio_unavailable(qtbot, console):
+    from sessionmon.alarms import default_profile
+
+    window = console.window
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    console.controller.report_audio_unavailable("no audio output device")
+    bar = window.alarm_bar
+    assert not bar.no_alarm.isVisible(), "the bar must not say all is quiet"
+    shown = [label for label in bar.labels if label.alarm is not None]
+    assert [label.alarm.condition for label in shown] == ["audio_unavailable"]
+    rule = default_profile().rule("audio_unavailable")
+    assert shown[0].alarm.priority is rule.priority  # as the engine raises it in a session
+    assert shown[0].alarm.message == rule.render(detail="no audio output device")
+    assert bar.ack_button.isEnabled()
+    console.controller.acknowledge()
+    assert bar.labels[0].alarm.acknowledged and not bar.ack_button.isEnabled()
+    assert not bar.no_alarm.isVisible()
+
+
+def test_the_waveform_check_box_names_every_format_that_takes_the_waves():
+    from sessionmon.export.run import WAVEFORM_FORMATS
+    from sessionmon.ui.dialogs.export_dialog import waveform_text
+    from sessionmon.ui.export_job import FORMAT_LABELS
+
+    text = waveform_text()
+    for fmt in WAVEFORM_FORMATS:
+        assert FORMAT_LABELS[fmt].split()[0].rstrip(",") in text
+    assert "Parquet" in text and "capnogram" in text
+
+
+def test_a_disabled_field_does_not_look_like_one_to_fill(qtbot):
+    from sessionmon.ui.app import application
+    from sessionmon.ui.dialogs.sign_in import FirstAdminDialog
+
+    application()
+    dialog = FirstAdminDialog(6)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.role.isEnabled()
+    picture = dialog.grab().toImage()
+
+    def inside(widget) -> tuple[int, int, int]:
+        point = widget.mapTo(dialog, widget.rect().center())
+        point.setX(widget.mapTo(dialog, QPoint(widget.width() - 40, 0)).x())
+        colour = picture.pixelColor(point)
+        return colour.red(), colour.green(), colour.blue()
+
+    assert inside(dialog.role) != inside(dialog.username)
+
+
+def test_the_signal_bar_keeps_its_distance_from_its_words(qtbot, training_console, clock):
+    window = training_console.window
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    training_console.controller.start_simulated_session()
+    run_for(training_console, clock, 10, 1)
+    tile = window.spo2_tile
+    qtbot.waitUntil(lambda: tile.quality_label.text() != "no signal", timeout=2000)
+    bar = _box(tile.quality, tile)
+    assert bar.left() - _box(tile.signal_label, tile).right() > 4
+    assert _box(tile.quality_label, tile).left() - bar.right() > 4
