@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from console_helpers import run_for
 from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtWidgets import QApplication
 
 from sessionmon.ui.dialogs.discharge import DischargeDialog
 
@@ -172,3 +173,35 @@ def test_the_signal_bar_keeps_its_distance_from_its_words(qtbot, training_consol
     bar = _box(tile.quality, tile)
     assert bar.left() - _box(tile.signal_label, tile).right() > 4
     assert _box(tile.quality_label, tile).left() - bar.right() > 4
+
+
+@pytest.mark.parametrize("trainer", [False, True], ids=["nurse", "trainer"])
+@pytest.mark.parametrize("size", [(1024, 600), (1280, 720), (1366, 768), (1920, 1080)])
+def test_rr_is_as_readable_as_hr_at_every_size(qtbot, store, clock, config_dir, trainer, size):
+    from conftest import make_console
+
+    built = make_console(qtbot, store, clock, config_dir, simulator=trainer)
+    try:
+        window = built.window
+        built.controller.start_simulated_session(respiration=True)
+        window.resize(*size)
+        window.show()
+        qtbot.waitExposed(window)
+        run_for(built, clock, 30, 2)
+        QApplication.processEvents()
+        built.controller.refresh()
+        rr, hr = window.rr_tile, window.hr_tile
+        assert rr.isVisible() and rr.value.text() not in ("", "--")
+        # the same digit size as HR, give or take a tenth (the tiles fit their own boxes)
+        assert rr.value_px >= min(hr.value_px * 0.8, 60), (rr.value_px, hr.value_px)
+        assert rr.value.fontMetrics().horizontalAdvance(rr.value.template) <= rr.value.width()
+        etco2 = window.etco2_tile
+        if etco2.isVisible():
+            assert etco2.plot.isVisible(), "the capnogram is drawn wherever its tile is"
+        else:  # the narrowest console: etCO2 and FiCO2 on the RR tile
+            assert trainer and size == (1024, 600)
+            assert rr.co2_label.isVisible() and rr.co2_label.text().startswith("etCO2 ")
+            shown = rr.co2_label
+            assert shown.fontMetrics().horizontalAdvance(shown.text()) <= shown.width()
+    finally:
+        built.close()
