@@ -182,6 +182,12 @@ class DischargeDialog(QDialog):
         width = min(WIDTH_PX, room.width() - 24)
         self.setMinimumWidth(width)
         self.setMaximumHeight(max(room.height() - FRAME_ALLOWANCE_PX, 240))
+        self.resize(width, self.height())
+        # the rows wrap at the new width: lay out, then ask for the height again
+        self.layout().activate()
+        for rows in (self.criteria, self.blocking, self.body):
+            rows.updateGeometry()
+        self.layout().activate()
         self.resize(width, min(self.sizeHint().height(), self.maximumHeight()))
 
     def set_view(self, view: DischargeView) -> None:
