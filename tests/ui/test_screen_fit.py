@@ -8,6 +8,7 @@ from console_helpers import run_for
 from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtWidgets import QApplication
 
+from sessionmon.ui.controller import AUDIO_ACK_WITHOUT_SESSION
 from sessionmon.ui.dialogs.discharge import DischargeDialog
 
 
@@ -127,6 +128,9 @@ def test_without_a_session_the_alarm_bar_shows_audio_unavailable(qtbot, console)
     console.controller.acknowledge()
     assert bar.labels[0].alarm.acknowledged and not bar.ack_button.isEnabled()
     assert not bar.no_alarm.isVisible()
+    assert window.message.text() == AUDIO_ACK_WITHOUT_SESSION
+    console.controller.acknowledge()  # nothing left to acknowledge
+    assert window.message.text() == "Start a session first."
 
 
 def test_the_waveform_check_box_names_every_format_that_takes_the_waves():

@@ -52,6 +52,8 @@ from sessionmon.ui.viewmodel import (
 log = logging.getLogger(__name__)
 
 ACQUISITION_MS = 100
+#: What Acknowledge says with no session open and the alarm sound unavailable.
+AUDIO_ACK_WITHOUT_SESSION = "AUDIO UNAVAILABLE acknowledged (no session open: nothing recorded)."
 FRAME_MS = 40  # 25 Hz redraw
 
 #: The store's background flush: buffered samples are committed once the oldest is this many real
@@ -738,9 +740,11 @@ class ConsoleController(QObject):
 
     def acknowledge(self) -> Any | None:
         """Acknowledge every active alarm (button or F1; recorded as such on the lock screen)."""
-        if self.runtime is None and self._audio_alarm is not None:
+        standing = self._audio_alarm
+        if self.runtime is None and standing is not None and not standing.acknowledged:
             # no session: the bar's AUDIO UNAVAILABLE is acknowledged on screen (no record)
-            self._audio_alarm = _replace(self._audio_alarm, acknowledged=True)
+            self._audio_alarm = _replace(standing, acknowledged=True)
+            self.info.emit(AUDIO_ACK_WITHOUT_SESSION)
             self.refresh()
             return None
         if self.screen_locked:
