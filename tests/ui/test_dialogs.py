@@ -148,9 +148,7 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock,
         assert window.minimumSizeHint().height() <= 768 - 30
         assert window.width() == width and window.height() == height
         for tile in tiles:
-            if not tile.isVisibleTo(window):
-                assert tile is window.rr_tile  # a narrow row folds RR into the etCO2 tile
-                continue
+            assert tile.isVisibleTo(window), "RR and etCO2 have their tiles at these sizes"
             assert tile.value.height() >= 60
             assert tile.visibleRegion().boundingRect().width() > (110 if respiration else 150)
             # The widest value the tile can show fits at the size it uses (once laid out).
@@ -161,8 +159,11 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock,
                 timeout=2000,
             )
             assert tile.value_px >= 60
-        sizes[height] = {
-            index: tile.value_px for index, tile in enumerate(tiles) if tile.isVisibleTo(window)
+        beside = (window.etco2_tile,) if window.etco2_beside_trends else ()
+        sizes[height] = {  # a tile beside the trends has another shape: not compared
+            index: tile.value_px
+            for index, tile in enumerate(tiles)
+            if tile.isVisibleTo(window) and tile not in beside
         }
         spo2 = window.spo2_tile
         # The pleth fills the tile beside the numeric.
@@ -172,7 +173,10 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock,
         assert window.trends.stacked == (height == 1080 and not respiration)
     for index in sizes[768].keys() & sizes[1080].keys():
         small, large = sizes[768][index], sizes[1080][index]
-        assert large >= small * 1.25, f"digits follow the tile size: {sizes}"
+        # the etCO2 digits share their tile's width with the capnogram (a set share), and that
+        # width grows by less than a quarter from 1366 to 1920 px beside the trainer panel
+        grows = 1.0 if index == 4 else 1.25
+        assert large >= small * grows, f"digits follow the tile size: {sizes}"
 
 
 def test_checklist_loads_clinic_wording_and_refuses_unanswered_items(

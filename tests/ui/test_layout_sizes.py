@@ -97,9 +97,17 @@ def test_no_label_is_cut_from_a_small_laptop_to_full_hd(qtbot, live):
             assert label.isVisible() and label.text()
         assert "Dose +" in header.since_dose.text()
         if respiration:
-            # The capnogram is drawn at every size: at 1024 px with the trainer panel the
-            # etCO2 tile (with the RR) stands beside the trends instead of in the tile row.
-            assert window.etco2_tile.plot.isVisible(), (width, height)
+            # RR has its own tile at every size, its digits as big as the others'. The
+            # capnogram is drawn at every size but the narrowest console (1024 px with the
+            # trainer panel): there the trends leave room for one tile beside them, the RR
+            # tile, with etCO2 and FiCO2 on its bottom line.
+            rr = window.rr_tile
+            assert rr.isVisible() and rr.value.text() not in ("", "--"), (width, height)
+            assert rr.value_px >= MIN_VALUE_PX, (width, height)
+            assert rr.value.fontMetrics().horizontalAdvance(rr.value.template) <= rr.value.width()
+            capnogram = window.etco2_tile.isVisible() and window.etco2_tile.plot.isVisible()
+            assert capnogram == (width > 1024), (width, height)
+            assert capnogram or "etCO2 " in rr.co2_label.text(), (width, height)
             assert window.etco2_beside_trends == (width < 1366), (width, height)
         for tile in (window.hr_tile, window.spo2_tile, window.nibp_tile):
             value = tile.value

@@ -7,6 +7,7 @@ in the core's snapshot shape changes this module only.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -244,6 +245,29 @@ def alarm_views(alarms: tuple[Any, ...]) -> tuple[AlarmItemView, ...]:
             )
         )
     return tuple(items)
+
+
+def audio_alarm_without_session(rule: Any, reason: str) -> AlarmItemView:
+    """The alarm bar's item for alarm sound that cannot play while no session runs.
+
+    No alarm engine runs then, so nothing raises ``audio_unavailable``; the bar shows it as the
+    engine would (the profile's rule: its priority, category and message), not "No active
+    alarms".
+
+    Parameters
+    ----------
+    rule : ConditionRule
+        The alarm profile's rule ``audio_unavailable``.
+    reason : str
+        Why sound cannot play (the rule message's ``{detail}``).
+    """
+    alarm = SimpleNamespace(
+        condition="audio_unavailable",
+        priority=rule.priority,
+        category=rule.category,
+        message=rule.render(detail=reason),
+    )
+    return alarm_views((alarm,))[0]
 
 
 def audio_view(audio: Any, available: bool) -> AudioView:

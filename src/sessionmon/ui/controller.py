@@ -41,6 +41,7 @@ from sessionmon.ui.settings import ConsoleSettings
 from sessionmon.ui.sources import SimulatedDevices, serial_devices, simulated_devices
 from sessionmon.ui.trend_buffer import SessionTrends
 from sessionmon.ui.viewmodel import (
+    AlarmItemView,
     AudioView,
     ConsoleView,
     DischargeView,
@@ -51,6 +52,8 @@ from sessionmon.ui.viewmodel import (
 log = logging.getLogger(__name__)
 
 ACQUISITION_MS = 100
+#: What Acknowledge says with no session open and the alarm sound unavailable.
+AUDIO_ACK_WITHOUT_SESSION = "AUDIO UNAVAILABLE acknowledged (no session open: nothing recorded)."
 FRAME_MS = 40  # 25 Hz redraw
 
 #: The store's background flush: buffered samples are committed once the oldest is this many real
@@ -149,6 +152,7 @@ class ConsoleController(QObject):
         #: The console's lock screen is up (set by :mod:`sessionmon.ui.lock_screen`).
         self.screen_locked = False
         self.audio_unavailable_reason: str | None = None
+        self._audio_alarm: AlarmItemView | None = None  # shown while no session runs
         #: ``seen_at_central(alarm_id) -> user or None``, set when a central link runs.
         self.seen_at_central: Callable[[UUID], str | None] | None = None
         self._alarm_starts: dict[str, float] = {}
@@ -260,6 +264,11 @@ class ConsoleController(QObject):
         if self.audio_unavailable_reason is not None and view.audio.state != "unavailable":
             # Never show AUDIO ON when sound cannot play, whether or not a session is open.
             view = _replace(view, audio=AudioView("unavailable"))
+        no_engine = self.runtime is None or self.runtime.locked
+        shown = any(a.condition == "audio_unavailable" for a in view.alarms)
+        if no_engine and self._audio_alarm is not None and not shown:
+            # no alarm engine raises audio_unavailable: the bar must not say "No active alarms"
+            view = _replace(view, alarms=(*view.alarms, self._audio_alarm))
         self.view = view
         self._publish_physiology()
         self.view_changed.emit(view)
@@ -731,6 +740,13 @@ class ConsoleController(QObject):
 
     def acknowledge(self) -> Any | None:
         """Acknowledge every active alarm (button or F1; recorded as such on the lock screen)."""
+        standing = self._audio_alarm
+        if self.runtime is None and standing is not None and not standing.acknowledged:
+            # no session: the bar's AUDIO UNAVAILABLE is acknowledged on screen (no record)
+            self._audio_alarm = _replace(standing, acknowledged=True)
+            self.info.emit(AUDIO_ACK_WITHOUT_SESSION)
+            self.refresh()
+            return None
         if self.screen_locked:
             return self._intent(lambda rt: rt.acknowledge(by=self.staff, while_locked=True))
         return self._intent(lambda rt: rt.acknowledge(by=self.staff))
@@ -1019,6 +1035,9 @@ class ConsoleController(QObject):
 
     def report_audio_unavailable(self, reason: str) -> None:
         """Sound cannot play: raise the technical alarm ``audio_unavailable`` (never silent)."""
+        if self._audio_alarm is None or reason != self.audio_unavailable_reason:
+            rule = self._profile().rule("audio_unavailable")
+            self._audio_alarm = adapter.audio_alarm_without_session(rule, reason)
         self.audio_unavailable_reason = reason
         self.info.emit(f"Alarm audio unavailable: {reason}")
         if self.runtime is not None and not self.runtime.locked:

@@ -68,14 +68,17 @@ COMPACT_BELOW_HEIGHT = 700
 #: window steps down until every label fits whole (the shortcut stays in the tooltip).
 ACTION_LEVELS: tuple[tuple[int, bool], ...] = ((17, True), (15, True), (15, False), (13, False))
 
-#: Below this tile-row width the RR tile folds into the etCO2 tile (px).
-RESP_COMPACT_BELOW_PX = 1100
-#: Below this width even three tiles and the etCO2 tile do not fit one row (a 1024 px laptop
-#: with the trainer panel open): the etCO2 tile, with its capnogram and the RR, moves beside
-#: the trends (px).
-RESP_BESIDE_TRENDS_BELOW_PX = 1000
+#: Below this tile-row width the five tiles do not fit one row (a clinic laptop with the
+#: trainer panel open, a small laptop): the etCO2 tile, with its capnogram, moves beside the
+#: trends; the RR keeps its own tile in the row at every width (px).
+RESP_BESIDE_TRENDS_BELOW_PX = 1100
 #: The etCO2 tile's width beside the trends (px).
 RESP_BESIDE_TRENDS_WIDTH_PX = 200
+#: Narrower still, where HR, SpO2, NIBP and RR do not fit one row at their minimum widths
+#: (readable digits), the RR tile stands beside the trends too; where the trends then leave
+#: room for one tile only (a 1024 px laptop with the trainer panel open), etCO2 and FiCO2 go
+#: on the RR tile's bottom line. Beside the trends the RR tile is as wide as its minimum
+#: (as the etCO2 tile, when it carries the etCO2 line).
 
 
 def _worst(resp):
@@ -167,6 +170,8 @@ class MainWindow(QMainWindow):
         trends_row.addWidget(self.trends, 1)
         self._trends_row = trends_row
         self._etco2_beside_trends = False
+        self._rr_beside_trends = False
+        self._etco2_folded = False  # etCO2 on the RR tile's bottom line (no etCO2 tile)
         layout.addLayout(trends_row, 6)
         layout.addWidget(self.action_row)
         self.lock_screen = LockScreen(self)
@@ -326,50 +331,70 @@ class MainWindow(QMainWindow):
     def _show_respiration(self, view, phase: float) -> None:
         """RR and etCO2 tiles and trend, only when the session has a respiration source.
 
-        Where the tile row is narrower than :data:`RESP_COMPACT_BELOW_PX` (a small laptop, or the
-        trainer panel open) the RR tile folds into the etCO2 tile's bottom line, so no tile is
-        squeezed below readable."""
+        Where the tile row is narrower than :data:`RESP_BESIDE_TRENDS_BELOW_PX` (a small laptop,
+        or the trainer panel open) the etCO2 tile stands beside the trends; RR keeps its tile
+        (as readable as HR: respiratory depression is the main risk of ketamine)."""
         resp = view.respiration
         shown = resp is not None
         row_px = self.hr_tile.parentWidget().width()
-        compact = shown and row_px < RESP_COMPACT_BELOW_PX
         # only once shown: a window not laid out yet has no width to judge by
         if self.isVisible():
-            self._place_etco2(shown and row_px < RESP_BESIDE_TRENDS_BELOW_PX)
-        if self.etco2_tile.isVisibleTo(self) != shown:
-            self.etco2_tile.setVisible(shown)
+            self._place_etco2(*self._respiration_places(row_px if shown else None))
+        if self.trends.respiration != shown:
             self.trends.set_respiration(shown)
-        if self.rr_tile.isVisibleTo(self) != (shown and not compact):
-            self.rr_tile.setVisible(shown and not compact)
+        etco2_shown = shown and not self._etco2_folded
+        if self.etco2_tile.isVisibleTo(self) != etco2_shown:
+            self.etco2_tile.setVisible(etco2_shown)
+        if self.rr_tile.isVisibleTo(self) != shown:
+            self.rr_tile.setVisible(shown)
         if resp is None:
             return
-        etco2 = resp.etco2
-        if compact:
-            self.etco2_tile.set_co2(
-                resp,
-                theme.flash_on(_worst(resp), phase),
-                rr=resp.rr,
-                capnogram=self._etco2_beside_trends,  # beside the trends there is room for it
-            )
+        if etco2_shown:
+            self.rr_tile.set_rr(resp, theme.flash_on(resp.rr.priority, phase))
+            self.etco2_tile.set_co2(resp, theme.flash_on(resp.etco2.priority, phase))
         else:
-            self.rr_tile.set_view(resp.rr, theme.flash_on(resp.rr.priority, phase))
-            self.etco2_tile.set_co2(resp, theme.flash_on(etco2.priority, phase))
+            self.rr_tile.set_rr(resp, theme.flash_on(_worst(resp), phase), co2_line=True)
 
-    def _place_etco2(self, beside_trends: bool) -> None:
-        """Move the etCO2 tile between the tile row and the trends row."""
-        if beside_trends == self._etco2_beside_trends:
+    def _respiration_places(self, row_px: int | None) -> tuple[bool, bool, bool]:
+        """Where the breathing tiles go in a tile row ``row_px`` wide (None: not shown):
+        (etCO2 beside the trends, RR beside the trends, etCO2 folded into the RR tile)."""
+        if row_px is None or row_px >= RESP_BESIDE_TRENDS_BELOW_PX:
+            return (False, False, False)
+        margins = self.centralWidget().layout().contentsMargins()
+        room = row_px - margins.left() - margins.right()
+        gap = self._tiles_row.spacing()
+        tiles = (self.hr_tile, self.spo2_tile, self.nibp_tile, self.rr_tile)
+        if sum(t.minimumSizeHint().width() for t in tiles) + 3 * gap <= room:
+            return (True, False, False)
+        trends = self.trends.minimumSizeHint().width() + 2 * self._trends_row.spacing()
+        both = trends + self.rr_tile.minimumSizeHint().width() + RESP_BESIDE_TRENDS_WIDTH_PX
+        return (True, True, both > room)
+
+    def _place_etco2(self, beside_trends: bool, rr_beside: bool, folded: bool) -> None:
+        """Move the etCO2 tile, and the RR tile with ``rr_beside``, between the tile row and
+        the trends row (``folded``: no etCO2 tile, its numbers on the RR tile)."""
+        wanted = (beside_trends, rr_beside, folded)
+        if wanted == (self._etco2_beside_trends, self._rr_beside_trends, self._etco2_folded):
             return
-        self._etco2_beside_trends = beside_trends
-        tile = self.etco2_tile
-        if beside_trends:
+        self._etco2_beside_trends, self._rr_beside_trends, self._etco2_folded = wanted
+        # folded, the RR tile takes the etCO2 tile's place (and width, for the etCO2 line)
+        rr_px = RESP_BESIDE_TRENDS_WIDTH_PX if folded else self.rr_tile.minimumSizeHint().width()
+        for tile in (self.rr_tile, self.etco2_tile):  # out of both rows, back in order
             self._tiles_row.removeWidget(tile)
-            self._trends_row.addWidget(tile, 0)
-            tile.setFixedWidth(RESP_BESIDE_TRENDS_WIDTH_PX)
-        else:
             self._trends_row.removeWidget(tile)
-            tile.setMinimumWidth(0)
-            tile.setMaximumWidth(16777215)
-            self._tiles_row.addWidget(tile, 5)
+        for tile, beside, width, stretch in (
+            (self.rr_tile, rr_beside, rr_px, 3),
+            (self.etco2_tile, beside_trends, RESP_BESIDE_TRENDS_WIDTH_PX, 5),
+        ):
+            if beside:
+                self._trends_row.addWidget(tile, 0)
+                tile.setFixedWidth(width)
+            else:
+                tile.setMinimumWidth(0)
+                tile.setMaximumWidth(16777215)
+                self._tiles_row.addWidget(tile, stretch)
+        if folded:
+            self.etco2_tile.setVisible(False)  # before the layout runs: it takes no room
         self.centralWidget().layout().activate()  # lay out now: the tiles size their digits
 
     @property

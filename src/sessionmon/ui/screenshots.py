@@ -2,7 +2,7 @@
 
 Runs offscreen with a ``ManualClock`` and simulated devices, so the pictures are the same on
 every run. Each picture is 1366x768 (a clinic laptop); the live session is also rendered at
-1920x1080.
+1920x1080 and 1024x600 (a small laptop, with the trainer panel).
 """
 
 from __future__ import annotations
@@ -48,7 +48,11 @@ def grab_with_dialog(window: QWidget, dialog: QWidget | None) -> QPixmap:
     picture = window.grab()
     if dialog is None:
         return picture
-    dialog.adjustSize()
+    fit_to = getattr(dialog, "fit_to", None)
+    if fit_to is not None:
+        fit_to(picture.size())  # sized for the window's screen, as on a laptop of that size
+    else:
+        dialog.adjustSize()
     inner = dialog.grab()
     painter = QPainter(picture)
     painter.fillRect(picture.rect(), QColor(0, 0, 0, 140))
@@ -128,7 +132,11 @@ def render(docs: Path) -> list[Path]:
         # 1. live simulated session (and the same at 1920x1080)
         console, clock, store = new_console(folder)
         live_session(console, clock)
-        for size, name in ((SIZE, "console-live.png"), ((1920, 1080), "console-live-1080p.png")):
+        for size, name in (
+            (SIZE, "console-live.png"),
+            ((1920, 1080), "console-live-1080p.png"),
+            ((1024, 600), "console-1024-capnograph.png"),  # the narrowest: RR beside the trends
+        ):
             console.window.resize(*size)
             console.window.show()
             settle(app)

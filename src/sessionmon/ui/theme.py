@@ -12,6 +12,10 @@ PANEL_BORDER = "#2A2F36"
 TEXT = "#F2F2F2"
 TEXT_DIM = "#9AA3AD"
 STALE = "#6A737D"
+#: A control that cannot be changed now: dim text on the page colour, a faint border (as a
+#: disabled button), so it does not look like a field to fill.
+DISABLED_TEXT = "#7A848E"
+DISABLED_BORDER = "#2E363E"
 
 #: Parameter colours (bedside-monitor convention).
 HR_COLOUR = "#39FF6A"
@@ -118,6 +122,16 @@ QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QDateEdit, QPlainTextEdit, QText
     border-radius: 4px;
     padding: 4px;
     selection-background-color: #3D6A99;
+}}
+QLineEdit:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled, QComboBox:disabled,
+QDateEdit:disabled, QPlainTextEdit:disabled, QTextEdit:disabled {{
+    background-color: {BACKGROUND};
+    color: {DISABLED_TEXT};
+    border: 2px solid {DISABLED_BORDER};
+}}
+QCheckBox:disabled, QRadioButton:disabled {{ color: {DISABLED_TEXT}; }}
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {{
+    border-color: {DISABLED_BORDER}; background: {BACKGROUND};
 }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QDateEdit[invalid="true"],
 QDoubleSpinBox[invalid="true"] {{

@@ -43,6 +43,17 @@ def validate_export_path(text: str) -> str | None:
     return None
 
 
+def waveform_text() -> str:
+    """The waveform check box's text, naming the formats that take the waves (from
+    :data:`WAVEFORM_FORMATS`, in the order of the format list)."""
+    names = [
+        label.split()[0].rstrip(",")
+        for fmt, label in FORMAT_LABELS.items()
+        if fmt in WAVEFORM_FORMATS
+    ]
+    return f"Include the waveforms: pleth and capnogram ({', '.join(names)})"
+
+
 class ExportDialog(QDialog):
     """Asks how and where to export one session; :attr:`request` is set when accepted.
 
@@ -81,9 +92,7 @@ class ExportDialog(QDialog):
         self.deidentify = f.add_field(
             "deidentify", "", QCheckBox("De-identify (no name or date of birth, dates shifted)")
         )
-        self.waveform = f.add_field(
-            "waveform", "", QCheckBox("Include the pleth waveform (CSV and JSON)")
-        )
+        self.waveform = f.add_field("waveform", "", QCheckBox(waveform_text()))
         chooser = QWidget()
         row = QHBoxLayout(chooser)
         row.setContentsMargins(0, 0, 0, 0)

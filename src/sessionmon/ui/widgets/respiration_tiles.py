@@ -26,10 +26,43 @@ CO2_Y_RANGE = (0.0, 60.0)
 
 
 class RespRateTile(NumericTile):
-    """The respiratory rate numeric."""
+    """The respiratory rate numeric (with etCO2 and FiCO2 on its bottom line where the console
+    has no room for the etCO2 tile)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(theme.RESP_COLOUR, theme.NUMERIC_PX, parent, template="88")
+        self.co2_label = QLabel("")
+        self.co2_label.setVisible(False)
+        # the line does not widen the tile: the console gives the tile room for it when shown
+        self.co2_label.setMinimumWidth(1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.co2_label)
+        self.extra.addLayout(bottom)
+        self.apply_text_colour(theme.RESP_COLOUR)
+
+    def apply_text_colour(self, text: str) -> None:
+        """The etCO2 line takes the tile's text colour (readable on an alarm fill)."""
+        label = getattr(self, "co2_label", None)
+        if label is not None:
+            label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
+
+    def set_rr(self, view: RespirationView, lit: bool = True, co2_line: bool = False) -> None:
+        """Show the RR of ``view``; with ``co2_line`` (no etCO2 tile on screen) etCO2 and
+        FiCO2 on the bottom line too, and the tile takes the higher alarm colour of the two."""
+        shown = view.rr
+        if co2_line:
+            worst = [p for p in (shown.priority, view.etco2.priority) if p is not None]
+            priority = max(worst, key=lambda p: p.rank) if worst else None
+            shown = dataclasses.replace(
+                shown, priority=priority, stale=shown.stale and view.etco2.stale
+            )
+        self.set_view(shown, lit)
+        text = f"etCO2 {view.etco2.value}  FiCO2 {view.fico2_text}" if co2_line else ""
+        if self.co2_label.text() != text:
+            self.co2_label.setText(text)
+        if self.co2_label.isVisibleTo(self) != co2_line:
+            self.co2_label.setVisible(co2_line)
 
 
 class Etco2Tile(NumericTile):

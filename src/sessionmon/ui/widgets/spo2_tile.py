@@ -103,6 +103,7 @@ class Spo2Tile(NumericTile):
         self.value.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         layout.insertLayout(1, row, 1)
         bottom = QHBoxLayout()
+        bottom.setSpacing(8)  # the tile's layout has none: the bar would touch its words
         bottom.addWidget(self.signal_label)
         bottom.addWidget(self.quality, 1)
         bottom.addWidget(self.quality_label)

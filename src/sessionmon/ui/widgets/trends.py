@@ -33,6 +33,9 @@ MARKER_COLOURS = {
     "annotation": "#C38BFF",
 }
 MARKER_POOL = 40
+#: Room above and below each plot for half a tick label: the top and bottom labels are
+#: centred on their ticks, which lie at the plot's edges (60 on RR/etCO2, 200 on NIBP).
+TICK_ROOM_PX = 10
 #: Below this panel height the three plots go side by side instead of stacked.
 STACK_MIN_HEIGHT = 330
 #: Plots shorter than this are not worth showing: the panel says to enlarge the window instead.
@@ -73,6 +76,7 @@ def _plot(title: str, colour: str, y_range: tuple[float, float]) -> pg.PlotWidge
     plot = pg.PlotWidget(background=theme.PANEL, axisItems={"bottom": DoseAxis()})
     plot.setMenuEnabled(False)
     plot.hideButtons()
+    plot.getPlotItem().layout.setContentsMargins(1, TICK_ROOM_PX, 1, TICK_ROOM_PX)
     plot.setMouseEnabled(x=False, y=False)
     # No grid: the grid is drawn by the axes and repainting it dominates the frame cost.
     plot.setYRange(*y_range, padding=0.02)
