@@ -310,16 +310,14 @@ def resolve_session_id(store: Any, text: str) -> uuid.UUID:
         If the database is empty, or the text matches no session or more than one.
     """
     text = text.strip().lower()
-    summaries = store.list_sessions()
     if text == "latest":
         # The latest patient session by start time; training sessions only when there are no
-        # others (a training database).
-        real = [s for s in summaries if not s.simulated] or summaries
-        if not real:
+        # others (a training database). Asked of SQL: no session body is parsed.
+        latest = store.latest_started_session_id()
+        if latest is None:
             raise UserError(f"no sessions recorded in {store.path}")
-        return max(real, key=lambda s: s.created_at).id
-    ids = [s.id for s in summaries]
-    matches = [sid for sid in ids if str(sid) == text or str(sid).startswith(text)]
+        return latest
+    matches = [sid for sid in store.session_ids() if str(sid) == text or str(sid).startswith(text)]
     if not text or not matches:
         raise UserError(
             f"no session {text!r} in {store.path} "
