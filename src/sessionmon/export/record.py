@@ -7,7 +7,7 @@ builds from the store, and derive everything (BP readings, checklists, REMS fiel
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -248,6 +248,20 @@ class SessionRecord:
         if isinstance(self.measurements, StoredMeasurements):
             return list(self.measurements.of_kind(kind))
         return list(self._by_kind.get(kind, ()))
+
+    def stream(self, kind: Kind) -> Iterator[Measurement]:
+        """Measurements of one kind, in time order, for a writer that passes over them once:
+        read from the store a page at a time and not kept (what :meth:`series` gives, without
+        holding it)."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.stream(kind)
+        return iter(self._by_kind.get(kind, ()))
+
+    def sources(self, kind: Kind) -> list[str]:
+        """The sources of one kind's measurements, in the order they first appear."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.sources(kind)
+        return list(dict.fromkeys(m.source for m in self._by_kind.get(kind, ())))
 
     def received_range(self) -> tuple[datetime, datetime] | None:
         """The first and last receive time of the measurements (None without any)."""
