@@ -34,7 +34,7 @@ from sessionmon.model import EventKind, Kind
 def _bins(record: SessionRecord, kind: Kind, dose: datetime, width_s: float) -> list[tuple]:
     """(minutes since dose, mean value) per bin of ``width_s`` seconds."""
     sums: dict[int, list[float]] = {}
-    for m in record.series(kind):
+    for m in record.stream(kind):  # read once, not kept
         if "searching" in m.flags:
             continue
         index = int((m.received_at - dose).total_seconds() // width_s)

@@ -50,8 +50,15 @@ class PatientReplay:
         self.limits, self.rise = limits_in_force(record)
         self._series: dict[str, tuple[list[datetime], list[float]]] = {}
         for name, kind in (("spo2", Kind.SPO2), ("hr", Kind.HR)):
-            values = [m for m in record.series(kind) if "searching" not in m.flags]
-            self._series[name] = ([m.received_at for m in values], [m.value for m in values])
+            # Read once, a page at a time: only the times and values are kept, not the
+            # measurements (a 24-hour session holds 86,400 of each kind).
+            times: list[datetime] = []
+            found: list[float] = []
+            for m in record.stream(kind):
+                if "searching" not in m.flags:
+                    times.append(m.received_at)
+                    found.append(m.value)
+            self._series[name] = (times, found)
         end = record.end_of_monitoring
         self.alarms = tuple(
             AlarmFact(
