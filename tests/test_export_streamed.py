@@ -337,14 +337,16 @@ def test_an_hl7_export_from_the_command_line_loads_no_columnar_pdf_or_fhir_libra
     assert result.stdout.split("\n")[-2] == "0 []", result.stderr
 
 
-def test_hl7_and_fhir_summarise_the_continuous_kinds_from_a_stream_that_is_not_kept(
-    recorded, tmp_path
-):
+def test_continuous_kinds_are_read_as_a_stream_that_is_not_kept(recorded, tmp_path):
     store, session, _ = recorded
     record = load_record(store, session.id)
     listed = _in_memory(store, record)
     for kind in (Kind.HR, Kind.SPO2):
         assert list(record.stream(kind)) == listed.series(kind)
+        assert list(record.readings(kind)) == list(listed.readings(kind))
+        assert list(listed.readings(kind)) == [
+            (m.received_at, m.value, m.flags) for m in listed.series(kind)
+        ]
         assert record.sources(kind) == list(dict.fromkeys(m.source for m in listed.series(kind)))
     for fmt in ("hl7", "fhir"):
         assert _write_all(record, tmp_path / f"paged-{fmt}", fmt, False) == _write_all(

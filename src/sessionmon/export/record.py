@@ -257,6 +257,13 @@ class SessionRecord:
             return self.measurements.stream(kind)
         return iter(self._by_kind.get(kind, ()))
 
+    def readings(self, kind: Kind) -> Iterator[tuple[datetime, float, tuple[str, ...]]]:
+        """``(received_at, value, flags)`` of one kind's measurements, in time order, for a
+        writer that needs only these: from the stored rows without building measurements."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.readings(kind)
+        return ((m.received_at, m.value, m.flags) for m in self._by_kind.get(kind, ()))
+
     def sources(self, kind: Kind) -> list[str]:
         """The sources of one kind's measurements, in the order they first appear."""
         if isinstance(self.measurements, StoredMeasurements):

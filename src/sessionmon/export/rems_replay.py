@@ -54,10 +54,10 @@ class PatientReplay:
             # measurements (a 24-hour session holds 86,400 of each kind).
             times: list[datetime] = []
             found: list[float] = []
-            for m in record.stream(kind):
-                if "searching" not in m.flags:
-                    times.append(m.received_at)
-                    found.append(m.value)
+            for at, value, flags in record.readings(kind):
+                if "searching" not in flags:
+                    times.append(at)
+                    found.append(value)
             self._series[name] = (times, found)
         end = record.end_of_monitoring
         self.alarms = tuple(
