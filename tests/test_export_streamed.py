@@ -335,3 +335,38 @@ def test_an_hl7_export_from_the_command_line_loads_no_columnar_pdf_or_fhir_libra
         timeout=120,
     )
     assert result.stdout.split("\n")[-2] == "0 []", result.stderr
+
+
+def test_continuous_kinds_are_read_as_a_stream_that_is_not_kept(recorded, tmp_path):
+    store, session, _ = recorded
+    record = load_record(store, session.id)
+    listed = _in_memory(store, record)
+    for kind in (Kind.HR, Kind.SPO2):
+        assert list(record.stream(kind)) == listed.series(kind)
+        assert list(record.readings(kind)) == list(listed.readings(kind))
+        assert list(listed.readings(kind)) == [
+            (m.received_at, m.value, m.flags) for m in listed.series(kind)
+        ]
+        assert record.sources(kind) == list(dict.fromkeys(m.source for m in listed.series(kind)))
+    for fmt in ("hl7", "fhir"):
+        assert _write_all(record, tmp_path / f"paged-{fmt}", fmt, False) == _write_all(
+            listed, tmp_path / f"listed-{fmt}", fmt, False
+        )
+    assert record.measurements._kinds.keys().isdisjoint({Kind.HR, Kind.SPO2})
+
+
+def test_the_rems_replay_of_a_paged_record_answers_as_the_one_of_a_listed_record(recorded):
+    from sessionmon.export.rems_replay import PatientReplay
+
+    store, session, _ = recorded
+    record = load_record(store, session.id)
+    paged, listed = PatientReplay(record), PatientReplay(_in_memory(store, record))
+    assert paged._series["spo2"]._micros is not None  # kept as microseconds, not datetimes
+    moments = [START + timedelta(seconds=s) for s in range(-30, 13 * 60, 7)]
+    assert paged.latest("spo2", moments[-1]) is not None and paged.between("hr", START, moments[-1])
+    for measure in ("spo2", "hr"):
+        for moment in moments:
+            assert paged.latest(measure, moment) == listed.latest(measure, moment)
+        for start, end in zip(moments, moments[5:], strict=False):
+            assert paged.between(measure, start, end) == listed.between(measure, start, end)
+            assert paged.values(measure, start, end) == listed.values(measure, start, end)

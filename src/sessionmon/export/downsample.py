@@ -8,6 +8,7 @@ start, with the minute's lowest and highest value alongside. Every NIBP reading 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,27 +32,33 @@ class Summary:
 
 
 def per_interval(
-    measurements: list[Measurement], origin: datetime, interval_s: float = INTERVAL_S
+    measurements: Iterable[Measurement], origin: datetime, interval_s: float = INTERVAL_S
 ) -> list[Summary]:
     """Summarise time-ordered measurements of one kind per ``interval_s`` from ``origin``.
 
     Parameters
     ----------
-    measurements : list of Measurement
-        One kind, in time order.
+    measurements : iterable of Measurement
+        One kind, in time order (a list, or a stream read once).
     origin : datetime
         Where interval 0 starts (the dose, so intervals are whole minutes after it).
     interval_s : float
         Interval length in seconds.
     """
-    bins: dict[int, list[Measurement]] = {}
+    # Only the values and the first source of each interval are kept, never the measurements,
+    # so a stream of measurements (``SessionRecord.stream``) is summarised in bounded memory.
+    bins: dict[int, tuple[list[float], str]] = {}
     for m in measurements:
         index = int((m.received_at - origin).total_seconds() // interval_s)
-        bins.setdefault(index, []).append(m)
+        found = bins.get(index)
+        if found is None:
+            bins[index] = ([m.value], m.source)
+        else:
+            found[0].append(m.value)
     result = []
     step = timedelta(seconds=interval_s)
     for index in sorted(bins):
-        values = [m.value for m in bins[index]]
+        values, source = bins[index]
         start = origin + index * step
         result.append(
             Summary(
@@ -61,7 +68,7 @@ def per_interval(
                 low=min(values),
                 high=max(values),
                 count=len(values),
-                source=bins[index][0].source,
+                source=source,
             )
         )
     return result

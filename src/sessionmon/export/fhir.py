@@ -297,7 +297,7 @@ def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict
     limits = limits_in_force(record)
     result = []
     for kind in CONTINUOUS:
-        for minute in per_interval(record.series(kind), origin):
+        for minute in per_interval(record.stream(kind), origin):
             result.append(
                 {
                     "resourceType": "Observation",

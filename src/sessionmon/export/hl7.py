@@ -139,9 +139,9 @@ def _mds_numbers(record: SessionRecord) -> dict[tuple[str, str], int]:
         kinds = [k for k, pos in POSITIONS.items() if pos.split(".")[0] == mds]
         seen: list[str] = []
         for kind in kinds:
-            for m in record.series(kind):
-                if m.source not in seen:
-                    seen.append(m.source)
+            for source in record.sources(kind):
+                if source not in seen:
+                    seen.append(source)
         for index, source in enumerate(seen):
             numbers[(mds, source)] = int(mds) + 2 * index
     return numbers
@@ -228,7 +228,7 @@ def build_message(
     rows: list[tuple[datetime, Kind, float, str]] = []
     origin = record.dose_at or s.created_at
     for kind in CONTINUOUS:
-        for minute in per_interval(record.series(kind), origin):
+        for minute in per_interval(record.stream(kind), origin):
             rows.append((minute.start, kind, minute.median, minute.source))
     for reading in record.bp_readings:
         for kind, value in (

@@ -34,12 +34,12 @@ from sessionmon.model import EventKind, Kind
 def _bins(record: SessionRecord, kind: Kind, dose: datetime, width_s: float) -> list[tuple]:
     """(minutes since dose, mean value) per bin of ``width_s`` seconds."""
     sums: dict[int, list[float]] = {}
-    for m in record.series(kind):
-        if "searching" in m.flags:
+    for at, value, flags in record.readings(kind):  # read once, not kept
+        if "searching" in flags:
             continue
-        index = int((m.received_at - dose).total_seconds() // width_s)
+        index = int((at - dose).total_seconds() // width_s)
         entry = sums.setdefault(index, [0.0, 0])
-        entry[0] += m.value
+        entry[0] += value
         entry[1] += 1
     return [((i + 0.5) * width_s / 60.0, s / n) for i, (s, n) in sorted(sums.items())]
 

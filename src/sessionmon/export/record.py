@@ -7,7 +7,7 @@ builds from the store, and derive everything (BP readings, checklists, REMS fiel
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -249,6 +249,27 @@ class SessionRecord:
             return list(self.measurements.of_kind(kind))
         return list(self._by_kind.get(kind, ()))
 
+    def stream(self, kind: Kind) -> Iterator[Measurement]:
+        """Measurements of one kind, in time order, for a writer that passes over them once:
+        read from the store a page at a time and not kept (what :meth:`series` gives, without
+        holding it)."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.stream(kind)
+        return iter(self._by_kind.get(kind, ()))
+
+    def readings(self, kind: Kind) -> Iterator[tuple[datetime, float, tuple[str, ...]]]:
+        """``(received_at, value, flags)`` of one kind's measurements, in time order, for a
+        writer that needs only these: from the stored rows without building measurements."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.readings(kind)
+        return ((m.received_at, m.value, m.flags) for m in self._by_kind.get(kind, ()))
+
+    def sources(self, kind: Kind) -> list[str]:
+        """The sources of one kind's measurements, in the order they first appear."""
+        if isinstance(self.measurements, StoredMeasurements):
+            return self.measurements.sources(kind)
+        return list(dict.fromkeys(m.source for m in self._by_kind.get(kind, ())))
+
     def received_range(self) -> tuple[datetime, datetime] | None:
         """The first and last receive time of the measurements (None without any)."""
         if isinstance(self.measurements, StoredMeasurements):
@@ -310,16 +331,14 @@ def resolve_session_id(store: Any, text: str) -> uuid.UUID:
         If the database is empty, or the text matches no session or more than one.
     """
     text = text.strip().lower()
-    summaries = store.list_sessions()
     if text == "latest":
         # The latest patient session by start time; training sessions only when there are no
-        # others (a training database).
-        real = [s for s in summaries if not s.simulated] or summaries
-        if not real:
+        # others (a training database). Asked of SQL: no session body is parsed.
+        latest = store.latest_started_session_id()
+        if latest is None:
             raise UserError(f"no sessions recorded in {store.path}")
-        return max(real, key=lambda s: s.created_at).id
-    ids = [s.id for s in summaries]
-    matches = [sid for sid in ids if str(sid) == text or str(sid).startswith(text)]
+        return latest
+    matches = [sid for sid in store.session_ids() if str(sid) == text or str(sid).startswith(text)]
     if not text or not matches:
         raise UserError(
             f"no session {text!r} in {store.path} "

@@ -73,7 +73,7 @@ class BreathingEvidence:
 def _usable(record: SessionRecord, kind: Kind, start: datetime, end: datetime) -> list[Measurement]:
     return [
         m
-        for m in record.series(kind)
+        for m in record.stream(kind)  # read once, not kept
         if start <= m.received_at <= end and "searching" not in m.flags
     ]
 

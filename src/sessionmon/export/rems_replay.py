@@ -7,6 +7,7 @@ the alarm limits in force and the alarms the record keeps.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,8 +17,10 @@ from pydantic import ValidationError
 from sessionmon.alarms import AlarmProfile, default_profile
 from sessionmon.export.limits import profile_at_start
 from sessionmon.export.record import SessionRecord
+from sessionmon.export.stored import StoredMeasurements
 from sessionmon.model import Kind
 from sessionmon.protocol import AlarmFact, PatientNow, limits_from_profile
+from sessionmon.store.codec import from_us, to_us
 
 
 def limits_in_force(record: SessionRecord) -> tuple[tuple, Any]:
@@ -37,6 +40,60 @@ def limits_in_force(record: SessionRecord) -> tuple[tuple, Any]:
     return limits_from_profile(profile if profile is not None else default_profile())
 
 
+class _Timeline:
+    """One measure's usable values (not "searching") and their times, in time order.
+
+    Read once as a stream. From the store the times are kept as microseconds in an array (8
+    bytes a value, not a datetime object): a 24-hour session has 86,400 of each measure. The
+    datetimes handed out are the ones the stored measurements hold (UTC, from the epoch). A
+    record held in lists keeps its own datetimes.
+    """
+
+    def __init__(self, record: SessionRecord, kind: Kind) -> None:
+        self._micros: array[int] | None = None
+        self._times: list[datetime] = []
+        self._values: array[float] | list[float]
+        readings = record.readings(kind)
+        if isinstance(record.measurements, StoredMeasurements):
+            self._micros, self._values = array("q"), array("d")
+            for at, value, flags in readings:
+                if "searching" not in flags:
+                    self._micros.append(to_us(at))
+                    self._values.append(value)
+        else:
+            self._values = []
+            for at, value, flags in readings:
+                if "searching" not in flags:
+                    self._times.append(at)
+                    self._values.append(value)
+
+    def _index(self, moment: datetime) -> int:
+        """How many values are at or before ``moment``."""
+        if self._micros is not None:
+            return bisect_right(self._micros, to_us(moment))
+        return bisect_right(self._times, moment)
+
+    def _time(self, index: int) -> datetime:
+        return from_us(self._micros[index]) if self._micros is not None else self._times[index]
+
+    def latest(self, moment: datetime) -> tuple[float, datetime] | None:
+        index = self._index(moment)
+        return (self._values[index - 1], self._time(index - 1)) if index else None
+
+    def _span(self, start: datetime, end: datetime) -> tuple[int, int]:
+        return self._index(start - timedelta(microseconds=1)), self._index(end)
+
+    def between(self, start: datetime, end: datetime) -> list[datetime]:
+        first, last = self._span(start, end)
+        if self._micros is not None:
+            return [from_us(us) for us in self._micros[first:last]]
+        return self._times[first:last]
+
+    def values(self, start: datetime, end: datetime) -> list[float]:
+        first, last = self._span(start, end)
+        return list(self._values[first:last])
+
+
 class PatientReplay:
     """Build the patient facts of ``record`` at any moment.
 
@@ -48,10 +105,9 @@ class PatientReplay:
 
     def __init__(self, record: SessionRecord) -> None:
         self.limits, self.rise = limits_in_force(record)
-        self._series: dict[str, tuple[list[datetime], list[float]]] = {}
-        for name, kind in (("spo2", Kind.SPO2), ("hr", Kind.HR)):
-            values = [m for m in record.series(kind) if "searching" not in m.flags]
-            self._series[name] = ([m.received_at for m in values], [m.value for m in values])
+        self._series = {
+            name: _Timeline(record, kind) for name, kind in (("spo2", Kind.SPO2), ("hr", Kind.HR))
+        }
         end = record.end_of_monitoring
         self.alarms = tuple(
             AlarmFact(
@@ -66,22 +122,15 @@ class PatientReplay:
 
     def latest(self, measure: str, moment: datetime) -> tuple[float, datetime] | None:
         """The last ``(value, at)`` of ``spo2`` or ``hr`` at or before ``moment``."""
-        times, values = self._series[measure]
-        index = bisect_right(times, moment)
-        return (values[index - 1], times[index - 1]) if index else None
+        return self._series[measure].latest(moment)
 
     def between(self, measure: str, start: datetime, end: datetime) -> list[datetime]:
         """The times of ``measure`` values from ``start`` to ``end``."""
-        times, _ = self._series[measure]
-        return times[
-            bisect_right(times, start - timedelta(microseconds=1)) : bisect_right(times, end)
-        ]
+        return self._series[measure].between(start, end)
 
     def values(self, measure: str, start: datetime, end: datetime) -> list[float]:
         """The values of ``measure`` from ``start`` to ``end``."""
-        times, values = self._series[measure]
-        first = bisect_right(times, start - timedelta(microseconds=1))
-        return values[first : bisect_right(times, end)]
+        return self._series[measure].values(start, end)
 
     def at(self, moment: datetime) -> PatientNow:
         """The patient facts at ``moment``."""

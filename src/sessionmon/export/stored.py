@@ -188,6 +188,50 @@ class StoredMeasurements(Sequence):
             self._kinds[kind] = found
         return found
 
+    def stream(self, kind: Kind) -> Iterator[Measurement]:
+        """The measurements of one kind, in time order, built a page at a time and not kept
+        (memory bounded by a page, however long the session); from memory when already read."""
+        kind = Kind(kind)
+        if self._loaded is not None or kind in self._kinds:
+            yield from self.of_kind(kind)
+            return
+        from sessionmon.store.export_reads import measurements_of
+
+        for rows in self.row_pages(kind):
+            yield from measurements_of(rows, self._session_id)
+
+    def readings(self, kind: Kind) -> Iterator[tuple[datetime, float, tuple[str, ...]]]:
+        """``(received_at, value, flags)`` of one kind's measurements, in time order, straight
+        from the stored rows a page at a time (no measurement built, nothing kept); the same
+        values the measurements hold."""
+        kind = Kind(kind)
+        if self._loaded is not None or kind in self._kinds:
+            for m in self.of_kind(kind):
+                yield m.received_at, m.value, m.flags
+            return
+        import json
+
+        from sessionmon.store.codec import EPOCH
+
+        for rows in self.row_pages(kind):
+            for _, value, _, received, _, _, flags, _ in rows:
+                yield (
+                    EPOCH + timedelta(microseconds=received),
+                    value,
+                    tuple(json.loads(flags)) if flags else (),
+                )
+
+    def sources(self, kind: Kind) -> list[str]:
+        """The sources of one kind's measurements, in the order they first appear in time
+        (read from the stored rows; no measurement built)."""
+        kind = Kind(kind)
+        if self._loaded is not None or kind in self._kinds:
+            return list(dict.fromkeys(m.source for m in self.of_kind(kind)))
+        seen: dict[str, None] = {}
+        for rows in self.row_pages(kind):
+            seen.update(dict.fromkeys(row[5] for row in rows))
+        return list(seen)
+
     def received_range(self) -> tuple[datetime, datetime] | None:
         """The first and last receive time, or None when there are no measurements."""
         if self._loaded is not None:

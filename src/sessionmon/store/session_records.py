@@ -236,6 +236,37 @@ class SessionRecords(_Base):
             )
             return uuid.UUID(rows[0][0]) if rows else None
 
+    def latest_started_session_id(self) -> uuid.UUID | None:
+        """The session that started last (latest ``created_at``), a real one before any
+        simulated one: a training session only when there is no other; ``None`` if empty.
+
+        What ``--session latest`` means, asked of SQL instead of parsing every session (a
+        clinic database holds thousands); ties go to the session recorded first, as the
+        :meth:`list_sessions` order gives them.
+        """
+        with self._lock:
+            self._settle()
+            rows = self._read(
+                "finding the latest session",
+                "SELECT v.session_id FROM session_versions v "
+                "JOIN (SELECT session_id, MAX(version_id) AS latest, MIN(version_id) AS first "
+                "FROM session_versions GROUP BY session_id) l ON v.version_id = l.latest "
+                "ORDER BY COALESCE(json_extract(v.body, '$.simulated'), 0), "
+                "v.created_us DESC, l.first LIMIT 1",
+            )
+            return uuid.UUID(rows[0][0]) if rows else None
+
+    def session_ids(self) -> list[uuid.UUID]:
+        """The id of every session, in the order they were first recorded (no body parsed)."""
+        with self._lock:
+            self._settle()
+            rows = self._read(
+                "listing sessions",
+                "SELECT session_id FROM session_versions GROUP BY session_id "
+                "ORDER BY MIN(version_id)",
+            )
+            return [uuid.UUID(row[0]) for row in rows]
+
     def resume_session(self, session_id: uuid.UUID) -> Session:
         """Take over an interrupted session and return it in the phase it had before the crash.
 
