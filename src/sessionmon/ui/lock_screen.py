@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from sessionmon.ui.dialogs.sign_in import SignInDialog
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sessionmon.ui.main_window import MainWindow
+    from sessionmon.ui.window_wiring import ConsoleWindow
 
 _INPUT = frozenset(
     {
@@ -78,7 +78,7 @@ class LockScreen(QObject):
 
     lock_changed = Signal(bool)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ConsoleWindow) -> None:
         super().__init__(window)
         self.window = window
         self.controller = window.controller
