@@ -109,4 +109,5 @@ class WindowGeometry(_Base):
         for dialog in self.dialogs.values():
             dialog.close()
         self.controller.shutdown()
+        self.lock_screen.close()  # its application-wide input filter goes with the window
         super().closeEvent(event)
