@@ -13,8 +13,10 @@ The peer GUI ``cms50ew`` is installed into a venv of its own from the package re
 be; when it cannot, the bench says so and prints the console's figure alone.
 
 ``--profile FILE`` writes the child's cProfile statistics (its GUI thread) to ``FILE``.
+``--signed-in`` signs a staff account in first (the clinic's first account, an admin), as at a
+clinic with staff accounts: the lock screen is then armed and watches the application's input.
 
-Usage: ``python bench/live_cpu.py [--seconds 30] [--runs 3] [--profile F]``.
+Usage: ``python bench/live_cpu.py [--seconds 30] [--runs 3] [--profile F] [--signed-in]``.
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ class Devices:
             port.close()
 
 
-def child(oximeter: str, nibp: str, seconds: float, profile: str | None) -> int:
+def child(
+    oximeter: str, nibp: str, seconds: float, profile: str | None, signed_in: bool = False
+) -> int:
     """The console process: start a session on the two ports and run for ``seconds``."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QTimer
@@ -98,6 +102,13 @@ def child(oximeter: str, nibp: str, seconds: float, profile: str | None) -> int:
     console = build_console(
         store, clock, settings, False, settings_saver=lambda s: None, start_audio=False
     )
+    if signed_in:  # a clinic with staff accounts: the lock screen is armed
+        from sessionmon.accounts import AccountBook, Role
+
+        book = console.controller.user.book or AccountBook(store, clock)
+        book.add("bench", "Bench Admin", Role.ADMIN, "bench-pin-1", "live_cpu bench")
+        console.controller.user.book = book
+        console.controller.user.sign_in("bench", "bench-pin-1")
     console.window.resize(1366, 768)
     console.window.show()
     form = NewSessionForm(
@@ -128,7 +139,7 @@ def child(oximeter: str, nibp: str, seconds: float, profile: str | None) -> int:
     return 0
 
 
-def measure(seconds: float, profile: str | None) -> float:
+def measure(seconds: float, profile: str | None, signed_in: bool = False) -> float:
     """One run: the console's whole-process CPU share of one core over ``seconds``."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -138,6 +149,8 @@ def measure(seconds: float, profile: str | None) -> float:
             command += [devices.ports[1].path, str(seconds + WARMUP_S + 1)]
             if profile:
                 command += ["--profile", profile]
+            if signed_in:
+                command += ["--signed-in"]
             proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
             if proc.stdout.readline().strip() != "ready":
                 proc.wait()
@@ -171,13 +184,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="measured wall seconds")
     parser.add_argument("--runs", type=int, default=3, help="runs (the median is printed)")
     parser.add_argument("--profile", help="cProfile statistics of the console's GUI thread")
+    parser.add_argument(
+        "--signed-in", action="store_true", help="a staff account signed in (lock armed)"
+    )
     parser.add_argument("--child", nargs=3, metavar=("OXIMETER", "NIBP", "SECONDS"))
     args = parser.parse_args(argv)
     if args.child:
-        return child(args.child[0], args.child[1], float(args.child[2]), args.profile)
-    shares = [measure(args.seconds, args.profile if i == 0 else None) for i in range(args.runs)]
+        child_args = (args.child[0], args.child[1], float(args.child[2]), args.profile)
+        return child(*child_args, args.signed_in)
+    shares = [
+        measure(args.seconds, args.profile if i == 0 else None, args.signed_in)
+        for i in range(args.runs)
+    ]
+    who = ", staff signed in" if args.signed_in else ""
     print(
-        f"console at 1x, cms50-v7 (60 packets/s) + suntech on ptys, {args.seconds:g} s each:"
+        f"console at 1x, cms50-v7 (60 packets/s) + suntech on ptys{who}, {args.seconds:g} s each:"
         f" median {statistics.median(shares) * 100:.1f} % of a core"
         f" (runs: {', '.join(f'{s * 100:.1f}' for s in shares)} %)"
     )

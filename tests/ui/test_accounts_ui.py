@@ -324,6 +324,37 @@ def test_unlock_takes_the_pin_and_brings_back_what_was_shown(qtbot, console, sto
     assert window.trends.isVisible() and not lock.panel.isVisible()
 
 
+def test_any_key_or_click_resets_the_idle_time_and_only_an_armed_lock_watches_input(
+    qtbot, console, store, clock
+):
+    from console_helpers import run_for
+
+    window = console.window
+    lock = window.lock_screen
+    run_for(console, clock, 10, 5)
+    assert not lock.watching_input, "nobody signed in: no lock, no application-wide filter"
+    staff(store, clock)
+    switch_user(qtbot, window, "alee")
+    live_session(qtbot, console)
+    run_for(console, clock, 4 * 60, 30)
+    assert lock.watching_input and not lock.locked
+    qtbot.keyClick(window.trends, Qt.Key.Key_Shift)  # a key anywhere in the window is input
+    run_for(console, clock, 4 * 60, 30)
+    assert not lock.locked, "the key press 4 minutes ago reset the idle time"
+    qtbot.mouseClick(window.header, Qt.MouseButton.LeftButton)
+    run_for(console, clock, 4 * 60, 30)
+    assert not lock.locked, "the click 4 minutes ago reset the idle time"
+    run_for(console, clock, 90, 30)
+    assert lock.locked, "5 minutes 30 without input lock the console"
+    assert not lock.watching_input, "locked, only the PIN unlocks"
+    lock.unlock()
+    run_for(console, clock, 1, 1)
+    assert lock.watching_input and not lock.locked
+    window.quit_confirmed = True
+    window.close()
+    assert not lock.watching_input, "a closed console leaves no filter on the application"
+
+
 # --------------------------------------------------------------------------- the e-signature
 
 

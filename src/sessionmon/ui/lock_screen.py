@@ -8,6 +8,11 @@ takes a PIN: the signed-in user's, or another account's (who then is the signed-
 
 Idle time is counted on the controller's injected clock; any key or mouse press in the
 application is input. The built-in simulator trainee never locks.
+
+Watching input costs a Python call for every event of the application (paints, timers, layout
+requests: thousands a second), so the filter is installed only while the lock is armed: a staff
+account signed in and the console unlocked. Arming happens at the sign-in or the unlock, both
+typed input, so the idle time counts from that moment; closing the window removes the filter.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from PySide6.QtWidgets import (
 from sessionmon.ui.dialogs.sign_in import SignInDialog
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sessionmon.ui.main_window import MainWindow
+    from sessionmon.ui.window_wiring import ConsoleWindow
 
 _INPUT = frozenset(
     {
@@ -78,7 +83,7 @@ class LockScreen(QObject):
 
     lock_changed = Signal(bool)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ConsoleWindow) -> None:
         super().__init__(window)
         self.window = window
         self.controller = window.controller
@@ -90,7 +95,8 @@ class LockScreen(QObject):
         self._last_input = self.controller.clock.monotonic()
         self._hidden: list[QWidget] = []
         self._disabled: list[QObject] = []
-        QApplication.instance().installEventFilter(self)
+        self.watching_input = False  # the application-wide input filter is installed
+        self.closed = False  # the window closed: never arm again
         self.controller.view_changed.connect(lambda _view: self.check())
 
     # ------------------------------------------------------------------ idle time
@@ -108,10 +114,33 @@ class LockScreen(QObject):
     def check(self) -> None:
         """Lock when the signed-in user has been idle for the clinic's time."""
         account = self.controller.user.account
-        if self.locked or account is None or account.built_in:
+        armed = not (self.locked or self.closed or account is None or account.built_in)
+        self._watch_input(armed)
+        if not armed:
             return
         if self.idle_s() >= self.minutes * 60.0:
             self.lock()
+
+    def _watch_input(self, on: bool) -> None:
+        """Install (``on``) or remove the application-wide input filter, once each way.
+
+        Installed, the idle time starts now: the lock is armed by a sign-in or an unlock, both
+        typed a moment ago.
+        """
+        if on == self.watching_input:
+            return
+        app = QApplication.instance()
+        if on:
+            self._last_input = self.controller.clock.monotonic()
+            app.installEventFilter(self)
+        elif app is not None:
+            app.removeEventFilter(self)
+        self.watching_input = on
+
+    def close(self) -> None:
+        """The window closes: remove the input filter and never lock again."""
+        self.closed = True
+        self._watch_input(False)
 
     # ------------------------------------------------------------------ locking
 
@@ -122,6 +151,7 @@ class LockScreen(QObject):
         w = self.window
         self.locked = True
         self.controller.screen_locked = True
+        self._watch_input(False)  # locked, only the PIN unlocks: no idle time to count
         self._hidden = [
             widget
             for widget in (

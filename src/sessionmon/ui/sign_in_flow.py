@@ -16,7 +16,7 @@ from sessionmon.errors import UserError
 from sessionmon.ui.dialogs.sign_in import FirstAdminDialog, SignInDialog
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sessionmon.ui.main_window import MainWindow
+    from sessionmon.ui.window_wiring import ConsoleWindow
 
 #: The Switch user shortcut (two keystrokes, then username and PIN).
 SWITCH_USER_KEY = "Ctrl+U"
@@ -30,7 +30,7 @@ def user_label() -> QLabel:
     return label
 
 
-def show_user(window: MainWindow) -> None:
+def show_user(window: ConsoleWindow) -> None:
     """Write the signed-in user into the window's bottom bar."""
     account = window.controller.user.account
     text = "Not signed in (Ctrl+U)" if account is None else f"Signed in: {account.signature}"
@@ -48,7 +48,7 @@ def lock_by(controller, *edits) -> None:
         edit.setToolTip("The signed-in user. Another member of staff: Switch user (Ctrl+U).")
 
 
-def sign_in(window: MainWindow, username: str, pin: str, purpose: str) -> str | None:
+def sign_in(window: ConsoleWindow, username: str, pin: str, purpose: str) -> str | None:
     """Sign ``username`` in at the console; the refusal to show, or None."""
     c = window.controller
     try:
@@ -61,7 +61,7 @@ def sign_in(window: MainWindow, username: str, pin: str, purpose: str) -> str | 
 
 
 def create_first_admin(
-    window: MainWindow, username: str, full_name: str, pin: str, again: str
+    window: ConsoleWindow, username: str, full_name: str, pin: str, again: str
 ) -> str | None:
     """Create the clinic's first admin and sign them in; the refusal to show, or None."""
     c = window.controller
@@ -76,7 +76,7 @@ def create_first_admin(
     return sign_in(window, username, pin, "first run")
 
 
-def show_switch_user(window: MainWindow) -> SignInDialog | None:
+def show_switch_user(window: ConsoleWindow) -> SignInDialog | None:
     """Ctrl+U: another member of staff signs in (username and PIN)."""
     c = window.controller
     if c.user.book is None or c.user.needs_first_admin():
@@ -106,7 +106,7 @@ def _by_fields(dialog) -> list:
     return [getattr(dialog, n) for n in names if isinstance(getattr(dialog, n, None), QLineEdit)]
 
 
-def ask_at_launch(window: MainWindow) -> None:
+def ask_at_launch(window: ConsoleWindow) -> None:
     """The real console's first screen: create the first admin, or sign in.
 
     F1 (Acknowledge) and F2 (Audio pause) work from the dialog too: a resumed session's alarms
