@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
@@ -106,17 +107,19 @@ class DoseAxis(pg.AxisItem):
         width = self.size().width()
         left = self.pos().x()  # the plot's room left of the axis (below the left axis)
         right = max(plot.boundingRect().width() - left - width, 0.0) if plot else 0.0
+        # the text item's document margin is empty: it may lie past the plot's edges
+        margin = self.label.document().documentMargin()
         room = left + width + right
         for text in self.label_texts:
             if text != (self.shown_label or self.labelText):
                 self.shown_label = text
                 self.label.setHtml(self.labelString())
-            if self.label.boundingRect().width() <= room:
+            if self.label.boundingRect().width() - 2 * margin <= room:
                 break
         label_width = self.label.boundingRect().width()
         centred = width / 2.0 - label_width / 2.0
-        x = max(-left, min(centred, width + right - label_width))
-        self.label.setPos(int(x), self.label.pos().y())
+        x = max(-left - margin, min(centred, width + right + margin - label_width))
+        self.label.setPos(math.floor(x), self.label.pos().y())
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N803 - pyqtgraph's names
         """Ticks at round minutes from the dose."""
