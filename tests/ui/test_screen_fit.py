@@ -319,5 +319,24 @@ def test_no_tile_line_overlaps_another_and_no_digit_is_cut(
             assert not any(with_shortcut), "a short window leaves the shortcut line out"
         elif size[0] >= 1366:
             assert all(with_shortcut), "shortcuts shown when there is room"
+        # while measuring, the title ("NIBP  cuff pressure" or a shorter form) keeps clear of
+        # the unit and of the cuff pressure, and MEASURING of MAP
+        controller.measure_bp()
+        run_for(built, clock, 6, 0.5)
+        QApplication.processEvents()
+        assert controller.view.nibp.measuring and nibp.label.text().startswith("NIBP")
+        title = nibp.label
+        assert title.fontMetrics().horizontalAdvance(title.text()) <= title.width()
+        assert not _box(title, nibp).intersects(_box(nibp.unit, nibp))
+        for first, second in (
+            ("title", "value"),
+            ("value", "status_row"),
+            ("status_row", "mean_label"),
+        ):
+            parts = _tile_parts(nibp)
+            assert not _box(parts[first], nibp).intersects(_box(parts[second], nibp)), (
+                first,
+                second,
+            )
     finally:
         built.close()

@@ -27,6 +27,10 @@ MEASURING_STYLE = (
 MAP_PX = theme.LABEL_PX + 4
 MAP_TEMPLATE = "MAP 188"
 
+#: The tile's title while measuring, then shorter forms for a narrow tile (at 1024 px the long
+#: one ran into "mmHg").
+MEASURING_TITLES = ("NIBP  cuff pressure", "NIBP  cuff", "NIBP")
+
 #: Auto-interval choices: label -> minutes (None = on request only).
 AUTO_INTERVALS: tuple[tuple[str, int | None], ...] = (
     ("Auto off", None),
@@ -70,6 +74,8 @@ class NibpTile(NumericTile):
         self.measuring_label = QLabel("")
         self._measuring_shown = False
         self._compact = False  # a short window: the controls' vertical padding is 2 px, not 4
+        #: ((tile width, alarm marker), measuring title) last chosen
+        self._title_for: tuple[tuple[int, str], str] = ((-1, ""), MEASURING_TITLES[0])
         self.measuring_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         #: Says when the console itself started the measurement (40-minute BP, discharge).
         self.console_label = ElidedLabel("")
@@ -150,12 +156,30 @@ class NibpTile(NumericTile):
             self.last_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
             self.console_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
 
+    def _measuring_title(self) -> str:
+        """The longest of :data:`MEASURING_TITLES` that fits beside the unit and marker."""
+        width = self.width()
+        if self._title_for[0] != (width, self.marker.text()):
+            margins = self.layout().contentsMargins()
+            room = width - margins.left() - margins.right() - 2 * self.frameWidth()
+            spacing = max(self.layout().itemAt(0).layout().spacing(), 0)  # the title row
+            marker = self.marker.sizeHint().width() if self.marker.text() else 0
+            room -= self.unit.sizeHint().width() + marker + 2 * spacing
+            self.label.ensurePolished()
+            metrics = self.label.fontMetrics()
+            fits = [t for t in MEASURING_TITLES if metrics.horizontalAdvance(t) <= room]
+            self._title_for = (
+                (width, self.marker.text()),
+                fits[0] if fits else MEASURING_TITLES[-1],
+            )
+        return self._title_for[1]
+
     def set_nibp(self, view: NibpView, lit: bool = True) -> None:
         """Show ``view``: the last result, or while measuring the cuff pressure, labelled and
         smaller (it is not a blood pressure)."""
         if view.measuring:
             value = NumericView(
-                "NIBP  cuff pressure",
+                self._measuring_title(),
                 view.cuff_pressure,
                 "mmHg",
                 view.priority,
