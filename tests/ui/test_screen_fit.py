@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from console_helpers import run_for
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize
 from PySide6.QtWidgets import QApplication
 
 from sessionmon.ui.controller import AUDIO_ACK_WITHOUT_SESSION
 from sessionmon.ui.dialogs.discharge import DischargeDialog
+from sessionmon.ui.widgets.trends import AXIS_TEXTS
+from sessionmon.ui.window_geometry import COMPACT_BELOW_HEIGHT
 
 
 def _refused_discharge(console, clock) -> DischargeDialog:
@@ -207,5 +209,134 @@ def test_rr_is_as_readable_as_hr_at_every_size(qtbot, store, clock, config_dir, 
             assert rr.co2_label.isVisible() and rr.co2_label.text().startswith("etCO2 ")
             shown = rr.co2_label
             assert shown.fontMetrics().horizontalAdvance(shown.text()) <= shown.width()
+    finally:
+        built.close()
+
+
+def _tile_parts(tile) -> dict[str, object]:
+    """The visible lines of a numeric tile (title row, value, and the NIBP tile's lines)."""
+    parts = {"title": tile.label, "unit": tile.unit, "value": tile.value}
+    for name in ("mean_label", "last_label", "buttons", "status_row"):
+        widget = getattr(tile, name, None)
+        if widget is not None:
+            parts[name] = widget
+    return {name: widget for name, widget in parts.items() if widget.isVisible()}
+
+
+def _ink_at_edges(picture, box: QRect, colour: str) -> list[str]:
+    """The rows at ``box``'s top and bottom edges that hold pixels of the text ``colour``
+    (the value's digits cut by the label's edge)."""
+    from PySide6.QtGui import QColor
+
+    text = QColor(colour)
+    found = []
+    for y in (box.top(), box.bottom()):
+        for x in range(box.left(), box.right() + 1):
+            pixel = picture.pixelColor(x, y)
+            distance = (
+                abs(pixel.red() - text.red())
+                + abs(pixel.green() - text.green())
+                + abs(pixel.blue() - text.blue())
+            )
+            if distance < 90:
+                found.append(f"text colour at ({x}, {y})")
+                break
+    return found
+
+
+@pytest.mark.parametrize(
+    ("size", "trainer"),
+    [((1024, 600), True), ((1024, 600), False), ((1366, 768), True), ((1920, 1080), True)],
+    ids=["1024-trainer", "1024-nurse", "1366", "1080p"],
+)
+def test_no_tile_line_overlaps_another_and_no_digit_is_cut(
+    qtbot, store, clock, config_dir, size, trainer
+):
+    """At 1024x600 with the trainer panel the window was 25 px short of its rows' minimums:
+    the tile row was squeezed and the NIBP value drawn over "MAP 98" and the time."""
+    from conftest import make_console
+
+    built = make_console(qtbot, store, clock, config_dir, simulator=trainer)
+    try:
+        window = built.window
+        controller = built.controller
+        controller.start_simulated_session(respiration=True)
+        controller.start_baseline()
+        controller.measure_bp()
+        run_for(built, clock, 60, 2)
+        controller.dose("A. Nurse", confirm_unanswered=True)
+        run_for(built, clock, 5 * 60, 10)
+        window.resize(*size)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.width() == size[0], timeout=2000)
+        QApplication.processEvents()
+        controller.refresh()
+        window.redraw_trends()
+        QApplication.processEvents()
+        nibp = window.nibp_tile
+        assert "/" in nibp.value.text() and nibp.mean_label.text().startswith("MAP ")
+        assert not _box(nibp.value, nibp).intersects(_box(nibp.mean_label, nibp))
+        picture = window.grab().toImage()
+        tiles = (window.hr_tile, window.spo2_tile, nibp, window.rr_tile, window.etco2_tile)
+        for tile in (tile for tile in tiles if tile.isVisible()):
+            name = type(tile).__name__
+            # the window gives every tile at least its minimum height
+            assert tile.height() >= tile.minimumSizeHint().height(), (name, tile.height())
+            parts = _tile_parts(tile)
+            boxes = {part: _box(widget, tile) for part, widget in parts.items()}
+            inside = tile.contentsRect()  # within the border, top to bottom
+            for part, box in boxes.items():
+                assert inside.top() <= box.top() and box.bottom() <= inside.bottom(), (
+                    name,
+                    part,
+                    box,
+                    inside,
+                )
+            lines = [part for part in boxes if part not in ("title", "unit")]
+            for index, first in enumerate(lines):
+                for second in lines[index + 1 :]:
+                    if {first, second} == {"mean_label", "last_label"}:
+                        continue  # one line, side by side
+                    assert not boxes[first].intersects(boxes[second]), (name, first, second)
+            for part in ("title", "unit"):
+                assert not boxes[part].intersects(boxes["value"]), (name, part)
+            value = _box(tile.value, window)
+            colour = tile._last_style[2]
+            assert not _ink_at_edges(picture, value, colour), (name, value)
+        # the trend time axis's label is whole (it was cut to "min from dos" at 1024)
+        axis = window.trends.bp_plot.getAxis("bottom")
+        assert axis.labelText == "min from dose"
+        assert (getattr(axis, "shown_label", None) or axis.labelText) in AXIS_TEXTS["min from dose"]
+        plot = window.trends.bp_plot
+        margin = axis.label.document().documentMargin()  # empty space round the text
+        text_rect = axis.label.boundingRect().adjusted(margin, margin, -margin, -margin)
+        shown = axis.label.mapRectToScene(text_rect)  # the plot's scene is its viewport
+        assert QRectF(plot.viewport().rect()).contains(shown), shown
+        # a short window draws the action buttons without their shortcut line
+        with_shortcut = ["\n" in button.text() for button in window.action_buttons]
+        if size[1] < COMPACT_BELOW_HEIGHT:
+            assert not any(with_shortcut), "a short window leaves the shortcut line out"
+        elif size[0] >= 1366:
+            assert all(with_shortcut), "shortcuts shown when there is room"
+        # while measuring, the title ("NIBP  cuff pressure" or a shorter form) keeps clear of
+        # the unit and of the cuff pressure, and MEASURING of MAP
+        controller.measure_bp()
+        run_for(built, clock, 6, 0.5)
+        QApplication.processEvents()
+        assert controller.view.nibp.measuring and nibp.label.text().startswith("NIBP")
+        title = nibp.label
+        assert title.fontMetrics().horizontalAdvance(title.text()) <= title.width()
+        assert not _box(title, nibp).intersects(_box(nibp.unit, nibp))
+        for first, second in (
+            ("title", "value"),
+            ("value", "status_row"),
+            ("status_row", "mean_label"),
+        ):
+            parts = _tile_parts(nibp)
+            assert not _box(parts[first], nibp).intersects(_box(parts[second], nibp)), (
+                first,
+                second,
+            )
     finally:
         built.close()

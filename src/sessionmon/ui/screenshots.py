@@ -2,7 +2,7 @@
 
 Runs offscreen with a ``ManualClock`` and simulated devices, so the pictures are the same on
 every run. Each picture is 1366x768 (a clinic laptop); the live session is also rendered at
-1920x1080 and 1024x600 (a small laptop, with the trainer panel).
+1920x1080 and 1024x600 (a small laptop, with the trainer panel: ``console-1024-trainer.png``).
 """
 
 from __future__ import annotations
@@ -135,7 +135,9 @@ def render(docs: Path) -> list[Path]:
         for size, name in (
             (SIZE, "console-live.png"),
             ((1920, 1080), "console-live-1080p.png"),
-            ((1024, 600), "console-1024-capnograph.png"),  # the narrowest: RR beside the trends
+            # the narrowest console, a small laptop with the trainer panel: RR beside the trends,
+            # etCO2 and FiCO2 on its bottom line, no capnogram (no room for its tile)
+            ((1024, 600), "console-1024-trainer.png"),
         ):
             console.window.resize(*size)
             console.window.show()

@@ -22,8 +22,11 @@ else:
     _Base = object
 
 #: Styles of the action buttons, biggest first: (font px, show the shortcut line). A narrow
-#: window steps down until every label fits whole (the shortcut stays in the tooltip).
+#: window steps down until every label fits whole (the shortcut stays in the tooltip). A short
+#: window (:attr:`compact`) never shows the shortcut line: its 10 px go to the tile row.
 ACTION_LEVELS: tuple[tuple[int, bool], ...] = ((17, True), (15, True), (15, False), (13, False))
+#: The action buttons' height with and without the shortcut line, px.
+ACTION_HEIGHT_PX = {True: 50, False: 40}
 
 
 class WindowActions(_Base):
@@ -42,13 +45,21 @@ class WindowActions(_Base):
         return button
 
     def _style_actions(self, level: int) -> None:
-        """Draw the action buttons at ``level`` (see :data:`ACTION_LEVELS`)."""
+        """Draw the action buttons at ``level`` (see :data:`ACTION_LEVELS`); a short window
+        leaves the shortcut line out at every level."""
         px, with_shortcut = ACTION_LEVELS[level]
+        with_shortcut = with_shortcut and not self.compact
         for button in self.action_buttons:
             label, shortcut = self.action_words[button]
             button.setText(f"{label}\n{shortcut}" if with_shortcut and shortcut else label)
-            button.setMinimumHeight(50 if with_shortcut else 40)
+            button.setMinimumHeight(ACTION_HEIGHT_PX[with_shortcut])
             button.setStyleSheet(f"font-size: {px}px; padding: 2px 6px;")
+
+    def fit_actions_to_height(self) -> None:
+        """Restyle the action row after :attr:`compact` changed (with or without shortcuts)."""
+        self.action_row.remeasure()  # the widths of every level change with the text
+        self._style_actions(self.action_row.level)
+        self.action_row.updateGeometry()
 
     def _build_actions(self) -> None:
         self.action_words: dict[QPushButton, tuple[str, str]] = {}  # button -> (label, shortcut)

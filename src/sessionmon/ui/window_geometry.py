@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 else:
     _Base = object
 
-#: Windows shorter than this use the compact alarm bar and check timeline, px.
+#: Windows shorter than this use the compact alarm bar and check timeline, action buttons
+#: without their shortcut line and numeric tiles with narrower margins, px.
 COMPACT_BELOW_HEIGHT = 700
 
 
@@ -80,6 +81,10 @@ class WindowGeometry(_Base):
             self.compact = compact
             self.alarm_bar.set_compact(compact)
             self.checks.set_compact(compact)
+            self.fit_actions_to_height()
+            tiles = (self.hr_tile, self.spo2_tile, self.nibp_tile, self.rr_tile, self.etco2_tile)
+            for tile in tiles:
+                tile.set_compact(compact)
 
     def fit_docks(self) -> None:
         """Size the docked panels so the console keeps the room it needs."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import NibpView, NumericView
 from sessionmon.ui.widgets.elide import ElidedLabel
 from sessionmon.ui.widgets.fit_row import FitRow
-from sessionmon.ui.widgets.numeric_tile import NumericTile
+from sessionmon.ui.widgets.numeric_tile import NumericTile, ink_height
 
 #: Font sizes of the tile's buttons, biggest first (a narrow tile steps down so none is cut).
 BUTTON_PX = (16, 14, 13, 12)
@@ -21,6 +22,14 @@ MEASURING_STYLE = (
     "color: #000000; background: #FFFFFF; font-weight: bold; padding: 2px 8px;"
     f" font-size: {theme.BODY_PX + 2}px;"
 )
+
+#: The MAP line's font size, px (bold), and the widest text it shows.
+MAP_PX = theme.LABEL_PX + 4
+MAP_TEMPLATE = "MAP 188"
+
+#: The tile's title while measuring, then shorter forms for a narrow tile (at 1024 px the long
+#: one ran into "mmHg").
+MEASURING_TITLES = ("NIBP  cuff pressure", "NIBP  cuff", "NIBP")
 
 #: Auto-interval choices: label -> minutes (None = on request only).
 AUTO_INTERVALS: tuple[tuple[str, int | None], ...] = (
@@ -55,9 +64,18 @@ class NibpTile(NumericTile):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(theme.NIBP_COLOUR, 80, parent, template="188/118")
         self.mean_label = QLabel("MAP --")
+        # "MAP" and digits have no descender: in a short tile row the line may be as low as
+        # its ink (the empty line space below is clipped), never over the value above it.
+        probe = QFont(self.mean_label.font())
+        probe.setPixelSize(MAP_PX)
+        probe.setBold(True)
+        self.mean_label.setMinimumHeight(ink_height(MAP_TEMPLATE, probe))
         self.last_label = ElidedLabel("not measured")
         self.measuring_label = QLabel("")
         self._measuring_shown = False
+        self._compact = False  # a short window: the controls' vertical padding is 2 px, not 4
+        #: ((tile width, alarm marker), measuring title) last chosen
+        self._title_for: tuple[tuple[int, str], str] = ((-1, ""), MEASURING_TITLES[0])
         self.measuring_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         #: Says when the console itself started the measurement (40-minute BP, discharge).
         self.console_label = ElidedLabel("")
@@ -112,26 +130,56 @@ class NibpTile(NumericTile):
     def _style_buttons(self, level: int) -> None:
         px = BUTTON_PX[level]
         pad = 6 if level == 0 else 4
+        high = 2 if self._compact else 4
         for button in (self.start_button, self.stop_button, self.manual_button):
-            button.setStyleSheet(f"font-size: {px}px; padding: 4px {pad}px;")
-        self.interval_box.setStyleSheet(f"font-size: {px}px;")
+            button.setStyleSheet(f"font-size: {px}px; padding: {high}px {pad}px;")
+        box = f"font-size: {px}px;"
+        if self._compact:
+            box += f" padding: {high}px 4px;"  # the theme's 4 px all round, lower
+        self.interval_box.setStyleSheet(box)
+
+    def set_compact(self, compact: bool) -> None:
+        """In a short window, narrower margins and the controls 4 px lower (the tile row is
+        short)."""
+        super().set_compact(compact)
+        if compact != self._compact:
+            self._compact = compact
+            self.buttons.remeasure()
+            self._style_buttons(self.buttons.level)
+            self.buttons.updateGeometry()
 
     def apply_text_colour(self, text: str) -> None:
         """MAP and time labels take the tile's text colour (readable on an alarm fill)."""
         mean = getattr(self, "mean_label", None)
         if mean is not None:
-            mean.setStyleSheet(
-                f"color: {text}; font-size: {theme.LABEL_PX + 4}px; font-weight: bold;"
-            )
+            mean.setStyleSheet(f"color: {text}; font-size: {MAP_PX}px; font-weight: bold;")
             self.last_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
             self.console_label.setStyleSheet(f"color: {text}; font-size: {theme.BODY_PX}px;")
+
+    def _measuring_title(self) -> str:
+        """The longest of :data:`MEASURING_TITLES` that fits beside the unit and marker."""
+        width = self.width()
+        if self._title_for[0] != (width, self.marker.text()):
+            margins = self.layout().contentsMargins()
+            room = width - margins.left() - margins.right() - 2 * self.frameWidth()
+            spacing = max(self.layout().itemAt(0).layout().spacing(), 0)  # the title row
+            marker = self.marker.sizeHint().width() if self.marker.text() else 0
+            room -= self.unit.sizeHint().width() + marker + 2 * spacing
+            self.label.ensurePolished()
+            metrics = self.label.fontMetrics()
+            fits = [t for t in MEASURING_TITLES if metrics.horizontalAdvance(t) <= room]
+            self._title_for = (
+                (width, self.marker.text()),
+                fits[0] if fits else MEASURING_TITLES[-1],
+            )
+        return self._title_for[1]
 
     def set_nibp(self, view: NibpView, lit: bool = True) -> None:
         """Show ``view``: the last result, or while measuring the cuff pressure, labelled and
         smaller (it is not a blood pressure)."""
         if view.measuring:
             value = NumericView(
-                "NIBP  cuff pressure",
+                self._measuring_title(),
                 view.cuff_pressure,
                 "mmHg",
                 view.priority,

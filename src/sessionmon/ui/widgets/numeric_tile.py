@@ -17,6 +17,10 @@ from sessionmon.ui.widgets.alarm_style import tile_colours
 #: The numerics never get smaller than this (readable at 2 m) nor bigger than this, px.
 MIN_VALUE_PX = 60
 MAX_VALUE_PX = 260
+#: The tile's margins inside its border (left/right, top/bottom), px; a short window's tiles
+#: give 3 px of each top and bottom margin to the tile row (their lines stay apart).
+MARGINS_PX = (12, 6)
+COMPACT_MARGINS_PX = (12, 3)
 
 
 def fitting_px(template: str, width: float, height: float, family: str = "") -> int:
@@ -33,6 +37,37 @@ def fitting_px(template: str, width: float, height: float, family: str = "") -> 
     advance = metrics.horizontalAdvance(template)
     by_width = width * 100.0 / advance if advance > 0 else by_height
     return int(max(MIN_VALUE_PX, min(MAX_VALUE_PX, by_height, by_width)))
+
+
+def ink_height(text: str, font: QFont) -> int:
+    """Return the least height of a label that shows all of ``text``'s ink in ``font``.
+
+    A label centres the text's line (ascent + descent) in its height; digits, capitals and
+    a slash have no descender and leave the line's top empty, so a label shorter than the
+    line still shows every pixel of them (only empty line space is clipped). The result is
+    never more than the line's height.
+
+    Parameters
+    ----------
+    text : str
+        The widest (tallest) text the label shows.
+    font : QFont
+        The label's font.
+
+    Returns
+    -------
+    int
+        Height in pixels, with a pixel of slack above and below for rounding.
+    """
+    metrics = QFontMetricsF(font)
+    ink = metrics.tightBoundingRect(text)
+    line = metrics.height()
+    top = metrics.ascent() + ink.top()  # from the line's top down to the ink's top
+    bottom = metrics.ascent() + ink.bottom()
+    # The line's top lies at (height - line) / 2: the ink's top must be at or below 0 and
+    # its bottom at or above ``height``.
+    needed = max(line - 2.0 * top, 2.0 * bottom - line, ink.height())
+    return min(math.ceil(line), math.ceil(needed) + 2)
 
 
 class ValueLabel(QLabel):
@@ -83,12 +118,15 @@ class ValueLabel(QLabel):
         return QSize(self.hint_width, MIN_VALUE_PX)
 
     def minimumSizeHint(self) -> QSize:
-        """Room for the widest value at the smallest readable size (the tile never clips it)."""
+        """Room for the widest value at the smallest readable size (the tile never clips it):
+        its width, and the height of its ink (see :func:`ink_height`), which is less than the
+        font's line (digits have no descender). In a short window this is what lets the tile
+        keep its lines below the value apart from it."""
         probe = QFont(self.font())
         probe.setPixelSize(MIN_VALUE_PX)
         probe.setBold(True)
         width = math.ceil(QFontMetricsF(probe).horizontalAdvance(self.template)) + 10
-        return QSize(width, MIN_VALUE_PX)
+        return QSize(width, min(MIN_VALUE_PX, ink_height(self.template, probe)))
 
     def resizeEvent(self, event) -> None:
         """Choose the font size for the new size."""
@@ -135,7 +173,7 @@ class NumericTile(QFrame):
         top.addWidget(self.marker)
         top.addWidget(self.unit)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 6, 12, 6)
+        layout.setContentsMargins(MARGINS_PX[0], MARGINS_PX[1], MARGINS_PX[0], MARGINS_PX[1])
         layout.setSpacing(0)
         layout.addLayout(top)
         layout.addWidget(self.value, 1)
@@ -147,6 +185,11 @@ class NumericTile(QFrame):
         #: pressure smaller than a result).
         self.value_scale = 1.0
         self._apply(theme.PANEL, theme.PANEL_BORDER, colour)
+
+    def set_compact(self, compact: bool) -> None:
+        """Narrower top and bottom margins in a short window (see :data:`COMPACT_MARGINS_PX`)."""
+        side, top = COMPACT_MARGINS_PX if compact else MARGINS_PX
+        self.layout().setContentsMargins(side, top, side, top)
 
     @property
     def value_px(self) -> int:

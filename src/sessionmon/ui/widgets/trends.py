@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -51,6 +54,12 @@ RESP_TITLE_TWO_LINES = "RR /<br>etCO2"
 #: The plot titles' distance from the plot's left edge, px.
 TITLE_OFFSET_PX = 6
 AXIS_NOT_DOSED = "min from start (no dose)"
+#: The time axis's label, then shorter forms for a plot too narrow for it (the narrow NIBP
+#: plot at 1024 px with the trainer panel): never a word cut at the plot's edge.
+AXIS_TEXTS = {
+    AXIS_FROM_DOSE: (AXIS_FROM_DOSE, "min"),
+    AXIS_NOT_DOSED: (AXIS_NOT_DOSED, "min from start", "min"),
+}
 
 
 class DoseAxis(pg.AxisItem):
@@ -58,8 +67,59 @@ class DoseAxis(pg.AxisItem):
     session start); before a dose it counts from the start, as the header does."""
 
     def __init__(self, orientation: str = "bottom") -> None:
+        #: The label's text, then shorter forms: the first that fits the plot is shown.
+        #: :attr:`labelText` stays the full text (what the axis counts). Set before
+        #: pyqtgraph's constructor, which draws the label.
+        self.label_texts: tuple[str, ...] = ()
+        self.shown_label: str | None = None  # the form shown now (None: the full text)
         super().__init__(orientation)
         self.offset_min = 0.0
+
+    def set_label_texts(self, texts: tuple[str, ...]) -> None:
+        """Label the axis with the first of ``texts`` (longest first) that fits the plot."""
+        if texts == self.label_texts:
+            return
+        self.label_texts = texts
+        self.shown_label = None
+        self.setLabel(texts[0])
+        self.fit_label()
+
+    def labelString(self) -> str:
+        """The label's HTML, with the form of the text that fits (pyqtgraph's format)."""
+        style = ";".join(f"{key}: {value}" for key, value in self.labelStyle.items())
+        text = html.escape(self.shown_label or self.labelText)
+        return f"<span style='{style}'>{text} </span>"
+
+    def resizeEvent(self, ev=None) -> None:
+        """Place the label as pyqtgraph does, then fit it to the plot (see :meth:`fit_label`)."""
+        super().resizeEvent(ev)
+        self.fit_label()
+
+    def fit_label(self) -> None:
+        """Show the longest of :attr:`label_texts` that fits under the plot and keep it whole.
+
+        The label is centred under the axis; when that would take it past the plot's edge it
+        moves left, under the empty corner below the left axis, as far as the plot's left.
+        """
+        if self.label is None or not self.label_texts or self.orientation != "bottom":
+            return
+        plot = self.parentItem()
+        width = self.size().width()
+        left = self.pos().x()  # the plot's room left of the axis (below the left axis)
+        right = max(plot.boundingRect().width() - left - width, 0.0) if plot else 0.0
+        # the text item's document margin is empty: it may lie past the plot's edges
+        margin = self.label.document().documentMargin()
+        room = left + width + right
+        for text in self.label_texts:
+            if text != (self.shown_label or self.labelText):
+                self.shown_label = text
+                self.label.setHtml(self.labelString())
+            if self.label.boundingRect().width() - 2 * margin <= room:
+                break
+        label_width = self.label.boundingRect().width()
+        centred = width / 2.0 - label_width / 2.0
+        x = max(-left - margin, min(centred, width + right + margin - label_width))
+        self.label.setPos(math.floor(x), self.label.pos().y())
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N803 - pyqtgraph's names
         """Ticks at round minutes from the dose."""
@@ -141,7 +201,8 @@ class TrendsPanel(QFrame):
         # one per frame (see :meth:`redraw`) instead of all four in one frame.
         for plot in self.all_plots[:-1]:
             plot.hideAxis("bottom")
-        self.bp_plot.setLabel("bottom", AXIS_NOT_DOSED)
+        self.bp_plot.showAxis("bottom")
+        self.bp_plot.getAxis("bottom").set_label_texts(AXIS_TEXTS[AXIS_NOT_DOSED])
         self.dose_offset_min: float | None = None
         self.curves = {
             "hr": self.hr_plot.plot(pen=pg.mkPen(theme.HR_COLOUR, width=2)),
@@ -303,7 +364,8 @@ class TrendsPanel(QFrame):
             axis.offset_min = minutes or 0.0
             axis.picture = None  # ticks are cached: draw them again
             axis.update()
-        self.bp_plot.setLabel("bottom", AXIS_NOT_DOSED if minutes is None else AXIS_FROM_DOSE)
+        axis_text = AXIS_NOT_DOSED if minutes is None else AXIS_FROM_DOSE
+        self.bp_plot.getAxis("bottom").set_label_texts(AXIS_TEXTS[axis_text])
 
     def set_window(self, seconds: float | None) -> None:
         """Show the last ``seconds`` of the session (``None`` = all of it)."""
