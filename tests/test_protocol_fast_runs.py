@@ -148,7 +148,14 @@ def test_intellivue_fcs_equals_the_table_loop(data, crc):
 
 
 class ReferenceIntelliVue(IntelliVueStreamParser):
-    """Pleth samples turned into readings one call each, as before the look-up table."""
+    """The plain paths: every message by ``parse_message`` (no layouts), the plain poll
+    decoder (float pleth samples), pleth samples turned into readings one call each."""
+
+    def __init__(self):
+        from sessionmon.devices.protocols.intellivue_client import PollDecoder
+
+        super().__init__()
+        self._decoder = PollDecoder()
 
     def _decode(self, message):
         from sessionmon.devices.protocols import intellivue as iv

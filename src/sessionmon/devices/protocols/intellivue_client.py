@@ -87,31 +87,32 @@ class PollDecoder:
     def decode(self, result: iv.PollResult) -> list[Decoded | Wave | AlarmList]:
         """Return what one poll result says, in order."""
         out: list[Decoded | Wave | AlarmList] = []
-        has_ecg_hr = any(
-            n.physio_id == nom.NOM_ECG_CARD_BEAT_RATE and n.has_value for n in result.numerics
-        )
-        nibp = [n for n in result.numerics if n.physio_id in _NIBP_IDS]
-        for n in result.numerics:
-            if n.physio_id in _NIBP_IDS:
-                continue
-            mapped = nom.NUMERIC_KINDS.get(n.physio_id)
-            if mapped is None:
-                continue
-            kind, origin = mapped
-            if kind is Kind.HR and origin != "ecg" and has_ecg_hr:
-                continue  # the ECG gives the heart rate; the pleth pulse would only repeat it
-            out.append(self._numeric(kind, origin, n))
-        if nibp:
-            out.extend(self._nibp(nibp))
+        numerics = result.numerics
+        if numerics:
+            has_ecg_hr = False
+            nibp = []
+            for n in numerics:
+                if n.physio_id in _NIBP_IDS:
+                    nibp.append(n)
+                elif n.physio_id == nom.NOM_ECG_CARD_BEAT_RATE and n.has_value:
+                    has_ecg_hr = True
+            for n in numerics:
+                if n.physio_id in _NIBP_IDS:
+                    continue
+                mapped = nom.NUMERIC_KINDS.get(n.physio_id)
+                if mapped is None:
+                    continue
+                kind, origin = mapped
+                if kind is Kind.HR and origin != "ecg" and has_ecg_hr:
+                    continue  # the ECG gives the heart rate; the pleth pulse would only repeat it
+                out.append(self._numeric(kind, origin, n))
+            if nibp:
+                out.extend(self._nibp(nibp))
         for w in result.waves:
             kind = nom.WAVE_KINDS.get(w.physio_id)
             if kind is None or w.state & nom.MS_NO_VALUE or not w.samples:
                 continue
-            rate = 1.0 / w.sample_period_s if w.sample_period_s else 125.0
-            samples = w.physical() if kind is Kind.CO2 else tuple(map(float, w.samples))
-            if kind is Kind.CO2 and w.scale is not None:
-                samples = tuple(max(0.0, s) for s in samples)
-            out.append(Wave(kind, samples, rate))
+            out.append(self._wave(kind, w))
         if result.alarms is not None:
             alarms = AlarmList(
                 tuple((a.category, a.priority, a.text or f"alarm {a.code}") for a in result.alarms)
@@ -121,21 +122,23 @@ class PollDecoder:
                 out.append(alarms)
         return out
 
+    def _wave(self, kind: Kind, w: iv.WaveValue) -> Wave:
+        """The :class:`Wave` of one sample array the monitor sent with a value."""
+        rate = 1.0 / w.sample_period_s if w.sample_period_s else 125.0
+        samples = w.physical() if kind is Kind.CO2 else tuple(map(float, w.samples))
+        if kind is Kind.CO2 and w.scale is not None:
+            samples = tuple(max(0.0, s) for s in samples)
+        return Wave(kind, samples, rate)
+
     def _numeric(self, kind: Kind, origin: str, n: iv.NumericValue) -> Decoded:
-        detail = kind.value
-        if n.has_value and n.value is not None:
-            value = n.value
-            if n.physio_id in nom.CO2_IDS:
-                converted = _to_mmhg(value, n.unit)
-                if converted is None:  # a unit sessionmon does not know: no value
-                    return Condition(TC.INVALID_VALUE, detail)
-                value = converted
-            flags = tuple(f for f in (origin, _quality(n.state)) if f)
-            reading = Reading.of(kind, value, n.device_time, flags)
-            if reading is not None:
-                return reading
-            return Condition(TC.INVALID_VALUE, detail)
-        return Condition(TC.INVALID_VALUE, detail)  # invalid / unavailable / NaN: no value
+        key = (kind, origin, n.physio_id, n.state, n.unit, n.value, n.device_time)
+        item = _NUMERIC_ITEMS.get(key)
+        if item is None:
+            item = _numeric_item(kind, origin, n)
+            if len(_NUMERIC_ITEMS) >= _NUMERIC_ITEMS_MAX:
+                _NUMERIC_ITEMS.clear()
+            _NUMERIC_ITEMS[key] = item
+        return item
 
     def _nibp(self, parts: list[iv.NumericValue]) -> list[Decoded]:
         self.nibp_measuring = any(p.state & nom.MS_MSMT_ONGOING for p in parts)
@@ -164,6 +167,30 @@ _NIBP_ORDER = {
     nom.NOM_PRESS_BLD_NONINV_MEAN: 2,
 }
 _NIBP_IDS = frozenset(_NIBP_ORDER)
+
+
+def _numeric_item(kind: Kind, origin: str, n: iv.NumericValue) -> Decoded:
+    """The reading (or ``invalid_value`` condition) of one numeric (pure)."""
+    detail = kind.value
+    if n.has_value and n.value is not None:
+        value = n.value
+        if n.physio_id in nom.CO2_IDS:
+            converted = _to_mmhg(value, n.unit)
+            if converted is None:  # a unit sessionmon does not know: no value
+                return Condition(TC.INVALID_VALUE, detail)
+            value = converted
+        flags = tuple(f for f in (origin, _quality(n.state)) if f)
+        reading = Reading.of(kind, value, n.device_time, flags)
+        if reading is not None:
+            return reading
+        return Condition(TC.INVALID_VALUE, detail)
+    return Condition(TC.INVALID_VALUE, detail)  # invalid / unavailable / NaN: no value
+
+
+#: What a numeric said, by everything it depends on: a monitor repeats its values poll after
+#: poll (readings and conditions are immutable; cleared when full).
+_NUMERIC_ITEMS: dict[tuple[object, ...], Decoded] = {}
+_NUMERIC_ITEMS_MAX = 4096
 
 
 def _quality(state: int) -> str:

@@ -71,6 +71,8 @@ def fcs_bytes(data: bytes | bytearray) -> bytes:
 
 
 _SPECIAL = frozenset((BOF, EOF, ESC))
+BOF_BYTE = bytes((BOF,))
+EOF_BYTE = bytes((EOF,))
 
 
 def escape(data: bytes) -> bytes:
@@ -122,30 +124,40 @@ class Deframer:
         """Return the user data of every frame that ``data`` completed, in order."""
         out: list[bytes] = []
         buf = self._body
+        fresh = len(buf)
         buf += data
         stats = self.stats
+        # walk the buffer by position (one copy, then slices of it) and drop what was read
+        # once at the end; the same cuts and counts as cutting the buffer at every EOF. The
+        # kept buffer holds no EOF, so without one in ``data`` no frame can end here.
+        whole = bytes(buf) if buf.find(EOF, fresh) >= 0 else b""
+        find, rfind = whole.find, whole.rfind
+        pos = 0
         while True:
-            end = buf.find(EOF)
+            end = find(EOF_BYTE, pos)
             if end < 0:
                 break
-            chunk = bytes(buf[:end])
-            del buf[: end + 1]
-            start = chunk.rfind(BOF)
+            start = rfind(BOF_BYTE, pos, end)
             if start < 0:
-                stats.skipped_bytes += len(chunk) + 1
+                stats.skipped_bytes += end - pos + 1
+                pos = end + 1
                 continue
-            before = chunk[:start]
-            if BOF in before:
+            first = find(BOF_BYTE, pos, start)
+            if first >= 0:
                 stats.malformed += 1  # a frame started again before its EOF
-                before = before[: before.find(BOF)]
-            stats.skipped_bytes += len(before)
-            body = chunk[start + 1 :]
+                stats.skipped_bytes += first - pos
+            else:
+                stats.skipped_bytes += start - pos
+            body = whole[start + 1 : end]
+            pos = end + 1
             if body.endswith(b"\x7d"):
                 stats.aborted += 1  # 7D C1: frame abort
                 continue
             message = self._finish(_unescape(body))
             if message is not None:
                 out.append(message)
+        if pos:
+            del buf[:pos]
         if len(buf) > MAX_USER_DATA + HEADER_LEN + FCS_LEN + 16:
             start = buf.rfind(BOF)
             keep = buf[start:] if start >= 0 and len(buf) - start < MAX_USER_DATA else b""
@@ -158,12 +170,12 @@ class Deframer:
         if len(body) < HEADER_LEN + FCS_LEN:
             self.stats.malformed += 1
             return None
-        content, fcs = body[:-FCS_LEN], body[-FCS_LEN:]
-        if fcs_bytes(content) != fcs:
+        content = body[:-FCS_LEN]
+        # the FCS as sent: ones' complement of the running FCS, low byte first
+        if fcs16(content) ^ 0xFFFF != body[-2] | (body[-1] << 8):
             self.stats.fcs_errors += 1
             return None
-        length = int.from_bytes(content[2:4], "big")
-        if content[0] != PROTOCOL_ID or length != len(content) - HEADER_LEN:
+        if content[0] != PROTOCOL_ID or (content[2] << 8 | content[3]) != len(content) - HEADER_LEN:
             self.stats.malformed += 1
             return None
         self.stats.frames += 1

@@ -255,7 +255,7 @@ def _wave(handle: int, raw: bytes, attrs: dict[int, bytes]) -> WaveValue:
     r = ByteReader(raw)
     physio, state = r.u16(), r.u16()
     array = r.take(r.u16())
-    sample_bytes, mask, period, scale = _wave_format(
+    sample_bytes, mask, period, scale = wave_format(
         attrs.get(nom.NOM_ATTR_SA_SPECN),
         attrs.get(nom.NOM_ATTR_TIME_PD_SAMP),
         attrs.get(nom.NOM_ATTR_SCALE_SPECN_I16),
@@ -274,7 +274,7 @@ def _wave(handle: int, raw: bytes, attrs: dict[int, bytes]) -> WaveValue:
 
 
 @functools.lru_cache(maxsize=256)
-def _wave_format(
+def wave_format(
     spec: bytes | None, pd: bytes | None, sc: bytes | None
 ) -> tuple[int, int, float | None, tuple[float, float, int, int] | None]:
     """(sample bytes, sample mask, sample period, scale) of a wave's attributes.

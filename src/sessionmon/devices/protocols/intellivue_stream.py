@@ -8,17 +8,20 @@ are dropped and counted as checksum errors.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from sessionmon.devices.protocols import intellivue as iv
 from sessionmon.devices.protocols.intellivue_client import PollDecoder, Wave
 from sessionmon.devices.protocols.intellivue_frame import Deframer
+from sessionmon.devices.protocols.intellivue_layout import LayoutParser
 from sessionmon.devices.readings import Condition, Decoded, ParserStats, Reading
 from sessionmon.model import Kind
 
 _PLETH = Kind.PLETH
 
 
-def _pleth(sample: float) -> Reading:
-    """The shared pleth reading of ``sample`` (:meth:`Reading.of`), kept by value."""
+def _pleth(sample: int) -> Reading | None:
+    """The shared pleth reading of raw ``sample`` (:meth:`Reading.of`), kept by value."""
     reading = _PLETH_READINGS.get(sample)
     if reading is None:
         reading = Reading.of(_PLETH, sample)
@@ -28,8 +31,34 @@ def _pleth(sample: float) -> Reading:
     return reading
 
 
-#: Pleth readings by sample value (a 16-bit wave has at most 65,536).
-_PLETH_READINGS: dict[float, Reading] = {}
+#: Pleth readings by raw sample value (a 16-bit wave has at most 65,536).
+_PLETH_READINGS: dict[int, Reading | None] = {}
+
+
+class _PlethSamples:
+    """A pleth sample array as the monitor sent it (raw integers), for :func:`_pleth`."""
+
+    __slots__ = ("samples",)
+
+    def __init__(self, samples: tuple[int, ...]) -> None:
+        self.samples = samples
+
+
+class _StreamPollDecoder(PollDecoder):
+    """The poll decoder, with pleth arrays left as raw samples.
+
+    The stream turns each pleth sample into its shared reading; ``Reading.of`` gives the same
+    reading for a raw sample as for the float :meth:`PollDecoder._wave` would make of it, so
+    the float tuple is not built.
+    """
+
+    def _wave(self, kind: Kind, w: iv.WaveValue) -> Wave | _PlethSamples:  # type: ignore[override]
+        if kind is _PLETH:
+            return _PlethSamples(w.samples)
+        return PollDecoder._wave(self, kind, w)
+
+
+_ITEMS = (Reading, Condition)
 
 
 class IntelliVueStreamParser:
@@ -43,7 +72,8 @@ class IntelliVueStreamParser:
         del numerics_every  # each poll result carries each value once
         self.stats = ParserStats()
         self._deframer = Deframer()
-        self._decoder = PollDecoder()
+        self._decoder = _StreamPollDecoder()
+        self._messages = LayoutParser()
 
     @property
     def _buf(self) -> bytearray:
@@ -52,7 +82,7 @@ class IntelliVueStreamParser:
 
     def feed(self, data: bytes) -> list[Decoded]:
         """Decode ``data``; keep any partial frame for the next call."""
-        return [item for frame in self.feed_frames(data) for item in frame]
+        return list(chain.from_iterable(self.feed_frames(data)))
 
     def feed_frames(self, data: bytes) -> list[list[Decoded]]:
         """Like :meth:`feed`, one list per frame."""
@@ -67,7 +97,7 @@ class IntelliVueStreamParser:
 
     def _decode(self, message: bytes) -> list[Decoded]:
         try:
-            parsed = iv.parse_message(message)
+            parsed = self._messages.parse(message)
         except iv.MessageError:
             self._count("bad_messages")
             return []
@@ -76,9 +106,7 @@ class IntelliVueStreamParser:
             return []
         items: list[Decoded] = []
         for item in self._decoder.decode(parsed):
-            if isinstance(item, Reading | Condition):
-                items.append(item)
-            elif isinstance(item, Wave) and item.kind is Kind.PLETH:
+            if type(item) is _PlethSamples:
                 # raw samples are at most 16 bits: always inside the pleth range; the readings
                 # are shared per value (Reading.of), looked up here without the call
                 start = len(items)
@@ -87,6 +115,8 @@ class IntelliVueStreamParser:
                 except KeyError:  # a value not seen yet: made and kept
                     del items[start:]
                     items += map(_pleth, item.samples)
+            elif isinstance(item, _ITEMS):
+                items.append(item)
             elif isinstance(item, Wave):
                 self._count("co2_samples", len(item.samples))
         return items
