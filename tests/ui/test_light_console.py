@@ -13,7 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PySide6.QtCore import QEvent, QObject
 
-from sessionmon.ui.viewmodel import NibpView, NumericView, Spo2View
+from sessionmon.model import AlarmCategory, AlarmPriority
+from sessionmon.ui import theme
+from sessionmon.ui.viewmodel import AlarmItemView, ConsoleView, NibpView, NumericView, Spo2View
 from sessionmon.ui.widgets.nibp_tile import NibpTile
 from sessionmon.ui.widgets.spo2_tile import PLETH_SHRINK_BELOW, Spo2Tile, pleth_range
 
@@ -96,3 +98,85 @@ def test_the_pleth_range_always_holds_the_trace(low, span, shown):
     assert bottom <= low and high <= top
     if wanted is None:
         assert max(span, 1e-6) >= PLETH_SHRINK_BELOW * (top - bottom)
+
+
+def _frame(pleth: np.ndarray, hr: str = "72", priority=None) -> ConsoleView:
+    alarms = ()
+    if priority is not None:
+        alarms = (AlarmItemView("hr_low", "HR LOW", priority, AlarmCategory.PHYSIOLOGICAL),)
+    return ConsoleView(
+        hr=NumericView("HR", hr, "/min", priority),
+        spo2=Spo2View(NumericView("SpO2", "97", "%"), signal_quality=0.9, pleth=pleth),
+        alarms=alarms,
+    )
+
+
+def test_a_frame_with_no_new_pleth_samples_does_not_draw_the_pleth_again(console):
+    window = console.window
+    samples = _pleth(40).pleth
+    window.show_view(_frame(samples))
+    drawn = window.spo2_tile.curve.yData
+    assert np.array_equal(drawn, samples)
+    window.show_view(_frame(samples.copy(), hr="73"))  # the same trace, a new HR
+    assert window.spo2_tile.curve.yData is drawn, "the same trace is not set again"
+    assert window.hr_tile.value.text() == "73"
+    newer = np.append(samples[1:], np.float32(80.0))  # one new sample arrived
+    window.show_view(_frame(newer, hr="73"))
+    assert np.array_equal(window.spo2_tile.curve.yData, newer)
+    window.show_view(_frame(newer[:0], hr="73"))  # the signal is lost: no frozen trace
+    assert window.spo2_tile.plot.isHidden() and not window.spo2_tile.no_signal.isHidden()
+
+
+def test_an_alarm_still_flashes_when_nothing_else_changes(console):
+    window = console.window
+    samples = _pleth(40).pleth
+    fills = []
+    bar = []
+    for phase in (0.1, 0.3, 0.1, 0.3):  # a high-priority alarm flashes at 2 Hz
+        window.flash_phase_override = phase
+        window.show_view(_frame(samples, hr="38", priority=AlarmPriority.HIGH))
+        fills.append(window.hr_tile.background_colour)
+        bar.append(window.alarm_bar.labels[0].styleSheet())
+    lit, dark = theme.ALARM_COLOURS[AlarmPriority.HIGH], theme.PANEL
+    assert fills == [lit, dark, lit, dark]
+    assert bar[0] == bar[2] != bar[1] == bar[3]
+
+
+def _shown_labels(window) -> list:
+    """The alarm bar's visible labels, text and style (a hidden label keeps its old style)."""
+    return [
+        (label.text(), label.styleSheet())
+        for label in window.alarm_bar.labels
+        if not label.isHidden()
+    ]
+
+
+def test_the_window_drawn_frame_by_frame_shows_what_a_fresh_window_shows(console, qtbot):
+    """Parts are drawn only when they changed: after any run of frames the window shows
+    exactly what a window that drew only the last frame shows."""
+    from sessionmon.ui.main_window import MainWindow
+
+    window = console.window
+    samples = _pleth(40).pleth
+    frames = [
+        _frame(samples, "72"),
+        _frame(samples, "38", AlarmPriority.HIGH),
+        _frame(samples[:0], "38", AlarmPriority.HIGH),
+        _frame(samples, "74"),
+    ]
+    for index, last in enumerate(frames):
+        for view in frames[: index + 1]:
+            window.show_view(view)
+        fresh = MainWindow(console.controller)
+        qtbot.addWidget(fresh)
+        fresh.flash_phase_override = 0.0
+        fresh.show_view(last)
+        for name in ("hr_tile", "spo2_tile", "nibp_tile"):
+            ours, theirs = getattr(window, name), getattr(fresh, name)
+            assert ours.value.text() == theirs.value.text()
+            assert ours.styleSheet() == theirs.styleSheet()
+            assert ours.value.styleSheet() == theirs.value.styleSheet()
+        assert _shown_labels(window) == _shown_labels(fresh)
+        assert window.alarm_bar.no_alarm.isHidden() == fresh.alarm_bar.no_alarm.isHidden()
+        assert window.spo2_tile.plot.isHidden() == fresh.spo2_tile.plot.isHidden()
+        assert window.header.clock.text() == fresh.header.clock.text()

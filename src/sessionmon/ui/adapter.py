@@ -189,6 +189,8 @@ CO2_WINDOW_S = 12.0
 
 
 def _enum(value: Any, enum: type) -> Any:
+    if value is None or type(value) is enum:
+        return value  # nothing to convert (no exception raised and caught every frame)
     try:
         return enum(getattr(value, "value", value))
     except ValueError:
@@ -307,7 +309,8 @@ def _signal_quality(snapshot: Any) -> tuple[float, str]:
         return 0.0, "sensor off"
     if conditions & {"artifact", "searching"}:
         return 0.3, "artifact"
-    pi = snapshot.value(Kind.PI)
+    pi_entry = snapshot.values.get(Kind.PI)
+    pi = pi_entry.value if pi_entry is not None else None
     if conditions & {"low_perfusion", "low_signal"} or (pi is not None and pi < 0.3):
         return 0.45, "weak"
     if pi is None:

@@ -45,6 +45,9 @@ def _worst(resp):
 #: so a moving time axis never repaints all of them in one frame.
 TREND_EVERY_N_FRAMES = 12
 
+#: What a part of the window was last drawn with, before its first frame (equal to nothing).
+_NOT_DRAWN = object()
+
 
 def dose_offset_min(view: ConsoleView) -> float | None:
     """Minutes from the session start to the dose (the trend axis counts from it), or None."""
@@ -64,17 +67,40 @@ class FrameDrawing(_Base):
             return self.flash_phase_override
         return self._flash_clock.elapsed() / 1000.0
 
+    def _changed(self, part: str, key: object) -> bool:
+        """Whether ``part`` of the window must be drawn again for ``key`` (what it shows).
+
+        A part is drawn only when what it shows changed since it was last drawn (its view and
+        its flash state): at 1x most frames change nothing but the pleth, and every call into a
+        widget costs Python and Qt time even when it ends up setting nothing.
+        """
+        if self._parts_drawn.get(part, _NOT_DRAWN) == key:
+            return False
+        self._parts_drawn[part] = key
+        return True
+
     def show_view(self, view: ConsoleView) -> None:
-        """Draw ``view`` (called at 25 Hz by the controller's frame timer)."""
+        """Draw ``view`` (called at 25 Hz by the controller's frame timer): each part whose view
+        or flash state changed since the last frame."""
         phase = self.flash_phase()
-        self.header.set_view(view.header)
+        # The audio indicator sits in the header's row: its text is part of the header's fit.
+        if self._changed("header", (view.header, self.alarm_bar.audio.text())):
+            self.header.set_view(view.header)
         self.checks.set_checks(view.checks)
         self.device_status.set_devices(view.devices)
-        self.hr_tile.set_view(view.hr, theme.flash_on(view.hr.priority, phase))
+        hr_lit = theme.flash_on(view.hr.priority, phase)
+        if self._changed("hr", (view.hr, hr_lit)):
+            self.hr_tile.set_view(view.hr, hr_lit)
         self.spo2_tile.set_spo2(view.spo2, theme.flash_on(view.spo2.spo2.priority, phase))
-        self.nibp_tile.set_nibp(view.nibp, theme.flash_on(view.nibp.priority, phase))
+        nibp_lit = theme.flash_on(view.nibp.priority, phase)
+        # the interval list too: a choice the console refused is put back by the next frame
+        shown_interval = self.nibp_tile.interval_box.currentIndex()
+        if self._changed("nibp", (view.nibp, nibp_lit, shown_interval)):
+            self.nibp_tile.set_nibp(view.nibp, nibp_lit)
         self._show_respiration(view, phase)
-        self.alarm_bar.set_state(view.alarms, view.audio, phase)
+        alarms_lit = tuple(theme.flash_on(a.priority, phase) for a in view.alarms)
+        if self._changed("alarms", (view.alarms, view.audio, alarms_lit)):
+            self.alarm_bar.set_state(view.alarms, view.audio, phase)
         now_s = (
             (view.now - view.session_start).total_seconds()
             if view.now and view.session_start
@@ -92,16 +118,18 @@ class FrameDrawing(_Base):
             turn = self._frames % TREND_EVERY_N_FRAMES
             if turn < len(self.trends.all_plots):
                 self.trends.redraw(self.controller.trends, view.markers, now_s, (turn,))
-        self.banner.setVisible(self.controller.simulator or view.header.simulated)
+        simulated = self.controller.simulator or view.header.simulated
         live = self.controller.has_session and not view.header.locked
         phase_text = self.controller.runtime.phase if self.controller.runtime else None
-        self.baseline_button.setEnabled(live and phase_text is SessionPhase.PLANNED)
-        self.dose_button.setEnabled(
-            live
-            and phase_text in (SessionPhase.PLANNED, SessionPhase.BASELINE, SessionPhase.DOSING)
-        )
-        for button in (self.checklist_button, self.note_button, self.discharge_button):
-            button.setEnabled(live)
+        if self._changed("actions", (simulated, live, phase_text)):
+            self.banner.setVisible(simulated)
+            self.baseline_button.setEnabled(live and phase_text is SessionPhase.PLANNED)
+            self.dose_button.setEnabled(
+                live
+                and phase_text in (SessionPhase.PLANNED, SessionPhase.BASELINE, SessionPhase.DOSING)
+            )
+            for button in (self.checklist_button, self.note_button, self.discharge_button):
+                button.setEnabled(live)
 
     def _show_respiration(self, view, phase: float) -> None:
         """RR and etCO2 tiles and trend, only when the session has a respiration source.
@@ -124,11 +152,16 @@ class FrameDrawing(_Base):
             self.rr_tile.setVisible(shown)
         if resp is None:
             return
+        numerics = (resp.rr, resp.etco2, resp.fico2_text)  # what the RR tile may show
         if etco2_shown:
-            self.rr_tile.set_rr(resp, theme.flash_on(resp.rr.priority, phase))
+            rr_lit = theme.flash_on(resp.rr.priority, phase)
+            if self._changed("rr", (numerics, rr_lit, False)):
+                self.rr_tile.set_rr(resp, rr_lit)
             self.etco2_tile.set_co2(resp, theme.flash_on(resp.etco2.priority, phase))
         else:
-            self.rr_tile.set_rr(resp, theme.flash_on(_worst(resp), phase), co2_line=True)
+            rr_lit = theme.flash_on(_worst(resp), phase)
+            if self._changed("rr", (numerics, rr_lit, True)):
+                self.rr_tile.set_rr(resp, rr_lit, co2_line=True)
 
     def _respiration_places(self, row_px: int | None) -> tuple[bool, bool, bool]:
         """Where the breathing tiles go in a tile row ``row_px`` wide (None: not shown):

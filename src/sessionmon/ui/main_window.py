@@ -90,6 +90,7 @@ class MainWindow(
         self.export_progress: QProgressDialog | None = None
         self.last_export_progress = 0  # percent the progress dialog showed last
         self._markers_shown: tuple = ()
+        self._parts_drawn: dict[str, object] = {}  # what each part was last drawn with
         self.banner = SimulationBanner()
         self.alarm_bar = AlarmBar()
         self.header = SessionHeader()

@@ -77,6 +77,7 @@ class ConsoleWindow(Protocol):
     _flash_clock: QElapsedTimer
     _frames: int
     _markers_shown: tuple
+    _parts_drawn: dict[str, object]
     _tiles_row: QHBoxLayout
     _trends_row: QHBoxLayout
     _etco2_beside_trends: bool

@@ -105,6 +105,9 @@ class Etco2Tile(NumericTile):
         self.extra.addLayout(bottom)
         self._x = np.zeros(0)
         self._rate = 0.0
+        #: The capnogram on screen and its rate (drawn again only when new samples arrived).
+        self._drawn: np.ndarray | None = None
+        self._drawn_rate = 0.0
         self.apply_text_colour(theme.CO2_COLOUR)
 
     def _value_size_changed(self, px: int) -> None:
@@ -150,10 +153,22 @@ class Etco2Tile(NumericTile):
         if self.plot.isVisibleTo(self) != drawn:
             self.plot.setVisible(drawn)
         samples = view.co2
-        if len(samples) and view.co2_rate_hz > 0:
-            if len(self._x) != len(samples) or self._rate != view.co2_rate_hz:
-                self._rate = view.co2_rate_hz
-                self._x = np.arange(len(samples), dtype=float) / view.co2_rate_hz
+        if view.co2_rate_hz != self._drawn_rate or not np.array_equal(samples, self._drawn):
+            self._draw_capnogram(samples, view.co2_rate_hz)  # new samples arrived
+        text = f"FiCO2 {view.fico2_text}"
+        if rr is not None:
+            text = f"RR {rr.value}  FiCO2 {view.fico2_text}"
+        if self.fico2_label.text() != text:
+            self.fico2_label.setText(text)
+
+    def _draw_capnogram(self, samples: np.ndarray, rate_hz: float) -> None:
+        """Draw ``samples`` (oldest first) at ``rate_hz``; none: an empty plot."""
+        self._drawn = samples.copy()  # a copy: a caller may reuse its array
+        self._drawn_rate = rate_hz
+        if len(samples) and rate_hz > 0:
+            if len(self._x) != len(samples) or self._rate != rate_hz:
+                self._rate = rate_hz
+                self._x = np.arange(len(samples), dtype=float) / rate_hz
             # the trace may leave the fixed range (etCO2 over 60 mmHg): the bounds cover it
             low, high = float(samples.min()), float(samples.max())
             self.curve.set_bounds(
@@ -163,8 +178,3 @@ class Etco2Tile(NumericTile):
             self.curve.setData(self._x, samples)
         else:
             self.curve.setData([], [])
-        text = f"FiCO2 {view.fico2_text}"
-        if rr is not None:
-            text = f"RR {rr.value}  FiCO2 {view.fico2_text}"
-        if self.fico2_label.text() != text:
-            self.fico2_label.setText(text)

@@ -111,6 +111,10 @@ class Spo2Tile(NumericTile):
         bottom.addWidget(self.pi_label)
         self.extra.addLayout(bottom)
         self._x = np.zeros(0)
+        #: What is on screen: the numeric and signal line's inputs, the pleth drawn and its rate.
+        self._shown_key: tuple | None = None
+        self._drawn: np.ndarray | None = None
+        self._drawn_rate = 0.0
         self.apply_text_colour(theme.SPO2_COLOUR)
 
     def _value_size_changed(self, px: int) -> None:
@@ -143,9 +147,26 @@ class Spo2Tile(NumericTile):
             )
 
     def set_spo2(self, view: Spo2View, lit: bool = True) -> None:
-        """Show ``view`` (numeric, pleth, quality)."""
-        self.set_view(view.spo2, lit)
+        """Show ``view`` (numeric, pleth, quality).
+
+        Only what changed is drawn again: the numeric and the signal line when their view or
+        flash state changed, the pleth when new samples arrived (at 1x the console drains the
+        oximeter about 13 times a second, the frame comes 25 times).
+        """
+        key = (view.spo2, lit, view.pi_text, view.signal_quality, view.quality_text)
+        if key != self._shown_key:
+            self._shown_key = key
+            self.set_view(view.spo2, lit)
+            self.quality.setValue(round(view.signal_quality * 100))
+            self.quality_label.setText(view.quality_text)
+            self.pi_label.setText(f"PI {view.pi_text}")
+            if not len(view.pleth):
+                self.no_signal.setText(view.quality_text or "no signal")
         samples = view.pleth
+        if view.pleth_rate_hz == self._drawn_rate and np.array_equal(samples, self._drawn):
+            return  # the same trace as on screen: nothing to draw
+        self._drawn = samples.copy()  # a copy: a caller may reuse its array
+        self._drawn_rate = view.pleth_rate_hz
         if len(samples):
             if len(self._x) != len(samples):
                 self._x = np.arange(len(samples), dtype=float) / view.pleth_rate_hz
@@ -170,6 +191,3 @@ class Spo2Tile(NumericTile):
             self.no_signal.setVisible(not live)
         if not live:
             self.no_signal.setText(view.quality_text or "no signal")
-        self.quality.setValue(round(view.signal_quality * 100))
-        self.quality_label.setText(view.quality_text)
-        self.pi_label.setText(f"PI {view.pi_text}")
