@@ -46,6 +46,7 @@ from sessionmon.devices.protocols.base import (
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.protocols.fast_runs import gate_events, good_run
+from sessionmon.devices.protocols.guarded_scan import GuardedFrameScan
 from sessionmon.devices.readings import Condition, Decoded, Reading
 from sessionmon.model import Kind
 
@@ -56,7 +57,7 @@ _FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{4}")
 _PLETH_READINGS = [Reading.of(Kind.PLETH, v) for v in range(128)]
 
 
-class Cms50LegacyParser(FrameParser):
+class Cms50LegacyParser(GuardedFrameScan, FrameParser):
     """Parser of the legacy 5-byte CMS50 stream.
 
     Parameters
@@ -76,28 +77,7 @@ class Cms50LegacyParser(FrameParser):
         self._guard.reset()
 
     def _scan(self, frames: list[list[Decoded]]) -> int:
-        buf = self._buf
-        pos = 0
-        guard = self._guard
-        decode = self._decode
-        search = _FRAME.search
-        while True:
-            if guard.confirmed and self._base + pos == self._expected:
-                pos = self._run(frames, pos)  # in step: the frames ahead at once
-            match = search(buf, pos)
-            if match is None:
-                break
-            start = match.start()
-            end = start + FRAME_LEN
-            raw = match.group()
-            in_place = self._accept(start, end)
-            if in_place and guard.confirmed:  # the usual case: straight through
-                frames.append(decode(raw))
-            else:
-                for released in guard.frame(in_place, _key(raw), raw):
-                    frames.append(decode(released))
-            pos = end
-        return max(pos, len(buf) - (FRAME_LEN - 1))
+        return self._scan_guarded(frames, _FRAME.search, FRAME_LEN, _key, self._decode)
 
     def _run(self, frames: list[list[Decoded]], pos: int) -> int:
         """Decode the run of frames at ``pos`` of a confirmed stream in step; return its end.

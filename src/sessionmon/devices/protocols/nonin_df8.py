@@ -38,6 +38,7 @@ from sessionmon.devices.protocols.base import (
 )
 from sessionmon.devices.protocols.encoding import OximeterEncoderBase, OximeterValues
 from sessionmon.devices.protocols.fast_runs import good_run
+from sessionmon.devices.protocols.guarded_scan import GuardedFrameScan
 from sessionmon.devices.readings import Condition, Decoded
 from sessionmon.model import Kind
 
@@ -49,7 +50,7 @@ CONFIRM_FRAMES = 3
 _FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{2}[\x00-\xff]", re.DOTALL)
 
 
-class NoninDf8Parser(FrameParser):
+class NoninDf8Parser(GuardedFrameScan, FrameParser):
     """Parser of Nonin data format #8 (every confirmed frame's values are emitted)."""
 
     def __init__(self) -> None:
@@ -60,27 +61,7 @@ class NoninDf8Parser(FrameParser):
         self._guard.reset()
 
     def _scan(self, frames: list[list[Decoded]]) -> int:
-        buf = self._buf
-        pos = 0
-        guard = self._guard
-        search = _FRAME.search
-        while True:
-            if guard.confirmed and self._base + pos == self._expected:
-                pos = self._run(frames, pos)  # in step: the frames ahead at once
-            match = search(buf, pos)
-            if match is None:
-                break
-            start = match.start()
-            end = start + FRAME_LEN
-            raw = match.group()
-            in_place = self._accept(start, end)
-            if in_place and guard.confirmed:  # the usual case: straight through
-                frames.append(_decode(raw))
-            else:
-                for released in guard.frame(in_place, _key(raw), raw):
-                    frames.append(_decode(released))
-            pos = end
-        return max(pos, len(buf) - (FRAME_LEN - 1))
+        return self._scan_guarded(frames, _FRAME.search, FRAME_LEN, _key, _decode)
 
     def _run(self, frames: list[list[Decoded]], pos: int) -> int:
         """Decode the run of frames at ``pos`` of a confirmed stream in step; return its end.
