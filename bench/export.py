@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sessionmon.clock import ManualClock
 from sessionmon.export import export_session
+from sessionmon.export.run import FORMAT_RUNS
 from sessionmon.model import (
     AlarmCategory,
     AlarmLogAction,
@@ -176,18 +177,7 @@ def build(store: SessionStore, hours: int = HOURS) -> Session:
     return session
 
 
-RUNS = [
-    ("pdf", False),
-    ("rems", False),
-    ("csv", False),
-    ("csv", True),
-    ("parquet", False),
-    ("parquet", True),
-    ("json", False),
-    ("json", True),
-    ("fhir", False),
-    ("hl7", False),
-]
+RUNS = FORMAT_RUNS
 
 
 #: Runs the CLI and, at exit, prints the process's own peak resident memory (Linux ``VmHWM``;

@@ -23,7 +23,7 @@ from sessionmon.clock import ManualClock
 from sessionmon.export import load_record
 from sessionmon.export.columnar import seconds_text
 from sessionmon.export.deidentify import deidentify
-from sessionmon.export.run import _write_format
+from sessionmon.export.run import FORMAT_RUNS, _write_format
 from sessionmon.export.stored import StoredMeasurements, StoredWaveform
 from sessionmon.model import (
     Event,
@@ -41,18 +41,7 @@ from sessionmon.store import SessionStore, export_reads, keys
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-RUNS = [
-    ("pdf", False),
-    ("rems", False),
-    ("csv", False),
-    ("csv", True),
-    ("parquet", False),
-    ("parquet", True),
-    ("json", False),
-    ("json", True),
-    ("fhir", False),
-    ("hl7", False),
-]
+RUNS = FORMAT_RUNS
 
 
 def _record_session(store: SessionStore, *, dosed: bool = True, minutes: int = 12) -> Session:

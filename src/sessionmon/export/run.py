@@ -35,6 +35,13 @@ FORMATS: dict[str, str] = {
 }
 #: Formats that can carry the pleth waveform (``--waveform``).
 WAVEFORM_FORMATS = frozenset({"csv", "parquet", "json"})
+#: Every export a session has: each format, and with the waveform where it takes one.
+FORMAT_RUNS: tuple[tuple[str, bool], ...] = tuple(
+    (fmt, waveform)
+    for fmt in FORMATS
+    for waveform in (False, True)
+    if not waveform or fmt in WAVEFORM_FORMATS
+)
 #: File mode of every exported file.
 EXPORT_MODE = 0o600
 #: Formats that fill the REMS monitoring form (when not de-identified).
