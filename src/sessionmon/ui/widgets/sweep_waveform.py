@@ -1,0 +1,238 @@
+"""A live waveform drawn as bedside monitors draw it: in sweep mode, with an erase gap.
+
+The trace stays where it was drawn; the write point moves left to right, a gap just ahead of
+it erases the oldest trace, and at the right edge it wraps back to the left. Each frame only
+the narrow strip between the old and the new write point (and the gap ahead of it) is
+invalidated, so Qt repaints a few pixels' width instead of the whole waveform.
+
+Samples are placed by their index in the stream (how many the source had received), so the
+widget knows which samples are new: sample ``i`` sits in slot ``i mod slots``, one slot per
+sample across the width.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+#: The erase gap ahead of the write point, as a share of the sweep (a few tenths of a second).
+GAP_SHARE = 0.04
+
+
+class SweepWaveform(QWidget):
+    """A waveform of ``seconds`` across the width, written in sweep mode.
+
+    Parameters
+    ----------
+    colour : str
+        The trace colour.
+    background : str
+        The colour behind the trace (the widget is opaque: Qt paints nothing beneath it).
+    seconds : float
+        Seconds of signal across the width (the sweep's length).
+    line_width : float
+        The trace width in device-independent pixels.
+    parent : QWidget or None
+        The Qt parent.
+    """
+
+    def __init__(
+        self,
+        colour: str,
+        background: str,
+        seconds: float,
+        line_width: float = 2.0,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.seconds = float(seconds)
+        self._pen = QPen(QColor(colour), line_width)
+        self._pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+        self._pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        self._background = QColor(background)
+        # Every pixel is painted here: Qt need not repaint the tile beneath a strip first.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        #: Pixels added either side of a strip: the pen reaches past its points.
+        self._pad = math.ceil(line_width) + 1
+        self._range = (0.0, 1.0)
+        self._rate = 0.0
+        #: One value per slot (NaN: nothing drawn there); its length is the sweep in samples.
+        self.trace = np.full(0, np.nan)
+        #: How many samples of the stream were received when the trace was last written.
+        self._received: int | None = None
+        #: The samples last shown when the source gives no count (hand-made views).
+        self._uncounted: np.ndarray | None = None
+        #: The strips asked to be repainted by the last :meth:`show_samples` (tests read it).
+        self.last_invalidated: list[QRect] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        """The size hint of the pyqtgraph view this widget replaced (Qt's graphics view
+        default), so the console's layout is the same as before; the layout stretches it."""
+        return QSize(600, 480)
+
+    # -- what is on screen ----------------------------------------------------------------
+
+    @property
+    def slots(self) -> int:
+        """Samples across the width (0 before the first sample)."""
+        return int(self.trace.size)
+
+    @property
+    def gap_slots(self) -> int:
+        """Slots erased ahead of the write point."""
+        return max(1, round(GAP_SHARE * self.slots)) if self.slots else 0
+
+    @property
+    def write_slot(self) -> int | None:
+        """The slot of the newest sample drawn (None: nothing drawn)."""
+        if self._received is None or not self.slots:
+            return None
+        return (self._received - 1) % self.slots
+
+    @property
+    def has_trace(self) -> bool:
+        """Whether any trace is drawn."""
+        return bool(self.slots) and bool(np.isfinite(self.trace).any())
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """The values at the bottom and at the top edge."""
+        return self._range
+
+    def x_of_slot(self, slot: float) -> float:
+        """The x coordinate (device-independent pixels) of ``slot``."""
+        return slot * self.width() / self.slots if self.slots else 0.0
+
+    def y_of_value(self, value: float) -> float:
+        """The y coordinate of ``value`` under the range in force."""
+        bottom, top = self._range
+        return (top - value) / (top - bottom) * self.height()
+
+    # -- input ----------------------------------------------------------------------------
+
+    def set_range(self, bottom: float, top: float) -> None:
+        """Show values from ``bottom`` to ``top``; a new range redraws the whole trace."""
+        if top <= bottom:
+            top = bottom + 1e-6
+        if (bottom, top) != self._range:
+            self._range = (bottom, top)
+            self.update()
+
+    def clear(self) -> None:
+        """Erase the whole trace (the signal is lost: never a frozen waveform)."""
+        had = self.has_trace
+        self.trace[:] = np.nan
+        self._received = None
+        self._uncounted = None
+        self.last_invalidated = []
+        if had:
+            self.update()
+
+    def show_samples(self, samples: np.ndarray, received: int, rate_hz: float) -> None:
+        """Draw what is new in ``samples``.
+
+        Parameters
+        ----------
+        samples : numpy.ndarray
+            The newest samples of the stream, oldest first (a window of the recent seconds).
+        received : int
+            How many samples the stream has delivered so far, the last of ``samples``
+            included; 0 when the source does not count (then a changed window is drawn whole).
+        rate_hz : float
+            The sample rate; a new rate starts a new sweep.
+        """
+        count = len(samples)
+        if not count or rate_hz <= 0:
+            self.clear()
+            return
+        if rate_hz != self._rate:
+            self._start_sweep(rate_hz)
+        if received <= 0:
+            # No count: a window that changed is drawn whole from the left.
+            if self._uncounted is not None and np.array_equal(samples, self._uncounted):
+                return
+            self._uncounted = samples.copy()
+            self.trace[:] = np.nan
+            self._received = None
+            received = count
+        previous = self._received
+        if previous is not None and received == previous:
+            return  # nothing new
+        if previous is None or received < previous or received - previous >= self.slots:
+            # A new sweep (first samples, another stream, or more than a sweep since the
+            # last frame): nothing of the old trace is still in the window.
+            self.trace[:] = np.nan
+            new = min(count, self.slots)
+            self.update()
+            self.last_invalidated = [self.rect()]
+            previous = None
+        else:
+            new = min(received - previous, count)
+            # samples the window no longer holds (a long stall): their slots are erased
+            self.trace[np.arange(previous, received - new) % self.slots] = np.nan
+        first = received - new
+        self.trace[np.arange(first, received) % self.slots] = samples[count - new :]
+        gap = self.gap_slots
+        self.trace[np.arange(received, received + gap) % self.slots] = np.nan
+        if previous is not None:
+            self.last_invalidated = self._invalidate(previous - 1, received + gap)
+        self._received = received
+
+    def _start_sweep(self, rate_hz: float) -> None:
+        """A new sample rate: a new, empty sweep of :attr:`seconds` at that rate."""
+        self._rate = float(rate_hz)
+        self.trace = np.full(max(2, round(self.seconds * rate_hz)), np.nan)
+        self._received = None
+        self.update()
+
+    def _invalidate(self, first: int, last: int) -> list[QRect]:
+        """Ask Qt to repaint the strip from slot index ``first`` to ``last`` (stream indices,
+        wrapping at the right edge); return the rectangles asked for."""
+        slots = self.slots
+        if last - first + 1 >= slots:
+            self.update()
+            return [self.rect()]
+        start, end = first % slots, last % slots
+        spans = [(start, end)] if start <= end else [(start, slots), (0, end)]
+        rects = []
+        for low, high in spans:
+            left = math.floor(self.x_of_slot(low)) - self._pad
+            right = math.ceil(self.x_of_slot(high)) + self._pad
+            rect = QRect(left, 0, right - left + 1, self.height()).intersected(self.rect())
+            if not rect.isEmpty():
+                rects.append(rect)
+                self.update(rect)
+        return rects
+
+    # -- painting -------------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        """Draw the part of the trace in each invalidated rectangle, nothing else."""
+        painter = QPainter(self)
+        for rect in event.region():
+            painter.fillRect(rect, self._background)
+        if not self.slots or self.width() <= 0:
+            painter.end()
+            return
+        painter.setPen(self._pen)
+        step = self.width() / self.slots
+        for rect in event.region():
+            low = max(0, math.floor((rect.left() - self._pad) / step) - 1)
+            high = min(self.slots - 1, math.ceil((rect.right() + self._pad) / step) + 1)
+            if high <= low:
+                continue
+            values = self.trace[low : high + 1]
+            if not np.isfinite(values).any():
+                continue
+            painter.setClipRect(rect)
+            xs = np.arange(low, high + 1, dtype=float) * step
+            bottom, top = self._range
+            ys = (top - values) * (self.height() / (top - bottom))
+            painter.drawPath(pg.arrayToQPath(xs, ys, connect="finite"))
+        painter.end()
