@@ -137,7 +137,9 @@ def test_on_a_high_dpi_screen_the_trace_is_drawn_at_device_resolution(qtbot):
     wave.render(image)
     drawn = trace_columns(image, COLOUR)
     assert max(drawn) >= 1196, "edge to edge in device pixels"
-    gap = range(math.ceil(2 * wave.x_of_slot(4)) + 3, math.floor(2 * wave.x_of_slot(5 + 18)) - 2)
+    gap = range(
+        math.ceil(2 * wave.x_of_slot(4)) + 3, math.floor(2 * wave.x_of_slot(5 + wave.gap_slots)) - 2
+    )
     assert len(gap) > 40 and not drawn & set(gap)
     # the pen is 2 px wide in screen units: 4 device pixels at 2x
     column = 2 * round(wave.x_of_slot(200))

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 #: The erase gap ahead of the write point, as a share of the sweep (a few tenths of a second).
 GAP_SHARE = 0.04
+#: The gap is never narrower than this (device-independent pixels), so it is seen on a small tile.
+MIN_GAP_PX = 8
 
 
 class SweepWaveform(QWidget):
@@ -85,8 +87,11 @@ class SweepWaveform(QWidget):
 
     @property
     def gap_slots(self) -> int:
-        """Slots erased ahead of the write point."""
-        return max(1, round(GAP_SHARE * self.slots)) if self.slots else 0
+        """Slots erased ahead of the write point (at least :data:`MIN_GAP_PX` wide)."""
+        if not self.slots:
+            return 0
+        narrowest = math.ceil(MIN_GAP_PX * self.slots / max(1, self.width()))
+        return min(self.slots // 4, max(1, round(GAP_SHARE * self.slots), narrowest))
 
     @property
     def write_slot(self) -> int | None:
