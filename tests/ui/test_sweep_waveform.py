@@ -103,9 +103,12 @@ def test_losing_the_signal_clears_the_trace_and_its_return_draws_afresh(qtbot):
     wave.show_samples(STREAM[:0], 700, RATE)  # no live signal: no frozen waveform
     assert not wave.has_trace
     assert not trace_columns(wave.grab().toImage(), COLOUR)
-    _feed(wave, 760, window=60)  # the signal is back: one second of it
-    assert np.isfinite(wave.trace).sum() == 60, "what came, nothing of the old sweep"
-    assert wave.write_slot == 759 % SLOTS
+    wave.show_samples(STREAM[:0], 715, RATE)  # still lost: junk may arrive meanwhile
+    _feed(wave, 775)  # the signal is back: one second of it after the loss
+    drawn = np.isfinite(wave.trace)
+    assert drawn.sum() == 60, "what came since, nothing from before the loss"
+    assert np.array_equal(wave.trace[np.arange(715, 775) % SLOTS], STREAM[715:775])
+    assert wave.write_slot == 774 % SLOTS
 
 
 def test_a_resized_waveform_is_drawn_whole_at_the_new_width(qtbot):

@@ -69,6 +69,9 @@ class SweepWaveform(QWidget):
         self._received: int | None = None
         #: The samples last shown when the source gives no count (hand-made views).
         self._uncounted: np.ndarray | None = None
+        #: The stream's count while the signal was last lost: samples up to it are never drawn
+        #: (the window after a loss still holds the trace from before it).
+        self._lost_at: int | None = None
         #: The strips asked to be repainted by the last :meth:`show_samples` (tests read it).
         self.last_invalidated: list[QRect] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -149,12 +152,15 @@ class SweepWaveform(QWidget):
         received : int
             How many samples the stream has delivered so far, the last of ``samples``
             included; 0 when the source does not count (then a changed window is drawn whole).
+            After the signal was lost (no samples), only what arrived since is drawn.
         rate_hz : float
             The sample rate; a new rate starts a new sweep.
         """
         count = len(samples)
         if not count or rate_hz <= 0:
             self.clear()
+            if received > 0:
+                self._lost_at = received
             return
         if rate_hz != self._rate:
             self._start_sweep(rate_hz)
@@ -174,6 +180,12 @@ class SweepWaveform(QWidget):
             # last frame): nothing of the old trace is still in the window.
             self.trace[:] = np.nan
             new = min(count, self.slots)
+            lost_at, self._lost_at = self._lost_at, None
+            if lost_at is not None and previous is None and received >= lost_at:
+                new = min(new, received - lost_at)  # nothing from before the loss
+                if new == 0:
+                    self._lost_at = lost_at  # still nothing new since the loss
+                    return
             self.update()
             self.last_invalidated = [self.rect()]
             previous = None
