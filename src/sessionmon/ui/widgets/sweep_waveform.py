@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 #: The erase gap ahead of the write point, as a share of the sweep (a few tenths of a second).
@@ -239,17 +239,38 @@ class SweepWaveform(QWidget):
             return
         painter.setPen(self._pen)
         step = self.width() / self.slots
+        bottom, top = self._range
+        scale = self.height() / (top - bottom)
         for rect in event.region():
             low = max(0, math.floor((rect.left() - self._pad) / step) - 1)
             high = min(self.slots - 1, math.ceil((rect.right() + self._pad) / step) + 1)
             if high <= low:
                 continue
             values = self.trace[low : high + 1]
-            if not np.isfinite(values).any():
+            drawn = np.isfinite(values)
+            if not drawn.any():
                 continue
             painter.setClipRect(rect)
-            xs = np.arange(low, high + 1, dtype=float) * step
-            bottom, top = self._range
-            ys = (top - values) * (self.height() / (top - bottom))
-            painter.drawPath(pg.arrayToQPath(xs, ys, connect="finite"))
+            ys = (top - values) * scale
+            for first, last in _runs(drawn):
+                if last > first:  # a lone sample between gaps has no line to draw
+                    xs = np.arange(low + first, low + last + 1, dtype=float) * step
+                    painter.drawPolyline(_polygon(xs, ys[first : last + 1]))
         painter.end()
+
+
+def _runs(drawn: np.ndarray) -> list[tuple[int, int]]:
+    """The ``(first, last)`` indices of each run of True in ``drawn``."""
+    if drawn.all():
+        return [(0, len(drawn) - 1)]
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], drawn, [False])).astype(np.int8)))
+    return list(zip(edges[::2].tolist(), (edges[1::2] - 1).tolist(), strict=True))
+
+
+def _polygon(xs: np.ndarray, ys: np.ndarray) -> QPolygonF:
+    """A polygon of the points ``(xs, ys)``, filled through numpy (no Python loop)."""
+    polygon = pg.functions.create_qpolygonf(len(xs))
+    points = pg.functions.ndarray_from_qpolygonf(polygon)
+    points[:, 0] = xs
+    points[:, 1] = ys
+    return polygon
