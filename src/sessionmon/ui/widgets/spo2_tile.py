@@ -71,6 +71,9 @@ class Spo2Tile(NumericTile):
         self.wave.setMinimumHeight(70)
         self.wave.setMinimumWidth(120)
         self._y_range: tuple[float, float] | None = None
+        #: The pleth's sample count, length and rate last drawn (a frame with the same has
+        #: nothing new to draw).
+        self._pleth_counted: tuple[int, int, float] | None = None
         self.quality = QProgressBar()
         self.quality.setRange(0, 100)
         self.quality.setTextVisible(False)
@@ -153,6 +156,10 @@ class Spo2Tile(NumericTile):
                 self.no_signal.setText(view.quality_text or "no signal")
         samples = view.pleth
         live = bool(len(samples))
+        counted = (view.pleth_received, len(samples), view.pleth_rate_hz)
+        if live and view.pleth_received and counted == self._pleth_counted:
+            return  # no new sample since the last frame: the trace on screen is current
+        self._pleth_counted = counted
         if live:
             wanted = pleth_range(float(samples.min()), float(samples.max()), self._y_range)
             if wanted is not None:
