@@ -72,8 +72,6 @@ class SweepWaveform(QWidget):
         #: The stream's count while the signal was last lost: samples up to it are never drawn
         #: (the window after a loss still holds the trace from before it).
         self._lost_at: int | None = None
-        #: The strips asked to be repainted by the last :meth:`show_samples` (tests read it).
-        self.last_invalidated: list[QRect] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
@@ -117,11 +115,6 @@ class SweepWaveform(QWidget):
         """The x coordinate (device-independent pixels) of ``slot``."""
         return slot * self.width() / self.slots if self.slots else 0.0
 
-    def y_of_value(self, value: float) -> float:
-        """The y coordinate of ``value`` under the range in force."""
-        bottom, top = self._range
-        return (top - value) / (top - bottom) * self.height()
-
     # -- input ----------------------------------------------------------------------------
 
     def set_range(self, bottom: float, top: float) -> None:
@@ -138,7 +131,6 @@ class SweepWaveform(QWidget):
         self.trace[:] = np.nan
         self._received = None
         self._uncounted = None
-        self.last_invalidated = []
         if had:
             self.update()
 
@@ -187,7 +179,6 @@ class SweepWaveform(QWidget):
                     self._lost_at = lost_at  # still nothing new since the loss
                     return
             self.update()
-            self.last_invalidated = [self.rect()]
             previous = None
         else:
             new = min(received - previous, count)
@@ -198,7 +189,7 @@ class SweepWaveform(QWidget):
         gap = self.gap_slots
         self.trace[np.arange(received, received + gap) % self.slots] = np.nan
         if previous is not None:
-            self.last_invalidated = self._invalidate(previous - 1, received + gap)
+            self._invalidate(previous - 1, received + gap)
         self._received = received
 
     def _start_sweep(self, rate_hz: float) -> None:
@@ -208,24 +199,21 @@ class SweepWaveform(QWidget):
         self._received = None
         self.update()
 
-    def _invalidate(self, first: int, last: int) -> list[QRect]:
+    def _invalidate(self, first: int, last: int) -> None:
         """Ask Qt to repaint the strip from slot index ``first`` to ``last`` (stream indices,
-        wrapping at the right edge); return the rectangles asked for."""
+        wrapping at the right edge)."""
         slots = self.slots
         if last - first + 1 >= slots:
             self.update()
-            return [self.rect()]
+            return
         start, end = first % slots, last % slots
         spans = [(start, end)] if start <= end else [(start, slots), (0, end)]
-        rects = []
         for low, high in spans:
             left = math.floor(self.x_of_slot(low)) - self._pad
             right = math.ceil(self.x_of_slot(high)) + self._pad
             rect = QRect(left, 0, right - left + 1, self.height()).intersected(self.rect())
             if not rect.isEmpty():
-                rects.append(rect)
                 self.update(rect)
-        return rects
 
     # -- painting -------------------------------------------------------------------------
 
