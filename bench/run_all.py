@@ -34,6 +34,7 @@ BENCHES: list[tuple[str, str, list[str]]] = [
     ("export 4 h", "export.py", ["--hours", "4", "--repeat", "5"]),
     ("export 24 h", "export.py", ["--hours", "24", "--repeat", "3"]),
     ("ui", "ui.py", []),
+    ("waves", "waves.py", []),
     ("latency", "latency.py", []),
     ("live_cpu", "live_cpu.py", []),
 ]

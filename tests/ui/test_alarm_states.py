@@ -134,15 +134,16 @@ def test_disconnected_oximeter_shows_no_signal_instead_of_a_frozen_pleth(
     window.show()
     c = _dosed(training_console, clock)
     tile = window.spo2_tile
-    assert tile.plot.isVisible() and len(c.view.spo2.pleth) > 0
+    assert tile.wave.isVisible() and len(c.view.spo2.pleth) > 0 and tile.wave.has_trace
     c.inject_fault("oximeter", "disconnect")
     run_for(training_console, clock, 3, 1.0)
     assert len(c.view.spo2.pleth) == 0
-    assert not tile.plot.isVisible()
+    assert not tile.wave.isVisible()
+    assert not tile.wave.has_trace, "the sweep is cleared, not kept to reappear later"
     assert tile.no_signal.isVisible() and tile.no_signal.text() == "no signal"
     c.inject_fault("oximeter", "reconnect")
     run_until(training_console, clock, lambda: len(c.view.spo2.pleth) > 0, 30)
-    assert tile.plot.isVisible() and not tile.no_signal.isVisible()
+    assert tile.wave.isVisible() and not tile.no_signal.isVisible() and tile.wave.has_trace
 
 
 def test_the_40_minute_bp_the_console_starts_is_announced_and_logged(

@@ -168,7 +168,7 @@ def test_layout_fits_a_clinic_laptop_and_full_hd(qtbot, training_console, clock,
         spo2 = window.spo2_tile
         # The pleth fills the tile beside the numeric.
         inner = spo2.contentsRect().width()
-        assert spo2.plot.width() + spo2.value.width() >= inner - 40
+        assert spo2.wave.width() + spo2.value.width() >= inner - 40
         # Four trends at 1080p go side by side (stacked each would be too short).
         assert window.trends.stacked == (height == 1080 and not respiration)
     for index in sizes[768].keys() & sizes[1080].keys():

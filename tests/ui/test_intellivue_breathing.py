@@ -113,5 +113,6 @@ def test_monitor_as_oximeter_lights_rr_and_etco2_tiles(qtbot, console, store, cl
     assert wait_until(lambda: second() and co2_stored(), 8.0, pause_s=0.05)
     QApplication.processEvents()  # let the layout settle (events only, no waiting)
     controller.refresh()
+    assert window.etco2_tile.wave.has_trace, "the capnogram is swept on the etCO2 tile"
     assert [t for t in clipped_texts(window) if "RR" in t or "etCO2" in t] == []
     window.grab().save("/tmp/intellivue_breathing.png")

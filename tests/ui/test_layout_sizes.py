@@ -105,7 +105,7 @@ def test_no_label_is_cut_from_a_small_laptop_to_full_hd(qtbot, live):
             assert rr.isVisible() and rr.value.text() not in ("", "--"), (width, height)
             assert rr.value_px >= MIN_VALUE_PX, (width, height)
             assert rr.value.fontMetrics().horizontalAdvance(rr.value.template) <= rr.value.width()
-            capnogram = window.etco2_tile.isVisible() and window.etco2_tile.plot.isVisible()
+            capnogram = window.etco2_tile.isVisible() and window.etco2_tile.wave.isVisible()
             assert capnogram == (width > 1024), (width, height)
             assert capnogram or "etCO2 " in rr.co2_label.text(), (width, height)
             assert window.etco2_beside_trends == (width < 1366), (width, height)

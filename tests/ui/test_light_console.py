@@ -3,7 +3,8 @@
 A style sheet set on a widget re-polishes and re-lays it out (Qt sends it a StyleChange event);
 an auto-ranged plot measures its data on every paint. The tiles must do neither per frame: the
 NIBP tile restyles its MEASURING badge only when a measurement starts or ends, and the pleth
-keeps a fixed vertical range until the trace leaves it or shrinks well inside it.
+keeps a fixed vertical range until the trace leaves it or shrinks well inside it. The pleth is
+drawn in sweep mode: a frame repaints only the strip its new samples went in.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from paint_helpers import PaintedRegions
 from PySide6.QtCore import QEvent, QObject
 
 from sessionmon.model import AlarmCategory, AlarmPriority
@@ -60,10 +62,12 @@ def test_the_nibp_tile_restyles_its_badge_only_when_measuring_starts_or_ends(qtb
     assert changes.count == ended
 
 
-def _pleth(amplitude: float, phase: float = 0.0) -> Spo2View:
+def _pleth(amplitude: float, phase: float = 0.0, received: int = 0) -> Spo2View:
     t = np.arange(450) / 75.0
     samples = (64 + amplitude * np.sin(2 * np.pi * 1.2 * t + phase)).astype(np.float32)
-    return Spo2View(NumericView("SpO2", "97", "%"), signal_quality=0.9, pleth=samples)
+    return Spo2View(
+        NumericView("SpO2", "97", "%"), signal_quality=0.9, pleth=samples, pleth_received=received
+    )
 
 
 def test_the_pleth_keeps_a_fixed_range_and_widens_only_for_a_bigger_trace(qtbot):
@@ -71,16 +75,14 @@ def test_the_pleth_keeps_a_fixed_range_and_widens_only_for_a_bigger_trace(qtbot)
     qtbot.addWidget(tile)
     tile.resize(500, 200)
     tile.show()
-    box = tile.plot.getViewBox()
-    tile.set_spo2(_pleth(40))
-    assert box.autoRangeEnabled() == [False, False]
-    first = box.viewRange()[1]
+    tile.set_spo2(_pleth(40, received=450))
+    first = tile.wave.value_range
     assert first[0] <= 24 and first[1] >= 104, "the whole trace is in view"
     for frame in range(50):  # two seconds of frames: the trace moves, the range does not
-        tile.set_spo2(_pleth(40, phase=frame / 10))
-        assert box.viewRange()[1] == first
-    tile.set_spo2(_pleth(60))  # a stronger pulse: the range grows to hold it
-    bottom, top = box.viewRange()[1]
+        tile.set_spo2(_pleth(40, phase=frame / 10, received=453 + 3 * frame))
+        assert tile.wave.value_range == first
+    tile.set_spo2(_pleth(60, received=700))  # a stronger pulse: the range grows to hold it
+    bottom, top = tile.wave.value_range
     assert bottom <= 4 and top >= 124
 
 
@@ -100,31 +102,45 @@ def test_the_pleth_range_always_holds_the_trace(low, span, shown):
         assert max(span, 1e-6) >= PLETH_SHRINK_BELOW * (top - bottom)
 
 
-def _frame(pleth: np.ndarray, hr: str = "72", priority=None) -> ConsoleView:
+def _frame(pleth: np.ndarray, hr: str = "72", priority=None, received: int = 0) -> ConsoleView:
     alarms = ()
     if priority is not None:
         alarms = (AlarmItemView("hr_low", "HR LOW", priority, AlarmCategory.PHYSIOLOGICAL),)
     return ConsoleView(
         hr=NumericView("HR", hr, "/min", priority),
-        spo2=Spo2View(NumericView("SpO2", "97", "%"), signal_quality=0.9, pleth=pleth),
+        spo2=Spo2View(
+            NumericView("SpO2", "97", "%"),
+            signal_quality=0.9,
+            pleth=pleth,
+            pleth_received=received if len(pleth) else 0,
+        ),
         alarms=alarms,
     )
 
 
-def test_a_frame_with_no_new_pleth_samples_does_not_draw_the_pleth_again(console):
+def test_a_frame_paints_only_the_new_pleth_samples_in_a_narrow_strip(console, qtbot):
     window = console.window
+    window.show()
+    qtbot.waitExposed(window)
+    wave = window.spo2_tile.wave
+    painted = PaintedRegions(wave)
     samples = _pleth(40).pleth
-    window.show_view(_frame(samples))
-    drawn = window.spo2_tile.curve.yData
-    assert np.array_equal(drawn, samples)
-    window.show_view(_frame(samples.copy(), hr="73"))  # the same trace, a new HR
-    assert window.spo2_tile.curve.yData is drawn, "the same trace is not set again"
+    window.show_view(_frame(samples, received=450))
+    assert np.array_equal(wave.trace[wave.gap_slots :], samples[wave.gap_slots :])
+    painted.flush()
+    drawn = wave.trace.copy()
+    window.show_view(_frame(samples.copy(), hr="73", received=450))  # a new HR, no new sample
     assert window.hr_tile.value.text() == "73"
+    assert painted.flush() == [], "the pleth is not painted again"
+    assert np.array_equal(wave.trace, drawn, equal_nan=True)
     newer = np.append(samples[1:], np.float32(80.0))  # one new sample arrived
-    window.show_view(_frame(newer, hr="73"))
-    assert np.array_equal(window.spo2_tile.curve.yData, newer)
+    window.show_view(_frame(newer, hr="73", received=451))
+    assert wave.write_slot == 0 and wave.trace[0] == 80.0, "written at the write point"
+    strip = painted.flush()
+    assert strip and sum(r.width() for r in strip) < wave.width() / 8, "only a strip"
     window.show_view(_frame(newer[:0], hr="73"))  # the signal is lost: no frozen trace
-    assert window.spo2_tile.plot.isHidden() and not window.spo2_tile.no_signal.isHidden()
+    assert window.spo2_tile.wave.isHidden() and not window.spo2_tile.no_signal.isHidden()
+    assert not wave.has_trace
 
 
 def test_an_alarm_still_flashes_when_nothing_else_changes(console):
@@ -140,6 +156,11 @@ def test_an_alarm_still_flashes_when_nothing_else_changes(console):
     lit, dark = theme.ALARM_COLOURS[AlarmPriority.HIGH], theme.PANEL
     assert fills == [lit, dark, lit, dark]
     assert bar[0] == bar[2] != bar[1] == bar[3]
+
+
+def _drawn(wave) -> dict[int, float]:
+    """The pleth on screen: each drawn slot and its value."""
+    return {int(i): float(wave.trace[i]) for i in np.flatnonzero(np.isfinite(wave.trace))}
 
 
 def _shown_labels(window) -> list:
@@ -159,10 +180,10 @@ def test_the_window_drawn_frame_by_frame_shows_what_a_fresh_window_shows(console
     window = console.window
     samples = _pleth(40).pleth
     frames = [
-        _frame(samples, "72"),
-        _frame(samples, "38", AlarmPriority.HIGH),
+        _frame(samples, "72", received=450),
+        _frame(samples, "38", AlarmPriority.HIGH, received=450),
         _frame(samples[:0], "38", AlarmPriority.HIGH),
-        _frame(samples, "74"),
+        _frame(samples, "74", received=450),
     ]
     for index, last in enumerate(frames):
         for view in frames[: index + 1]:
@@ -178,5 +199,6 @@ def test_the_window_drawn_frame_by_frame_shows_what_a_fresh_window_shows(console
             assert ours.value.styleSheet() == theirs.value.styleSheet()
         assert _shown_labels(window) == _shown_labels(fresh)
         assert window.alarm_bar.no_alarm.isHidden() == fresh.alarm_bar.no_alarm.isHidden()
-        assert window.spo2_tile.plot.isHidden() == fresh.spo2_tile.plot.isHidden()
+        assert window.spo2_tile.wave.isHidden() == fresh.spo2_tile.wave.isHidden()
+        assert _drawn(window.spo2_tile.wave) == _drawn(fresh.spo2_tile.wave), "the same pleth"
         assert window.header.clock.text() == fresh.header.clock.text()

@@ -203,7 +203,7 @@ def test_rr_is_as_readable_as_hr_at_every_size(qtbot, store, clock, config_dir, 
         assert rr.value.fontMetrics().horizontalAdvance(rr.value.template) <= rr.value.width()
         etco2 = window.etco2_tile
         if etco2.isVisible():
-            assert etco2.plot.isVisible(), "the capnogram is drawn wherever its tile is"
+            assert etco2.wave.isVisible(), "the capnogram is drawn wherever its tile is"
         else:  # the narrowest console: etCO2 and FiCO2 on the RR tile
             assert trainer and size == (1024, 600)
             assert rr.co2_label.isVisible() and rr.co2_label.text().startswith("etCO2 ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from console_helpers import run_for, run_until
 from PySide6.QtCore import Qt
 
@@ -18,11 +19,14 @@ def test_simulator_session_has_banner_and_live_values(qtbot, training_console, c
     assert window.banner.text() == "SIMULATION - NOT A PATIENT"
     assert store.get_session(session.id).simulated
     assert window.hr_tile.value.text().isdigit()
-    # About 6 s of pleth (a few beats, like a bedside monitor), drawn edge to edge.
+    # About 6 s of pleth (a few beats, like a bedside monitor), swept edge to edge: one slot
+    # per sample across the width, all drawn but the erase gap ahead of the write point.
     spo2 = controller.view.spo2
     assert len(spo2.pleth) / spo2.pleth_rate_hz == 6.0
-    (x_low, x_high), _ = window.spo2_tile.plot.viewRange()
-    assert x_low == 0.0 and abs(x_high - 6.0) < 0.05
+    wave = window.spo2_tile.wave
+    assert wave.slots / spo2.pleth_rate_hz == 6.0
+    drawn = np.isfinite(wave.trace)
+    assert drawn.sum() == wave.slots - wave.gap_slots
 
 
 def test_trainer_injects_a_fault_and_changes_physiology(qtbot, training_console, clock):

@@ -43,7 +43,7 @@ class ConsoleSnapshot(_Base):
             dose_at=dose_at,
             since_dose_s=(now - dose_at).total_seconds() if dose_at else None,
             values=vital_values(now, self._ingest, alarms, self._oximeter),
-            pleth=PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at),
+            pleth=PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at, ring.received),
             nibp=nibp_status(
                 now,
                 self._nibp,
@@ -69,7 +69,7 @@ class ConsoleSnapshot(_Base):
         if self._respiration is None:
             return None
         ring = self._co2_waveform.ring
-        return PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at)
+        return PlethView(ring.samples(), ring.sample_rate_hz, ring.last_at, ring.received)
 
     @property
     def has_respiration(self) -> bool:

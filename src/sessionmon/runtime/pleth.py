@@ -22,6 +22,8 @@ class PlethRing:
         self._buffer = np.zeros(capacity, dtype=np.float32)
         self._write = 0
         self._count = 0
+        #: Samples appended since the ring was made (never reset): tells a reader which are new.
+        self.received = 0
         self.sample_rate_hz = 0.0
         self.last_at: datetime | None = None
 
@@ -42,6 +44,7 @@ class PlethRing:
             # A different rate makes the old samples meaningless on the same time axis.
             self.clear()
             self.sample_rate_hz = float(rate_hz)
+        self.received += int(data.size)
         cap = self._buffer.size
         if data.size >= cap:
             self._buffer[:] = data[-cap:]

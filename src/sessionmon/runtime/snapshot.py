@@ -50,6 +50,9 @@ class PlethView:
     samples: np.ndarray
     sample_rate_hz: float
     last_at: datetime | None
+    #: Samples received so far, the last of ``samples`` included (the live waveform draws
+    #: only the ones it has not drawn yet).
+    received: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -365,6 +365,7 @@ def console_view(snapshot: Any) -> ConsoleView:
         # No live signal (disconnected, sensor off): no frozen pleth either.
         pleth=pleth.samples[-shown:] if quality > 0 else pleth.samples[:0],
         pleth_rate_hz=rate,
+        pleth_received=getattr(pleth, "received", 0),
     )
     nibp = snapshot.nibp
     interval = nibp.auto_interval_s
@@ -459,6 +460,7 @@ def respiration_view(snapshot: Any, tiles: dict[str, AlarmPriority]) -> Respirat
         fico2_text=_number(fico2.value) if fico2 and not fico2.stale else NO_VALUE,
         co2=samples,
         co2_rate_hz=rate,
+        co2_received=getattr(co2, "received", 0) if co2 is not None else 0,
     )
 
 

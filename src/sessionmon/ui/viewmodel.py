@@ -39,6 +39,9 @@ class Spo2View:
     quality_text: str = "no signal"
     pleth: np.ndarray = field(default_factory=lambda: np.zeros(0))
     pleth_rate_hz: float = 75.0
+    #: Pleth samples received so far, the last of ``pleth`` included (0: not counted); the
+    #: sweep draws only the samples it has not drawn yet.
+    pleth_received: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class RespirationView:
     fico2_text: str = NO_VALUE
     co2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     co2_rate_hz: float = 25.0
+    #: CO2 samples received so far, the last of ``co2`` included (0: not counted).
+    co2_received: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,23 @@
 """The breathing tiles: respiratory rate, and etCO2 with the live capnogram and FiCO2.
 
 Both follow :class:`NumericTile` (the style sheet is rebuilt only when the colours or the font
-size change, never per frame); the capnogram is redrawn with ``setData`` from the frame timer.
+size change, never per frame); the capnogram is a
+:class:`~sessionmon.ui.widgets.sweep_waveform.SweepWaveform` (sweep mode with an erase gap, as
+bedside monitors draw it), written from the frame timer with only the samples not drawn yet.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import NumericView, RespirationView
-from sessionmon.ui.widgets.bounded_curve import BoundedCurve
 from sessionmon.ui.widgets.numeric_tile import NumericTile
+from sessionmon.ui.widgets.sweep_waveform import SweepWaveform
 
-#: Seconds of capnogram shown: two or three breaths at a normal rate.
+#: Seconds of capnogram across the sweep: two or three breaths at a normal rate.
 CO2_SECONDS = 12.0
 #: The etCO2 numeric may take at most this share of the tile width; the capnogram the rest.
 VALUE_WIDTH_SHARE = 0.42
@@ -76,26 +76,17 @@ class Etco2Tile(NumericTile):
             template="88",
             value_width=lambda: self.width() * VALUE_WIDTH_SHARE,
         )
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.hideAxis("left")
-        self.plot.hideAxis("bottom")
-        self.plot.setMinimumHeight(70)
-        self.plot.setMinimumWidth(100)
-        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.plot.setYRange(*CO2_Y_RANGE, padding=0.0)
-        self.plot.setXRange(0.0, CO2_SECONDS, padding=0.0)
-        # A bare curve with its bounds set here: PlotDataItem's bookkeeping and the data
-        # bounds pyqtgraph measures cost on every frame for nothing.
-        self.curve = BoundedCurve(pen=pg.mkPen(theme.CO2_COLOUR, width=2))
-        self.plot.addItem(self.curve)
+        #: The live capnogram, in sweep mode, on a fixed scale (a trace over 60 mmHg is cut
+        #: at the top edge, as before).
+        self.wave = SweepWaveform(theme.CO2_COLOUR, theme.BACKGROUND, CO2_SECONDS, line_width=2.0)
+        self.wave.setMinimumHeight(70)
+        self.wave.setMinimumWidth(100)
+        self.wave.set_range(*CO2_Y_RANGE)
         self.fico2_label = QLabel("FiCO2 --")
         layout = self.layout()
         layout.removeWidget(self.value)
         row = QHBoxLayout()
-        row.addWidget(self.plot, 1)
+        row.addWidget(self.wave, 1)
         row.addWidget(self.value, 0)
         self.value.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         layout.insertLayout(1, row, 1)
@@ -103,11 +94,6 @@ class Etco2Tile(NumericTile):
         bottom.addStretch(1)
         bottom.addWidget(self.fico2_label)
         self.extra.addLayout(bottom)
-        self._x = np.zeros(0)
-        self._rate = 0.0
-        #: The capnogram on screen and its rate (drawn again only when new samples arrived).
-        self._drawn: np.ndarray | None = None
-        self._drawn_rate = 0.0
         self.apply_text_colour(theme.CO2_COLOUR)
 
     def _value_size_changed(self, px: int) -> None:
@@ -150,31 +136,12 @@ class Etco2Tile(NumericTile):
             shown = dataclasses.replace(shown, priority=priority, stale=shown.stale and rr.stale)
         self.set_view(shown, lit)
         drawn = rr is None if capnogram is None else capnogram
-        if self.plot.isVisibleTo(self) != drawn:
-            self.plot.setVisible(drawn)
-        samples = view.co2
-        if view.co2_rate_hz != self._drawn_rate or not np.array_equal(samples, self._drawn):
-            self._draw_capnogram(samples, view.co2_rate_hz)  # new samples arrived
+        if self.wave.isVisibleTo(self) != drawn:
+            self.wave.setVisible(drawn)
+        # only the samples not drawn yet; none (no capnograph data): the trace is cleared
+        self.wave.show_samples(view.co2, view.co2_received, view.co2_rate_hz)
         text = f"FiCO2 {view.fico2_text}"
         if rr is not None:
             text = f"RR {rr.value}  FiCO2 {view.fico2_text}"
         if self.fico2_label.text() != text:
             self.fico2_label.setText(text)
-
-    def _draw_capnogram(self, samples: np.ndarray, rate_hz: float) -> None:
-        """Draw ``samples`` (oldest first) at ``rate_hz``; none: an empty plot."""
-        self._drawn = samples.copy()  # a copy: a caller may reuse its array
-        self._drawn_rate = rate_hz
-        if len(samples) and rate_hz > 0:
-            if len(self._x) != len(samples) or self._rate != rate_hz:
-                self._rate = rate_hz
-                self._x = np.arange(len(samples), dtype=float) / rate_hz
-            # the trace may leave the fixed range (etCO2 over 60 mmHg): the bounds cover it
-            low, high = float(samples.min()), float(samples.max())
-            self.curve.set_bounds(
-                max(CO2_SECONDS, float(self._x[-1])),
-                (min(CO2_Y_RANGE[0], low), max(CO2_Y_RANGE[1], high)),
-            )
-            self.curve.setData(self._x, samples)
-        else:
-            self.curve.setData([], [])

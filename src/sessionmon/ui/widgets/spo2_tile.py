@@ -1,18 +1,21 @@
-"""The SpO2 tile: saturation numeric, live pleth waveform and a signal-quality bar."""
+"""The SpO2 tile: saturation numeric, live pleth waveform and a signal-quality bar.
+
+The pleth is a :class:`~sessionmon.ui.widgets.sweep_waveform.SweepWaveform`: drawn in sweep
+mode with an erase gap, as bedside monitors draw it, so a frame repaints only the strip the
+new samples fall in.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from sessionmon.ui import theme
 from sessionmon.ui.viewmodel import Spo2View
-from sessionmon.ui.widgets.bounded_curve import BoundedCurve
 from sessionmon.ui.widgets.numeric_tile import NumericTile
+from sessionmon.ui.widgets.sweep_waveform import SweepWaveform
 
-#: Seconds of pleth shown (like a bedside monitor: a few beats, not a wall of spikes).
+#: Seconds of pleth across the sweep (like a bedside monitor: a few beats, not a wall of spikes).
 PLETH_SECONDS = 6.0
 #: The SpO2 numeric may take at most this share of the tile width; the pleth takes the rest.
 VALUE_WIDTH_SHARE = 0.45
@@ -51,7 +54,7 @@ def pleth_range(
 
 
 class Spo2Tile(NumericTile):
-    """Shows a :class:`Spo2View`; the pleth is redrawn from the frame timer only."""
+    """Shows a :class:`Spo2View`; the pleth is written from the frame timer only."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -61,25 +64,16 @@ class Spo2Tile(NumericTile):
             template="100",
             value_width=lambda: self.width() * VALUE_WIDTH_SHARE,
         )
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.hideAxis("left")
-        self.plot.hideAxis("bottom")
-        self.plot.setMinimumHeight(70)
-        self.plot.setMinimumWidth(120)
-        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        # A bare curve item: PlotDataItem's dataset bookkeeping cost ~1 ms a frame for nothing.
-        self.curve = BoundedCurve(pen=pg.mkPen(theme.SPO2_COLOUR, width=2), skipFiniteCheck=True)
-        self.plot.addItem(self.curve)
-        # Fixed ranges: no auto-range (data bounds) on every paint, no axis label re-layout.
-        self.plot.enableAutoRange(x=False, y=False)
-        for name in ("left", "bottom"):
-            self.plot.getAxis(name).enableAutoSIPrefix(False)
-        self._x_span = 0.0
+        #: The live pleth, in sweep mode; the vertical range follows :func:`pleth_range`.
+        self.wave = SweepWaveform(
+            theme.SPO2_COLOUR, theme.BACKGROUND, PLETH_SECONDS, line_width=2.0
+        )
+        self.wave.setMinimumHeight(70)
+        self.wave.setMinimumWidth(120)
         self._y_range: tuple[float, float] | None = None
-        self._has_trace = False
+        #: The pleth's sample count, length and rate last drawn (a frame with the same has
+        #: nothing new to draw).
+        self._pleth_counted: tuple[int, int, float] | None = None
         self.quality = QProgressBar()
         self.quality.setRange(0, 100)
         self.quality.setTextVisible(False)
@@ -97,7 +91,7 @@ class Spo2Tile(NumericTile):
         self.no_signal.setMinimumWidth(110)
         self.no_signal.setVisible(False)
         row = QHBoxLayout()
-        row.addWidget(self.plot, 1)  # the pleth fills what the numeric leaves
+        row.addWidget(self.wave, 1)  # the pleth fills what the numeric leaves
         row.addWidget(self.no_signal, 1)
         row.addWidget(self.value, 0)
         self.value.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
@@ -110,11 +104,8 @@ class Spo2Tile(NumericTile):
         bottom.addSpacing(16)
         bottom.addWidget(self.pi_label)
         self.extra.addLayout(bottom)
-        self._x = np.zeros(0)
-        #: What is on screen: the numeric and signal line's inputs, the pleth drawn and its rate.
+        #: What is on screen: the numeric and signal line's inputs.
         self._shown_key: tuple | None = None
-        self._drawn: np.ndarray | None = None
-        self._drawn_rate = 0.0
         self.apply_text_colour(theme.SPO2_COLOUR)
 
     def _value_size_changed(self, px: int) -> None:
@@ -150,8 +141,9 @@ class Spo2Tile(NumericTile):
         """Show ``view`` (numeric, pleth, quality).
 
         Only what changed is drawn again: the numeric and the signal line when their view or
-        flash state changed, the pleth when new samples arrived (at 1x the console drains the
-        oximeter about 13 times a second, the frame comes 25 times).
+        flash state changed; of the pleth, only the samples that arrived since the last frame
+        (at 1x the console drains the oximeter about 13 times a second, the frame comes 25
+        times), in the narrow strip of the sweep they fall in.
         """
         key = (view.spo2, lit, view.pi_text, view.signal_quality, view.quality_text)
         if key != self._shown_key:
@@ -163,31 +155,21 @@ class Spo2Tile(NumericTile):
             if not len(view.pleth):
                 self.no_signal.setText(view.quality_text or "no signal")
         samples = view.pleth
-        if view.pleth_rate_hz == self._drawn_rate and np.array_equal(samples, self._drawn):
-            return  # the same trace as on screen: nothing to draw
-        self._drawn = samples.copy()  # a copy: a caller may reuse its array
-        self._drawn_rate = view.pleth_rate_hz
-        if len(samples):
-            if len(self._x) != len(samples):
-                self._x = np.arange(len(samples), dtype=float) / view.pleth_rate_hz
-                # A fixed window: the trace grows from the left, then fills edge to edge.
-                span = max(PLETH_SECONDS, (len(samples) - 1) / view.pleth_rate_hz)
-                if span != self._x_span:
-                    self._x_span = span
-                    self.plot.setXRange(0.0, span, padding=0.0)
+        live = bool(len(samples))
+        counted = (view.pleth_received, len(samples), view.pleth_rate_hz)
+        if live and view.pleth_received and counted == self._pleth_counted:
+            return  # no new sample since the last frame: the trace on screen is current
+        self._pleth_counted = counted
+        if live:
             wanted = pleth_range(float(samples.min()), float(samples.max()), self._y_range)
             if wanted is not None:
                 self._y_range = wanted
-                self.plot.setYRange(*wanted, padding=0.0)
-            self.curve.set_bounds(self._x_span, self._y_range)
-            self.curve.setData(self._x, samples)
-            self._has_trace = True
-        elif self._has_trace:
-            self.curve.setData([], [])
-            self._has_trace = False
-        live = bool(len(samples))
-        if self.plot.isHidden() == live:
-            self.plot.setVisible(live)
+                self.wave.set_range(*wanted)
+        # only the samples not drawn yet are written, at the sweep's write point; none (no
+        # live signal): the trace is cleared, never left frozen
+        self.wave.show_samples(samples, view.pleth_received, view.pleth_rate_hz)
+        if self.wave.isHidden() == live:
+            self.wave.setVisible(live)
             self.no_signal.setVisible(not live)
         if not live:
             self.no_signal.setText(view.quality_text or "no signal")
