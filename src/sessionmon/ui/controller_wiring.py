@@ -54,6 +54,7 @@ class ControllerWiring(Protocol):
     seen_at_central: Callable[[UUID], str | None] | None
     _alarm_starts: dict[str, float]
     _alarm_markers: list[TrendMarker]
+    _view_made: tuple[Any, int, Any] | None
     acquisition_timer: QTimer
     frame_timer: QTimer
     arrival: ArrivalWakeup
