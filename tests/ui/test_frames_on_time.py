@@ -77,8 +77,11 @@ class Frames:
             if c._view_made is not made:
                 self.built += 1
             fresh = adapter.console_view(c.runtime.snapshot())
-            wrong = [d for name in SHOWN for d in _differences(getattr(view, name),
-                     getattr(fresh, name), name)]
+            wrong = [
+                d
+                for name in SHOWN
+                for d in _differences(getattr(view, name), getattr(fresh, name), name)
+            ]
             assert not wrong, f"frame {self.frames} at {self.clock.now()}: {wrong}"
             assert view.now == self.clock.now()
             if check is not None:

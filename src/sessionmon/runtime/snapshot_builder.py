@@ -10,7 +10,7 @@ from sessionmon.devices.source import LinkState, VitalsSource
 from sessionmon.model import UNITS, AlarmPriority, Kind
 from sessionmon.runtime.ingest import SourceIngest
 from sessionmon.runtime.snapshot import DeviceStatus, NibpStatus, VitalValue
-from sessionmon.runtime.view_changes import AGING_KINDS, STALE_AFTER_S
+from sessionmon.runtime.view_changes import STALE_AFTER_S
 
 #: Which displayed values each physiological alarm colours.
 CONDITION_KINDS: dict[str, tuple[Kind, ...]] = {

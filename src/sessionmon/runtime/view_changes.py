@@ -24,9 +24,7 @@ from sessionmon.model import Kind
 STALE_AFTER_S = 10.0
 
 #: The kinds that go stale with age alone (the oximeter's and the capnograph's numerics).
-AGING_KINDS = frozenset(
-    {Kind.HR, Kind.SPO2, Kind.PI, Kind.RESP_RATE, Kind.ETCO2, Kind.FICO2}
-)
+AGING_KINDS = frozenset({Kind.HR, Kind.SPO2, Kind.PI, Kind.RESP_RATE, Kind.ETCO2, Kind.FICO2})
 
 #: A value older than ``STALE_AFTER_S`` is stale; it is so from this much later (the clock's
 #: resolution), which is when the console must show it.
@@ -48,7 +46,11 @@ class ViewChanges:
 
 
 def reading_changes_view(
-    previous: tuple[float, datetime, str] | None, kind: Kind, value: float, at: datetime, source: str
+    previous: tuple[float, datetime, str] | None,
+    kind: Kind,
+    value: float,
+    at: datetime,
+    source: str,
 ) -> bool:
     """Whether a reading changes what the console shows, given the kind's previous one.
 
