@@ -207,3 +207,51 @@ def test_an_alarm_flashes_in_frames_that_reuse_the_view(training_console, clock)
     assert len(set(fills)) == 2, fills
     assert 0 in built, "some of these frames reused the view"
     assert c.view.hr.priority in (AlarmPriority.HIGH, AlarmPriority.MEDIUM)
+
+
+def _window_shows(window) -> dict:
+    """What a console window shows: the tiles' numbers and colours, the bar, the header (the
+    digits' size follows the window's, not the view)."""
+    shown = {
+        name: (tile.value.text(), tile.styleSheet(), tile.value.styleSheet().split(";")[0])
+        for name in ("hr_tile", "spo2_tile", "nibp_tile", "rr_tile")
+        if (tile := getattr(window, name)) is not None
+    }
+    shown["bar"] = [
+        (label.text(), label.styleSheet())
+        for label in window.alarm_bar.labels
+        if not label.isHidden()
+    ]
+    # (the header's clock is left out: whether it fits depends on the trainer panel beside it)
+    shown["header"] = (window.header.phase.text(), window.header.since_dose.text())
+    shown["pleth"] = window.spo2_tile.plot.isHidden()
+    return shown
+
+
+def test_the_window_after_frames_with_nothing_new_shows_what_a_fresh_window_shows(
+    qtbot, training_console, clock
+):
+    from sessionmon.ui.main_window import MainWindow
+
+    c = _dosed(training_console, clock)
+    window = training_console.window
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    frames = Frames(training_console, clock)
+    frames.run(2)
+    frames.run(3, acquire=False)  # no new sample: the controller reuses every part
+    assert frames.built <= 2 * 25 * 0.5
+    window.resize(1000, 700)  # narrower than the tile row needs: etCO2 goes beside the trends
+    qtbot.waitUntil(lambda: window.hr_tile.parentWidget().width() < 1100, timeout=2000)
+    frames.run(0.2, acquire=False)
+    assert window.etco2_beside_trends, "a frame with nothing new still places the tiles"
+    fresh = MainWindow(c)
+    qtbot.addWidget(fresh)
+    fresh.flash_phase_override = 0.0
+    fresh.resize(window.size())
+    fresh.show()
+    qtbot.waitExposed(fresh)
+    qtbot.waitUntil(lambda: fresh.hr_tile.parentWidget().width() < 1100, timeout=2000)
+    fresh.show_view(c.view)
+    assert _window_shows(window) == _window_shows(fresh)

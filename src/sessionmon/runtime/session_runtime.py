@@ -325,6 +325,12 @@ class SessionRuntime(
         return self._view_changes.count
 
     @property
+    def waveform_blocks(self) -> int:
+        """How many waveform blocks the runtime took (cheap): :meth:`waveforms` changed only
+        when it moved."""
+        return self._ingest.waveform_blocks
+
+    @property
     def engine(self) -> AlarmEngine:
         """The alarm engine (read it; drive it through the runtime's intents)."""
         return self._engine

@@ -86,7 +86,7 @@ class AcquisitionCycle(_Base):
         The view is built again (:meth:`refresh`) when the runtime counted a change since it was
         last built, when the time its snapshot said something changes has come, or when alarms
         may have been seen at the central station; otherwise it is the last view with the newest
-        pleth and capnogram samples and the time now.
+        pleth and capnogram samples (when new ones came) and the time now.
         """
         runtime = self.runtime
         made = self._view_made
@@ -101,8 +101,13 @@ class AcquisitionCycle(_Base):
             or (self.seen_at_central is not None and self.view.alarms)
         ):
             return self.refresh()
-        pleth, co2 = runtime.waveforms()
-        view = adapter.frame_view(self.view, pleth, co2, now)
+        blocks = runtime.waveform_blocks
+        if blocks == self._waves_shown:
+            view = replace_view(self.view, now=now)  # every part as it was: the window sees so
+        else:
+            pleth, co2 = runtime.waveforms()
+            view = adapter.frame_view(self.view, pleth, co2, now)
+            self._waves_shown = blocks
         self.view = view
         self._publish_physiology()
         self.view_changed.emit(view)
@@ -114,6 +119,7 @@ class AcquisitionCycle(_Base):
         if self.runtime is None:
             view = self.view if self.read_only_session is not None else ConsoleView()
         else:
+            self._waves_shown = self.runtime.waveform_blocks
             snapshot = self.runtime.snapshot()
             self._view_made = (self.runtime, snapshot.version, snapshot.next_change_at)
             adapter.feed_trends(self.trends, snapshot)

@@ -152,6 +152,7 @@ class ConsoleController(
         self._alarm_markers: list[TrendMarker] = []
         #: (runtime, version, next change) of the last view built from a snapshot, or None.
         self._view_made: tuple[Any, int, Any] | None = None
+        self._waves_shown = 0  # the runtime's waveform blocks in the last view
         self.acquisition_timer = QTimer(self)
         self.acquisition_timer.setInterval(ACQUISITION_MS)
         self.acquisition_timer.timeout.connect(self._acquire_live)
