@@ -76,3 +76,22 @@ def test_arrivals_do_not_step_a_console_whose_timers_are_stopped(qtbot, console,
 
 def port_read(controller) -> int:
     return controller.runtime._oximeter.link.bytes_in
+
+
+def test_a_reading_that_arrives_shows_in_the_next_frame(qtbot, console, port):
+    """The frame timer reuses the last view until the runtime counts a change: a new reading,
+    acquired on arrival, is drawn by the very next frame (the manual clock stands still, so
+    no time-driven change can be what draws it)."""
+    controller, window = console.controller, console.window
+    _start(console, port)
+    controller.acquisition_timer.start(3_600_000)  # only arrivals acquire
+    port.write(encode_packet(72, 97, 60.0, 2.0))
+    qtbot.waitUntil(lambda: controller.draw_frame() and window.hr_tile.value.text() == "72")
+    made = controller._view_made
+    assert controller.draw_frame() is not None and controller._view_made is made, "reused"
+    version = controller.runtime.view_version
+    port.write(encode_packet(90, 97, 60.0, 2.0))
+    qtbot.waitUntil(lambda: controller.runtime.view_version != version, timeout=2000)
+    assert window.hr_tile.value.text() == "72", "not drawn before the next frame"
+    controller.draw_frame()
+    assert window.hr_tile.value.text() == "90"

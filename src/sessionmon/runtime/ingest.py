@@ -28,6 +28,7 @@ from sessionmon.protocol import ProtocolState
 from sessionmon.runtime.conditions import ConditionGate
 from sessionmon.runtime.monitor_alarms import monitor_priority
 from sessionmon.runtime.technical import DeviceTracker
+from sessionmon.runtime.view_changes import ViewChanges, reading_changes_view
 from sessionmon.runtime.waveform import WaveformRecorder
 
 #: Numerics the alarm engine evaluates.
@@ -107,6 +108,9 @@ class SourceIngest:
         Receives each complete NIBP measurement (``bp_readings``).
     co2_waveform : WaveformRecorder, optional
         Receives the CO2 wave blocks (the capnogram); without it they are dropped.
+    changes : ViewChanges, optional
+        Counts what the sources sent that the console shows (every output but waveform blocks
+        and readings that repeat a fresh value).
 
     Attributes
     ----------
@@ -117,6 +121,9 @@ class SourceIngest:
     bp_arrived_at : datetime or None
         When the latest complete NIBP measurement arrived, until the runtime takes it
         (:meth:`take_bp_arrival`).
+    waveform_blocks : int
+        How many waveform blocks (pleth, CO2) were taken: the live waveforms changed when it
+        moved.
     """
 
     def __init__(
@@ -128,8 +135,10 @@ class SourceIngest:
         waveform: WaveformRecorder,
         state: ProtocolState,
         co2_waveform: WaveformRecorder | None = None,
+        changes: ViewChanges | None = None,
     ) -> None:
         self._sid = session_id
+        self._changes = changes if changes is not None else ViewChanges()
         self._co2_waveform = co2_waveform
         self._engine = engine
         self._gate = gate
@@ -150,6 +159,7 @@ class SourceIngest:
         self.cuff: tuple[float, datetime] | None = None
         self._pending_sys: tuple[datetime, float] | None = None
         self.bp_arrived_at: datetime | None = None
+        self.waveform_blocks = 0
 
     def tracker(self, source: VitalsSource) -> DeviceTracker:
         """The tracker of one source."""
@@ -180,14 +190,17 @@ class SourceIngest:
                     )
                 )
                 self._on_reading(tracker, item, at, is_nibp)
-            elif isinstance(item, WaveformBlock):
+                continue
+            if isinstance(item, WaveformBlock):
                 tracker.last_data_at = at
+                self.waveform_blocks += 1
                 if item.kind is Kind.CO2:
                     if self._co2_waveform is not None:
                         self._co2_waveform.add(item, at, device_id)
                 elif item.kind is Kind.PLETH:
                     self._waveform.add(item, at, device_id)
-            elif isinstance(item, DeviceAlarms):
+                continue
+            if isinstance(item, DeviceAlarms):
                 self._on_device_alarms(device_id, item, at)
             elif isinstance(item, ConditionChange):
                 if item.active:
@@ -201,13 +214,18 @@ class SourceIngest:
                 self.apply_technical(tracker, at)
             elif isinstance(item, Condition):
                 tracker.detail = item.detail or item.name.value
+            self._changes.count += 1  # a device's alarms, conditions or link: shown
 
     def _on_reading(self, tracker: DeviceTracker, item: Reading, at: datetime, is_nibp: bool):
         kind = item.kind
         if kind is Kind.CUFF_PRESSURE:
             self.cuff = (item.value, at)
+            self._changes.count += 1
             return
-        self.values[kind] = (item.value, at, tracker.device_id)
+        entry = (item.value, at, tracker.device_id)
+        if reading_changes_view(self.values.get(kind), kind, *entry):
+            self._changes.count += 1
+        self.values[kind] = entry
         if kind is Kind.NIBP_SYS:
             self._pending_sys = (at, item.value)
             if is_nibp and TechnicalCondition.NIBP_FAILED in tracker.reported:
@@ -252,6 +270,7 @@ class SourceIngest:
         state = source.state
         if state is not tracker.link:
             tracker.link = state
+            self._changes.count += 1
             self.apply_technical(tracker, now)
 
     def apply_technical(self, tracker: DeviceTracker, at: datetime) -> None:

@@ -279,6 +279,7 @@ class NurseIntents(_Base):
     def set_audio_available(self, available: bool, detail: str = "") -> None:
         """Tell the runtime whether alarm sounds can play (raises ``audio_unavailable``)."""
         self._audio_available = bool(available)
+        self._view_changes.bump()
         if not self.locked:
             now = self._clock.now()
             self._gate.set("audio_unavailable", not available, now, detail)

@@ -68,6 +68,7 @@ class RuntimeListeners(_Base):
         E.g. ``central_unreachable`` from the central link; it takes effect at the next tick.
         """
         self._gate.set(condition, active, self._clock.now(), detail)
+        self._view_changes.bump()
 
     def remove_listener(self, callback: Callable[..., None]) -> None:
         """Stop calling ``callback`` (alarm, tick or event listener)."""
@@ -90,6 +91,7 @@ class RuntimeListeners(_Base):
 
     def _on_alarm_record(self, record: AlarmRecord) -> None:
         self._alarms_dirty = True
+        self._view_changes.bump()
         self._alarm_history.record(record)
         try:
             self._store.save_alarm(record)
@@ -99,6 +101,7 @@ class RuntimeListeners(_Base):
 
     def _on_alarm_log(self, entry: AlarmLogEntry) -> None:
         self._alarms_dirty = True
+        self._view_changes.bump()
         try:
             self._store.add_alarm_log(entry)
         except StoreError as exc:

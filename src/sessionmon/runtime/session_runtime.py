@@ -61,6 +61,7 @@ from sessionmon.runtime.runtime_listeners import RuntimeListeners
 from sessionmon.runtime.session_moves import SessionMoves
 from sessionmon.runtime.snapshot_builder import CONDITION_KINDS, OXIMETER_STALE_S
 from sessionmon.runtime.tick_cycle import DISCHARGE_EVALUATE_EVERY_S, TickCycle
+from sessionmon.runtime.view_changes import ViewChanges
 from sessionmon.runtime.waveform import WaveformRecorder
 from sessionmon.store import SessionStore, StoreError
 
@@ -180,6 +181,9 @@ class SessionRuntime(
         self._alarm_listeners: list[Callable[[list[Any]], None]] = []
         self._tick_listeners: list[Callable[[SessionRuntime], None]] = []
         self._alarms_dirty = False
+        #: Counts the changes the console shows (the snapshot's ``version``).
+        self._view_changes = ViewChanges()
+        self._nibp_shown: tuple[Any, ...] = ()
         self._pending_storage_failure: str | None = None
         self._alarm_history = AlarmHistory()
         self._discharge_override: dict[str, Any] | None = None
@@ -202,11 +206,13 @@ class SessionRuntime(
             self._waveform,
             self._state,
             co2_waveform=self._co2_waveform,
+            changes=self._view_changes,
         )
         self._driver = ProtocolDriver(
             self._protocol, self._gate, nibp, nibp_interval_s, protocol_nibp_requests
         )
         self._events = EventLog(store, self._sid)
+        self._events.listeners.append(self._view_changes.bump)  # markers, phase, intents
         self._driver.on_protocol_request = self._log_protocol_bp
         self._last_decision: DischargeDecision | None = None
         self._discharge_attempted_at: datetime | None = None
@@ -308,6 +314,21 @@ class SessionRuntime(
     def locked(self) -> bool:
         """Whether the session is closed (signed or cancelled)."""
         return self._session.phase is P.CLOSED
+
+    @property
+    def view_version(self) -> int:
+        """The count of changes the console shows (cheap; the snapshot carries it as ``version``).
+
+        It moves with every reading that changes a shown value, alarm change, device state,
+        event and intent; what time alone changes is the snapshot's ``next_change_at``.
+        """
+        return self._view_changes.count
+
+    @property
+    def waveform_blocks(self) -> int:
+        """How many waveform blocks the runtime took (cheap): :meth:`waveforms` changed only
+        when it moved."""
+        return self._ingest.waveform_blocks
 
     @property
     def engine(self) -> AlarmEngine:

@@ -139,6 +139,13 @@ class RuntimeSnapshot:
         The limits in force, as the alarm profile describes them.
     co2 : PlethView or None
         Recent CO2 wave samples (the capnogram) when a respiration source is in the session.
+    version : int
+        The runtime's count of changes the console shows (:mod:`~sessionmon.runtime.view_changes`):
+        a snapshot with the same version as an earlier one shows the same, but for the waveforms
+        and what time alone changes.
+    next_change_at : datetime or None
+        When time alone next changes what this snapshot shows (a value going stale, a check
+        falling due, a text counting seconds); None: not known (rebuild every time).
     """
 
     now: datetime
@@ -160,6 +167,8 @@ class RuntimeSnapshot:
     markers: tuple[Marker, ...] = ()
     alarm_limits: dict[str, Any] = field(default_factory=dict)
     co2: PlethView | None = None
+    version: int = 0
+    next_change_at: datetime | None = None
 
     def value(self, kind: Kind | str) -> float | None:
         """Return the latest value of ``kind``, or None."""

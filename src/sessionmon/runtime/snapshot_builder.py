@@ -10,6 +10,7 @@ from sessionmon.devices.source import LinkState, VitalsSource
 from sessionmon.model import UNITS, AlarmPriority, Kind
 from sessionmon.runtime.ingest import SourceIngest
 from sessionmon.runtime.snapshot import DeviceStatus, NibpStatus, VitalValue
+from sessionmon.runtime.view_changes import STALE_AFTER_S
 
 #: Which displayed values each physiological alarm colours.
 CONDITION_KINDS: dict[str, tuple[Kind, ...]] = {
@@ -32,7 +33,7 @@ CONDITION_KINDS: dict[str, tuple[Kind, ...]] = {
 }
 
 #: Oximeter numerics older than this are shown as stale.
-OXIMETER_STALE_S = 10.0
+OXIMETER_STALE_S = STALE_AFTER_S
 
 _OXIMETER_KINDS = frozenset({Kind.HR, Kind.SPO2, Kind.PI, Kind.RESP_RATE})
 

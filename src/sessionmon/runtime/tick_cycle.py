@@ -77,7 +77,22 @@ class TickCycle(_Base):
             except Exception:  # a listener's bug must not stop monitoring
                 log.exception("tick listener failed")
         self._engine.tick(now)
+        self._note_nibp_shown()
         self._notify_alarms()
+
+    def _note_nibp_shown(self) -> None:
+        """Count a change of what the NIBP tile shows that the module keeps itself (measuring,
+        streaming) or the protocol driver (why the console started it, the auto-cycle)."""
+        nibp = self._nibp
+        shown = (
+            bool(getattr(nibp, "measuring", False)) if nibp is not None else False,
+            nibp.state if nibp is not None else None,
+            self._driver.protocol_reason,
+            self._driver.nibp_interval_s,
+        )
+        if shown != self._nibp_shown:
+            self._nibp_shown = shown
+            self._view_changes.bump()
 
     def _update_storage_failure(self, now: datetime) -> None:
         """Raise ``storage_failure`` while writes do not reach the disk; end it once they do."""
@@ -87,6 +102,7 @@ class TickCycle(_Base):
 
     def _after_intent(self, now: datetime) -> None:
         """Bring the protocol conditions and the alarms up to date right after an intent."""
+        self._view_changes.bump()
         if not self.locked:
             mono = self._clock.monotonic()
             self._driver.evaluate(self.protocol_state, now, self._session.phase, mono, force=True)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from sessionmon.runtime.ingest import SourceIngest
     from sessionmon.runtime.patient_facts import AlarmHistory
     from sessionmon.runtime.protocol_driver import ProtocolDriver
+    from sessionmon.runtime.view_changes import ViewChanges
     from sessionmon.runtime.waveform import WaveformRecorder
     from sessionmon.store import SessionStore
 
@@ -59,6 +60,8 @@ class RuntimeWiring(Protocol):
     _alarm_listeners: list[Callable[[list[Any]], None]]
     _tick_listeners: list[Callable[[Any], None]]
     _alarms_dirty: bool
+    _view_changes: ViewChanges
+    _nibp_shown: tuple[Any, ...]
     _pending_storage_failure: str | None
     _alarm_history: AlarmHistory
     _last_discharge_eval: float | None
@@ -112,8 +115,8 @@ class RuntimeWiring(Protocol):
         """Raise or end ``storage_failure``."""
         ...
 
-    def _co2_view(self) -> Any:
-        """The capnogram for the console, or None."""
+    def waveforms(self) -> tuple[Any, Any]:
+        """The live pleth and the capnogram (or None)."""
         ...
 
     def _notify_alarms(self) -> None:

@@ -3,7 +3,10 @@
 The acquisition timer (and a reader thread's wake-up when a reading arrives) drains the devices
 into the runtime; the frame timer builds the :class:`~sessionmon.ui.viewmodel.ConsoleView` from
 the runtime's snapshot (with the alarm markers on the trends, who saw an alarm at the central
-station, and whether alarm sound can play) and publishes it.
+station, and whether alarm sound can play) and publishes it. It builds the view again only when
+the runtime says something shown changed (its ``view_version`` moved) or time alone changes it
+(the snapshot's ``next_change_at`` came); in the other frames it publishes the last view with the
+newest waveform samples (the window flashes alarms itself).
 """
 
 from __future__ import annotations
@@ -77,12 +80,48 @@ class AcquisitionCycle(_Base):
             self._acquisition_fault = message
             self.error.emit(message)
 
+    def draw_frame(self) -> ConsoleView:
+        """Publish the view of this frame (frame timer, 25 Hz).
+
+        The view is built again (:meth:`refresh`) when the runtime counted a change since it was
+        last built, when the time its snapshot said something changes has come, or when alarms
+        may have been seen at the central station; otherwise it is the last view with the newest
+        pleth and capnogram samples (when new ones came) and the time now.
+        """
+        runtime = self.runtime
+        made = self._view_made
+        now = self.clock.now()
+        if (
+            runtime is None
+            or made is None
+            or made[0] is not runtime
+            or made[1] != runtime.view_version
+            or made[2] is None
+            or now >= made[2]
+            or (self.seen_at_central is not None and self.view.alarms)
+        ):
+            return self.refresh()
+        blocks = runtime.waveform_blocks
+        if blocks == self._waves_shown:
+            view = replace_view(self.view, now=now)  # every part as it was: the window sees so
+        else:
+            pleth, co2 = runtime.waveforms()
+            view = adapter.frame_view(self.view, pleth, co2, now)
+            self._waves_shown = blocks
+        self.view = view
+        self._publish_physiology()
+        self.view_changed.emit(view)
+        return view
+
     def refresh(self) -> ConsoleView:
-        """Build the view of the session now and publish it (frame timer)."""
+        """Build the view of the session now and publish it (after an intent; tests)."""
+        self._view_made = None
         if self.runtime is None:
             view = self.view if self.read_only_session is not None else ConsoleView()
         else:
+            self._waves_shown = self.runtime.waveform_blocks
             snapshot = self.runtime.snapshot()
+            self._view_made = (self.runtime, snapshot.version, snapshot.next_change_at)
             adapter.feed_trends(self.trends, snapshot)
             view = adapter.console_view(snapshot)
             self._note_alarm_markers(view, snapshot)

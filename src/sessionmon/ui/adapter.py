@@ -6,6 +6,7 @@ in the core's snapshot shape changes this module only.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -524,3 +525,29 @@ def feed_trends(trends: SessionTrends, snapshot: Any) -> None:
         if value is None or value.stale:
             continue
         trends.add(name, (value.at - start).total_seconds(), value.value)
+
+
+def frame_view(view: ConsoleView, pleth: Any, co2: Any, now: datetime) -> ConsoleView:
+    """``view`` with the newest waveform samples and time: a frame in which nothing else changed.
+
+    The same pleth and capnogram :func:`console_view` would give (the live signal the view
+    judged, the newest seconds only); every other part of ``view`` is kept as it is.
+    """
+    spo2 = view.spo2
+    rate = pleth.sample_rate_hz or 75.0
+    shown = int(PLETH_WINDOW_S * rate)
+    samples = pleth.samples[-shown:] if spo2.signal_quality > 0 else pleth.samples[:0]
+    received = getattr(pleth, "received", 0)
+    spo2 = replace(spo2, pleth=samples, pleth_rate_hz=rate, pleth_received=received)
+    changes: dict[str, Any] = {"spo2": spo2, "now": now}
+    resp = view.respiration
+    if resp is not None:
+        co2_samples, co2_rate = np.zeros(0), 25.0
+        co2_received = getattr(co2, "received", 0) if co2 is not None else 0
+        if co2 is not None and co2.sample_rate_hz:
+            co2_rate = co2.sample_rate_hz
+            co2_samples = co2.samples[-int(CO2_WINDOW_S * co2_rate) :]
+        changes["respiration"] = replace(
+            resp, co2=co2_samples, co2_rate_hz=co2_rate, co2_received=co2_received
+        )
+    return replace(view, **changes)

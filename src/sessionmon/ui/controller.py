@@ -150,12 +150,15 @@ class ConsoleController(
         self.seen_at_central: Callable[[UUID], str | None] | None = None
         self._alarm_starts: dict[str, float] = {}
         self._alarm_markers: list[TrendMarker] = []
+        #: (runtime, version, next change) of the last view built from a snapshot, or None.
+        self._view_made: tuple[Any, int, Any] | None = None
+        self._waves_shown = 0  # the runtime's waveform blocks in the last view
         self.acquisition_timer = QTimer(self)
         self.acquisition_timer.setInterval(ACQUISITION_MS)
         self.acquisition_timer.timeout.connect(self._acquire_live)
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_MS)
-        self.frame_timer.timeout.connect(self.refresh)
+        self.frame_timer.timeout.connect(self.draw_frame)
         #: Reader threads wake acquisition on arrival (only while the timers run).
         self.arrival = ArrivalWakeup(self)
         self.arrival.arrived.connect(self._acquire_on_arrival)

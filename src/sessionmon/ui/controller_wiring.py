@@ -54,6 +54,8 @@ class ControllerWiring(Protocol):
     seen_at_central: Callable[[UUID], str | None] | None
     _alarm_starts: dict[str, float]
     _alarm_markers: list[TrendMarker]
+    _view_made: tuple[Any, int, Any] | None
+    _waves_shown: int
     acquisition_timer: QTimer
     frame_timer: QTimer
     arrival: ArrivalWakeup

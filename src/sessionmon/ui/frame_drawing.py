@@ -3,6 +3,7 @@ the respiration tiles' place, the trends' turns, messages and failures."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -48,6 +49,15 @@ TREND_EVERY_N_FRAMES = 12
 #: What a part of the window was last drawn with, before its first frame (equal to nothing).
 _NOT_DRAWN = object()
 
+#: The parts of a view besides its time. While nothing changes the controller publishes, frame
+#: after frame, the very same part objects with a new time (``AcquisitionCycle.draw_frame``).
+_PARTS = tuple(f.name for f in fields(ConsoleView) if f.name != "now")
+
+
+def _same_but_time(view: ConsoleView, last: ConsoleView) -> bool:
+    """Whether ``view`` holds the very part objects of ``last`` (only its time differs)."""
+    return all(getattr(view, name) is getattr(last, name) for name in _PARTS)
+
 
 def dose_offset_min(view: ConsoleView) -> float | None:
     """Minutes from the session start to the dose (the trend axis counts from it), or None."""
@@ -81,8 +91,25 @@ class FrameDrawing(_Base):
 
     def show_view(self, view: ConsoleView) -> None:
         """Draw ``view`` (called at 25 Hz by the controller's frame timer): each part whose view
-        or flash state changed since the last frame."""
+        or flash state changed since the last frame.
+
+        A frame with nothing new (every part the very object of the last frame, no alarm that
+        could flash, the same NIBP interval entry) draws only what time moves: the breathing
+        tiles' place at the window's width, and the trends' turn.
+        """
         phase = self.flash_phase()
+        shown_interval = self.nibp_tile.interval_box.currentIndex()
+        last = self._parts_drawn.get("frame")
+        self._parts_drawn["frame"] = (view, shown_interval)
+        if (
+            last is not None
+            and not view.alarms
+            and last[1] == shown_interval
+            and _same_but_time(view, last[0])
+        ):
+            self._show_respiration(view, phase)
+            self._draw_trends(view)
+            return
         # The audio indicator sits in the header's row: its text is part of the header's fit.
         if self._changed("header", (view.header, self.alarm_bar.audio.text())):
             self.header.set_view(view.header)
@@ -94,13 +121,29 @@ class FrameDrawing(_Base):
         self.spo2_tile.set_spo2(view.spo2, theme.flash_on(view.spo2.spo2.priority, phase))
         nibp_lit = theme.flash_on(view.nibp.priority, phase)
         # the interval list too: a choice the console refused is put back by the next frame
-        shown_interval = self.nibp_tile.interval_box.currentIndex()
         if self._changed("nibp", (view.nibp, nibp_lit, shown_interval)):
             self.nibp_tile.set_nibp(view.nibp, nibp_lit)
         self._show_respiration(view, phase)
         alarms_lit = tuple(theme.flash_on(a.priority, phase) for a in view.alarms)
         if self._changed("alarms", (view.alarms, view.audio, alarms_lit)):
             self.alarm_bar.set_state(view.alarms, view.audio, phase)
+        self._draw_trends(view)
+        simulated = self.controller.simulator or view.header.simulated
+        live = self.controller.has_session and not view.header.locked
+        phase_text = self.controller.runtime.phase if self.controller.runtime else None
+        if self._changed("actions", (simulated, live, phase_text)):
+            self.banner.setVisible(simulated)
+            self.baseline_button.setEnabled(live and phase_text is SessionPhase.PLANNED)
+            self.dose_button.setEnabled(
+                live
+                and phase_text in (SessionPhase.PLANNED, SessionPhase.BASELINE, SessionPhase.DOSING)
+            )
+            for button in (self.checklist_button, self.note_button, self.discharge_button):
+                button.setEnabled(live)
+
+    def _draw_trends(self, view: ConsoleView) -> None:
+        """The trends: every plot on the first frame, a new marker or a new window choice;
+        otherwise one plot a frame in turn."""
         now_s = (
             (view.now - view.session_start).total_seconds()
             if view.now and view.session_start
@@ -118,18 +161,6 @@ class FrameDrawing(_Base):
             turn = self._frames % TREND_EVERY_N_FRAMES
             if turn < len(self.trends.all_plots):
                 self.trends.redraw(self.controller.trends, view.markers, now_s, (turn,))
-        simulated = self.controller.simulator or view.header.simulated
-        live = self.controller.has_session and not view.header.locked
-        phase_text = self.controller.runtime.phase if self.controller.runtime else None
-        if self._changed("actions", (simulated, live, phase_text)):
-            self.banner.setVisible(simulated)
-            self.baseline_button.setEnabled(live and phase_text is SessionPhase.PLANNED)
-            self.dose_button.setEnabled(
-                live
-                and phase_text in (SessionPhase.PLANNED, SessionPhase.BASELINE, SessionPhase.DOSING)
-            )
-            for button in (self.checklist_button, self.note_button, self.discharge_button):
-                button.setEnabled(live)
 
     def _show_respiration(self, view, phase: float) -> None:
         """RR and etCO2 tiles and trend, only when the session has a respiration source.
