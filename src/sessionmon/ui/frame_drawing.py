@@ -41,10 +41,11 @@ def _worst(resp):
     return max(found, key=lambda p: p.rank) if found else None
 
 
-#: Each trend plot is redrawn once every this many frames (25 Hz / 12, about 2 Hz): trends
-#: span minutes and get a point a second at most. The plots take turns on consecutive frames,
-#: so a moving time axis never repaints all of them in one frame.
-TREND_EVERY_N_FRAMES = 12
+#: Each trend plot is redrawn once every this many frames (25 Hz / 50: every 2 s): trends span
+#: minutes, get a point a second at most, and their time axis steps every 1/60 of the window
+#: (10 s in a 10-minute window); the numerics and waves beside them are live. The plots take
+#: turns on consecutive frames, so a moving time axis never repaints all of them in one frame.
+TREND_EVERY_N_FRAMES = 50
 
 #: What a part of the window was last drawn with, before its first frame (equal to nothing).
 _NOT_DRAWN = object()
@@ -156,7 +157,7 @@ class FrameDrawing(_Base):
             self._markers_shown = view.markers
             self.trends.redraw(self.controller.trends, view.markers, now_s)
         else:
-            # Trends move slowly: one plot a frame, each about twice a second; the pleth and
+            # Trends move slowly: one plot a frame, each every 2 s; the pleth and
             # the numerics are drawn at the full rate.
             turn = self._frames % TREND_EVERY_N_FRAMES
             if turn < len(self.trends.all_plots):

@@ -13,10 +13,13 @@ class FlowRow(QLayout):
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
+        #: The last (width, height) :meth:`heightForWidth` arranged; cleared by :meth:`invalidate`.
+        self._height_for_width: tuple[int, int] | None = None
         self.setContentsMargins(2, 2, 2, 2)
 
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
+        self.invalidate()
 
     def count(self) -> int:
         return len(self._items)
@@ -25,7 +28,10 @@ class FlowRow(QLayout):
         return self._items[index] if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
+        if not 0 <= index < len(self._items):
+            return None
+        self.invalidate()
+        return self._items.pop(index)
 
     def expandingDirections(self) -> Qt.Orientation:
         return Qt.Orientation(0)
@@ -34,7 +40,19 @@ class FlowRow(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return self._arrange(QRect(0, 0, width, 0), move=False)
+        """The height the chips take at ``width``.
+
+        Qt asks again on every layout pass of the window above (a clock label's new text is
+        one), so the answer is kept until a chip changes (Qt then calls :meth:`invalidate`).
+        """
+        if self._height_for_width is None or self._height_for_width[0] != width:
+            self._height_for_width = (width, self._arrange(QRect(0, 0, width, 0), move=False))
+        return self._height_for_width[1]
+
+    def invalidate(self) -> None:
+        """A chip was added, removed, shown, hidden or changed its size: arrange anew."""
+        self._height_for_width = None
+        super().invalidate()
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
