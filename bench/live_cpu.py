@@ -239,7 +239,8 @@ def peer_lines(peer: peer_venv.Peer, shares: list[float], seen: dict[str, object
     """The peer's figure, what it decoded (the last run) and what it does."""
     decoded = (
         f"it decoded {seen['rate']:.0f} packets/s, its labels read '{seen.get('pulse_label')}'"
-        f" and '{seen.get('spo2_label')}', its curves {seen.get('curve_points')} points"
+        f" and '{seen.get('spo2_label')}', its curves {seen.get('curve_points')} points,"
+        f" its two plots painted {seen.get('plot_paints_per_s', 0):.1f} times a second"
         if seen.get("packets")
         else "IT DECODED NOTHING: the figure does not compare"
     )

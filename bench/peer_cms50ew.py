@@ -13,7 +13,8 @@ for PyQt5 (the peer calls ``QtGui.QLabel`` and the like); current pyqtgraph no l
 this script does it before importing the peer.
 
 Prints ``ready`` once Live is pressed; after ``SECONDS`` it stops the stream as the Live button
-would and prints one JSON line of what the peer decoded (packets, its labels, its curves).
+would and prints one JSON line of what the peer decoded (packets, its labels, its curves) and how
+often its two plots were painted (an event filter counts their paint events).
 
 Usage: ``PEER_PYTHON bench/peer_cms50ew.py PORT SECONDS``.
 """
@@ -23,6 +24,23 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+
+
+def paint_counter(qtcore):
+    """An event filter counting the paint events of the widgets it is installed on."""
+
+    class PaintCounter(qtcore.QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.paints = 0
+
+        def eventFilter(self, watched, event):
+            if event.type() == qtcore.QEvent.Paint:
+                self.paints += 1
+            return False
+
+    return PaintCounter()
 
 
 def main(port: str, seconds: float) -> int:
@@ -46,10 +64,15 @@ def main(port: str, seconds: float) -> int:
     if not window.liveRunAction.isEnabled():
         print(f"the peer could not open {port}: {window.statusBar.currentMessage()}", flush=True)
         return 1
+    counter = paint_counter(QtCore)  # how often its plots are really painted
+    for curve in (window.cw.pulse_curve, window.cw.spo2_curve):
+        curve.getViewWidget().viewport().installEventFilter(counter)
     window.liveRunAction.trigger()
     print("ready", flush=True)
+    started = time.monotonic()
     QtCore.QTimer.singleShot(int(seconds * 1000), app.quit)
     app.exec_()
+    elapsed = time.monotonic() - started
     window.live_running = False
     window.liveThread.wait(2000)
     oxi = window.oxi
@@ -60,6 +83,7 @@ def main(port: str, seconds: float) -> int:
         "spo2_label": window.cw.label_spo2.text(),
         "status": window.statusBar.currentMessage(),
         "curve_points": 0 if pulse_x is None else len(pulse_x),
+        "plot_paints_per_s": counter.paints / elapsed,
         "last_pulse": oxi.pulse_ydata[-1] if oxi.pulse_ydata else None,
         "last_spo2": oxi.spo2_ydata[-1] if oxi.spo2_ydata else None,
         "pyqt": QtCore.PYQT_VERSION_STR,
