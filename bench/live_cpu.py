@@ -198,10 +198,12 @@ def measure(
 #: What the peer does with the stream, from its source (``cms50ew_qt.py``, ``cms50ew.py``), so a
 #: reader can judge the comparison.
 PEER_DOES = (
-    "peer cms50ew draws two trend curves (pulse rate, SpO2; pyqtgraph, antialiased) and two text"
-    " labels, redrawn every 20 packets (3 a second) from every point since Live was pressed;"
-    " no pleth waveform, no alarms, no storage (the points stay in memory until saved as CSV),"
-    " no NIBP, no keep-alive; it reads the port one byte per read() call"
+    "peer cms50ew shows two trend plots (pulse rate, SpO2; pyqtgraph, antialiased) and two labels;"
+    " its reader thread reads the port one byte per read() call and every 20 packets (3 a second)"
+    " sets the labels and both curves' data (every point since Live was pressed) itself, off the"
+    " GUI thread, so its plots are painted only as often as the line above counts; no pleth"
+    " waveform, no alarms, no storage (the points stay in memory until saved as CSV), no NIBP,"
+    " no keep-alive"
 )
 
 
@@ -304,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(peer_lines(peer, theirs, seen)))
     order = "console + NIBP, console alone, peer" if peer is not None else "console"
     print(
-        f"{args.runs} runs of ({order}), {args.seconds:g} s each after {WARMUP_S:g} s warm-up,"
+        f"{args.runs} round{'s' if args.runs != 1 else ''} of ({order}), {args.seconds:g} s each"
+        f" after {WARMUP_S:g} s warm-up,"
         f" QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM', 'offscreen')};"
         f" load {loads[0]} before, {loads[1]} after"
     )

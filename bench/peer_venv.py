@@ -24,6 +24,7 @@ source, and made again when the source or the requirement list changes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -166,6 +167,8 @@ def peer(source: str | None) -> Peer | str:
     folder.mkdir(parents=True, exist_ok=True)
     peer_dir, origin = _checkout(source, folder) if source else (None, "the package registry")
     if source and peer_dir is None:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # nothing kept for a source that is not one
         return f"{origin}; {HOW_TO}"
     venv = folder / "venv"
     stamp = folder / "stamp"
