@@ -70,6 +70,10 @@ class WireSimulator:
         Seed of the patient model and the device.
     physiology : sessionmon.sim.Physiology, optional
         A patient model to follow (a scenario can change its targets while this runs).
+    commanded : bool
+        ``cms50-v7`` only: stream only between the host's start and stop commands and answer
+        its other commands, as a real unit does (:mod:`sessionmon.sim.cms50_commands`); by
+        default the oximeter streams from the start whatever the host sends.
     """
 
     def __init__(
@@ -84,8 +88,14 @@ class WireSimulator:
         dia: float = 78.0,
         seed: int = 0,
         physiology: Any = None,
+        commanded: bool = False,
     ) -> None:
         from sessionmon.sim import Physiology, PhysiologyTargets, SimulatedOximeter
+        from sessionmon.sim.cms50_commands import Cms50V7Commands
+
+        if commanded and protocol != "cms50-v7":
+            raise ValueError(f"{protocol} has no simulated stream commands")
+        self.commands = Cms50V7Commands() if commanded else None
 
         self.spec = get_spec(protocol)
         self._seed = seed
@@ -174,6 +184,8 @@ class WireSimulator:
         if self.monitor is not None:
             return 0  # the monitor sends only answers (see receive)
         data = self._nibp_tick() if self.is_nibp else self._oximeter_bytes()
+        if self.commands is not None and not self.commands.streaming:
+            data = b""  # the unit measures on but sends nothing until told to
         data = self._apply_wire_faults(data)
         if data:
             self._write(data)
@@ -189,9 +201,12 @@ class WireSimulator:
 
             messages = self._deframer.feed(data)
             reply = b"".join(frame(r) for m in messages for r in self.monitor.handle(m))
+        elif self.is_nibp:
+            reply = self._nibp_receive(data)
+        elif self.commands is not None:
+            reply = self.commands.feed(data)
         else:
-            # oximeters stream regardless of start / keep-alive commands
-            reply = self._nibp_receive(data) if self.is_nibp else b""
+            reply = b""  # oximeters stream regardless of start / keep-alive commands
         reply = self._apply_wire_faults(reply)
         if reply:
             self._write(reply)
