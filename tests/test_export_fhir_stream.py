@@ -1,11 +1,13 @@
 """The FHIR export written entry by entry (export/fhir_bundle.py) writes the bytes of the whole
 Bundle validated and serialized by ``fhir.resources`` at once; it refuses a resource that does
 not validate; and the Bundle it writes keeps the rules across entries that ``fhir.resources``
-does not check (unique ``fullUrl`` matching each id, references that resolve)."""
+does not check (unique ``fullUrl`` matching each id, references that resolve). The per-minute
+summaries of FHIR and HL7 are made one minute at a time, as they were from every minute kept."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from export_fixtures import build_session, scenario_store
 from sessionmon.clock import ManualClock
 from sessionmon.export import export_session, load_record
 from sessionmon.export import fhir as fhir_resources
+from sessionmon.export.downsample import Summary, per_interval
 from sessionmon.export.fhir_bundle import build_bundle, export_fhir, write_bundle
 from sessionmon.export.record import SessionRecord
 from sessionmon.model import (
@@ -265,3 +268,70 @@ def test_varied_sessions_stream_the_bytes_of_the_whole_bundle_or_both_refuse(tmp
     written = _streamed(record, tmp_path / "v.json")
     assert written == whole
     _check_bundle_rules(json.loads(written))
+
+
+# ------------------------------------------------------------------ per-minute summaries
+
+
+def _per_interval_kept(measurements, origin, interval_s=60.0):
+    """Every interval's values kept, then summarised in order (what per_interval did before it
+    yielded each interval as it closed)."""
+    import statistics
+
+    bins: dict[int, tuple[list[float], str]] = {}
+    for m in measurements:
+        index = int((m.received_at - origin).total_seconds() // interval_s)
+        bins.setdefault(index, ([], m.source))[0].append(m.value)
+    step = timedelta(seconds=interval_s)
+    return [
+        Summary(
+            origin + i * step,
+            origin + i * step + step,
+            float(statistics.median(v)),
+            min(v),
+            max(v),
+            len(v),
+            s,
+        )
+        for i, (v, s) in sorted(bins.items())
+    ]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-(10**9), 10**10), st.floats(0, 300, allow_nan=False)), max_size=80
+    ),
+    st.integers(-(10**8), 10**8),
+    st.sampled_from([1.0, 60.0, 61.5]),
+)
+def test_per_interval_yields_what_keeping_every_interval_gave(points, origin_us, interval_s):
+    origin = START + timedelta(microseconds=origin_us)
+    measurements = [
+        Measurement(
+            session_id=uuid.UUID(int=1),
+            kind=Kind.HR,
+            value=value,
+            unit="/min",
+            received_at=START + timedelta(microseconds=us),
+            source=f"oximeter:{n % 3}",
+        )
+        for n, (us, value) in enumerate(sorted(points, key=lambda p: p[0]))
+    ]
+    streamed = per_interval(iter(measurements), origin, interval_s)
+    assert list(streamed) == _per_interval_kept(measurements, origin, interval_s)
+
+
+def test_per_interval_refuses_measurements_out_of_time_order():
+    late, early = (
+        Measurement(
+            session_id=uuid.UUID(int=1),
+            kind=Kind.HR,
+            value=70,
+            unit="/min",
+            received_at=START + timedelta(minutes=minutes),
+            source="oximeter:x",
+        )
+        for minutes in (3, 1)
+    )
+    with pytest.raises(ValueError, match="out of time order"):
+        list(per_interval([late, early], START))
