@@ -299,7 +299,8 @@ def _per_interval_kept(measurements, origin, interval_s=60.0):
 
 @given(
     st.lists(
-        st.tuples(st.integers(-(10**9), 10**10), st.floats(0, 300, allow_nan=False)), max_size=80
+        st.tuples(st.integers(-(2 * 10**8), 6 * 10**8), st.floats(0, 300, allow_nan=False)),
+        max_size=80,
     ),
     st.integers(-(10**8), 10**8),
     st.sampled_from([1.0, 60.0, 61.5]),
