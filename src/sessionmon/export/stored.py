@@ -16,6 +16,9 @@ from typing import Any
 
 from sessionmon.model import Kind, Measurement, WaveformChunk
 
+#: Measurements :meth:`StoredMeasurements.stream` builds at once from a page of stored rows.
+STREAM_SLICE = 1000
+
 
 class StoredWaveform:
     """A session's pleth (or CO2) chunks, read from the store a page at a time as they are
@@ -198,7 +201,9 @@ class StoredMeasurements(Sequence):
         from sessionmon.store.export_reads import measurements_of
 
         for rows in self.row_pages(kind):
-            yield from measurements_of(rows, self._session_id)
+            for start in range(0, len(rows), STREAM_SLICE):  # not a page of measurements at once
+                yield from measurements_of(rows[start : start + STREAM_SLICE], self._session_id)
+            del rows  # not kept while the next page is read
 
     def readings(self, kind: Kind) -> Iterator[tuple[datetime, float, tuple[str, ...]]]:
         """``(received_at, value, flags)`` of one kind's measurements, in time order, straight
