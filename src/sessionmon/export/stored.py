@@ -174,6 +174,7 @@ class StoredMeasurements(Sequence):
                 measurements_of([r for r in rows if KINDS[r[0]] not in read], self._session_id)
             )
             yield [next(read.get(KINDS[row[0]], fresh)) for row in rows]
+            del rows, fresh  # not kept while the next page is read
 
     def of_kind(self, kind: Kind) -> list[Measurement]:
         """The measurements of one kind, in time order: read alone (the other kinds are not
@@ -225,6 +226,7 @@ class StoredMeasurements(Sequence):
                     value,
                     tuple(json.loads(flags)) if flags else (),
                 )
+            del rows  # not kept while the next page is read
 
     def sources(self, kind: Kind) -> list[str]:
         """The sources of one kind's measurements, in the order they first appear in time
