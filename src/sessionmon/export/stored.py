@@ -237,6 +237,7 @@ class StoredMeasurements(Sequence):
         seen: dict[str, None] = {}
         for rows in self.row_pages(kind):
             seen.update(dict.fromkeys(row[5] for row in rows))
+            del rows  # not kept while the next page is read
         return list(seen)
 
     def received_range(self) -> tuple[datetime, datetime] | None:
