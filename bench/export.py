@@ -5,7 +5,7 @@ and PI at 1 Hz, an NIBP reading every 5 minutes, checklists, notes and a few ala
 exports it in every format, in process and as a new ``sessionmon export`` process (what a user
 waits for), and prints the median seconds of several runs.
 
-Run: ``.venv/bin/python bench/export.py [--repeat N]``
+Run: ``.venv/bin/python bench/export.py [--repeat N] [--hours H] [--formats fhir,json]``
 """
 
 from __future__ import annotations
@@ -236,7 +236,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per format (median shown)")
     parser.add_argument("--hours", type=int, default=HOURS, help="length of the session")
+    parser.add_argument(
+        "--formats",
+        default=",".join(dict.fromkeys(fmt for fmt, _ in RUNS)),
+        help="comma-separated formats to run (with and without the waveform; default: all)",
+    )
     args = parser.parse_args()
+    chosen = set(args.formats.split(","))
+    if unknown := chosen - {fmt for fmt, _ in RUNS}:
+        parser.error(f"unknown format {', '.join(sorted(unknown))}")
+    runs = [(fmt, waveform) for fmt, waveform in RUNS if fmt in chosen]
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.db"
         clock = ManualClock(START + timedelta(hours=args.hours + 1))
@@ -250,7 +259,7 @@ def main() -> int:
             )
             in_process: dict[tuple[str, bool], list[float]] = {}
             sizes: dict[tuple[str, bool], float] = {}
-            for fmt, waveform in RUNS:
+            for fmt, waveform in runs:
                 out = Path(folder) / f"out-{fmt}-{waveform}.{fmt}"
                 for _ in range(args.repeat):
                     t0 = time.perf_counter()
@@ -270,7 +279,7 @@ def main() -> int:
             f"{'format':<18}{'in process s':>14}{'cli s':>8}{'cli cpu s':>11}{'cli peak':>11}"
             f"{'size':>12}"
         )
-        for fmt, waveform in RUNS:
+        for fmt, waveform in runs:
             out = Path(folder) / f"cli-{fmt}-{waveform}.{fmt}"
             runs = [_cli_run(db, str(session.id), fmt, waveform, out) for _ in range(args.repeat)]
             label = fmt + (" +waveform" if waveform else "")

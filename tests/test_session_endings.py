@@ -196,7 +196,7 @@ def test_fhir_and_hl7_from_the_cli_say_how_the_session_ended(store, clock, tmp_p
 
 
 def test_a_discharged_session_is_not_claimed_to_have_gone_home(store, clock, tmp_path):
-    from sessionmon.export.fhir import build_bundle
+    from sessionmon.export.fhir_bundle import build_bundle
     from sessionmon.export.record import load_record
 
     runtime = dosed_runtime(store, clock)

@@ -71,6 +71,7 @@ def numerics_batches(record: SessionRecord) -> Iterator[pa.RecordBatch]:
     if isinstance(measurements, StoredMeasurements):
         for rows in measurements.row_pages():
             yield _rows_batch(rows, dose)
+            del rows  # not kept while the next page is read
     elif measurements:
         yield _measurements_table(measurements, dose).to_batches()[0]
 

@@ -8,7 +8,7 @@ start, with the minute's lowest and highest value alongside. Every NIBP reading 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,7 +33,7 @@ class Summary:
 
 def per_interval(
     measurements: Iterable[Measurement], origin: datetime, interval_s: float = INTERVAL_S
-) -> list[Summary]:
+) -> Iterator[Summary]:
     """Summarise time-ordered measurements of one kind per ``interval_s`` from ``origin``.
 
     Parameters
@@ -44,31 +44,44 @@ def per_interval(
         Where interval 0 starts (the dose, so intervals are whole minutes after it).
     interval_s : float
         Interval length in seconds.
+
+    Yields
+    ------
+    Summary
+        One per interval that holds a value, in time order, each as soon as the first value of a
+        later interval is read: only one interval's values are kept, however long the session.
+
+    Raises
+    ------
+    ValueError
+        If a measurement is earlier than the interval before it (the input is not in time order,
+        which a record read from the store always is).
     """
-    # Only the values and the first source of each interval are kept, never the measurements,
-    # so a stream of measurements (``SessionRecord.stream``) is summarised in bounded memory.
-    bins: dict[int, tuple[list[float], str]] = {}
-    for m in measurements:
-        index = int((m.received_at - origin).total_seconds() // interval_s)
-        found = bins.get(index)
-        if found is None:
-            bins[index] = ([m.value], m.source)
-        else:
-            found[0].append(m.value)
-    result = []
     step = timedelta(seconds=interval_s)
-    for index in sorted(bins):
-        values, source = bins[index]
-        start = origin + index * step
-        result.append(
-            Summary(
-                start=start,
-                end=start + step,
-                median=float(statistics.median(values)),
-                low=min(values),
-                high=max(values),
-                count=len(values),
-                source=source,
-            )
-        )
-    return result
+    index: int | None = None
+    values: list[float] = []
+    source = ""
+    for m in measurements:
+        at = int((m.received_at - origin).total_seconds() // interval_s)
+        if at == index:
+            values.append(m.value)
+            continue
+        if index is not None:
+            if at < index:
+                raise ValueError(f"measurements out of time order at {m.received_at.isoformat()}")
+            yield _summary(origin + index * step, step, values, source)
+        index, values, source = at, [m.value], m.source
+    if index is not None:
+        yield _summary(origin + index * step, step, values, source)
+
+
+def _summary(start: datetime, step: timedelta, values: list[float], source: str) -> Summary:
+    return Summary(
+        start=start,
+        end=start + step,
+        median=float(statistics.median(values)),
+        low=min(values),
+        high=max(values),
+        count=len(values),
+        source=source,
+    )

@@ -1,4 +1,5 @@
-"""FHIR R4 Bundle export, built and validated with ``fhir.resources``.
+"""The resources of a session's FHIR R4 Bundle (written by :mod:`sessionmon.export.fhir_bundle`,
+which validates each with ``fhir.resources``).
 
 ``fhir.resources`` 7+ defaults to FHIR R5; the R4B models (``fhir.resources.R4B``) are used here
 because R4B is wire-compatible with R4 for every resource in this bundle.
@@ -20,11 +21,9 @@ session id, so exporting a session twice gives the same ids.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-
-from fhir.resources.R4B.bundle import Bundle
 
 from sessionmon.export.codes import BP_PANEL_LOINC, BP_PANEL_MDC, LOINC, MDC_SYSTEM, METRICS, UCUM
 from sessionmon.export.downsample import per_interval
@@ -292,13 +291,15 @@ def _reference_range(kind: Kind, limits: dict[Kind, LimitRange]) -> dict[str, An
     return {"referenceRange": [entry]}
 
 
-def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict) -> list:
+def _continuous(
+    record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict, progress: Progress | None
+) -> Iterator[dict[str, Any]]:
+    """One Observation per minute of each continuous kind, made as they are read."""
     origin = record.dose_at or record.session.created_at
     limits = limits_in_force(record)
-    result = []
-    for kind in CONTINUOUS:
+    for done, kind in enumerate(CONTINUOUS, 1):
         for minute in per_interval(record.stream(kind), origin):
-            result.append(
+            yield (
                 {
                     "resourceType": "Observation",
                     "id": ids(kind.value, minute.start.isoformat()),
@@ -318,7 +319,7 @@ def _continuous(record: SessionRecord, ids: _Ids, pid: str, eid: str, meta: dict
                     "device": {"display": minute.source},
                 }
             )
-    return result
+        report(progress, 0.1 + 0.7 * done / len(CONTINUOUS))
 
 
 def _bp(
@@ -441,58 +442,48 @@ def _flags(record: SessionRecord, pid: str, eid: str, meta: dict) -> list:
     return result
 
 
-def build_bundle(record: SessionRecord, timestamp: datetime, progress: Progress | None = None):
-    """Build and validate the bundle of a record; return the ``fhir.resources`` Bundle.
-
-    Raises
-    ------
-    pydantic.ValidationError
-        If a resource does not validate (a bug: the export refuses to write it).
-    """
-    s = record.session
-    ids = _Ids(s.id)
-    meta: dict[str, Any] = {}
-    if s.simulated:
-        meta = {
-            "meta": {
-                "tag": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                        "code": "HTEST",
-                        "display": "test health data",
-                    }
-                ]
-            }
+def _meta(record: SessionRecord) -> dict[str, Any]:
+    """The ``meta`` of every resource: the ``HTEST`` tag of a simulated session, else nothing."""
+    if not record.session.simulated:
+        return {}
+    return {
+        "meta": {
+            "tag": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                    "code": "HTEST",
+                    "display": "test health data",
+                }
+            ]
         }
+    }
+
+
+def bundle_resources(
+    record: SessionRecord, progress: Progress | None = None
+) -> Iterator[dict[str, Any]]:
+    """The resources of a record's bundle, in order, each made when it is asked for."""
+    ids = _Ids(record.session.id)
+    meta = _meta(record)
     pid, eid = ids("patient"), ids("encounter")
-    resources = [_patient(record, pid, meta), _encounter(record, ids, pid, meta)]
-    resources += _administrations(record, ids, pid, eid, meta)
+    yield _patient(record, pid, meta)
+    yield _encounter(record, ids, pid, meta)
+    yield from _administrations(record, ids, pid, eid, meta)
     report(progress, 0.1)
-    resources += _continuous(record, ids, pid, eid, meta)
+    yield from _continuous(record, ids, pid, eid, meta, progress)
     limits = limits_in_force(record)
     for reading in record.bp_readings:
-        resources += _bp(reading, ids, pid, eid, meta, limits)
-    resources += _scales(record, pid, eid, meta)
-    resources += _flags(record, pid, eid, meta)
-    report(progress, 0.4)
-    bundle = Bundle.model_validate(
-        {
-            "resourceType": "Bundle",
-            "id": ids("bundle"),
-            "type": "collection",
-            "timestamp": _iso(timestamp),
-            "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
-        }
-    )
+        yield from _bp(reading, ids, pid, eid, meta, limits)
+    yield from _scales(record, pid, eid, meta)
+    yield from _flags(record, pid, eid, meta)
     report(progress, 0.9)
-    return bundle
 
 
-def export_fhir(
-    record: SessionRecord, path: Path, *, exported_at: datetime, progress: Progress | None = None
-) -> Path:
-    """Write the validated FHIR bundle of a record as JSON to ``path`` and return it."""
-    bundle = build_bundle(record, exported_at, progress)
-    Path(path).write_text(bundle.model_dump_json(indent=1, exclude_none=True), encoding="utf-8")
-    report(progress, 1.0)
-    return Path(path)
+def bundle_elements(record: SessionRecord, timestamp: datetime) -> dict[str, Any]:
+    """The Bundle's own elements (all but ``entry``)."""
+    return {
+        "resourceType": "Bundle",
+        "id": _Ids(record.session.id)("bundle"),
+        "type": "collection",
+        "timestamp": _iso(timestamp),
+    }

@@ -343,6 +343,7 @@ def _write_measurements(handle: Any, measurements: StoredMeasurements) -> None:
         handle.write(",\n" if written else "[\n")
         handle.write("  " + items.replace("\n", "\n  "))  # one level in -> three
         written = True
+        del page, text, items  # not kept while the next page is built
     handle.write("\n  ]" if written else "[]")
 
 

@@ -125,7 +125,7 @@ def _write_format(
             export_json(record, out, exported_at=now, deidentified=deidentify, progress=progress)
         ]
     if fmt == "fhir":
-        from sessionmon.export.fhir import export_fhir
+        from sessionmon.export.fhir_bundle import export_fhir
 
         return [export_fhir(record, out, exported_at=now, progress=progress)]
     from sessionmon.export.hl7 import export_hl7

@@ -16,6 +16,9 @@ from typing import Any
 
 from sessionmon.model import Kind, Measurement, WaveformChunk
 
+#: Measurements :meth:`StoredMeasurements.stream` builds at once from a page of stored rows.
+STREAM_SLICE = 1000
+
 
 class StoredWaveform:
     """A session's pleth (or CO2) chunks, read from the store a page at a time as they are
@@ -171,6 +174,7 @@ class StoredMeasurements(Sequence):
                 measurements_of([r for r in rows if KINDS[r[0]] not in read], self._session_id)
             )
             yield [next(read.get(KINDS[row[0]], fresh)) for row in rows]
+            del rows, fresh  # not kept while the next page is read
 
     def of_kind(self, kind: Kind) -> list[Measurement]:
         """The measurements of one kind, in time order: read alone (the other kinds are not
@@ -198,7 +202,9 @@ class StoredMeasurements(Sequence):
         from sessionmon.store.export_reads import measurements_of
 
         for rows in self.row_pages(kind):
-            yield from measurements_of(rows, self._session_id)
+            for start in range(0, len(rows), STREAM_SLICE):  # not a page of measurements at once
+                yield from measurements_of(rows[start : start + STREAM_SLICE], self._session_id)
+            del rows  # not kept while the next page is read
 
     def readings(self, kind: Kind) -> Iterator[tuple[datetime, float, tuple[str, ...]]]:
         """``(received_at, value, flags)`` of one kind's measurements, in time order, straight
@@ -220,6 +226,7 @@ class StoredMeasurements(Sequence):
                     value,
                     tuple(json.loads(flags)) if flags else (),
                 )
+            del rows  # not kept while the next page is read
 
     def sources(self, kind: Kind) -> list[str]:
         """The sources of one kind's measurements, in the order they first appear in time
@@ -230,6 +237,7 @@ class StoredMeasurements(Sequence):
         seen: dict[str, None] = {}
         for rows in self.row_pages(kind):
             seen.update(dict.fromkeys(row[5] for row in rows))
+            del rows  # not kept while the next page is read
         return list(seen)
 
     def received_range(self) -> tuple[datetime, datetime] | None:

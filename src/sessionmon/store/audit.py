@@ -12,6 +12,7 @@ import bisect
 import hashlib
 import sqlite3
 import uuid
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -227,17 +228,22 @@ def entries_for_session(conn: sqlite3.Connection, session_id: uuid.UUID) -> list
     A batch entry may cover rows of several sessions (measurements of two sessions committed
     together); it is returned for each of them.
     """
-    owned: dict[str, list[int]] = {}
+    # The row ids as 64-bit integers (8 bytes each, not a Python int's 36): a 24-hour session
+    # has hundreds of thousands of numerics and waveform rows.
+    owned: dict[str, array[int]] = {}
     for table, (key, _) in AUDITED_COLUMNS.items():
         if table in NOT_PER_SESSION:
             continue
-        keys = [
-            row[0]
-            for row in conn.execute(
-                f"SELECT {key} FROM {table} WHERE session_id = ? ORDER BY {key}",
-                (str(session_id),),
-            )
-        ]
+        keys = array(
+            "q",
+            (
+                row[0]
+                for row in conn.execute(
+                    f"SELECT {key} FROM {table} WHERE session_id = ? ORDER BY {key}",
+                    (str(session_id),),
+                )
+            ),
+        )
         if keys:
             owned[table] = keys
     if not owned:

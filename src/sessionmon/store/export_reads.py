@@ -68,11 +68,13 @@ def measurement_pages(
         rows = store.read_rows(
             "reading measurements", sql + " ORDER BY received_us, id LIMIT ?", [*params, page_size]
         )
-        if rows:
-            yield rows
         if len(rows) < page_size:
+            if rows:
+                yield rows
             return
         after = (rows[-1][3], rows[-1][7])
+        yield rows
+        del rows  # a page is not kept while the next one is read
 
 
 def received_range(
