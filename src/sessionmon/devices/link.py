@@ -200,7 +200,8 @@ class SerialLink:
         self._last_data = 0.0
         self.bytes_in = 0
         self.ticks = 0  # reader loop turns while open (tests wait for the thread's timers)
-        self.wakes = 0  # reads that returned (bytes, a timeout or a wake); bench/devices.py
+        self.wakes = 0  # reads that returned (bytes, a timeout or a wake)
+        self.last_wait_s = read_timeout_s  # how long the latest read could wait (real s)
         self.reconnects = 0
         self.listener_errors = 0
         self._taps: list[Callable[[bytes], None]] = []
@@ -337,7 +338,7 @@ class SerialLink:
         due: float | None = None  # when the listener's next timer is due (clock s)
         while not self._stop.is_set():
             try:
-                wait = self._wait_s(due)
+                wait = self.last_wait_s = self._wait_s(due)
                 if wait != timeout:
                     port.timeout = timeout = wait
                 data = port.read(1)  # blocks until a byte, the timeout or a wake
