@@ -125,9 +125,9 @@ def test_wake_and_stop_end_a_long_wait_at_once(pty: PtyPort, clock: ManualClock)
             pty.path, PortSettings(9600), clock, listener, stall_timeout_s=None, read_timeout_s=30
         )
     )
-    assert wait_until(lambda: link.last_wait_s == 30 and listener.ticks == 0)
+    assert wait_until(lambda: link.last_wait_s == 30 and listener.ticks == 1)  # on opening
     link.wake()  # without cancel_read the next tick would be 30 s away
-    assert wait_until(lambda: listener.ticks == 1)
+    assert wait_until(lambda: listener.ticks == 2)
     link.stop(timeout_s=5.0)  # likewise the join would give up after 5 s
     assert link.state is LinkState.DISCONNECTED
     assert link._thread is None
@@ -355,3 +355,37 @@ def test_intellivue_dialog_sends_nothing_before_the_time_it_names(steps, waves) 
             outbox += dialog.start(now)
         outbox += dialog.tick(now)
         due = dialog.next_due(now)
+
+
+def test_udp_link_waits_on_its_sockets_and_wakes_at_once(clock: ManualClock) -> None:
+    import socket
+
+    from sessionmon.devices.udp_link import UdpLink
+
+    monitor = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    monitor.bind(("127.0.0.1", 0))
+    monitor.settimeout(5.0)
+    listener = Chunks()
+    link = UdpLink(
+        f"udp:127.0.0.1:{monitor.getsockname()[1]}",
+        clock,
+        listener,
+        stall_timeout_s=None,
+        read_timeout_s=30,
+        indication_port=None,
+    )
+    link.start()
+    try:
+        assert wait_until(lambda: link.state is LinkState.STREAMING and listener.ticks >= 1)
+        ticks = listener.ticks
+        link.wake()  # the reader is in a 30 s wait
+        assert wait_until(lambda: listener.ticks == ticks + 1)
+        assert link.write(b"request")
+        data, client = monitor.recvfrom(100)
+        assert data == b"request"
+        monitor.sendto(b"answer", client)  # a datagram ends the wait too
+        assert wait_until(lambda: listener.chunks == [b"answer"])
+    finally:
+        link.stop(timeout_s=5.0)
+        monitor.close()
+    assert link.state is LinkState.DISCONNECTED

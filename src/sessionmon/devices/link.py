@@ -335,7 +335,7 @@ class SerialLink:
     def _read_until_error(self) -> str | None:
         port = self._serial
         timeout = self._read_timeout_s  # the port was opened with it
-        due: float | None = None  # when the listener's next timer is due (clock s)
+        due = self._tick()  # just opened: the timers run now and say when they are next due
         while not self._stop.is_set():
             try:
                 wait = self.last_wait_s = self._wait_s(due)

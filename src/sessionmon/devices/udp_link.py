@@ -292,7 +292,7 @@ class UdpLink:
     def _read_until_error(self) -> str | None:
         sock, wake = self._sock, self._wake_r
         assert sock is not None and wake is not None
-        due: float | None = None
+        due = self._tick()  # just opened: the timers run now and say when they are next due
         while not self._stop.is_set():
             data = b""
             self._check_indications()
