@@ -196,6 +196,7 @@ class SerialLink:
         self._machine = LinkStateMachine()
         self._serial: Any = None
         self._write_lock = threading.Lock()
+        self._close_lock = threading.Lock()  # wake() never cancels a port being closed
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_data = 0.0
@@ -246,7 +247,8 @@ class SerialLink:
         comes just before the read starts is not lost). A port without it, or while the link
         is not open, the next tick comes within ``read_timeout_s``.
         """
-        with self._write_lock:  # the port is closed under it: never a closed port's pipe
+        with self._close_lock:  # never a closed port's pipe; not the write lock, which a
+            # write stuck on flow control may hold for its timeout (a GUI thread calls this)
             cancel = getattr(self._serial, "cancel_read", None)
             if cancel is not None:
                 with contextlib.suppress(Exception):
@@ -326,9 +328,9 @@ class SerialLink:
     def _close(self) -> None:
         with self._write_lock:
             port, self._serial = self._serial, None
-            if port is not None:
-                with contextlib.suppress(Exception):
-                    port.close()
+        if port is not None:
+            with self._close_lock, contextlib.suppress(Exception):
+                port.close()
 
     def _port_vanished(self) -> bool:
         """Whether a filesystem port (``/dev/...`` or a symlink) no longer exists."""
