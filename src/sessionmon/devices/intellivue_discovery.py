@@ -82,6 +82,10 @@ class ConnectIndicationListener:
                 self.ignored += 1
         return found
 
+    def fileno(self) -> int:
+        """The socket's descriptor (to wait on it with :func:`select.select`); -1 once closed."""
+        return self._sock.fileno() if self._sock is not None else -1
+
     def close(self) -> None:
         """Close the socket; idempotent."""
         sock, self._sock = self._sock, None

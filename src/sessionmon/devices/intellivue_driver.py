@@ -167,9 +167,14 @@ class IntelliVueMonitor(SerialSourceBase):
             self._send(self.dialog.stop())
         super().stop()
 
-    def link_tick(self, link: Any) -> None:
-        """Send what the dialog says is due (polls, keep-alive, a new association)."""
-        self._send(self.dialog.tick(self._clock.monotonic()))
+    def link_tick(self, link: Any) -> float | None:
+        """Send what the dialog says is due (polls, keep-alive, a new association).
+
+        Returns when the dialog's next timer is due (clock monotonic s), or ``None``.
+        """
+        now = self._clock.monotonic()
+        self._send(self.dialog.tick(now))
+        return self.dialog.next_due(now)
 
     def link_bytes(self, data: bytes) -> None:
         """Decode the monitor's messages and queue what they mean."""

@@ -8,13 +8,19 @@ back. When the port stays open but nothing arrives for the stall timeout it move
 Every move goes through :data:`TRANSITIONS`: a move that the table does not list raises
 :class:`LinkTransitionError`, so a bug in the reader loop cannot produce an impossible state.
 
-The reader thread blocks on the port with a short real timeout (the only real-time waiting in
-the device layer); state timing (stall detection, callbacks' own timers) uses the injected clock.
+The reader thread blocks on the port (the only real-time waiting in the device layer) until
+bytes arrive or the next timer is due: the stall deadline, or the time the listener's
+:meth:`~LinkListener.link_tick` asked to be called again; at most ``read_timeout_s``. An idle
+port therefore wakes a few times a second, not fifty, and a burst of bytes (one packet) is one
+wake: after the blocking read returns, whatever else is waiting is taken in the same call.
+State timing (stall detection, callbacks' own timers) uses the injected clock. :meth:`SerialLink.
+wake` and :meth:`SerialLink.stop` interrupt a blocking read (pyserial's ``cancel_read``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -44,6 +50,16 @@ TRANSITIONS: dict[LinkState, frozenset[LinkState]] = {
 
 #: States in which the port is open.
 OPEN_STATES = frozenset({LinkState.STREAMING, LinkState.STALLED})
+
+#: Longest real wait of one read when no timer is due sooner (seconds): an idle port wakes about
+#: twice a second (a wake costs about 80 us of CPU on the development VM), and a port without
+#: ``cancel_read`` stops within it.
+READ_TIMEOUT_S = 0.5
+
+#: A read waits one of ``read_timeout_s / 2**k`` for k up to this: the timeout of an open port
+#: is changed only when the wait moves to another step (a few times per timer), and a timer is
+#: never late by more than the smallest step (about 8 ms with the default 0.5 s).
+_WAIT_STEPS = 6
 
 
 class LinkTransitionError(ValueError):
@@ -112,8 +128,18 @@ class LinkListener(Protocol):
     def link_state(self, change: LinkStateChange) -> None:
         """The link moved to another state."""
 
-    def link_tick(self, link: SerialLink) -> None:
-        """Called at least every read timeout while the port is open (timers, keep-alives)."""
+    def link_tick(self, link: SerialLink) -> float | None:
+        """Run the listener's timers (keep-alives, polls, timeouts) while the port is open.
+
+        Called after every read (bytes or none) and no later than the returned time.
+
+        Returns
+        -------
+        float or None
+            The clock's monotonic time at which the next timer is due, or ``None`` if none is
+            (then the link calls again within its ``read_timeout_s``). A listener whose state
+            changes from another thread calls :meth:`SerialLink.wake`.
+        """
 
 
 SerialFactory = Callable[..., Any]
@@ -140,7 +166,9 @@ class SerialLink:
         Builds the port object; defaults to :class:`serial.Serial`. Called with the port name and
         pyserial keyword arguments.
     read_timeout_s : float
-        Real time one blocking read waits; bounds how late a tick or a stop is noticed.
+        Longest real time one blocking read waits (when no timer is due sooner); bounds how
+        late a stop is noticed on a port without ``cancel_read``, and how late a timer fires
+        under a clock that does not run by itself (a test's ``ManualClock``).
     """
 
     def __init__(
@@ -153,8 +181,10 @@ class SerialLink:
         stall_timeout_s: float | None = 5.0,
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
-        read_timeout_s: float = 0.02,
+        read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
+        if not read_timeout_s > 0:
+            raise ValueError(f"read timeout must be positive, got {read_timeout_s}")
         self.port = port
         self.settings = settings
         self._clock = clock
@@ -166,11 +196,14 @@ class SerialLink:
         self._machine = LinkStateMachine()
         self._serial: Any = None
         self._write_lock = threading.Lock()
+        self._close_lock = threading.Lock()  # wake() never cancels a port being closed
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_data = 0.0
         self.bytes_in = 0
         self.ticks = 0  # reader loop turns while open (tests wait for the thread's timers)
+        self.wakes = 0  # reads that returned (bytes, a timeout or a wake)
+        self.last_wait_s = read_timeout_s  # how long the latest read could wait (real s)
         self.reconnects = 0
         self.listener_errors = 0
         self._taps: list[Callable[[bytes], None]] = []
@@ -194,17 +227,32 @@ class SerialLink:
         self._thread.start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Stop the reader thread and close the port; idempotent."""
+        """Stop the reader thread and close the port; idempotent.
+
+        Waits at most ``timeout_s`` for the thread (it is a daemon: a reader stuck in a
+        driver call cannot hold up the console's exit).
+        """
         self._stop.set()
-        port = self._serial
-        cancel = getattr(port, "cancel_read", None)
-        if cancel is not None:
-            with contextlib.suppress(Exception):
-                cancel()  # wake a blocking read now rather than at its timeout
+        self.wake()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
         self._thread = None
+
+    def wake(self) -> None:
+        """Interrupt the reader's blocking read now, from any thread, so the listener's
+        :meth:`~LinkListener.link_tick` runs at once (a request made from another thread).
+
+        Uses pyserial's ``cancel_read`` (POSIX: a byte on the port's wake pipe, so a wake that
+        comes just before the read starts is not lost). A port without it, or while the link
+        is not open, the next tick comes within ``read_timeout_s``.
+        """
+        with self._close_lock:  # never a closed port's pipe; not the write lock, which a
+            # write stuck on flow control may hold for its timeout (a GUI thread calls this)
+            cancel = getattr(self._serial, "cancel_read", None)
+            if cancel is not None:
+                with contextlib.suppress(Exception):
+                    cancel()
 
     def add_tap(self, tap: Callable[[bytes], None]) -> None:
         """Also hand every received chunk to ``tap`` (on the reader thread, before the owner).
@@ -281,7 +329,7 @@ class SerialLink:
         with self._write_lock:
             port, self._serial = self._serial, None
         if port is not None:
-            with contextlib.suppress(Exception):
+            with self._close_lock, contextlib.suppress(Exception):
                 port.close()
 
     def _port_vanished(self) -> bool:
@@ -290,13 +338,21 @@ class SerialLink:
 
     def _read_until_error(self) -> str | None:
         port = self._serial
-        checks = 0
+        timeout = self._read_timeout_s  # the port was opened with it
+        due = self._tick()  # just opened: the timers run now and say when they are next due
         while not self._stop.is_set():
             try:
-                waiting = port.in_waiting
-                data = port.read(waiting or 1)
+                wait = self.last_wait_s = self._wait_s(due)
+                if wait != timeout:
+                    port.timeout = timeout = wait
+                data = port.read(1)  # blocks until a byte, the timeout or a wake
+                if data:
+                    more = port.in_waiting  # the rest of the burst: the same wake
+                    if more:
+                        data += port.read(more)
             except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
                 return f"{self.port} lost: {_reason(exc)}"
+            self.wakes += 1
             now = self._clock.monotonic()
             if data:
                 self.bytes_in += len(data)
@@ -306,18 +362,37 @@ class SerialLink:
                 for tap in self._taps:
                     self._call(tap, data)
                 self._call(self._listener.link_bytes, data)
-            elif (
-                self._stall_timeout_s is not None
-                and self._machine.state is LinkState.STREAMING
-                and now - self._last_data >= self._stall_timeout_s
-            ):
-                self._move(LinkState.STALLED, f"no data for {self._stall_timeout_s:g} s")
-            checks += 1
-            if not data and checks % 8 == 0 and self._port_vanished():
-                return f"{self.port} disappeared"
-            self._call(self._listener.link_tick, self)
+            else:
+                if (
+                    self._stall_timeout_s is not None
+                    and self._machine.state is LinkState.STREAMING
+                    and now - self._last_data >= self._stall_timeout_s
+                ):
+                    self._move(LinkState.STALLED, f"no data for {self._stall_timeout_s:g} s")
+                if self._port_vanished():
+                    return f"{self.port} disappeared"
+            due = self._tick()
             self.ticks += 1
         return None
+
+    def _tick(self) -> float | None:
+        """Run the listener's timers; return when it next wants a tick (``None``: no timer)."""
+        try:
+            due = self._listener.link_tick(self)
+        except Exception:
+            self.listener_errors += 1
+            return None
+        if isinstance(due, int | float) and not math.isnan(due):
+            return float(due)
+        return None
+
+    def _wait_s(self, due: float | None) -> float:
+        """Real seconds the next read may wait: until the first timer is due (see
+        :func:`wait_step`)."""
+        deadlines = [] if due is None else [due]
+        if self._stall_timeout_s is not None and self._machine.state is LinkState.STREAMING:
+            deadlines.append(self._last_data + self._stall_timeout_s)
+        return wait_step(self._clock, deadlines, self._read_timeout_s)
 
     def _call(self, callback: Callable[..., None], *args: Any) -> None:
         """Run a listener callback; a bug in it must not kill the reader thread."""
@@ -325,6 +400,38 @@ class SerialLink:
             callback(*args)
         except Exception:
             self.listener_errors += 1
+
+
+def wait_step(clock: Clock, deadlines: list[float], longest_s: float) -> float:
+    """How long a reader may block (real s) before the first of ``deadlines`` (clock s).
+
+    The wait is one of ``longest_s / 2**k`` (k = 0 .. :data:`_WAIT_STEPS`): the largest that
+    does not pass the first deadline, or the smallest step when that is closer (or past).
+    Stepped waits change a port's timeout setting only a few times per timer. Clock seconds
+    are turned into real ones with the clock's ``speed`` where it has one (a
+    :class:`~sessionmon.clock.ScaledClock` running the simulator faster than real time).
+
+    Parameters
+    ----------
+    clock : Clock
+        The clock the deadlines are on.
+    deadlines : list of float
+        Clock monotonic times at which the reader must be awake (may be empty).
+    longest_s : float
+        The longest wait.
+    """
+    if not deadlines:
+        return longest_s
+    speed = getattr(clock, "speed", 1.0)
+    if not isinstance(speed, int | float) or speed <= 0:
+        speed = 1.0
+    wait = (min(deadlines) - clock.monotonic()) / speed
+    step = longest_s
+    for _ in range(_WAIT_STEPS):
+        if step <= wait:
+            return step
+        step /= 2
+    return step
 
 
 def open_failure_reason(exc: BaseException) -> str:

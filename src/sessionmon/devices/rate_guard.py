@@ -79,6 +79,13 @@ class FrameRateGuard:
             self.too_fast = False
         return self.too_fast
 
+    def clear_due(self) -> float | None:
+        """When :meth:`check` will end the too-fast state if no frame is dropped before
+        (monotonic s), or ``None`` while the stream is not too fast."""
+        if self.too_fast and self._over_at is not None:
+            return self._over_at + self.clear_after_s
+        return None
+
     def describe(self, protocol: str) -> str:
         """One line for the alarm detail (true whenever the guard has tripped)."""
         return (

@@ -35,7 +35,13 @@ from datetime import datetime
 from typing import Any
 
 from sessionmon.clock import Clock
-from sessionmon.devices.link import OPEN_STATES, Backoff, SerialFactory, SerialLink
+from sessionmon.devices.link import (
+    OPEN_STATES,
+    READ_TIMEOUT_S,
+    Backoff,
+    SerialFactory,
+    SerialLink,
+)
 from sessionmon.devices.profiles import DeviceProfile, PortOverrides, get_profile
 from sessionmon.devices.rate_guard import FrameRateGuard
 from sessionmon.devices.readings import Condition, Decoded, TechnicalCondition
@@ -85,7 +91,7 @@ class SerialSourceBase:
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
         device_id: str | None = None,
-        read_timeout_s: float = 0.02,
+        read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
         self.profile = profile
         self._clock = clock
@@ -221,8 +227,13 @@ class SerialSourceBase:
         """Bytes arrived (override)."""
         raise NotImplementedError
 
-    def link_tick(self, link: SerialLink) -> None:
-        """Periodic call on the reader thread while the port is open (override for timers)."""
+    def link_tick(self, link: SerialLink) -> float | None:
+        """Run timers on the reader thread while the port is open (override for timers).
+
+        Returns when the next timer is due (clock monotonic s) or ``None``: see
+        :meth:`~sessionmon.devices.link.LinkListener.link_tick`.
+        """
+        return None
 
     def on_link_lost(self) -> None:
         """The port went away or the link stopped (override to reset a protocol exchange)."""
@@ -267,7 +278,7 @@ class SerialOximeter(SerialSourceBase):
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
         device_id: str | None = None,
-        read_timeout_s: float = 0.02,
+        read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
         profile = get_profile(protocol) if isinstance(protocol, str) else protocol
         super().__init__(
@@ -313,15 +324,38 @@ class SerialOximeter(SerialSourceBase):
             self.link.write(self.profile.stop_command)
         super().stop()
 
-    def link_tick(self, link: SerialLink) -> None:
-        """Send the keep-alive when it is due; judge the stream (valid data, rate)."""
+    def link_tick(self, link: SerialLink) -> float | None:
+        """Send the keep-alive when it is due; judge the stream (valid data, rate).
+
+        Returns when the next of these is due: the keep-alive, the end of ``too_fast``, the
+        start of ``no_valid_data`` (clock monotonic s), or ``None``.
+        """
         now = self._clock.monotonic()
         command, every = self.profile.keepalive_command, self.profile.keepalive_s
-        if command and every and now - self._last_keepalive >= every:
-            self._last_keepalive = now
-            link.write(command)
+        due = None
+        if command and every:
+            if now - self._last_keepalive >= every:
+                self._last_keepalive = now
+                link.write(command)
+            due = self._last_keepalive + every
         with self._lock:
             self._judge_stream(now)
+            for timer in self._stream_timers():
+                due = timer if due is None else min(due, timer)
+        return due
+
+    def _stream_timers(self) -> list[float]:
+        """When :meth:`_judge_stream` would next change something by time alone (lock held)."""
+        if not self.is_open:
+            return []
+        timers = []
+        clears = self.rate_guard.clear_due()
+        if clears is not None:
+            timers.append(clears)
+        since = self._junk_since
+        if since is not None and TechnicalCondition.NO_VALID_DATA not in self._active:
+            timers.append(since + self.no_valid_data_s - 1e-6)
+        return timers
 
     def link_bytes(self, data: bytes) -> None:
         """Decode bytes and queue what they mean."""

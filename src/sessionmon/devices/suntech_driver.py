@@ -25,7 +25,7 @@ import threading
 from enum import StrEnum
 
 from sessionmon.clock import Clock
-from sessionmon.devices.link import Backoff, SerialFactory, SerialLink
+from sessionmon.devices.link import READ_TIMEOUT_S, Backoff, SerialFactory, SerialLink
 from sessionmon.devices.profiles import PortOverrides, get_profile
 from sessionmon.devices.protocols import suntech
 from sessionmon.devices.readings import Condition, Reading, TechnicalCondition
@@ -88,7 +88,7 @@ class SuntechNibp(SerialSourceBase):
         backoff: Backoff | None = None,
         serial_factory: SerialFactory | None = None,
         device_id: str | None = None,
-        read_timeout_s: float = 0.02,
+        read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
         super().__init__(
             get_profile("suntech"),
@@ -141,12 +141,14 @@ class SuntechNibp(SerialSourceBase):
         with self._commands:
             if self._phase is Phase.IDLE and self.is_open:
                 self._start_requested = True
+        self.link.wake()  # the start is sent by the reader thread's next tick: now
 
     def abort(self) -> None:
         """Abort the running measurement (the module deflates the cuff)."""
         with self._commands:
             self._start_requested = False
             self._abort_requested = True
+        self.link.wake()
 
     def set_auto_interval(self, seconds: float | None) -> None:
         """Measure automatically every ``seconds`` (counted from the last start); ``None`` stops."""
@@ -154,6 +156,7 @@ class SuntechNibp(SerialSourceBase):
             raise ValueError(f"auto interval must be positive, got {seconds}")
         with self._commands:
             self._auto_interval_s = seconds
+        self.link.wake()  # the first automatic start may be due at once
 
     @property
     def auto_interval_s(self) -> float | None:
@@ -162,9 +165,40 @@ class SuntechNibp(SerialSourceBase):
 
     # ------------------------------------------------------------------ link callbacks
 
-    def link_tick(self, link: SerialLink) -> None:
-        """Run the exchange's timers: start, abort, polls, timeouts, auto interval."""
+    def link_tick(self, link: SerialLink) -> float | None:
+        """Run the exchange's timers: start, abort, polls, timeouts, auto interval.
+
+        Returns when the next of them is due (clock monotonic s), or ``None``.
+        """
         now = self._clock.monotonic()
+        self._run_timers(link, now)
+        return self._next_due(now)
+
+    def _next_due(self, now: float) -> float | None:
+        """The earliest time at which :meth:`_run_timers` has something to do by time alone."""
+        dues: list[float] = []
+        with self._commands:
+            auto = self._auto_interval_s
+            if self._start_requested or self._abort_requested:
+                return now  # asked after this tick had taken the requests: at once
+        phase, awaiting = self._phase, self._awaiting
+        if phase is Phase.IDLE:
+            if auto is not None:
+                dues.append(now if self._last_start is None else self._last_start + auto)
+            if self.idle_poll_s is not None and awaiting is None:
+                dues.append(self._last_query + self.idle_poll_s)
+        if awaiting is not None or phase is Phase.ABORTING:
+            dues.append(self._sent_at + self.reply_timeout_s)
+        if phase is Phase.MEASURING:
+            dues.append(self._phase_since + self.measurement_timeout_s)
+            if awaiting is None:
+                dues.append(self._last_query + self.poll_interval_s)
+        elif phase is Phase.READING and awaiting is None:
+            asked = self._bp_asked_at
+            dues.append(now if asked is None else asked + self.poll_interval_s)
+        return min(dues) if dues else None
+
+    def _run_timers(self, link: SerialLink, now: float) -> None:
         with self._commands:
             start, abort = self._start_requested, self._abort_requested
             self._start_requested = self._abort_requested = False

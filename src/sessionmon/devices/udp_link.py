@@ -5,11 +5,16 @@ listener callbacks, ``write``, taps, ``stop``) so a driver can run on either. It
 socket towards the monitor's protocol port, hands every datagram from that address to the
 listener, and moves to ``stalled`` when nothing has arrived for the stall timeout (a monitor that
 stops answering or was unplugged: UDP has no connection to lose).
+
+Like the serial link, the reader waits until a datagram (or a connect indication) arrives or
+the next timer is due (the stall deadline, the listener's next tick), at most
+``read_timeout_s``; :meth:`UdpLink.wake` and :meth:`UdpLink.stop` end the wait at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 from collections.abc import Callable
@@ -19,7 +24,13 @@ from sessionmon.devices.intellivue_discovery import (
     CONNECT_INDICATION_PORT,
     ConnectIndicationListener,
 )
-from sessionmon.devices.link import Backoff, LinkListener, LinkStateMachine
+from sessionmon.devices.link import (
+    READ_TIMEOUT_S,
+    Backoff,
+    LinkListener,
+    LinkStateMachine,
+    wait_step,
+)
 from sessionmon.devices.source import LinkState
 
 #: The monitor's Data Export protocol port (programming guide, "UDP Port Number").
@@ -74,7 +85,7 @@ class UdpLink:
     stall_timeout_s : float or None
         Seconds without a datagram before ``stalled``.
     read_timeout_s : float
-        Real time one receive waits; bounds how late a tick is.
+        Longest real time one wait lasts when no timer is due sooner.
     indication_port : int or None
         Also listen here for the monitor's connect indication (default 24005; None: do not).
         With the host ``auto`` (``udp:auto[:PORT]``) the monitor is the first one that
@@ -91,7 +102,7 @@ class UdpLink:
         *,
         stall_timeout_s: float | None = 2.0,
         backoff: Backoff | None = None,
-        read_timeout_s: float = 0.02,
+        read_timeout_s: float = READ_TIMEOUT_S,
         indication_port: int | None = CONNECT_INDICATION_PORT,
     ) -> None:
         self.port = address
@@ -114,7 +125,10 @@ class UdpLink:
         self._thread: threading.Thread | None = None
         self._last_data = 0.0
         self._taps: list[Callable[[bytes], None]] = []
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
         self.bytes_in = 0
+        self.wakes = 0
         self.datagrams_in = 0
         self.reconnects = 0
         self.listener_errors = 0
@@ -138,12 +152,21 @@ class UdpLink:
         self._thread.start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Stop the thread and close the socket; idempotent."""
+        """Stop the thread and close the socket; idempotent (waits at most ``timeout_s``)."""
         self._stop.set()
+        self.wake()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
         self._thread = None
+
+    def wake(self) -> None:
+        """End the reader's wait now, from any thread (the listener's tick runs at once)."""
+        with self._write_lock:
+            wake = self._wake_w
+            if wake is not None:
+                with contextlib.suppress(OSError):  # full (wakes pending) or closing
+                    wake.send(b"w")
 
     def write(self, data: bytes) -> bool:
         """Send one datagram to the monitor; ``False`` if the socket is not open or it failed."""
@@ -209,14 +232,18 @@ class UdpLink:
                 peer = info[4][:2]
             elif self.discovered is not None:
                 peer = (self.discovered, self.udp_port)
-            sock.settimeout(self._read_timeout_s)
+            sock.setblocking(False)  # read only once select says a datagram is there
             sock.bind(("", 0))
+            wake_r, wake_w = socket.socketpair()
         except OSError as exc:
             if listener is not None:
                 listener.close()
             return f"cannot open {self.port}: {exc.strerror or exc}"
+        wake_r.setblocking(False)
+        wake_w.setblocking(False)
         with self._write_lock:
             self._sock, self._peer = sock, peer
+            self._wake_r, self._wake_w = wake_r, wake_w
         self._indications = listener
         self._last_data = self._clock.monotonic()
         return None
@@ -250,6 +277,11 @@ class UdpLink:
     def _close(self) -> None:
         with self._write_lock:
             sock, self._sock = self._sock, None
+            wakes = (self._wake_r, self._wake_w)
+            self._wake_r = self._wake_w = None
+        for end in wakes:
+            if end is not None:
+                end.close()
         listener, self._indications = self._indications, None
         if listener is not None:
             listener.close()
@@ -258,19 +290,32 @@ class UdpLink:
                 sock.close()
 
     def _read_until_error(self) -> str | None:
-        sock = self._sock
-        assert sock is not None
+        sock, wake = self._sock, self._wake_r
+        assert sock is not None and wake is not None
+        due = self._tick()  # just opened: the timers run now and say when they are next due
         while not self._stop.is_set():
             data = b""
             self._check_indications()
+            waits = [sock, wake]
+            if self._indications is not None:
+                waits.append(self._indications)
             try:
-                data, sender = sock.recvfrom(65535)
-                if self._peer is None or sender[0] != self._peer[0]:
-                    data = b""  # not our monitor (or none found yet)
-            except TimeoutError:
-                pass
-            except OSError as exc:  # e.g. ICMP port unreachable: nobody listens (yet)
-                self.last_failure = str(exc)
+                ready = select.select(waits, [], [], self._wait_s(due))[0]
+            except (OSError, ValueError) as exc:  # a socket closed under the reader
+                return f"{self.port} lost: {exc}"
+            self.wakes += 1
+            if wake in ready:
+                with contextlib.suppress(OSError):
+                    wake.recv(4096)
+            if sock in ready:
+                try:
+                    data, sender = sock.recvfrom(65535)
+                    if self._peer is None or sender[0] != self._peer[0]:
+                        data = b""  # not our monitor (or none found yet)
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError as exc:  # e.g. ICMP port unreachable: nobody listens (yet)
+                    self.last_failure = str(exc)
             now = self._clock.monotonic()
             if data:
                 self.bytes_in += len(data)
@@ -287,8 +332,22 @@ class UdpLink:
                 and now - self._last_data >= self._stall_timeout_s
             ):
                 self._move(LinkState.STALLED, f"no answer for {self._stall_timeout_s:g} s")
-            self._call(self._listener.link_tick, self)
+            due = self._tick()
         return None
+
+    def _tick(self) -> float | None:
+        try:
+            due = self._listener.link_tick(self)
+        except Exception:
+            self.listener_errors += 1
+            return None
+        return float(due) if isinstance(due, int | float) and due == due else None
+
+    def _wait_s(self, due: float | None) -> float:
+        deadlines = [] if due is None else [due]
+        if self._stall_timeout_s is not None and self._machine.state is LinkState.STREAMING:
+            deadlines.append(self._last_data + self._stall_timeout_s)
+        return wait_step(self._clock, deadlines, self._read_timeout_s)
 
     def _call(self, callback: Callable[..., None], *args: object) -> None:
         try:

@@ -64,6 +64,11 @@ _IDENTITY_EVERY_S = 0.25
 #: Longest real sleep of the writer loop (the injected clock may be advanced from outside).
 _POLL_S = 0.1
 
+#: Longest real sleep with the background flush on (the console): rows are then due by real
+#: time, which the writer computes (and :meth:`StoreWriter.append` wakes it for rows due sooner),
+#: so it sleeps until the next of: rows due, a retry, the identity check.
+_AUTOFLUSH_POLL_S = _IDENTITY_EVERY_S
+
 Work = Callable[[sqlite3.Connection], Any]
 RowsWriter = Callable[[sqlite3.Connection, list[tuple], list[tuple]], None]
 
@@ -146,6 +151,7 @@ class StoreWriter:
         self._dropped_records = 0
         self._busy = False
         self._stopping = False
+        self._wake_at = 0.0  # real monotonic time the sleeping writer wakes (0: not asleep)
         #: The last error a write hit (None once a write succeeds again).
         self.last_error: StoreError | None = None
         self._last_locked = False
@@ -181,7 +187,11 @@ class StoreWriter:
             excess = len(self._measurements) + len(self._chunks) - MAX_BUFFERED_SAMPLES
             if excess > 0:
                 self._drop_samples(excess)
-            # No wake-up: the writer looks at least every _POLL_S (cheaper for a 10 Hz tick).
+            # No wake-up unless the rows are due before the sleeping writer looks again (it
+            # looks at least every _POLL_S; with the background flush, when the oldest is due).
+            autoflush, real = self._autoflush_s, self._oldest_real
+            if autoflush is not None and real is not None and real + autoflush < self._wake_at:
+                self._cond.notify_all()
 
     def _drop_samples(self, excess: int) -> None:
         from_chunks = min(excess, len(self._chunks))
@@ -359,13 +369,10 @@ class StoreWriter:
                 if self._stopping:
                     return
                 if not self._ready():
-                    wait = _POLL_S
-                    if self._oldest is not None:
-                        due = self._oldest + self._commit_interval_s - self._clock.monotonic()
-                        wait = min(wait, due)
-                    if self._retry_at > time.monotonic():
-                        wait = min(wait, self._retry_at - time.monotonic())
-                    self._cond.wait(max(0.001, wait))
+                    wait = max(0.001, self._sleep_s())
+                    self._wake_at = time.monotonic() + wait
+                    self._cond.wait(wait)
+                    self._wake_at = 0.0
                     ready = self._ready() and not self._stopping
                 else:
                     ready = True
@@ -384,6 +391,22 @@ class StoreWriter:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _sleep_s(self) -> float:
+        """Real seconds the writer may sleep before it must look again (lock held)."""
+        now = time.monotonic()
+        autoflush = self._autoflush_s
+        if autoflush is None:
+            wait = _POLL_S
+        else:
+            wait = min(_AUTOFLUSH_POLL_S, self._identity_checked + _IDENTITY_EVERY_S - now)
+            if self._oldest_real is not None:
+                wait = min(wait, self._oldest_real + autoflush - now)
+        if self._oldest is not None:
+            wait = min(wait, self._oldest + self._commit_interval_s - self._clock.monotonic())
+        if self._retry_at > now:
+            wait = min(wait, self._retry_at - now)
+        return wait
 
     def _check_identity(self) -> None:
         self._identity_checked = time.monotonic()

@@ -295,14 +295,23 @@ class ClientDialog:
             return self._polls(now)
         return []
 
+    def next_due(self, now: float) -> float | None:
+        """When :meth:`tick` next has something to send (monotonic s), or ``None`` (idle)."""
+        if self.phase is Phase.IDLE:
+            return None
+        if self.phase is Phase.REFUSED:
+            return self._since + self.refused_retry_s
+        due = self._last_answer + self.answer_timeout_s
+        if self.phase is Phase.POLLING:
+            for obj_class, period in self._schedule():
+                if period is not None:  # a poll never sent yet is due at once
+                    due = min(due, self._next.get(obj_class, now))
+            due = min(due, self._last_sent + self.keepalive_s)
+        return due
+
     def _polls(self, now: float) -> list[bytes]:
         out = []
-        schedule = (
-            (nom.NOM_MOC_VMO_METRIC_NU, self.poll_period_s),
-            (nom.NOM_MOC_VMO_METRIC_SA_RT, self.wave_period_s),
-            (nom.NOM_MOC_VMO_AL_MON, self.alarm_period_s),
-        )
-        for obj_class, period in schedule:
+        for obj_class, period in self._schedule():
             if period is None:
                 continue
             if now >= self._next.get(obj_class, now):
@@ -313,6 +322,14 @@ class ClientDialog:
         if out:
             self._last_sent = now
         return out
+
+    def _schedule(self) -> tuple[tuple[int, float | None], ...]:
+        """What is polled and how often: numerics, waves, alarms."""
+        return (
+            (nom.NOM_MOC_VMO_METRIC_NU, self.poll_period_s),
+            (nom.NOM_MOC_VMO_METRIC_SA_RT, self.wave_period_s),
+            (nom.NOM_MOC_VMO_AL_MON, self.alarm_period_s),
+        )
 
     def _new_invoke(self) -> int:
         self._invoke = (self._invoke + 1) & 0xFFFF
