@@ -219,6 +219,16 @@ def test_sign_off_waits_for_the_rems_fields_then_locks(
     run_for(console, clock, 41 * 60, 60)
     controller.record_manual_bp(128, 80)
     run_for(console, clock, 80 * 60, 60)
+
+    def no_data_alarm() -> bool:
+        # The reader thread sees the silence at its next wake (at most 0.5 s): it cannot know
+        # when a test moves the manual clock on by minutes at once.
+        controller.acquire()
+        return any(
+            a.condition == "oximeter_no_data" for a in controller.runtime.engine.active_alarms
+        )
+
+    qtbot.waitUntil(no_data_alarm, timeout=3000)
     controller.record_manual_bp(126, 79)
     controller.record_checklist("moaas", {1: 5})
     controller.record_checklist("aldrete", {n: 2 for n in range(1, 6)})
