@@ -204,3 +204,44 @@ def test_alarm_limits_dialog_is_refused_for_a_read_only_session(qtbot, console, 
     assert c.open_read_only(past.id) is not None
     assert console.window.show_alarm_limits() is None
     assert errors[-1] == "This session is read-only: its alarm limits cannot be changed."
+
+
+def test_unplugged_capnograph_clears_the_capnogram_in_the_next_frame_never_frozen(
+    qtbot, training_console, clock
+):
+    """The frame timer's path (``draw_frame``, 40 ms frames, acquisition every 100 ms): once the
+    capnograph's link is lost (CO2 NO DATA) no frame may show the last seconds of the capnogram
+    as if they were live, neither the frame built on the link move nor the frames after it."""
+    from sessionmon.ui.controller import ACQUISITION_MS, FRAME_MS
+
+    window = training_console.window
+    window.show()
+    window.resize(1920, 1080)
+    c = _dosed(training_console, clock)
+    wave = window.etco2_tile.wave
+
+    def frames(seconds: float, check=None) -> None:
+        for index in range(round(seconds * 1000 / FRAME_MS)):
+            clock.advance(FRAME_MS / 1000)
+            if index % (ACQUISITION_MS // FRAME_MS) == 0:
+                c.acquire()
+            c.draw_frame()
+            if check is not None:
+                check()
+
+    frames(2)
+    assert window.etco2_tile.isVisible() and wave.isVisible() and wave.has_trace
+    c.inject_fault("respiration", "disconnect")
+    c.acquire()  # the link move is seen
+    assert any("capno_no_data" in d.alarm_conditions for d in c.runtime.snapshot().devices)
+    c.draw_frame()
+    assert not wave.has_trace, "the capnogram of a capnograph that is gone is not drawn"
+    assert len(c.view.respiration.co2) == 0
+
+    def still_cleared() -> None:
+        assert not wave.has_trace and len(c.view.respiration.co2) == 0
+
+    frames(10, still_cleared)
+    c.inject_fault("respiration", "reconnect")
+    frames(3)
+    assert wave.has_trace, "the capnogram comes back with the capnograph"

@@ -116,3 +116,62 @@ def test_monitor_as_oximeter_lights_rr_and_etco2_tiles(qtbot, console, store, cl
     assert window.etco2_tile.wave.has_trace, "the capnogram is swept on the etCO2 tile"
     assert [t for t in clipped_texts(window) if "RR" in t or "etCO2" in t] == []
     window.grab().save("/tmp/intellivue_breathing.png")
+
+
+def test_unplugged_monitor_greys_its_etco2_and_fico2_not_only_its_rr(qtbot, console, clock):
+    """The IntelliVue is the oximeter and the capnograph at once: when its cable is pulled (the
+    pty closes) its etCO2 and FiCO2 are old values like its RR and SpO2, shown stale at once
+    (never a live-looking etCO2 of a monitor that is gone), and no capnogram is drawn."""
+    sim = SimulatedIntelliVue(SystemClock(), nibp_interval_s=None, nibp_first_s=1e9, seed=4)
+    stop = threading.Event()
+    pty = PtyPort()
+    transport = PtyTransport(sim, pty)
+    thread = threading.Thread(target=_serve_pty, args=(transport, stop), daemon=True)
+    thread.start()
+    try:
+        controller, window = console.controller, console.window
+        window.show()
+        window.resize(1920, 1080)
+        qtbot.waitUntil(lambda: window.width() == 1920, timeout=2000)
+        controller.settings.devices = {"oximeter": DeviceChoice("intellivue", transport.path)}
+        dialog = window.show_new_session()
+        dialog.set_form(
+            NewSessionForm(
+                pseudonym="IV-03", sex="female", lot_number="L1", monitoring_provider="Dr. K. Ex"
+            )
+        )
+        assert dialog.try_accept(), window.message.text()
+        device = controller.runtime._oximeter
+
+        def second() -> bool:
+            answered = device.messages_in
+            clock.advance(1.0)
+            wait_until(lambda: device.messages_in > answered, 1.0)
+            controller.step()
+            controller.draw_frame()
+            return True
+
+        def live() -> bool:
+            shown = (window.rr_tile.value.text(), window.etco2_tile.value.text())
+            return "--" not in shown and "" not in shown and window.etco2_tile.wave.has_trace
+
+        assert wait_until(lambda: second() and live(), 10.0, pause_s=0.05)
+        assert not window.rr_tile.stale and not window.etco2_tile.stale
+        assert window.etco2_tile.fico2_label.text() != "FiCO2 --"
+        stop.set()
+        thread.join(2.0)
+        pty.close()  # the cable is pulled
+
+        def gone() -> bool:
+            controller.acquire()
+            controller.draw_frame()
+            return window.rr_tile.stale  # the monitor's loss is seen
+
+        assert wait_until(gone, 5.0, pause_s=0.02)
+        assert window.etco2_tile.stale, "etCO2 of an unplugged monitor shown as current"
+        assert window.etco2_tile.fico2_label.text() == "FiCO2 --"
+        assert not window.etco2_tile.wave.has_trace
+    finally:
+        stop.set()
+        thread.join(2.0)
+        pty.close()

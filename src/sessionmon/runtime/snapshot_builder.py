@@ -41,6 +41,10 @@ _OXIMETER_KINDS = frozenset({Kind.HR, Kind.SPO2, Kind.PI, Kind.RESP_RATE})
 #: sent them reports a technical alarm.
 _RESPIRATION_KINDS = frozenset({Kind.RESP_RATE, Kind.ETCO2, Kind.FICO2})
 
+#: What goes stale with the oximeter when the oximeter sent it (a multiparameter monitor, such
+#: as an IntelliVue, sends the capnography numerics too).
+_AGING_WITH_OXIMETER = _OXIMETER_KINDS | _RESPIRATION_KINDS
+
 
 def sorted_alarms(engine: AlarmEngine) -> list[Any]:
     """Active alarms, highest priority first, then oldest first."""
@@ -69,7 +73,9 @@ def vital_values(
         if kind in _RESPIRATION_KINDS and (ox_tracker is None or source != ox_tracker.device_id):
             stale = age > OXIMETER_STALE_S or source in down
         else:
-            stale = kind in _OXIMETER_KINDS and (age > OXIMETER_STALE_S or ox_down)
+            # the oximeter's own numerics; a multiparameter monitor's etCO2 and FiCO2 too,
+            # which go stale with it (old or the monitor gone) like its RR
+            stale = kind in _AGING_WITH_OXIMETER and (age > OXIMETER_STALE_S or ox_down)
         values[kind] = VitalValue(
             kind, value, UNITS[kind], at, age, stale, colour.get(kind), source
         )

@@ -440,9 +440,11 @@ def respiration_view(snapshot: Any, tiles: dict[str, AlarmPriority]) -> Respirat
     fico2 = values.get(Kind.FICO2)
     samples = np.zeros(0)
     rate = 25.0
+    live = co2_live(snapshot)
     if co2 is not None and co2.sample_rate_hz:
         rate = co2.sample_rate_hz
-        samples = co2.samples[-int(CO2_WINDOW_S * rate) :]
+        # No live capnograph (unplugged, silent): no frozen capnogram either.
+        samples = co2.samples[-int(CO2_WINDOW_S * rate) :] if live else co2.samples[:0]
     return RespirationView(
         rr=NumericView(
             "RR",
@@ -462,7 +464,15 @@ def respiration_view(snapshot: Any, tiles: dict[str, AlarmPriority]) -> Respirat
         co2=samples,
         co2_rate_hz=rate,
         co2_received=getattr(co2, "received", 0) if co2 is not None else 0,
+        co2_live=live,
     )
+
+
+def co2_live(snapshot: Any) -> bool:
+    """Whether the capnogram is live: no device filling the capnograph's role is silent,
+    stalled or unplugged (its technical condition ``capno_no_data``, in force at once; the
+    alarm itself waits its delay)."""
+    return not any("capno_no_data" in getattr(d, "alarm_conditions", ()) for d in snapshot.devices)
 
 
 def marker_kind(kind: str) -> str:
@@ -546,7 +556,8 @@ def frame_view(view: ConsoleView, pleth: Any, co2: Any, now: datetime) -> Consol
         co2_received = getattr(co2, "received", 0) if co2 is not None else 0
         if co2 is not None and co2.sample_rate_hz:
             co2_rate = co2.sample_rate_hz
-            co2_samples = co2.samples[-int(CO2_WINDOW_S * co2_rate) :]
+            if resp.co2_live:  # the same "no live capnograph, no capnogram" as the view's
+                co2_samples = co2.samples[-int(CO2_WINDOW_S * co2_rate) :]
         changes["respiration"] = replace(
             resp, co2=co2_samples, co2_rate_hz=co2_rate, co2_received=co2_received
         )

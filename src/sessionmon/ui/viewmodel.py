@@ -55,6 +55,9 @@ class RespirationView:
     co2_rate_hz: float = 25.0
     #: CO2 samples received so far, the last of ``co2`` included (0: not counted).
     co2_received: int = 0
+    #: Whether the capnograph's signal is live (False: it is silent, stalled or unplugged, and
+    #: ``co2`` is empty: never a frozen capnogram).
+    co2_live: bool = True
 
 
 @dataclass(frozen=True)
