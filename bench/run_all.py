@@ -48,6 +48,10 @@ def load() -> str:
         return "?"
 
 
+#: Qt's own warnings that say nothing about a bench (the offscreen platform's): not in the table.
+QT_NOISE = frozenset({"This plugin does not support propagateSizeHints()"})
+
+
 def run(script: Path, arguments: list[str]) -> tuple[int, list[str], float]:
     """Run one bench; return its exit code, its output lines and its wall seconds."""
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
@@ -63,7 +67,8 @@ def run(script: Path, arguments: list[str]) -> tuple[int, list[str], float]:
     assert process.stdout is not None
     for line in process.stdout:
         print(line, end="", flush=True)
-        lines.append(line.rstrip("\n"))
+        if line.strip() not in QT_NOISE:
+            lines.append(line.rstrip("\n"))
     return process.wait(), lines, time.perf_counter() - started
 
 
