@@ -121,9 +121,6 @@ class SourceIngest:
     bp_arrived_at : datetime or None
         When the latest complete NIBP measurement arrived, until the runtime takes it
         (:meth:`take_bp_arrival`).
-    waveform_blocks : int
-        How many waveform blocks (pleth, CO2) were taken: the live waveforms changed when it
-        moved.
     """
 
     def __init__(
@@ -159,7 +156,6 @@ class SourceIngest:
         self.cuff: tuple[float, datetime] | None = None
         self._pending_sys: tuple[datetime, float] | None = None
         self.bp_arrived_at: datetime | None = None
-        self.waveform_blocks = 0
 
     def tracker(self, source: VitalsSource) -> DeviceTracker:
         """The tracker of one source."""
@@ -193,7 +189,6 @@ class SourceIngest:
                 continue
             if isinstance(item, WaveformBlock):
                 tracker.last_data_at = at
-                self.waveform_blocks += 1
                 if item.kind is Kind.CO2:
                     if self._co2_waveform is not None:
                         self._co2_waveform.add(item, at, device_id)

@@ -325,10 +325,10 @@ class SessionRuntime(
         return self._view_changes.count
 
     @property
-    def waveform_blocks(self) -> int:
-        """How many waveform blocks the runtime took (cheap): :meth:`waveforms` changed only
-        when it moved."""
-        return self._ingest.waveform_blocks
+    def waveform_samples(self) -> int:
+        """How many pleth and CO2 samples the live rings took (cheap): :meth:`waveforms`
+        changed only when it moved."""
+        return self._waveform.ring.received + self._co2_waveform.ring.received
 
     @property
     def engine(self) -> AlarmEngine:

@@ -101,13 +101,13 @@ class AcquisitionCycle(_Base):
             or (self.seen_at_central is not None and self.view.alarms)
         ):
             return self.refresh()
-        blocks = runtime.waveform_blocks
-        if blocks == self._waves_shown:
+        samples = runtime.waveform_samples
+        if samples == self._waves_shown:
             view = replace_view(self.view, now=now)  # every part as it was: the window sees so
         else:
             pleth, co2 = runtime.waveforms()
             view = adapter.frame_view(self.view, pleth, co2, now)
-            self._waves_shown = blocks
+            self._waves_shown = samples
         self.view = view
         self._publish_physiology()
         self.view_changed.emit(view)
@@ -119,7 +119,7 @@ class AcquisitionCycle(_Base):
         if self.runtime is None:
             view = self.view if self.read_only_session is not None else ConsoleView()
         else:
-            self._waves_shown = self.runtime.waveform_blocks
+            self._waves_shown = self.runtime.waveform_samples
             snapshot = self.runtime.snapshot()
             self._view_made = (self.runtime, snapshot.version, snapshot.next_change_at)
             adapter.feed_trends(self.trends, snapshot)
